@@ -1,0 +1,109 @@
+# erlfwd: one non-recursive Makefile.  `make` builds, `make check` runs every
+# test (installing what it needs first), `make demo` shows the main job.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+LIBDIR	?= $(PREFIX)/lib/erlfwd
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+LDFLAGS	?=
+# What the code needs, whatever CFLAGS the caller picks.
+XCFLAGS	:= -std=c11 -Wall -Wextra -fPIC -D_GNU_SOURCE -MMD -MP -Ipreload -Itools
+# Warnings are errors in CI (and wherever WERROR=1).
+ifneq ($(CI)$(WERROR),)
+XCFLAGS	+= -Werror
+endif
+
+B	?= build
+VERSION	:= 0.1.0
+XCFLAGS	+= -DERLFWD_VERSION='"$(VERSION)"'
+
+-include config.mak
+
+# The modules the preload shares with the tools.
+SHARED_SRC	:= preload/frame.c preload/config.c preload/sentinel.c
+PRELOAD_SRC	:= $(SHARED_SRC) preload/libc.c preload/log.c preload/runtime.c \
+		   preload/redirect.c preload/resolve.c preload/hooks.c
+SERVER_SRC	:= $(SHARED_SRC) tools/epmd.c tools/io.c tools/relay.c tools/logfmt.c \
+		   tools/server.c tools/erlfwd-server.c
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIB	:= $(B)/liberlfwd.so
+SERVER	:= $(B)/erlfwd-server
+
+all: $(LIB) $(SERVER)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -fvisibility=hidden -c -o $@ $<
+
+$(LIB): $(call obj,$(PRELOAD_SRC)) preload/liberlfwd.map
+	$(CC) $(XCFLAGS) $(CFLAGS) -shared -Wl,--version-script=preload/liberlfwd.map \
+	    -Wl,-z,defs -o $@ $(call obj,$(PRELOAD_SRC)) $(LDFLAGS) -ldl -lpthread
+
+$(SERVER): $(call obj,$(SERVER_SRC))
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+
+# --- tests -------------------------------------------------------------------
+
+CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+UNIT_NAMES	:= frame config sentinel epmd resolve
+UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
+UNIT_OBJS	:= $(call obj,$(SHARED_SRC) tools/epmd.c preload/resolve.c)
+
+$(B)/tests/check_%: tests/unit/check_%.c $(UNIT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $^ \
+	    $(LDFLAGS) $(CHECK_LIBS)
+
+deps-test:
+	@scripts/deps.sh test
+
+deps-demo:
+	@scripts/deps.sh demo
+
+unit: $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+e2e: all
+	@tests/e2e/run.sh
+
+# `make check`: the README's test command.
+check: deps-test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory e2e
+
+# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize:
+	@$(MAKE) --no-print-directory B=$(B)/asan \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" unit
+
+demo: deps-demo all
+	@scripts/demo.sh
+
+# --- install -----------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -m 755 $(SERVER) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/erlfwd-server $(DESTDIR)$(LIBDIR)/liberlfwd.so
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check unit e2e sanitize demo deps-test deps-demo install \
+	uninstall clean
+.SECONDARY:
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,294 @@
+/*
+ * config.c: parse and query erlfwd's configuration (config.h).
+ */
+#include <arpa/inet.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Parse a decimal number in [lo, hi] that fills all of s. */
+static int
+parse_num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+config_parse_route(struct route *r, const char *text, char *err, size_t errlen)
+{
+	char host[64];
+	const char *colon, *h;
+	size_t hlen;
+	long port;
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+
+	memset(r, 0, sizeof(*r));
+	if (strlen(text) >= sizeof(r->text))
+		return fail(err, errlen, "route '%.40s...' is too long", text);
+	colon = strrchr(text, ':');
+	if (colon == NULL)
+		return fail(err, errlen,
+		    "route '%s' has no port (want HOST:PORT)", text);
+	h = text;
+	hlen = (size_t)(colon - text);
+	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return fail(err, errlen, "route '%s' has no host", text);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (parse_num(colon + 1, 1, 65535, &port) != 0)
+		return fail(err, errlen, "route '%s' has a bad port", text);
+
+	sin = (struct sockaddr_in *)(void *)&r->addr;
+	sin6 = (struct sockaddr_in6 *)(void *)&r->addr;
+	if (strcasecmp(host, "localhost") == 0)
+		strcpy(host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		r->addrlen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		r->addrlen = sizeof(*sin6);
+	} else {
+		/* Resolving here would re-enter the resolver we hook. */
+		return fail(err, errlen,
+		    "route '%s': the host must be an IP address or localhost",
+		    text);
+	}
+	r->kind = ROUTE_ERLFWD;
+	strcpy(r->text, text);
+	return 0;
+}
+
+static int
+pattern_valid(const char *p)
+{
+	if (*p == '\0')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+		    *p == '_' || *p == '*' || *p == '?'))
+			return 0;
+	return 1;
+}
+
+/* Parse one "PATTERN[=ROUTE]" item of len bytes into e. */
+static int
+parse_entry(struct config_entry *e, const char *item, size_t len, char *err,
+    size_t errlen)
+{
+	char buf[CONFIG_PATTERN_MAX + 80], rerr[CONFIG_ERR_MAX];
+	char *eq;
+
+	/* Spaces around items are a typing habit, not part of a name. */
+	while (len > 0 && (*item == ' ' || *item == '\t')) {
+		item++;
+		len--;
+	}
+	while (len > 0 && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return fail(err, errlen, "ERLFWD_HOSTS has an empty entry");
+	if (len >= sizeof(buf))
+		return fail(err, errlen, "ERLFWD_HOSTS entry '%.40s...' is too long",
+		    item);
+	memcpy(buf, item, len);
+	buf[len] = '\0';
+	memset(e, 0, sizeof(*e));
+	if ((eq = strchr(buf, '=')) != NULL) {
+		*eq = '\0';
+		if (config_parse_route(&e->route, eq + 1, rerr,
+		    sizeof(rerr)) != 0)
+			return fail(err, errlen, "ERLFWD_HOSTS entry '%s': %s", buf,
+			    rerr);
+		e->has_route = 1;
+	}
+	if (strlen(buf) >= sizeof(e->pattern) || !pattern_valid(buf))
+		return fail(err, errlen, "ERLFWD_HOSTS: '%s' is not a host name, "
+		    "glob or IPv4 address", buf);
+	strcpy(e->pattern, buf);
+	e->is_glob = strpbrk(buf, "*?") != NULL;
+	return 0;
+}
+
+static void
+defaults(struct config *c)
+{
+	char ignored[CONFIG_ERR_MAX];
+
+	memset(c, 0, sizeof(*c));
+	(void)config_parse_route(&c->tunnel, CONFIG_DEFAULT_TUNNEL, ignored,
+	    sizeof(ignored));
+	c->epmd_port = CONFIG_DEFAULT_EPMD;
+	c->timeout_ms = CONFIG_DEFAULT_TIMEOUT;
+}
+
+/* The body of config_parse; leaves c half-filled on error. */
+static int
+parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
+{
+	char rerr[CONFIG_ERR_MAX];
+	const char *p, *comma;
+	long v;
+
+	if (env->tunnel != NULL && *env->tunnel != '\0' &&
+	    config_parse_route(&c->tunnel, env->tunnel, rerr, sizeof(rerr)) != 0)
+		return fail(err, errlen, "ERLFWD_TUNNEL: %s", rerr);
+	if (env->epmd_port != NULL && *env->epmd_port != '\0') {
+		if (parse_num(env->epmd_port, 1, 65535, &v) != 0)
+			return fail(err, errlen, "ERL_EPMD_PORT '%s' is not a port",
+			    env->epmd_port);
+		c->epmd_port = (uint16_t)v;
+	}
+	if (env->bind != NULL && *env->bind != '\0') {
+		if (strcmp(env->bind, "any") == 0)
+			c->bind_any = 1;
+		else if (strcmp(env->bind, "loopback") != 0)
+			return fail(err, errlen, "ERLFWD_BIND '%s' is not "
+			    "'loopback' or 'any'", env->bind);
+	}
+	if (env->debug != NULL && *env->debug != '\0')
+		c->debug = strcmp(env->debug, "0") != 0;
+	if (env->timeout_ms != NULL && *env->timeout_ms != '\0') {
+		if (parse_num(env->timeout_ms, 1, 600000, &v) != 0)
+			return fail(err, errlen, "ERLFWD_TIMEOUT_MS '%s' is not "
+			    "a number of milliseconds (1-600000)", env->timeout_ms);
+		c->timeout_ms = (int)v;
+	}
+	if (env->hosts == NULL || *env->hosts == '\0')
+		return 0;
+	for (p = env->hosts;; p = comma + 1) {
+		comma = strchr(p, ',');
+		if (comma == NULL)
+			comma = p + strlen(p);
+		if (c->nentries == CONFIG_ENTRIES_MAX)
+			return fail(err, errlen, "ERLFWD_HOSTS has more than %d "
+			    "entries", CONFIG_ENTRIES_MAX);
+		if (parse_entry(&c->entries[c->nentries], p, (size_t)(comma - p),
+		    err, errlen) != 0)
+			return -1;
+		c->nentries++;
+		if (*comma == '\0')
+			break;
+	}
+	return 0;
+}
+
+int
+config_parse(struct config *c, const struct config_env *env, char *err,
+    size_t errlen)
+{
+	int debug;
+
+	defaults(c);
+	if (parse(c, env, err, errlen) == 0)
+		return 0;
+	/* Fail open, but keep the user's wish to hear about it. */
+	debug = c->debug;
+	defaults(c);
+	c->debug = debug;
+	return -1;
+}
+
+static char
+lower(char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+}
+
+int
+config_glob(const char *pattern, const char *name)
+{
+	const char *star = NULL, *resume = NULL;
+
+	/* Iterative glob with one backtrack point: linear, no recursion. */
+	while (*name != '\0') {
+		if (*pattern == '*') {
+			star = ++pattern;
+			resume = name;
+			continue;
+		}
+		if (*pattern != '\0' &&
+		    (*pattern == '?' || lower(*pattern) == lower(*name))) {
+			pattern++;
+			name++;
+			continue;
+		}
+		if (star == NULL)
+			return 0;
+		pattern = star;
+		name = ++resume;
+	}
+	while (*pattern == '*')
+		pattern++;
+	return *pattern == '\0';
+}
+
+int
+config_match(const struct config *c, const char *name, const char *const *skip)
+{
+	const struct config_entry *e;
+	size_t i;
+	int local = -1;
+
+	if (name == NULL || *name == '\0')
+		return -1;
+	for (i = 0; i < c->nentries; i++) {
+		e = &c->entries[i];
+		if (!e->is_glob) {
+			if (strcasecmp(e->pattern, name) == 0)
+				return (int)i;
+			continue;
+		}
+		if (local < 0) {
+			local = strcasecmp(name, "localhost") == 0;
+			for (; !local && skip != NULL && *skip != NULL; skip++)
+				local = strcasecmp(name, *skip) == 0;
+		}
+		if (!local && config_glob(e->pattern, name))
+			return (int)i;
+	}
+	return -1;
+}
+
+const struct route *
+config_route(const struct config *c, size_t i)
+{
+	if (i < c->nentries && c->entries[i].has_route)
+		return &c->entries[i].route;
+	return &c->tunnel;
+}

@@ -1,0 +1,102 @@
+/*
+ * config: erlfwd's configuration, parsed from strings (the ERLFWD_* variables)
+ * into a fixed-size structure.  Pure: no I/O, no allocation, no globals, so the
+ * preload, the tools and the unit tests share it.
+ *
+ *   ERLFWD_HOSTS   PATTERN[=ROUTE],...   which host names are remote, and how
+ *   ERLFWD_TUNNEL  ROUTE                 the default route (127.0.0.1:9369)
+ *   ERLFWD_BIND    loopback | any        rewrite wildcard TCP binds (loopback)
+ *   ERLFWD_DEBUG   0 | 1                 one line per decision on stderr
+ *   ERLFWD_TIMEOUT_MS  N                 bound on a redirected connect (5000)
+ *   ERL_EPMD_PORT  N                     the local epmd port (4369)
+ *
+ * A PATTERN is a host name ("dyno"), a glob with '*' and '?' ("web.*", "*"),
+ * or an IPv4 literal ("127.0.0.1").  Matching ignores case.  A ROUTE is
+ * HOST:PORT with a numeric address ("127.0.0.1:9369", "[::1]:9369") or
+ * "localhost:PORT".
+ */
+#ifndef ERLFWD_CONFIG_H
+#define ERLFWD_CONFIG_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_ENTRIES_MAX	32
+#define CONFIG_PATTERN_MAX	256	/* including the NUL */
+#define CONFIG_ERR_MAX		256
+#define CONFIG_DEFAULT_TUNNEL	"127.0.0.1:9369"
+#define CONFIG_DEFAULT_EPMD	4369
+#define CONFIG_DEFAULT_TIMEOUT	5000
+
+enum route_kind {
+	ROUTE_ERLFWD = 1,	/* an erlfwd-server behind a forwarded port */
+};
+
+struct route {
+	enum route_kind		kind;
+	struct sockaddr_storage	addr;	/* where to connect, port included */
+	socklen_t		addrlen;
+	char			text[64];	/* as the user wrote it, for messages */
+};
+
+struct config_entry {
+	char		pattern[CONFIG_PATTERN_MAX];
+	int		is_glob;
+	int		has_route;	/* else the default route */
+	struct route	route;
+};
+
+struct config {
+	size_t			nentries;
+	struct config_entry	entries[CONFIG_ENTRIES_MAX];
+	struct route		tunnel;
+	uint16_t		epmd_port;
+	int			bind_any;
+	int			debug;
+	int			timeout_ms;
+};
+
+/* The environment, as strings; NULL means unset. */
+struct config_env {
+	const char	*hosts;
+	const char	*tunnel;
+	const char	*bind;
+	const char	*debug;
+	const char	*timeout_ms;
+	const char	*epmd_port;
+};
+
+/*
+ * config_parse: fill c from env.  Returns 0, or -1 with a one-line English
+ * message in err (errlen bytes) naming the variable and the offending text.
+ * On error c holds defaults with no entries, so a caller that fails open
+ * still has a usable structure.
+ */
+int	config_parse(struct config *c, const struct config_env *env, char *err,
+	    size_t errlen);
+
+/*
+ * config_parse_route: parse "HOST:PORT" into r.  Returns 0 or -1 with a
+ * message in err.
+ */
+int	config_parse_route(struct route *r, const char *text, char *err,
+	    size_t errlen);
+
+/*
+ * config_match: the index of the first entry whose pattern matches name, or
+ * -1.  A glob never matches "localhost" or the names in skip (a NULL-ended
+ * list, may be NULL): the local machine is never remote by accident.
+ */
+int	config_match(const struct config *c, const char *name,
+	    const char *const *skip);
+
+/* config_glob: 1 when name matches the glob pattern, ignoring case. */
+int	config_glob(const char *pattern, const char *name);
+
+/* config_route: the route of entry i (its own, or the default). */
+const struct route *config_route(const struct config *c, size_t i);
+
+#endif /* ERLFWD_CONFIG_H */

@@ -1,0 +1,276 @@
+/*
+ * frame.c: the preamble protocol, as pure functions on buffers (frame.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static int
+tag_valid(int tag)
+{
+	return tag == FRAME_TAG_EPMD || tag == FRAME_TAG_DIST ||
+	    tag == FRAME_TAG_INFO;
+}
+
+int
+frame_encode(uint8_t *buf, size_t cap, enum frame_tag tag, uint16_t port,
+    const void *body, size_t body_len)
+{
+	if (!tag_valid((int)tag))
+		return FRAME_ETAG;
+	if (tag != FRAME_TAG_INFO && port == 0)
+		return FRAME_EPORT;
+	if (body_len > UINT16_MAX)
+		return FRAME_ELENGTH;
+	if (cap < FRAME_HDR_LEN + body_len)
+		return FRAME_ESPACE;
+	memcpy(buf, FRAME_MAGIC, FRAME_MAGIC_LEN);
+	buf[4] = FRAME_VERSION;
+	buf[5] = (uint8_t)tag;
+	put16(buf + 6, port);
+	put16(buf + 8, (uint16_t)body_len);
+	if (body_len > 0)
+		memcpy(buf + FRAME_HDR_LEN, body, body_len);
+	return (int)(FRAME_HDR_LEN + body_len);
+}
+
+int
+frame_decode(const uint8_t *buf, size_t len, size_t body_max,
+    struct frame *out)
+{
+	size_t n, body_len;
+
+	/* Judge each byte as it arrives: a stranger is turned away at once. */
+	n = len < FRAME_MAGIC_LEN ? len : FRAME_MAGIC_LEN;
+	if (memcmp(buf, FRAME_MAGIC, n) != 0)
+		return FRAME_EMAGIC;
+	if (len < 5)
+		return 0;
+	if (buf[4] != FRAME_VERSION)
+		return FRAME_EVERSION;
+	if (len < 6)
+		return 0;
+	if (!tag_valid(buf[5]))
+		return FRAME_ETAG;
+	if (len < FRAME_HDR_LEN)
+		return 0;
+	if (buf[5] != FRAME_TAG_INFO && get16(buf + 6) == 0)
+		return FRAME_EPORT;
+	body_len = get16(buf + 8);
+	if (body_len > body_max)
+		return FRAME_ELENGTH;
+	if (len < FRAME_HDR_LEN + body_len)
+		return 0;
+	out->version = buf[4];
+	out->tag = buf[5];
+	out->port = get16(buf + 6);
+	out->body_len = (uint16_t)body_len;
+	out->body = buf + FRAME_HDR_LEN;
+	return (int)(FRAME_HDR_LEN + body_len);
+}
+
+const char *
+frame_strerror(int err)
+{
+	switch (err) {
+	case FRAME_EMAGIC:
+		return "not an erlfwd preamble (bad magic)";
+	case FRAME_EVERSION:
+		return "unsupported protocol version";
+	case FRAME_ETAG:
+		return "unknown tag";
+	case FRAME_EPORT:
+		return "port 0";
+	case FRAME_ELENGTH:
+		return "body too long";
+	case FRAME_ESPACE:
+		return "buffer too small";
+	case FRAME_EFIELD:
+		return "malformed field";
+	default:
+		return "unknown error";
+	}
+}
+
+const char *
+frame_tag_name(int tag)
+{
+	switch (tag) {
+	case FRAME_TAG_EPMD:
+		return "epmd";
+	case FRAME_TAG_DIST:
+		return "dist";
+	case FRAME_TAG_INFO:
+		return "info";
+	default:
+		return "unknown";
+	}
+}
+
+/* Append one formatted line to buf; returns the new length or -1 on overflow. */
+static int
+append(char *buf, size_t cap, size_t off, const char *key, const char *val)
+{
+	int n;
+
+	if (off >= cap)
+		return -1;
+	n = snprintf(buf + off, cap - off, "%s=%s\n", key, val);
+	if (n < 0 || (size_t)n >= cap - off)
+		return -1;
+	return (int)(off + (size_t)n);
+}
+
+/* A value must not break the line format it travels in. */
+static int
+value_clean(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r')
+			return 0;
+	return 1;
+}
+
+int
+frame_info_format(char *buf, size_t cap, const struct frame_info *fi)
+{
+	char val[FRAME_INFO_NAME_MAX + 16];
+	size_t i;
+	int off = 0;
+
+	if (!value_clean(fi->version) || !value_clean(fi->host))
+		return FRAME_EFIELD;
+	if ((off = append(buf, cap, 0, "version", fi->version)) < 0 ||
+	    (off = append(buf, cap, (size_t)off, "host", fi->host)) < 0)
+		return FRAME_ESPACE;
+	snprintf(val, sizeof(val), "%u", (unsigned)fi->epmd_port);
+	if ((off = append(buf, cap, (size_t)off, "epmd_port", val)) < 0 ||
+	    (off = append(buf, cap, (size_t)off, "epmd",
+	    fi->epmd_up ? "up" : "down")) < 0)
+		return FRAME_ESPACE;
+	for (i = 0; i < fi->nnodes && i < FRAME_INFO_NODES_MAX; i++) {
+		if (!value_clean(fi->nodes[i].name) ||
+		    strchr(fi->nodes[i].name, ' ') != NULL)
+			return FRAME_EFIELD;
+		snprintf(val, sizeof(val), "%s %u", fi->nodes[i].name,
+		    (unsigned)fi->nodes[i].port);
+		if ((off = append(buf, cap, (size_t)off, "node", val)) < 0)
+			return FRAME_ESPACE;
+	}
+	return off;
+}
+
+/* Parse a decimal port 1..65535 of exactly len bytes. */
+static int
+parse_port(const char *s, size_t len, uint16_t *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > UINT16_MAX)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* Copy len bytes of s into dst (cap bytes) as a string; -1 when it does not fit. */
+static int
+copy_value(char *dst, size_t cap, const char *s, size_t len)
+{
+	if (len >= cap || memchr(s, '\0', len) != NULL)
+		return -1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+static int
+parse_line(const char *line, size_t len, struct frame_info *out)
+{
+	const char *eq, *val, *sp;
+	size_t klen, vlen;
+	struct frame_info_node *node;
+
+	eq = memchr(line, '=', len);
+	if (eq == NULL)
+		return FRAME_EFIELD;
+	klen = (size_t)(eq - line);
+	val = eq + 1;
+	vlen = len - klen - 1;
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(line, k, klen) == 0)
+	if (KEY("version"))
+		return copy_value(out->version, sizeof(out->version), val,
+		    vlen) == 0 ? 0 : FRAME_EFIELD;
+	if (KEY("host"))
+		return copy_value(out->host, sizeof(out->host), val, vlen) == 0 ?
+		    0 : FRAME_EFIELD;
+	if (KEY("epmd_port"))
+		return parse_port(val, vlen, &out->epmd_port) == 0 ? 0 :
+		    FRAME_EFIELD;
+	if (KEY("epmd")) {
+		if (vlen == 2 && memcmp(val, "up", 2) == 0)
+			out->epmd_up = 1;
+		else if (vlen == 4 && memcmp(val, "down", 4) == 0)
+			out->epmd_up = 0;
+		else
+			return FRAME_EFIELD;
+		return 0;
+	}
+	if (KEY("node")) {
+		if (out->nnodes >= FRAME_INFO_NODES_MAX)
+			return FRAME_EFIELD;
+		sp = memchr(val, ' ', vlen);
+		if (sp == NULL || sp == val)
+			return FRAME_EFIELD;
+		node = &out->nodes[out->nnodes];
+		if (copy_value(node->name, sizeof(node->name), val,
+		    (size_t)(sp - val)) != 0 ||
+		    parse_port(sp + 1, vlen - (size_t)(sp - val) - 1,
+		    &node->port) != 0)
+			return FRAME_EFIELD;
+		out->nnodes++;
+		return 0;
+	}
+#undef KEY
+	return 0;	/* a key from a newer server */
+}
+
+int
+frame_info_parse(const char *body, size_t len, struct frame_info *out)
+{
+	const char *p = body, *end = body + len, *nl;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;	/* a last line without its newline */
+		if (nl > p && (rc = parse_line(p, (size_t)(nl - p), out)) != 0)
+			return rc;
+		p = nl + 1;
+	}
+	return 0;
+}

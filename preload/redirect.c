@@ -1,0 +1,194 @@
+/*
+ * redirect.c: connect to a route and write the preamble (redirect.h).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "frame.h"
+#include "libc.h"
+#include "log.h"
+#include "redirect.h"
+
+static atomic_int refused_reported;
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until fd is writable or the deadline passes.  Returns 0, or ETIMEDOUT
+ * or poll's errno.
+ */
+static int
+wait_writable(int fd, long deadline)
+{
+	struct pollfd pfd;
+	long left;
+	int n;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return ETIMEDOUT;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return ETIMEDOUT;
+		if (errno != EINTR)
+			return errno;
+	}
+}
+
+/*
+ * The route's address as a socket address of family af: an IPv4 route on an
+ * IPv6 socket becomes IPv4-mapped.  Returns 0 or EAFNOSUPPORT.
+ */
+static int
+route_addr(const struct route *r, int af, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	const struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+
+	if (r->addr.ss_family == af) {
+		memcpy(ss, &r->addr, r->addrlen);
+		*len = r->addrlen;
+		return 0;
+	}
+	if (af != AF_INET6 || r->addr.ss_family != AF_INET)
+		return EAFNOSUPPORT;
+	sin = (const struct sockaddr_in *)(const void *)&r->addr;
+	sin6 = (struct sockaddr_in6 *)(void *)ss;
+	memset(sin6, 0, sizeof(*sin6));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = sin->sin_port;
+	sin6->sin6_addr.s6_addr[10] = 0xff;
+	sin6->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&sin6->sin6_addr.s6_addr[12], &sin->sin_addr, 4);
+	*len = sizeof(*sin6);
+	return 0;
+}
+
+/* Connect fd (non-blocking now) to ss and wait for the outcome. */
+static int
+connect_bounded(int fd, const struct sockaddr_storage *ss, socklen_t len,
+    long deadline)
+{
+	socklen_t elen = sizeof(int);
+	int err = 0;
+
+	if (libc.connect(fd, (const struct sockaddr *)ss, len) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EINTR)
+		return errno;
+	if ((err = wait_writable(fd, deadline)) != 0)
+		return err;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+		return errno;
+	return err;
+}
+
+/* Write all of buf to the non-blocking fd before the deadline. */
+static int
+send_bounded(int fd, const uint8_t *buf, size_t len, long deadline)
+{
+	ssize_t n;
+	int err;
+
+	while (len > 0) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return errno;
+		if ((err = wait_writable(fd, deadline)) != 0)
+			return err;
+	}
+	return 0;
+}
+
+static void
+report(const struct runtime *rt, int entry, const struct route *r, int err)
+{
+	const char *pat = rt->cfg.entries[entry].pattern;
+
+	if (err == ECONNREFUSED &&
+	    atomic_exchange(&refused_reported, 1) == 0) {
+		log_warn("nothing is listening on %s, the tunnel for '%s': "
+		    "start the forward first (e.g. 'heroku ps:forward PORT', "
+		    "'kubectl port-forward POD LOCAL:PORT' or 'ssh -L') and "
+		    "erlfwd-server on the remote host", r->text, pat);
+		return;
+	}
+	if (err == ETIMEDOUT)
+		log_debug("tunnel %s for '%s' did not answer within %d ms",
+		    r->text, pat, rt->cfg.timeout_ms);
+	else
+		log_debug("tunnel %s for '%s': %s", r->text, pat, strerror(err));
+}
+
+int
+redirect_connect(const struct runtime *rt, int fd, int af, int entry,
+    uint16_t port)
+{
+	const struct route *r = config_route(&rt->cfg, (size_t)entry);
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	uint8_t pre[FRAME_HDR_LEN];
+	enum frame_tag tag;
+	long deadline;
+	int flags, err, off = 0, n;
+
+	if ((err = route_addr(r, af, &ss, &sslen)) != 0) {
+		log_warn("route %s for '%s' is IPv6 but the socket is IPv4",
+		    r->text, rt->cfg.entries[entry].pattern);
+		return err;
+	}
+	tag = port == rt->cfg.epmd_port ? FRAME_TAG_EPMD : FRAME_TAG_DIST;
+	n = frame_encode(pre, sizeof(pre), tag, port, NULL, 0);
+	if (n < 0)
+		return EINVAL;	/* port 0: nothing to reach */
+	/* An IPv4 route on an IPV6_V6ONLY socket needs the mapped form. */
+	if (af == AF_INET6 && r->addr.ss_family == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
+		    sizeof(off));
+	if ((flags = fcntl(fd, F_GETFL)) < 0)
+		return errno;
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return errno;
+	deadline = now_ms() + rt->cfg.timeout_ms;
+	err = connect_bounded(fd, &ss, sslen, deadline);
+	if (err == 0)
+		err = send_bounded(fd, pre, (size_t)n, deadline);
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags) < 0 && err == 0)
+		err = errno;
+	if (err != 0) {
+		report(rt, entry, r, err);
+		return err;
+	}
+	log_debug("connect fd=%d %s:%u -> %s tag=%s", fd,
+	    rt->cfg.entries[entry].pattern, (unsigned)port, r->text,
+	    frame_tag_name(tag));
+	return 0;
+}

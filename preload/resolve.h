@@ -1,0 +1,33 @@
+/*
+ * resolve: answers for names that stand for remote hosts, in the shapes the
+ * resolver functions return.  The answers are sentinels (sentinel.h).
+ */
+#ifndef ERLFWD_RESOLVE_H
+#define ERLFWD_RESOLVE_H
+
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <stddef.h>
+
+/*
+ * resolve_hostent: fill he, with its strings and arrays in buf (buflen
+ * bytes), for name as entry's sentinel of family af (AF_INET or AF_INET6).
+ * Returns 0, ERANGE when buf is too small, or EAFNOSUPPORT.
+ */
+int	resolve_hostent(struct hostent *he, char *buf, size_t buflen,
+	    const char *name, int af, int entry);
+
+/*
+ * resolve_sentinel_text: entry's sentinel of family af as numeric text in
+ * buf (INET6_ADDRSTRLEN bytes).  Returns 0 or -1.
+ */
+int	resolve_sentinel_text(char *buf, size_t buflen, int af, int entry);
+
+/*
+ * resolve_addr_entry: the entry that the address addr (len bytes, family af)
+ * stands for, or -1.
+ */
+int	resolve_addr_entry(const void *addr, size_t len, int af, size_t nentries);
+
+#endif /* ERLFWD_RESOLVE_H */

@@ -1,0 +1,70 @@
+/*
+ * runtime.c: parse the environment once, resolve libc once (runtime.h).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libc.h"
+#include "log.h"
+#include "runtime.h"
+
+/* Set in the environment once a bad configuration was reported, so that the
+ * children the BEAM starts (inet_gethost, erl_child_setup, epmd) stay quiet. */
+#define REPORTED_VAR	"ERLFWD_CONFIG_ERROR_REPORTED"
+
+static struct runtime rt;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void
+init(void)
+{
+	struct config_env env;
+	char err[CONFIG_ERR_MAX];
+
+	if (libc_init() != 0)
+		log_warn("some libc functions were not found; "
+		    "name lookups may fail");
+	env.hosts = getenv("ERLFWD_HOSTS");
+	env.tunnel = getenv("ERLFWD_TUNNEL");
+	env.bind = getenv("ERLFWD_BIND");
+	env.debug = getenv("ERLFWD_DEBUG");
+	env.timeout_ms = getenv("ERLFWD_TIMEOUT_MS");
+	env.epmd_port = getenv("ERL_EPMD_PORT");
+	rt.active = config_parse(&rt.cfg, &env, err, sizeof(err)) == 0;
+	log_set_debug(rt.cfg.debug);
+	if (!rt.active && getenv(REPORTED_VAR) == NULL) {
+		log_warn("%s; passing every call through untouched", err);
+		setenv(REPORTED_VAR, "1", 1);
+	}
+	if (gethostname(rt.hostname, sizeof(rt.hostname) - 1) == 0 &&
+	    rt.hostname[0] != '\0')
+		rt.skip[0] = rt.hostname;
+	log_debug("loaded: %zu host pattern(s), default route %s, epmd port %u, "
+	    "bind %s", rt.cfg.nentries, rt.cfg.tunnel.text,
+	    (unsigned)rt.cfg.epmd_port,
+	    !rt.active || rt.cfg.bind_any ? "untouched" : "loopback");
+}
+
+const struct runtime *
+runtime_get(void)
+{
+	(void)pthread_once(&once, init);
+	return &rt;
+}
+
+int
+runtime_match(const struct runtime *r, const char *name)
+{
+	if (!r->active || r->cfg.nentries == 0)
+		return -1;
+	return config_match(&r->cfg, name, r->skip);
+}
+
+/* Parse at load time: a hook called later finds the work done. */
+__attribute__((constructor)) static void
+runtime_ctor(void)
+{
+	(void)runtime_get();
+}

@@ -1,0 +1,134 @@
+/*
+ * epmd.c: the request filter and NAMES parsing (epmd.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "epmd.h"
+
+int
+epmd_filter(const uint8_t *buf, size_t len, size_t *reqlen, int *code)
+{
+	size_t n, namelen;
+
+	if (len < 2)
+		return EPMD_MORE;
+	n = (size_t)buf[0] << 8 | buf[1];
+	if (n == 0)
+		return EPMD_BAD;
+	if (len < 3)
+		return EPMD_MORE;
+	switch (buf[2]) {
+	case EPMD_NAMES_REQ:
+		if (n != 1)
+			return EPMD_BAD;
+		break;
+	case EPMD_PORT_PLEASE2_REQ:
+		/* A node name: 1 to 255 bytes, no NUL, nothing after it. */
+		namelen = n - 1;
+		if (namelen == 0 || namelen > 255)
+			return EPMD_BAD;
+		if (len < 2 + n)
+			return EPMD_MORE;
+		if (memchr(buf + 3, '\0', namelen) != NULL)
+			return EPMD_BAD;
+		break;
+	default:
+		return EPMD_DENY;
+	}
+	if (len < 2 + n)
+		return EPMD_MORE;
+	if (reqlen != NULL)
+		*reqlen = 2 + n;
+	if (code != NULL)
+		*code = buf[2];
+	return EPMD_ALLOW;
+}
+
+const char *
+epmd_code_name(int code)
+{
+	switch (code) {
+	case EPMD_ALIVE2_REQ:
+		return "alive2";
+	case EPMD_PORT_PLEASE2_REQ:
+		return "port_please2";
+	case EPMD_NAMES_REQ:
+		return "names";
+	case EPMD_DUMP_REQ:
+		return "dump";
+	case EPMD_KILL_REQ:
+		return "kill";
+	case EPMD_STOP_REQ:
+		return "stop";
+	default:
+		return "unknown";
+	}
+}
+
+int
+epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
+    uint16_t *port)
+{
+	static const char pre[] = "name ", mid[] = " at port ";
+	const char *p, *end = line + len, *at = NULL;
+	unsigned long v = 0;
+	size_t i, nlen;
+
+	if (len < sizeof(pre) - 1 || memcmp(line, pre, sizeof(pre) - 1) != 0)
+		return -1;
+	/* The name ends at the last " at port ": names cannot hold spaces, but
+	 * search from the end all the same. */
+	for (p = end - (sizeof(mid) - 1); p >= line + sizeof(pre) - 1; p--)
+		if (memcmp(p, mid, sizeof(mid) - 1) == 0) {
+			at = p;
+			break;
+		}
+	if (at == NULL)
+		return -1;
+	nlen = (size_t)(at - line) - (sizeof(pre) - 1);
+	if (nlen == 0 || nlen >= namecap)
+		return -1;
+	p = at + sizeof(mid) - 1;
+	if (p == end || end - p > 5)
+		return -1;
+	for (i = 0; p + i < end; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	memcpy(name, line + sizeof(pre) - 1, nlen);
+	name[nlen] = '\0';
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int
+epmd_names_has_port(const char *text, size_t len, uint16_t port)
+{
+	const char *p = text, *end = text + len, *nl;
+	char name[256];
+	uint16_t got;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if (epmd_names_line(p, (size_t)(nl - p), name, sizeof(name),
+		    &got) == 0 && got == port)
+			return 1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+size_t
+epmd_names_request(uint8_t *buf)
+{
+	buf[0] = 0;
+	buf[1] = 1;
+	buf[2] = EPMD_NAMES_REQ;
+	return 3;
+}

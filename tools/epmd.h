@@ -1,0 +1,57 @@
+/*
+ * epmd: the parts of epmd's protocol that erlfwd reads (see OTP's
+ * erl_dist_protocol).  A request is a 2-byte big-endian length and that
+ * many bytes, the first of which is the request code.  Pure functions on
+ * buffers; no I/O.
+ */
+#ifndef ERLFWD_EPMD_H
+#define ERLFWD_EPMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EPMD_ALIVE2_REQ		120	/* 'x': register a node */
+#define EPMD_PORT_PLEASE2_REQ	122	/* 'z': a node's port */
+#define EPMD_NAMES_REQ		110	/* 'n': every node */
+#define EPMD_DUMP_REQ		100	/* 'd' */
+#define EPMD_KILL_REQ		107	/* 'k': stop epmd */
+#define EPMD_STOP_REQ		115	/* 's': unregister a node */
+#define EPMD_PORT2_RESP		119	/* 'w' */
+#define EPMD_REQ_MAX		(2 + 1 + 255)	/* PORT_PLEASE2 with a 255-byte name */
+#define EPMD_NAMES_PORT_LEN	4	/* NAMES reply: epmd's port, then text */
+
+enum epmd_verdict {
+	EPMD_MORE = 0,		/* not a whole request yet */
+	EPMD_ALLOW = 1,		/* a lookup: relay it */
+	EPMD_DENY = -1,		/* changes the host (ALIVE2, KILL, STOP, ...) */
+	EPMD_BAD = -2,		/* malformed: empty, oversized, bad name */
+};
+
+/*
+ * epmd_filter: judge the request at the start of buf (len bytes so far).
+ * Only PORT_PLEASE2_REQ and NAMES_REQ pass.  Returns an enum epmd_verdict;
+ * with EPMD_ALLOW, *reqlen (when not NULL) is the request's total length and
+ * *code its request code.
+ */
+int	epmd_filter(const uint8_t *buf, size_t len, size_t *reqlen, int *code);
+
+/* epmd_code_name: "port_please2", "names", "alive2", ... or "unknown". */
+const char *epmd_code_name(int code);
+
+/*
+ * epmd_names_line: parse one line of a NAMES reply, "name NAME at port N"
+ * (no newline), into name (namecap bytes) and *port.  Returns 0 or -1.
+ */
+int	epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
+	    uint16_t *port);
+
+/*
+ * epmd_names_has_port: 1 when the NAMES text (the reply after its 4-byte
+ * port) lists a node on port, else 0.
+ */
+int	epmd_names_has_port(const char *text, size_t len, uint16_t port);
+
+/* epmd_names_request: write a NAMES request into buf (>= 3 bytes); returns 3. */
+size_t	epmd_names_request(uint8_t *buf);
+
+#endif /* ERLFWD_EPMD_H */

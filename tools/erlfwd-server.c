@@ -1,0 +1,146 @@
+/*
+ * erlfwd-server: runs on the remote host beside the BEAM node and carries
+ * epmd lookups and distribution over the one port that is forwarded to it.
+ * main() and its options; the work is in server.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "server.h"
+
+#define EX_USAGE	2
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: erlfwd-server [-l ADDR:PORT] [-e PORT] [--allow-port PORT]...\n"
+"                     [--max-conns N] [--setup-timeout MS]\n"
+"\n"
+"Relay erlfwd tunnel connections to this host's epmd and BEAM nodes.\n"
+"Run it beside the node; forward one port to it (heroku ps:forward,\n"
+"kubectl port-forward, ssh -L).  Only epmd lookups and the ports that epmd\n"
+"lists right now are reachable through it.\n"
+"\n"
+"  -l, --listen ADDR:PORT   where to listen (default 127.0.0.1:9369)\n"
+"  -e, --epmd-port PORT     this host's epmd port (default $ERL_EPMD_PORT,\n"
+"                           else 4369)\n"
+"      --allow-port PORT    also allow this port for distribution, even if\n"
+"                           epmd does not list it (repeatable)\n"
+"      --max-conns N        refuse connections beyond N (default 1024)\n"
+"      --setup-timeout MS   close a connection that has not sent its\n"
+"                           preamble, or finished its setup, in MS\n"
+"                           milliseconds (default 5000)\n"
+"  -h, --help               this help\n"
+"  -V, --version            print the version\n"
+"\n"
+"Logs go to stderr in logfmt, one line per connection when it ends.\n"
+"SIGTERM or SIGINT stop it cleanly.\n");
+}
+
+static int
+number(const char *opt, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "erlfwd-server: %s '%s' must be a number from "
+		    "%ld to %ld\n", opt, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "epmd-port", required_argument, NULL, 'e' },
+		{ "allow-port", required_argument, NULL, 'a' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "setup-timeout", required_argument, NULL, 't' },
+		{ "preamble-timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_opts o;
+	struct route r;
+	const char *listen = CONFIG_DEFAULT_TUNNEL, *env;
+	char err[CONFIG_ERR_MAX];
+	long v;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	o.epmd_port = CONFIG_DEFAULT_EPMD;
+	o.max_conns = 1024;
+	o.setup_timeout_ms = 5000;
+	if ((env = getenv("ERL_EPMD_PORT")) != NULL && *env != '\0') {
+		if (number("ERL_EPMD_PORT", env, 1, 65535, &v) != 0)
+			return EX_USAGE;
+		o.epmd_port = (uint16_t)v;
+	}
+	while ((ch = getopt_long(argc, argv, "l:e:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			listen = optarg;
+			break;
+		case 'e':
+			if (number("--epmd-port", optarg, 1, 65535, &v) != 0)
+				return EX_USAGE;
+			o.epmd_port = (uint16_t)v;
+			break;
+		case 'a':
+			if (number("--allow-port", optarg, 1, 65535, &v) != 0)
+				return EX_USAGE;
+			if (o.nallow == SERVER_ALLOW_MAX) {
+				fprintf(stderr, "erlfwd-server: at most %d "
+				    "--allow-port\n", SERVER_ALLOW_MAX);
+				return EX_USAGE;
+			}
+			o.allow[o.nallow++] = (uint16_t)v;
+			break;
+		case 'm':
+			if (number("--max-conns", optarg, 1, 1000000, &v) != 0)
+				return EX_USAGE;
+			o.max_conns = (int)v;
+			break;
+		case 't':
+			if (number("--setup-timeout", optarg, 1, 600000, &v) != 0)
+				return EX_USAGE;
+			o.setup_timeout_ms = (int)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("erlfwd-server %s\n", ERLFWD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "erlfwd-server: unexpected argument '%s' "
+		    "(see --help)\n", argv[optind]);
+		return EX_USAGE;
+	}
+	if (config_parse_route(&r, listen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "erlfwd-server: --listen: %s\n", err);
+		return EX_USAGE;
+	}
+	o.listen = r.addr;
+	o.listen_len = r.addrlen;
+	snprintf(o.listen_text, sizeof(o.listen_text), "%s", r.text);
+	return server_run(&o);
+}

@@ -1,0 +1,803 @@
+/*
+ * server.c: erlfwd-server's event loop and connection state machine
+ * (server.h).
+ *
+ * A connection lives in one of these states:
+ *
+ *   PREAMBLE  reading the client's frame (and, for EPMD, its one request)
+ *   EPMD      one exchange with the host's epmd: the client's lookup, or our
+ *             NAMES request to check a DIST port or to answer INFO
+ *   CONNECT   connecting to the node's port
+ *   RELAY     moving bytes both ways (relay.c)
+ *   REPLY     writing epmd's reply or the INFO frame to the client
+ *   DRAIN     reply sent and write side shut: wait for the client to close
+ *
+ * Every state but RELAY is bounded by the setup deadline, counted from
+ * accept.  The timeout is the same for every connection, so the connections
+ * in setup form a queue ordered by deadline and the loop only looks at its
+ * head.
+ */
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "epmd.h"
+#include "frame.h"
+#include "io.h"
+#include "logfmt.h"
+#include "relay.h"
+#include "server.h"
+
+#define EPMD_REPLY_MAX	65536	/* a NAMES reply for a very busy host */
+#define ACCEPT_BURST	64
+#define ACCEPT_PAUSE_MS	100	/* after EMFILE: let fds free up */
+#define EVENTS_MAX	256
+#define INBUF_MAX	(FRAME_HDR_LEN + FRAME_REQ_BODY_MAX + EPMD_REQ_MAX)
+
+enum conn_state {
+	CS_PREAMBLE, CS_EPMD, CS_CONNECT, CS_RELAY, CS_REPLY, CS_DRAIN,
+};
+
+enum { H_CLIENT = 0, H_AUX = 1 };	/* the same sides as relay's fd[] */
+
+struct conn;
+
+/* What epoll's data points at: one side of one connection. */
+struct handle {
+	int		 fd;
+	uint32_t	 events;	/* registered interest; 0: not in epoll */
+	struct conn	*c;
+};
+
+struct conn {
+	struct conn	*prev, *next;		/* every connection */
+	struct conn	*qprev, *qnext;		/* the setup queue */
+	int		 queued;
+	int		 dead;			/* ended; freed after the batch */
+	struct handle	 h[2];
+	enum conn_state	 state;
+	uint8_t		 tag;
+	uint16_t	 port;
+	int		 epmd_code;
+	long		 started, deadline;
+	uint8_t		 in[INBUF_MAX];		/* preamble and early bytes */
+	size_t		 inlen, framelen;
+	const uint8_t	*req;			/* the request for epmd */
+	size_t		 reqlen, reqsent;
+	uint8_t		*buf;			/* epmd's reply, then ours */
+	size_t		 buflen, bufcap, bufoff;
+	struct relay	 relay;
+	uint64_t	 bytes_in, bytes_out;
+	char		 peer[64];
+	char		 target[64];
+};
+
+struct server {
+	const struct server_opts *o;
+	int		 ep, lfd, sfd;
+	struct handle	 lh, sh;
+	struct conn	*conns;
+	struct conn	*qhead, *qtail;
+	struct conn	*graveyard;		/* ended in this batch */
+	int		 nconns;
+	long		 accept_resume;		/* 0: accepting */
+	int		 stopping;
+	char		 hostname[256];
+	uint8_t		 scratch[RELAY_SCRATCH];
+};
+
+static const uint8_t names_req[3] = { 0, 1, EPMD_NAMES_REQ };
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Make epoll watch h for events (0: not at all). */
+static void
+watch(struct server *s, struct handle *h, uint32_t events)
+{
+	struct epoll_event ev;
+	int op;
+
+	if (h->fd < 0 || h->events == events)
+		return;
+	if (events == 0) {
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, h->fd, NULL);
+		h->events = 0;
+		return;
+	}
+	op = h->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	ev.events = events;
+	ev.data.ptr = h;
+	if (epoll_ctl(s->ep, op, h->fd, &ev) == 0)
+		h->events = events;
+}
+
+static void
+queue_remove(struct server *s, struct conn *c)
+{
+	if (!c->queued)
+		return;
+	if (c->qprev != NULL)
+		c->qprev->qnext = c->qnext;
+	else
+		s->qhead = c->qnext;
+	if (c->qnext != NULL)
+		c->qnext->qprev = c->qprev;
+	else
+		s->qtail = c->qprev;
+	c->qprev = c->qnext = NULL;
+	c->queued = 0;
+}
+
+static const char *
+tag_text(const struct conn *c)
+{
+	return c->framelen == 0 ? "none" : frame_tag_name(c->tag);
+}
+
+/*
+ * End a connection: one log line, then close both sides (with a reset when
+ * reset is set) and free everything it held.
+ */
+static void
+conn_end(struct server *s, struct conn *c, const char *outcome,
+    const char *reason, int reset)
+{
+	char rq[160];
+	int i;
+
+	logfmt(strcmp(outcome, "ok") == 0 || strcmp(outcome, "closed") == 0 ?
+	    "info" : "warn", "conn",
+	    "peer=%s tag=%s target=%s in=%llu out=%llu dur_ms=%ld outcome=%s%s%s",
+	    c->peer, tag_text(c), c->target[0] != '\0' ? c->target : "none",
+	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
+	    now_ms() - c->started, outcome, reason != NULL ? " reason=" : "",
+	    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
+	queue_remove(s, c);
+	for (i = 0; i < 2; i++)
+		watch(s, &c->h[i], 0);
+	if (c->state == CS_RELAY)
+		relay_close(&c->relay, reset);
+	else
+		for (i = 0; i < 2; i++)
+			if (c->h[i].fd >= 0) {
+				if (reset)
+					io_reset(c->h[i].fd);
+				else
+					close(c->h[i].fd);
+			}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->nconns--;
+	free(c->buf);
+	c->buf = NULL;
+	/* Later events of this epoll batch may still point at c. */
+	c->dead = 1;
+	c->next = s->graveyard;
+	s->graveyard = c;
+}
+
+static void
+bury(struct server *s)
+{
+	struct conn *c;
+
+	while ((c = s->graveyard) != NULL) {
+		s->graveyard = c->next;
+		free(c);
+	}
+}
+
+static void
+close_aux(struct server *s, struct conn *c)
+{
+	watch(s, &c->h[H_AUX], 0);
+	if (c->h[H_AUX].fd >= 0)
+		close(c->h[H_AUX].fd);
+	c->h[H_AUX].fd = -1;
+}
+
+static int
+allowed(const struct server *s, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < s->o->nallow; i++)
+		if (s->o->allow[i] == port)
+			return 1;
+	return 0;
+}
+
+/* Start connecting the aux side to 127.0.0.1:port. */
+static int
+aux_connect(struct server *s, struct conn *c, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = io_loopback(&ss, port);
+
+	io_addr_text((struct sockaddr *)&ss, c->target, sizeof(c->target));
+	if ((c->h[H_AUX].fd = io_connect((struct sockaddr *)&ss, len)) < 0)
+		return -1;
+	watch(s, &c->h[H_AUX], EPOLLOUT);
+	return 0;
+}
+
+/* Queue len bytes of buf (owned now by c) for the client, then close. */
+static void
+reply(struct server *s, struct conn *c, uint8_t *buf, size_t len)
+{
+	if (c->buf != buf)
+		free(c->buf);
+	c->buf = buf;
+	c->buflen = len;
+	c->bufoff = 0;
+	c->state = CS_REPLY;
+	watch(s, &c->h[H_CLIENT], EPOLLOUT);
+}
+
+static void
+start_relay(struct server *s, struct conn *c)
+{
+	int rc, rd, wr, i;
+
+	c->state = CS_RELAY;
+	queue_remove(s, c);	/* distribution lives as long as it likes */
+	relay_init(&c->relay, c->h[H_CLIENT].fd, c->h[H_AUX].fd);
+	rc = relay_prime(&c->relay, RELAY_C2T, c->in + c->framelen,
+	    c->inlen - c->framelen);
+	if (rc != RELAY_OPEN) {
+		conn_end(s, c, "error", "early bytes", 1);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		relay_wants(&c->relay, i, &rd, &wr);
+		watch(s, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
+	}
+}
+
+static void
+start_epmd(struct server *s, struct conn *c, const uint8_t *req, size_t len)
+{
+	char why[64];
+
+	c->req = req;
+	c->reqlen = len;
+	c->reqsent = 0;
+	c->state = CS_EPMD;
+	watch(s, &c->h[H_CLIENT], 0);
+	if (aux_connect(s, c, s->o->epmd_port) != 0) {
+		snprintf(why, sizeof(why), "epmd: %s", strerror(errno));
+		conn_end(s, c, "error", why, 0);
+	}
+}
+
+static void
+start_node(struct server *s, struct conn *c)
+{
+	char why[64];
+
+	c->state = CS_CONNECT;
+	watch(s, &c->h[H_CLIENT], 0);
+	if (aux_connect(s, c, c->port) != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		conn_end(s, c, "error", why, 0);
+	}
+}
+
+/* Build and queue the INFO reply from epmd's NAMES text (NULL: epmd down). */
+static void
+answer_info(struct server *s, struct conn *c, const char *names, size_t len)
+{
+	struct frame_info *fi;
+	const char *p, *end, *nl;
+	char body[FRAME_INFO_BODY_MAX];
+	uint8_t *out = NULL;
+	int n;
+
+	if ((fi = calloc(1, sizeof(*fi))) == NULL)
+		goto nomem;
+	snprintf(fi->version, sizeof(fi->version), "%s", ERLFWD_VERSION);
+	snprintf(fi->host, sizeof(fi->host), "%s", s->hostname);
+	fi->epmd_port = s->o->epmd_port;
+	fi->epmd_up = names != NULL;
+	for (p = names, end = names + len; names != NULL && p < end &&
+	    fi->nnodes < FRAME_INFO_NODES_MAX; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (epmd_names_line(p, (size_t)(nl - p),
+		    fi->nodes[fi->nnodes].name, FRAME_INFO_NAME_MAX,
+		    &fi->nodes[fi->nnodes].port) == 0)
+			fi->nnodes++;
+	}
+	n = frame_info_format(body, sizeof(body), fi);
+	free(fi);
+	if (n < 0) {
+		conn_end(s, c, "error", "info too large", 0);
+		return;
+	}
+	if ((out = malloc(FRAME_HDR_LEN + (size_t)n)) == NULL)
+		goto nomem;
+	n = frame_encode(out, FRAME_HDR_LEN + (size_t)n, FRAME_TAG_INFO, 0, body,
+	    (size_t)n);
+	reply(s, c, out, (size_t)n);
+	return;
+nomem:
+	conn_end(s, c, "error", "out of memory", 0);
+}
+
+/* The epmd exchange ended: ok says whether epmd answered in full. */
+static void
+epmd_done(struct server *s, struct conn *c, int ok)
+{
+	char why[80];
+	size_t textlen;
+	const char *text;
+	uint8_t *b;
+
+	close_aux(s, c);
+	text = c->buflen >= EPMD_NAMES_PORT_LEN ?
+	    (const char *)c->buf + EPMD_NAMES_PORT_LEN : NULL;
+	textlen = text != NULL ? c->buflen - EPMD_NAMES_PORT_LEN : 0;
+	switch (c->tag) {
+	case FRAME_TAG_EPMD:
+		if (!ok) {
+			conn_end(s, c, "error", "epmd unreachable", 0);
+			return;
+		}
+		/*
+		 * erl_epmd checks that a NAMES reply names its own epmd port,
+		 * which the client sent in the preamble: the two sides' ports
+		 * may differ.
+		 */
+		if (c->epmd_code == EPMD_NAMES_REQ && text != NULL) {
+			b = c->buf;
+			b[0] = b[1] = 0;
+			b[2] = (uint8_t)(c->port >> 8);
+			b[3] = (uint8_t)c->port;
+		}
+		reply(s, c, c->buf, c->buflen);
+		return;
+	case FRAME_TAG_DIST:
+		if (ok && text != NULL &&
+		    epmd_names_has_port(text, textlen, c->port)) {
+			free(c->buf);
+			c->buf = NULL;
+			c->buflen = c->bufcap = 0;
+			start_node(s, c);
+			return;
+		}
+		snprintf(why, sizeof(why), ok ? "port %u is not a node's" :
+		    "epmd unreachable, port %u unverified", (unsigned)c->port);
+		snprintf(c->target, sizeof(c->target), "127.0.0.1:%u",
+		    (unsigned)c->port);
+		conn_end(s, c, "denied", why, 0);
+		return;
+	default:
+		answer_info(s, c, ok ? text : NULL, ok ? textlen : 0);
+		return;
+	}
+}
+
+/* The client's frame and (for EPMD) request are in c->in: act on them. */
+static void
+on_preamble(struct server *s, struct conn *c)
+{
+	struct frame f;
+	size_t reqlen;
+	int n, v;
+
+	if (c->framelen == 0) {
+		n = frame_decode(c->in, c->inlen, FRAME_REQ_BODY_MAX, &f);
+		if (n < 0) {
+			conn_end(s, c, "rejected", frame_strerror(n), 0);
+			return;
+		}
+		if (n == 0)
+			return;
+		c->framelen = (size_t)n;
+		c->tag = f.tag;
+		c->port = f.port;
+	}
+	switch (c->tag) {
+	case FRAME_TAG_EPMD:
+		v = epmd_filter(c->in + c->framelen, c->inlen - c->framelen,
+		    &reqlen, &c->epmd_code);
+		if (v == EPMD_MORE && c->inlen == sizeof(c->in))
+			v = EPMD_BAD;
+		if (v == EPMD_MORE)
+			return;
+		if (v == EPMD_DENY) {
+			char why[48];
+
+			snprintf(why, sizeof(why), "epmd request %s refused",
+			    epmd_code_name(c->in[c->framelen + 2]));
+			conn_end(s, c, "denied", why, 0);
+			return;
+		}
+		if (v == EPMD_BAD) {
+			conn_end(s, c, "rejected", "malformed epmd request", 0);
+			return;
+		}
+		start_epmd(s, c, c->in + c->framelen, reqlen);
+		return;
+	case FRAME_TAG_DIST:
+		if (allowed(s, c->port))
+			start_node(s, c);
+		else
+			start_epmd(s, c, names_req, sizeof(names_req));
+		return;
+	default:
+		start_epmd(s, c, names_req, sizeof(names_req));
+		return;
+	}
+}
+
+static void
+on_client(struct server *s, struct conn *c, uint32_t ev)
+{
+	ssize_t n;
+	char drain[512];
+
+	switch (c->state) {
+	case CS_PREAMBLE:
+		n = io_recv(c->h[H_CLIENT].fd, c->in + c->inlen,
+		    sizeof(c->in) - c->inlen);
+		if (n > 0) {
+			c->inlen += (size_t)n;
+			c->bytes_in += (uint64_t)n;
+			on_preamble(s, c);
+		} else if (n == 0)
+			conn_end(s, c, "rejected", c->framelen == 0 ?
+			    "closed before the preamble ended" :
+			    "closed before the request ended", 0);
+		else if (errno != EAGAIN && errno != EWOULDBLOCK)
+			conn_end(s, c, "error", strerror(errno), 0);
+		return;
+	case CS_REPLY:
+		while (c->bufoff < c->buflen) {
+			n = io_send(c->h[H_CLIENT].fd, c->buf + c->bufoff,
+			    c->buflen - c->bufoff);
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					return;
+				conn_end(s, c, "error", strerror(errno), 0);
+				return;
+			}
+			c->bufoff += (size_t)n;
+			c->bytes_out += (uint64_t)n;
+		}
+		(void)shutdown(c->h[H_CLIENT].fd, SHUT_WR);
+		c->state = CS_DRAIN;
+		watch(s, &c->h[H_CLIENT], EPOLLIN);
+		return;
+	case CS_DRAIN:
+		/* Closing with unread bytes would reset the reply away. */
+		n = io_recv(c->h[H_CLIENT].fd, drain, sizeof(drain));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			conn_end(s, c, "ok", NULL, 0);
+		return;
+	default:
+		/* EPMD or CONNECT: we do not read the client, so only a hangup
+		 * or error wakes us. */
+		if (ev & (EPOLLHUP | EPOLLERR))
+			conn_end(s, c, "closed", "client left during setup", 0);
+		return;
+	}
+}
+
+static void
+on_aux_epmd(struct server *s, struct conn *c, uint32_t ev)
+{
+	ssize_t n;
+	size_t cap;
+	uint8_t *nb;
+
+	if (c->reqsent < c->reqlen) {
+		if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (c->reqsent == 0 && io_connect_result(c->h[H_AUX].fd) != 0) {
+			epmd_done(s, c, 0);
+			return;
+		}
+		n = io_send(c->h[H_AUX].fd, c->req + c->reqsent,
+		    c->reqlen - c->reqsent);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				epmd_done(s, c, 0);
+			return;
+		}
+		c->reqsent += (size_t)n;
+		if (c->reqsent == c->reqlen)
+			watch(s, &c->h[H_AUX], EPOLLIN);
+		return;
+	}
+	if (c->buflen == c->bufcap) {
+		cap = c->bufcap == 0 ? 1024 : c->bufcap * 2;
+		if (cap > EPMD_REPLY_MAX) {
+			conn_end(s, c, "error", "epmd reply too large", 0);
+			return;
+		}
+		if ((nb = realloc(c->buf, cap)) == NULL) {
+			conn_end(s, c, "error", "out of memory", 0);
+			return;
+		}
+		c->buf = nb;
+		c->bufcap = cap;
+	}
+	n = io_recv(c->h[H_AUX].fd, c->buf + c->buflen, c->bufcap - c->buflen);
+	if (n > 0)
+		c->buflen += (size_t)n;
+	else if (n == 0)
+		epmd_done(s, c, 1);	/* epmd closes after each answer */
+	else if (errno != EAGAIN && errno != EWOULDBLOCK)
+		epmd_done(s, c, 0);
+}
+
+static void
+on_aux(struct server *s, struct conn *c, uint32_t ev)
+{
+	int err;
+	char why[80];
+
+	if (c->state == CS_EPMD) {
+		on_aux_epmd(s, c, ev);
+		return;
+	}
+	if (c->state != CS_CONNECT)
+		return;
+	if ((err = io_connect_result(c->h[H_AUX].fd)) != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(err));
+		conn_end(s, c, "error", why, 0);
+		return;
+	}
+	start_relay(s, c);
+}
+
+static void
+on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
+{
+	int rc, rd, wr, i, err;
+
+	rc = relay_event(&c->relay, side, (ev & (EPOLLIN | EPOLLHUP |
+	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0, s->scratch,
+	    sizeof(s->scratch));
+	c->bytes_in = c->relay.bytes[RELAY_C2T];
+	c->bytes_out = c->relay.bytes[RELAY_T2C];
+	if (rc == RELAY_DONE) {
+		conn_end(s, c, "closed", NULL, 0);
+		return;
+	}
+	if (rc != RELAY_OPEN) {
+		conn_end(s, c, rc == RELAY_NOMEM ? "error" : "reset",
+		    rc == RELAY_NOMEM ? "out of memory" : NULL, 1);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		relay_wants(&c->relay, i, &rd, &wr);
+		/*
+		 * A side that hung up while we are not reading it would wake
+		 * us forever: a reset ends the connection, a clean hangup is
+		 * read later, when its data can go somewhere.
+		 */
+		if (i == side && (ev & (EPOLLHUP | EPOLLERR)) && !rd && !wr) {
+			if ((err = io_connect_result(c->h[i].fd)) != 0) {
+				conn_end(s, c, "reset", strerror(err), 1);
+				return;
+			}
+			watch(s, &c->h[i], 0);
+			continue;
+		}
+		watch(s, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
+	}
+}
+
+static void
+on_accept(struct server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct conn *c;
+	char peer[64];
+	int fd, i;
+
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		len = sizeof(ss);
+		fd = accept4(s->lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				logfmt("warn", "accept paused", "reason=%s "
+				    "conns=%d pause_ms=%d",
+				    errno == EMFILE ? "EMFILE" :
+				    errno == ENFILE ? "ENFILE" : "ENOMEM",
+				    s->nconns, ACCEPT_PAUSE_MS);
+				watch(s, &s->lh, 0);
+				s->accept_resume = now_ms() + ACCEPT_PAUSE_MS;
+			}
+			return;
+		}
+		io_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
+		if (s->nconns >= s->o->max_conns) {
+			logfmt("warn", "conn", "peer=%s tag=none target=none "
+			    "in=0 out=0 dur_ms=0 outcome=refused "
+			    "reason=max-conns max_conns=%d", peer,
+			    s->o->max_conns);
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			logfmt("warn", "conn", "peer=%s outcome=error "
+			    "reason=\"out of memory\"", peer);
+			close(fd);
+			continue;
+		}
+		memcpy(c->peer, peer, sizeof(c->peer));
+		c->h[H_CLIENT].fd = fd;
+		c->h[H_AUX].fd = -1;
+		c->h[0].c = c->h[1].c = c;
+		c->started = now_ms();
+		c->deadline = c->started + s->o->setup_timeout_ms;
+		c->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = c;
+		s->conns = c;
+		c->qprev = s->qtail;
+		if (s->qtail != NULL)
+			s->qtail->qnext = c;
+		else
+			s->qhead = c;
+		s->qtail = c;
+		c->queued = 1;
+		s->nconns++;
+		watch(s, &c->h[H_CLIENT], EPOLLIN);
+	}
+}
+
+/* End the setups whose deadline passed; returns ms until the next one. */
+static int
+expire(struct server *s)
+{
+	long now = now_ms(), wait = -1;
+	struct conn *c;
+
+	while ((c = s->qhead) != NULL && c->deadline <= now)
+		conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
+		    "no complete preamble in time" : c->state == CS_DRAIN ?
+		    "client did not close" : "setup took too long", 0);
+	if (s->qhead != NULL)
+		wait = s->qhead->deadline - now;
+	if (s->accept_resume != 0) {
+		if (s->accept_resume <= now) {
+			s->accept_resume = 0;
+			watch(s, &s->lh, EPOLLIN);
+		} else if (wait < 0 || s->accept_resume - now < wait)
+			wait = s->accept_resume - now;
+	}
+	return (int)wait;
+}
+
+static int
+setup(struct server *s)
+{
+	sigset_t mask;
+	char addr[64];
+
+	if (gethostname(s->hostname, sizeof(s->hostname) - 1) != 0)
+		strcpy(s->hostname, "unknown");
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
+	    (s->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    (s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		logfmt("error", "cannot start", "reason=%s",
+		    logfmt_value(strerror(errno), addr, sizeof(addr)));
+		return -1;
+	}
+	s->lfd = io_listen((const struct sockaddr *)&s->o->listen,
+	    s->o->listen_len, 1024);
+	if (s->lfd < 0) {
+		logfmt("error", "cannot listen", "addr=%s reason=%s",
+		    s->o->listen_text,
+		    logfmt_value(strerror(errno), addr, sizeof(addr)));
+		return -1;
+	}
+	s->lh.fd = s->lfd;
+	s->sh.fd = s->sfd;
+	watch(s, &s->lh, EPOLLIN);
+	watch(s, &s->sh, EPOLLIN);
+	logfmt("info", "listening", "addr=%s epmd_port=%u max_conns=%d "
+	    "setup_timeout_ms=%d version=%s", s->o->listen_text,
+	    (unsigned)s->o->epmd_port, s->o->max_conns,
+	    s->o->setup_timeout_ms, ERLFWD_VERSION);
+	return 0;
+}
+
+static void
+dispatch(struct server *s, struct handle *h, uint32_t ev)
+{
+	struct conn *c = h->c;
+	int side = h == &c->h[H_CLIENT] ? H_CLIENT : H_AUX;
+
+	if (c->dead)
+		return;
+	if (c->state == CS_RELAY)
+		on_relay(s, c, side, ev);
+	else if (side == H_CLIENT)
+		on_client(s, c, ev);
+	else
+		on_aux(s, c, ev);
+}
+
+int
+server_run(const struct server_opts *o)
+{
+	struct epoll_event evs[EVENTS_MAX];
+	struct server *s;
+	struct signalfd_siginfo si;
+	struct handle *h;
+	int n, i, rc = 1;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		logfmt("error", "cannot start", "reason=\"out of memory\"");
+		return 1;
+	}
+	s->o = o;
+	s->ep = s->lfd = s->sfd = -1;
+	if (setup(s) != 0)
+		goto out;
+	while (!s->stopping) {
+		n = epoll_wait(s->ep, evs, EVENTS_MAX, expire(s));
+		if (n < 0 && errno != EINTR) {
+			logfmt("error", "epoll_wait failed", "reason=%s",
+			    strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			h = evs[i].data.ptr;
+			if (h == &s->lh)
+				on_accept(s);
+			else if (h == &s->sh) {
+				if (read(s->sfd, &si, sizeof(si)) > 0)
+					s->stopping = (int)si.ssi_signo;
+			} else
+				dispatch(s, h, evs[i].events);
+		}
+		bury(s);
+	}
+	logfmt("info", "stopping", "signal=%s conns=%d",
+	    s->stopping == SIGTERM ? "TERM" : "INT", s->nconns);
+	while (s->conns != NULL)
+		conn_end(s, s->conns, "shutdown", NULL, 0);
+	bury(s);
+	rc = 0;
+out:
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->sfd >= 0)
+		close(s->sfd);
+	if (s->ep >= 0)
+		close(s->ep);
+	free(s);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * server: erlfwd-server's event loop.  One thread, one epoll set: accept,
+ * read each client's preamble, then relay it to the host's epmd (lookups
+ * only) or to a node's port that epmd lists, or answer INFO.
+ */
+#ifndef ERLFWD_SERVER_H
+#define ERLFWD_SERVER_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SERVER_ALLOW_MAX	64
+
+struct server_opts {
+	struct sockaddr_storage	listen;
+	socklen_t		listen_len;
+	char			listen_text[64];
+	uint16_t		epmd_port;
+	uint16_t		allow[SERVER_ALLOW_MAX];	/* --allow-port */
+	size_t			nallow;
+	int			max_conns;
+	int			setup_timeout_ms;	/* preamble to relay */
+	int			verbose;
+};
+
+/*
+ * server_run: serve until SIGTERM or SIGINT.  Returns 0 after a clean stop,
+ * or 1 when the server could not start (reported on stderr).
+ */
+int	server_run(const struct server_opts *o);
+
+#endif /* ERLFWD_SERVER_H */
