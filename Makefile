@@ -25,7 +25,7 @@ XCFLAGS	+= -DERLFWD_VERSION='"$(VERSION)"'
 
 # The modules the preload shares with the tools.
 SHARED_SRC	:= preload/frame.c preload/config.c preload/sentinel.c
-PRELOAD_SRC	:= $(SHARED_SRC) preload/libc.c preload/log.c preload/runtime.c \
+PRELOAD_SRC	:= $(SHARED_SRC) preload/socks5.c preload/libc.c preload/log.c preload/runtime.c \
 		   preload/redirect.c preload/resolve.c preload/hooks.c
 SERVER_SRC	:= $(SHARED_SRC) tools/epmd.c tools/io.c tools/relay.c tools/logfmt.c \
 		   tools/server.c tools/erlfwd-server.c

@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#define SOCKS5_SCHEME	"socks5://"
+
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -40,38 +42,38 @@ parse_num(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-int
-config_parse_route(struct route *r, const char *text, char *err, size_t errlen)
+/* Parse "HOST:PORT" (HOST an IP literal, [IPv6] or localhost) into r->addr. */
+static int
+parse_hostport(struct route *r, const char *text, size_t len, char *err,
+    size_t errlen)
 {
-	char host[64];
+	char host[64], buf[ROUTE_TEXT_MAX];
 	const char *colon, *h;
 	size_t hlen;
 	long port;
-	struct sockaddr_in *sin;
-	struct sockaddr_in6 *sin6;
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&r->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&r->addr;
 
-	memset(r, 0, sizeof(*r));
-	if (strlen(text) >= sizeof(r->text))
-		return fail(err, errlen, "route '%.40s...' is too long", text);
-	colon = strrchr(text, ':');
+	if (len >= sizeof(buf))
+		return fail(err, errlen, "route address is too long");
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	colon = strrchr(buf, ':');
 	if (colon == NULL)
 		return fail(err, errlen,
-		    "route '%s' has no port (want HOST:PORT)", text);
-	h = text;
-	hlen = (size_t)(colon - text);
+		    "route '%s' has no port (want HOST:PORT)", buf);
+	h = buf;
+	hlen = (size_t)(colon - buf);
 	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
 		h++;
 		hlen -= 2;
 	}
 	if (hlen == 0 || hlen >= sizeof(host))
-		return fail(err, errlen, "route '%s' has no host", text);
+		return fail(err, errlen, "route '%s' has no host", buf);
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	if (parse_num(colon + 1, 1, 65535, &port) != 0)
-		return fail(err, errlen, "route '%s' has a bad port", text);
-
-	sin = (struct sockaddr_in *)(void *)&r->addr;
-	sin6 = (struct sockaddr_in6 *)(void *)&r->addr;
+		return fail(err, errlen, "route '%s' has a bad port", buf);
 	if (strcasecmp(host, "localhost") == 0)
 		strcpy(host, "127.0.0.1");
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
@@ -86,11 +88,143 @@ config_parse_route(struct route *r, const char *text, char *err, size_t errlen)
 		/* Resolving here would re-enter the resolver we hook. */
 		return fail(err, errlen,
 		    "route '%s': the host must be an IP address or localhost",
-		    text);
+		    buf);
 	}
-	r->kind = ROUTE_ERLFWD;
-	strcpy(r->text, text);
 	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Copy len bytes of s into dst (cap bytes), decoding %XX.  -1 if bad. */
+static int
+unescape(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t i, n = 0;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (n + 1 >= cap)
+			return -1;
+		if (s[i] != '%') {
+			dst[n++] = s[i];
+			continue;
+		}
+		if (i + 2 >= len)
+			return -1;
+		if ((hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0 ||
+		    (hi == 0 && lo == 0))
+			return -1;
+		dst[n++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	dst[n] = '\0';
+	return 0;
+}
+
+/* Parse the "?target=ADDR&epmd=PORT" of a SOCKS5 route. */
+static int
+parse_query(struct route *r, const char *q, char *err, size_t errlen)
+{
+	const char *p, *amp, *eq;
+	size_t klen, vlen;
+	char val[ROUTE_TARGET_MAX];
+	long v;
+
+	for (p = q; *p != '\0'; p = *amp == '\0' ? amp : amp + 1) {
+		amp = strchr(p, '&');
+		if (amp == NULL)
+			amp = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq == NULL)
+			return fail(err, errlen, "socks5 route: '%.*s' is not "
+			    "KEY=VALUE", (int)(amp - p), p);
+		klen = (size_t)(eq - p);
+		vlen = (size_t)(amp - eq - 1);
+		if (vlen == 0 || vlen >= sizeof(val))
+			return fail(err, errlen, "socks5 route: empty or long "
+			    "value for '%.*s'", (int)klen, p);
+		memcpy(val, eq + 1, vlen);
+		val[vlen] = '\0';
+		if (klen == 6 && memcmp(p, "target", 6) == 0)
+			strcpy(r->target, val);
+		else if (klen == 4 && memcmp(p, "epmd", 4) == 0) {
+			if (parse_num(val, 1, 65535, &v) != 0)
+				return fail(err, errlen, "socks5 route: epmd "
+				    "port '%s' is not a port", val);
+			r->epmd_port = (uint16_t)v;
+		} else
+			return fail(err, errlen, "socks5 route: unknown "
+			    "parameter '%.*s' (want target= or epmd=)",
+			    (int)klen, p);
+	}
+	return 0;
+}
+
+static int
+parse_socks5(struct route *r, const char *text, char *err, size_t errlen)
+{
+	const char *p = text + strlen(SOCKS5_SCHEME), *at, *q, *colon;
+	size_t hplen;
+
+	r->kind = ROUTE_SOCKS5;
+	strcpy(r->target, ROUTE_DEFAULT_TARGET);
+	r->epmd_port = CONFIG_DEFAULT_EPMD;
+	q = strchr(p, '?');
+	if (q == NULL)
+		q = p + strlen(p);
+	at = memchr(p, '@', (size_t)(q - p));
+	if (at != NULL) {
+		/* Credentials: user:pass, unescaped; never echoed back. */
+		colon = memchr(p, ':', (size_t)(at - p));
+		if (colon == NULL || colon == p ||
+		    unescape(r->user, sizeof(r->user), p,
+		    (size_t)(colon - p)) != 0 ||
+		    unescape(r->pass, sizeof(r->pass), colon + 1,
+		    (size_t)(at - colon - 1)) != 0 ||
+		    strlen(r->user) > 255 || strlen(r->pass) > 255)
+			return fail(err, errlen, "socks5 route: credentials "
+			    "must be USER:PASS (at most 255 bytes each)");
+		p = at + 1;
+	}
+	hplen = (size_t)(q - p);
+	if (parse_hostport(r, p, hplen, err, errlen) != 0)
+		return -1;
+	if (*q == '?' && parse_query(r, q + 1, err, errlen) != 0)
+		return -1;
+	snprintf(r->text, sizeof(r->text), "%s%s%.*s", SOCKS5_SCHEME,
+	    at != NULL ? "***@" : "", (int)hplen, p);
+	return 0;
+}
+
+int
+config_parse_route(struct route *r, const char *text, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (strncmp(text, SOCKS5_SCHEME, strlen(SOCKS5_SCHEME)) == 0)
+		rc = parse_socks5(r, text, err, errlen);
+	else if (strstr(text, "://") != NULL)
+		rc = fail(err, errlen, "route '%.*s...': the only scheme is "
+		    "socks5://", 16, text);
+	else if ((rc = parse_hostport(r, text, strlen(text), err,
+	    errlen)) == 0) {
+		r->kind = ROUTE_ERLFWD;
+		snprintf(r->text, sizeof(r->text), "%s", text);
+	}
+	if (rc != 0)
+		memset(r, 0, sizeof(*r));
+	return rc;
 }
 
 static int

@@ -12,8 +12,11 @@
  *
  * A PATTERN is a host name ("dyno"), a glob with '*' and '?' ("web.*", "*"),
  * or an IPv4 literal ("127.0.0.1").  Matching ignores case.  A ROUTE is
- * HOST:PORT with a numeric address ("127.0.0.1:9369", "[::1]:9369") or
- * "localhost:PORT".
+ * either HOST:PORT, where an erlfwd-server answers (a forwarded port), or
+ * socks5://[USER:PASS@]HOST:PORT[?target=ADDR&epmd=PORT], a SOCKS5 proxy
+ * into the remote host that is asked to connect to ADDR (127.0.0.1) there,
+ * with the remote epmd on PORT (4369).  HOST is an IP address ("127.0.0.1",
+ * "[::1]") or "localhost"; USER and PASS may use %XX escapes.
  */
 #ifndef ERLFWD_CONFIG_H
 #define ERLFWD_CONFIG_H
@@ -31,15 +34,26 @@
 #define CONFIG_DEFAULT_EPMD	4369
 #define CONFIG_DEFAULT_TIMEOUT	5000
 
+#define ROUTE_TEXT_MAX		128
+#define ROUTE_CRED_MAX		256	/* RFC 1929's 255 bytes and the NUL */
+#define ROUTE_TARGET_MAX	256
+#define ROUTE_DEFAULT_TARGET	"127.0.0.1"
+
 enum route_kind {
 	ROUTE_ERLFWD = 1,	/* an erlfwd-server behind a forwarded port */
+	ROUTE_SOCKS5 = 2,	/* a SOCKS5 proxy into the remote host */
 };
 
 struct route {
 	enum route_kind		kind;
 	struct sockaddr_storage	addr;	/* where to connect, port included */
 	socklen_t		addrlen;
-	char			text[64];	/* as the user wrote it, for messages */
+	char			text[ROUTE_TEXT_MAX];	/* for messages: no password */
+	/* SOCKS5 only: */
+	char			user[ROUTE_CRED_MAX];	/* "": no authentication */
+	char			pass[ROUTE_CRED_MAX];
+	char			target[ROUTE_TARGET_MAX];
+	uint16_t		epmd_port;	/* the remote host's epmd */
 };
 
 struct config_entry {
@@ -79,8 +93,8 @@ int	config_parse(struct config *c, const struct config_env *env, char *err,
 	    size_t errlen);
 
 /*
- * config_parse_route: parse "HOST:PORT" into r.  Returns 0 or -1 with a
- * message in err.
+ * config_parse_route: parse a ROUTE (see above) into r.  Returns 0 or -1 with
+ * a message in err that never repeats a password.
  */
 int	config_parse_route(struct route *r, const char *text, char *err,
 	    size_t errlen);

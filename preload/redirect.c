@@ -15,6 +15,7 @@
 #include "libc.h"
 #include "log.h"
 #include "redirect.h"
+#include "socks5.h"
 
 static atomic_int refused_reported;
 
@@ -28,11 +29,11 @@ now_ms(void)
 }
 
 /*
- * Wait until fd is writable or the deadline passes.  Returns 0, or ETIMEDOUT
- * or poll's errno.
+ * Wait until fd has one of events (POLLIN, POLLOUT) or the deadline passes.
+ * Returns 0, or ETIMEDOUT or poll's errno.
  */
 static int
-wait_writable(int fd, long deadline)
+wait_for(int fd, short events, long deadline)
 {
 	struct pollfd pfd;
 	long left;
@@ -43,7 +44,7 @@ wait_writable(int fd, long deadline)
 		if (left <= 0)
 			return ETIMEDOUT;
 		pfd.fd = fd;
-		pfd.events = POLLOUT;
+		pfd.events = events;
 		pfd.revents = 0;
 		n = poll(&pfd, 1, (int)left);
 		if (n > 0)
@@ -97,7 +98,7 @@ connect_bounded(int fd, const struct sockaddr_storage *ss, socklen_t len,
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR)
 		return errno;
-	if ((err = wait_writable(fd, deadline)) != 0)
+	if ((err = wait_for(fd, POLLOUT, deadline)) != 0)
 		return err;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
 		return errno;
@@ -122,30 +123,107 @@ send_bounded(int fd, const uint8_t *buf, size_t len, long deadline)
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return errno;
-		if ((err = wait_writable(fd, deadline)) != 0)
+		if ((err = wait_for(fd, POLLOUT, deadline)) != 0)
 			return err;
 	}
 	return 0;
 }
 
+/*
+ * Read exactly len bytes from the non-blocking fd before the deadline.  A
+ * peer that closes first has refused us.
+ */
+static int
+recv_bounded(int fd, uint8_t *buf, size_t len, long deadline)
+{
+	ssize_t n;
+	int err;
+
+	while (len > 0) {
+		n = recv(fd, buf, len, 0);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return ECONNREFUSED;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return errno;
+		if ((err = wait_for(fd, POLLIN, deadline)) != 0)
+			return err;
+	}
+	return 0;
+}
+
+/* The SOCKS5 CONNECT to the route's target host and port, on fd. */
+static int
+socks_handshake(int fd, const struct route *r, uint16_t port, long deadline)
+{
+	struct socks5 s;
+	uint8_t out[SOCKS5_MSG_MAX], in[256 + 2];
+	size_t outlen, need;
+	int n, err, step;
+
+	n = socks5_begin(&s, r->target, port, r->user[0] != '\0' ? r->user :
+	    NULL, r->pass, out, sizeof(out));
+	if (n < 0)
+		return EINVAL;
+	for (outlen = (size_t)n;;) {
+		if (outlen > 0 && (err = send_bounded(fd, out, outlen,
+		    deadline)) != 0)
+			return err;
+		need = socks5_need(&s);
+		if ((err = recv_bounded(fd, in, need, deadline)) != 0) {
+			log_debug("socks5 %s: %s during the handshake", r->text,
+			    err == ECONNREFUSED ? "proxy closed" :
+			    strerror(err));
+			return err;
+		}
+		step = socks5_feed(&s, in, need, out, sizeof(out), &outlen);
+		if (step == SOCKS5_DONE)
+			return 0;
+		if (step < 0) {
+			log_debug("socks5 %s: CONNECT %s:%u failed: %s", r->text,
+			    r->target, (unsigned)port, step == SOCKS5_EREPLY ?
+			    socks5_rep_text(s.rep) : step == SOCKS5_EAUTH ?
+			    "authentication refused" : "protocol error");
+			return socks5_errno(&s, step);
+		}
+	}
+}
+
+/*
+ * Say why a redirected connect failed: a route that is not listening at all
+ * once per process (the one thing a user must fix), the rest when debugging.
+ */
 static void
-report(const struct runtime *rt, int entry, const struct route *r, int err)
+report(const struct runtime *rt, int entry, const struct route *r, int err,
+    int connected)
 {
 	const char *pat = rt->cfg.entries[entry].pattern;
 
-	if (err == ECONNREFUSED &&
+	if (!connected && err == ECONNREFUSED &&
 	    atomic_exchange(&refused_reported, 1) == 0) {
-		log_warn("nothing is listening on %s, the tunnel for '%s': "
-		    "start the forward first (e.g. 'heroku ps:forward PORT', "
-		    "'kubectl port-forward POD LOCAL:PORT' or 'ssh -L') and "
-		    "erlfwd-server on the remote host", r->text, pat);
+		if (r->kind == ROUTE_SOCKS5)
+			log_warn("nothing is listening on %s, the SOCKS5 proxy "
+			    "for '%s': start it first (e.g. 'heroku ps:socks' "
+			    "or 'ssh -D PORT HOST')", r->text, pat);
+		else
+			log_warn("nothing is listening on %s, the tunnel for "
+			    "'%s': start the forward first (e.g. 'heroku "
+			    "ps:forward PORT', 'kubectl port-forward POD "
+			    "LOCAL:PORT' or 'ssh -L') and erlfwd-server on the "
+			    "remote host", r->text, pat);
 		return;
 	}
 	if (err == ETIMEDOUT)
-		log_debug("tunnel %s for '%s' did not answer within %d ms",
+		log_debug("route %s for '%s' did not answer within %d ms",
 		    r->text, pat, rt->cfg.timeout_ms);
 	else
-		log_debug("tunnel %s for '%s': %s", r->text, pat, strerror(err));
+		log_debug("route %s for '%s': %s", r->text, pat, strerror(err));
 }
 
 int
@@ -158,17 +236,22 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 	uint8_t pre[FRAME_HDR_LEN];
 	enum frame_tag tag;
 	long deadline;
-	int flags, err, off = 0, n;
+	uint16_t remote;
+	int flags, err, off = 0, n, connected = 0;
 
 	if ((err = route_addr(r, af, &ss, &sslen)) != 0) {
 		log_warn("route %s for '%s' is IPv6 but the socket is IPv4",
 		    r->text, rt->cfg.entries[entry].pattern);
 		return err;
 	}
+	if (port == 0)
+		return EADDRNOTAVAIL;	/* as connecting to port 0 would */
 	tag = port == rt->cfg.epmd_port ? FRAME_TAG_EPMD : FRAME_TAG_DIST;
+	/* A SOCKS5 proxy needs the remote epmd's own port; erlfwd-server
+	 * gets ours, to answer NAMES in our terms. */
+	remote = tag == FRAME_TAG_EPMD && r->kind == ROUTE_SOCKS5 ?
+	    r->epmd_port : port;
 	n = frame_encode(pre, sizeof(pre), tag, port, NULL, 0);
-	if (n < 0)
-		return EINVAL;	/* port 0: nothing to reach */
 	/* An IPv4 route on an IPV6_V6ONLY socket needs the mapped form. */
 	if (af == AF_INET6 && r->addr.ss_family == AF_INET)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
@@ -179,16 +262,20 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 		return errno;
 	deadline = now_ms() + rt->cfg.timeout_ms;
 	err = connect_bounded(fd, &ss, sslen, deadline);
-	if (err == 0)
-		err = send_bounded(fd, pre, (size_t)n, deadline);
+	if (err == 0) {
+		connected = 1;
+		err = r->kind == ROUTE_SOCKS5 ?
+		    socks_handshake(fd, r, remote, deadline) :
+		    send_bounded(fd, pre, (size_t)n, deadline);
+	}
 	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags) < 0 && err == 0)
 		err = errno;
 	if (err != 0) {
-		report(rt, entry, r, err);
+		report(rt, entry, r, err, connected);
 		return err;
 	}
-	log_debug("connect fd=%d %s:%u -> %s tag=%s", fd,
+	log_debug("connect fd=%d %s:%u -> %s %s %u", fd,
 	    rt->cfg.entries[entry].pattern, (unsigned)port, r->text,
-	    frame_tag_name(tag));
+	    frame_tag_name(tag), (unsigned)remote);
 	return 0;
 }

@@ -135,8 +135,10 @@ main(int argc, char **argv)
 		    "(see --help)\n", argv[optind]);
 		return EX_USAGE;
 	}
-	if (config_parse_route(&r, listen, err, sizeof(err)) != 0) {
-		fprintf(stderr, "erlfwd-server: --listen: %s\n", err);
+	if (config_parse_route(&r, listen, err, sizeof(err)) != 0 ||
+	    r.kind != ROUTE_ERLFWD) {
+		fprintf(stderr, "erlfwd-server: --listen: %s\n",
+		    r.kind != 0 ? "want ADDR:PORT" : err);
 		return EX_USAGE;
 	}
 	o.listen = r.addr;

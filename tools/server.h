@@ -11,12 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+
 #define SERVER_ALLOW_MAX	64
 
 struct server_opts {
 	struct sockaddr_storage	listen;
 	socklen_t		listen_len;
-	char			listen_text[64];
+	char			listen_text[ROUTE_TEXT_MAX];
 	uint16_t		epmd_port;
 	uint16_t		allow[SERVER_ALLOW_MAX];	/* --allow-port */
 	size_t			nallow;
