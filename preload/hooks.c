@@ -41,17 +41,16 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct runtime *rt = runtime_get();
 	uint16_t port = 0;
-	int entry, err;
+	int entry, err, saved = errno;
 
 	if (!rt->active || rt->cfg.nentries == 0 ||
 	    (entry = sentinel_entry_sa(sa, len, rt->cfg.nentries, &port)) < 0 ||
 	    !is_stream(fd))
 		return libc.connect(fd, sa, len);
-	if ((err = redirect_connect(rt, fd, sa->sa_family, entry, port)) != 0) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	err = redirect_connect(rt, fd, sa->sa_family, entry, port);
+	/* The steps inside leave EINPROGRESS and the like behind. */
+	errno = err != 0 ? err : saved;
+	return err != 0 ? -1 : 0;
 }
 
 /*
