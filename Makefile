@@ -24,8 +24,8 @@ XCFLAGS	+= -DERLFWD_VERSION='"$(VERSION)"'
 -include config.mak
 
 # The modules the preload shares with the tools.
-SHARED_SRC	:= preload/frame.c preload/config.c preload/sentinel.c
-PRELOAD_SRC	:= $(SHARED_SRC) preload/socks5.c preload/libc.c preload/log.c preload/runtime.c \
+SHARED_SRC	:= preload/frame.c preload/config.c preload/sentinel.c preload/socks5.c
+PRELOAD_SRC	:= $(SHARED_SRC) preload/libc.c preload/log.c preload/runtime.c \
 		   preload/redirect.c preload/resolve.c preload/hooks.c
 SERVER_SRC	:= $(SHARED_SRC) tools/epmd.c tools/io.c tools/relay.c tools/logfmt.c \
 		   tools/server.c tools/erlfwd-server.c
@@ -52,9 +52,10 @@ $(SERVER): $(call obj,$(SERVER_SRC))
 
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-UNIT_NAMES	:= frame config sentinel epmd resolve
+UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
-UNIT_OBJS	:= $(call obj,$(SHARED_SRC) tools/epmd.c preload/resolve.c)
+UNIT_OBJS	:= $(call obj,$(SHARED_SRC) tools/epmd.c preload/resolve.c \
+		   tools/relay.c tools/io.c)
 
 $(B)/tests/check_%: tests/unit/check_%.c $(UNIT_OBJS)
 	@mkdir -p $(dir $@)

@@ -182,7 +182,8 @@ parse_socks5(struct route *r, const char *text, char *err, size_t errlen)
 	q = strchr(p, '?');
 	if (q == NULL)
 		q = p + strlen(p);
-	at = memchr(p, '@', (size_t)(q - p));
+	/* A password may hold '@'; a host cannot. */
+	at = memrchr(p, '@', (size_t)(q - p));
 	if (at != NULL) {
 		/* Credentials: user:pass, unescaped; never echoed back. */
 		colon = memchr(p, ':', (size_t)(at - p));
@@ -209,14 +210,17 @@ parse_socks5(struct route *r, const char *text, char *err, size_t errlen)
 int
 config_parse_route(struct route *r, const char *text, char *err, size_t errlen)
 {
+	const char *scheme;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (strncmp(text, SOCKS5_SCHEME, strlen(SOCKS5_SCHEME)) == 0)
+	if (strncasecmp(text, SOCKS5_SCHEME, strlen(SOCKS5_SCHEME)) == 0)
 		rc = parse_socks5(r, text, err, errlen);
-	else if (strstr(text, "://") != NULL)
-		rc = fail(err, errlen, "route '%.*s...': the only scheme is "
-		    "socks5://", 16, text);
+	else if ((scheme = strstr(text, "://")) != NULL)
+		/* Name the scheme only: what follows may hold a password. */
+		rc = fail(err, errlen, "route scheme '%.*s://' is unknown: the "
+		    "only scheme is socks5://", (int)(scheme - text > 16 ? 16 :
+		    scheme - text), text);
 	else if ((rc = parse_hostport(r, text, strlen(text), err,
 	    errlen)) == 0) {
 		r->kind = ROUTE_ERLFWD;
@@ -258,8 +262,9 @@ parse_entry(struct config_entry *e, const char *item, size_t len, char *err,
 	if (len == 0)
 		return fail(err, errlen, "ERLFWD_HOSTS has an empty entry");
 	if (len >= sizeof(buf))
-		return fail(err, errlen, "ERLFWD_HOSTS entry '%.40s...' is too long",
-		    item);
+		return fail(err, errlen, "ERLFWD_HOSTS entry '%.*s...' is too "
+		    "long", (int)strcspn(item, "=") < 40 ?
+		    (int)strcspn(item, "=") : 40, item);
 	memcpy(buf, item, len);
 	buf[len] = '\0';
 	memset(e, 0, sizeof(*e));
@@ -299,6 +304,9 @@ parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
 	const char *p, *comma;
 	long v;
 
+	/* First, so that a later error is still reported in debug mode. */
+	if (env->debug != NULL && *env->debug != '\0')
+		c->debug = strcmp(env->debug, "0") != 0;
 	if (env->tunnel != NULL && *env->tunnel != '\0' &&
 	    config_parse_route(&c->tunnel, env->tunnel, rerr, sizeof(rerr)) != 0)
 		return fail(err, errlen, "ERLFWD_TUNNEL: %s", rerr);
@@ -315,8 +323,6 @@ parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
 			return fail(err, errlen, "ERLFWD_BIND '%s' is not "
 			    "'loopback' or 'any'", env->bind);
 	}
-	if (env->debug != NULL && *env->debug != '\0')
-		c->debug = strcmp(env->debug, "0") != 0;
 	if (env->timeout_ms != NULL && *env->timeout_ms != '\0') {
 		if (parse_num(env->timeout_ms, 1, 600000, &v) != 0)
 			return fail(err, errlen, "ERLFWD_TIMEOUT_MS '%s' is not "

@@ -163,8 +163,12 @@ frame_info_format(char *buf, size_t cap, const struct frame_info *fi)
 	    (off = append(buf, cap, (size_t)off, "epmd",
 	    fi->epmd_up ? "up" : "down")) < 0)
 		return FRAME_ESPACE;
+	if (fi->epmd_port == 0)
+		return FRAME_EFIELD;
 	for (i = 0; i < fi->nnodes && i < FRAME_INFO_NODES_MAX; i++) {
-		if (!value_clean(fi->nodes[i].name) ||
+		/* Only what frame_info_parse() takes back. */
+		if (!value_clean(fi->nodes[i].name) || fi->nodes[i].port == 0 ||
+		    fi->nodes[i].name[0] == '\0' ||
 		    strchr(fi->nodes[i].name, ' ') != NULL)
 			return FRAME_EFIELD;
 		snprintf(val, sizeof(val), "%s %u", fi->nodes[i].name,

@@ -30,7 +30,7 @@
 #define FRAME_VERSION		1
 #define FRAME_HDR_LEN		10
 #define FRAME_REQ_BODY_MAX	64	/* a request body is reserved: keep it small */
-#define FRAME_INFO_BODY_MAX	16384	/* an INFO reply's text */
+#define FRAME_INFO_BODY_MAX	24576	/* an INFO reply's text: the largest fits */
 
 enum frame_tag {
 	FRAME_TAG_EPMD = 1,
@@ -100,8 +100,10 @@ struct frame_info {
 };
 
 /*
- * frame_info_format: write fi as an INFO body (text) into buf of cap bytes.
- * Returns the body's length or FRAME_ESPACE.
+ * frame_info_format: write fi as an INFO body (text) into buf of cap bytes,
+ * which must leave room for a terminating NUL.  Returns the body's length,
+ * FRAME_ESPACE, or FRAME_EFIELD for what frame_info_parse() would refuse (a
+ * line break in a value, a port 0, an empty or spaced node name).
  */
 int	frame_info_format(char *buf, size_t cap, const struct frame_info *fi);
 

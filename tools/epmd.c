@@ -75,7 +75,8 @@ epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
 	unsigned long v = 0;
 	size_t i, nlen;
 
-	if (len < sizeof(pre) - 1 || memcmp(line, pre, sizeof(pre) - 1) != 0)
+	if (len < sizeof(pre) - 1 + sizeof(mid) - 1 ||
+	    memcmp(line, pre, sizeof(pre) - 1) != 0)
 		return -1;
 	/* The name ends at the last " at port ": names cannot hold spaces, but
 	 * search from the end all the same. */

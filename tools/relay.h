@@ -42,8 +42,9 @@ enum relay_status {
 void	relay_init(struct relay *r, int a, int b);
 
 /*
- * relay_prime: queue len bytes (already read from fd[d]) for fd[1 - d], as
- * if they had just arrived.  Returns an enum relay_status.
+ * relay_prime: pass len bytes (already read from fd[d]) on to fd[1 - d], as
+ * if they had just arrived.  Call it at most once per direction, right after
+ * relay_init(), before any relay_event().  Returns an enum relay_status.
  */
 int	relay_prime(struct relay *r, int d, const uint8_t *buf, size_t len);
 
