@@ -19,7 +19,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: erlfwd-server [-l ADDR:PORT] [-e PORT] [--allow-port PORT]...\n"
-"                     [--max-conns N] [--setup-timeout MS]\n"
+"                     [--max-conns N] [--setup-timeout MS] [--relay auto|copy]\n"
 "\n"
 "Relay erlfwd tunnel connections to this host's epmd and BEAM nodes.\n"
 "Run it beside the node; forward one port to it (heroku ps:forward,\n"
@@ -35,6 +35,8 @@ usage(FILE *f)
 "      --setup-timeout MS   close a connection that has not sent its\n"
 "                           preamble, or finished its setup, in MS\n"
 "                           milliseconds (default 5000)\n"
+"      --relay auto|copy    auto: move bytes with splice(2) when the kernel\n"
+"                           can (the log says which); copy: read/write\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
@@ -69,6 +71,7 @@ main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "setup-timeout", required_argument, NULL, 't' },
 		{ "preamble-timeout", required_argument, NULL, 't' },
+		{ "relay", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -118,6 +121,15 @@ main(int argc, char **argv)
 			if (number("--setup-timeout", optarg, 1, 600000, &v) != 0)
 				return EX_USAGE;
 			o.setup_timeout_ms = (int)v;
+			break;
+		case 'r':
+			if (strcmp(optarg, "copy") == 0)
+				o.copy = 1;
+			else if (strcmp(optarg, "auto") != 0) {
+				fprintf(stderr, "erlfwd-server: --relay '%s' "
+				    "must be auto or copy\n", optarg);
+				return EX_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -91,6 +91,7 @@ struct server {
 	long		 accept_resume;		/* 0: accepting */
 	int		 stopping;
 	char		 hostname[256];
+	struct relay_ctx rctx;
 	uint8_t		 scratch[RELAY_SCRATCH];
 };
 
@@ -576,9 +577,8 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 {
 	int rc, rd, wr, i, err;
 
-	rc = relay_event(&c->relay, side, (ev & (EPOLLIN | EPOLLHUP |
-	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0, s->scratch,
-	    sizeof(s->scratch));
+	rc = relay_event(&c->relay, &s->rctx, side, (ev & (EPOLLIN | EPOLLHUP |
+	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0);
 	c->bytes_in = c->relay.bytes[RELAY_C2T];
 	c->bytes_out = c->relay.bytes[RELAY_T2C];
 	if (rc == RELAY_DONE) {
@@ -700,6 +700,7 @@ setup(struct server *s)
 {
 	sigset_t mask;
 	char addr[64];
+	int splice;
 
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) != 0)
 		strcpy(s->hostname, "unknown");
@@ -726,10 +727,13 @@ setup(struct server *s)
 	s->sh.fd = s->sfd;
 	watch(s, &s->lh, EPOLLIN);
 	watch(s, &s->sh, EPOLLIN);
+	splice = relay_ctx_init(&s->rctx, s->scratch, sizeof(s->scratch),
+	    !s->o->copy);
 	logfmt("info", "listening", "addr=%s epmd_port=%u max_conns=%d "
-	    "setup_timeout_ms=%d version=%s", s->o->listen_text,
+	    "setup_timeout_ms=%d relay=%s version=%s", s->o->listen_text,
 	    (unsigned)s->o->epmd_port, s->o->max_conns,
-	    s->o->setup_timeout_ms, ERLFWD_VERSION);
+	    s->o->setup_timeout_ms, splice ? "splice" : "copy",
+	    ERLFWD_VERSION);
 	return 0;
 }
 
@@ -764,6 +768,7 @@ server_run(const struct server_opts *o)
 	}
 	s->o = o;
 	s->ep = s->lfd = s->sfd = -1;
+	s->rctx.pipe[0] = s->rctx.pipe[1] = -1;
 	if (setup(s) != 0)
 		goto out;
 	while (!s->stopping) {
@@ -798,6 +803,7 @@ out:
 		close(s->sfd);
 	if (s->ep >= 0)
 		close(s->ep);
+	relay_ctx_free(&s->rctx);
 	free(s);
 	return rc;
 }

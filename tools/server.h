@@ -24,7 +24,7 @@ struct server_opts {
 	size_t			nallow;
 	int			max_conns;
 	int			setup_timeout_ms;	/* preamble to relay */
-	int			verbose;
+	int			copy;		/* 1: never splice(2) */
 };
 
 /*

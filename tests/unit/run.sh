@@ -33,18 +33,24 @@ for bin in "$@"; do
 	fi
 	"$bin" 2>&1 | tee "$out"
 	rc=$?
-	line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' \
-	    "$out" | tail -n 1)
-	if [[ -z $line ]]; then
+	# A binary may run its suite more than once (check_relay: once per
+	# relay mode): every summary line counts.
+	mapfile -t lines < <(grep -E \
+	    '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out")
+	if (( ${#lines[@]} == 0 )); then
 		echo "$name: exit status $rc and no Check summary"
 		failed=$(( failed + 1 ))
 		continue
 	fi
-	[[ $line =~ Checks:\ ([0-9]+),\ Failures:\ ([0-9]+),\ Errors:\ ([0-9]+) ]]
-	c=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} e=${BASH_REMATCH[3]}
-	passed=$(( passed + c - f - e ))
-	failed=$(( failed + f + e ))
-	if (( rc != 0 && f + e == 0 )); then
+	bad=0
+	for line in "${lines[@]}"; do
+		[[ $line =~ Checks:\ ([0-9]+),\ Failures:\ ([0-9]+),\ Errors:\ ([0-9]+) ]]
+		c=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} e=${BASH_REMATCH[3]}
+		passed=$(( passed + c - f - e ))
+		bad=$(( bad + f + e ))
+	done
+	failed=$(( failed + bad ))
+	if (( rc != 0 && bad == 0 )); then
 		echo "$name: exit status $rc although every check passed"
 		failed=$(( failed + 1 ))
 	fi
