@@ -60,6 +60,7 @@ declare -A E2E_DYNO_HOST=()
 declare -A E2E_NODE_PID=()
 declare -A E2E_TUNNEL_PIDS=()
 declare -A E2E_TUNNEL_PORTS=()
+declare -A E2E_SOCKS_PORTS=()
 
 # ---------------------------------------------------------------------------
 # Reporting
@@ -606,23 +607,44 @@ e2e__ssh_setup() {
 # the port of the tunnel brought up last, the default route of local nodes.
 e2e_tunnel_up() {
 	local dyno=$1 rport=${2:-$E2E_SERVER_PORT} port
-	e2e__ssh_setup
 	port=${E2E_TUNNEL_PORTS[$dyno]:-}
 	[[ -n $port ]] || e2e_free_port port
 	E2E_TUNNEL_PORTS[$dyno]=$port
 	E2E_TUNNEL_PORT=$port
-	e2e_spawn "ssh-$dyno" ssh -F /dev/null -n -N \
-	    -L "127.0.0.1:$port:127.0.0.1:$rport" \
-	    -o "ProxyCommand=ip netns exec $(e2e_ns "$dyno") /usr/sbin/sshd -i -e -f $E2E_TMP/sshd_config" \
-	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-	    -o BatchMode=yes -o ExitOnForwardFailure=yes -o LogLevel=ERROR \
-	    -o ConnectTimeout=10 -o IdentitiesOnly=yes \
-	    -i "$E2E_TMP/client_key" "root@${E2E_DYNO_HOST[$dyno]}"
+	e2e__ssh "ssh-$dyno" "$dyno" -L "127.0.0.1:$port:127.0.0.1:$rport"
 	E2E_TUNNEL_PIDS[$dyno]=$E2E_LAST_PID
 	e2e_wait_until 15 "the ssh tunnel on 127.0.0.1:$port" \
 	    e2e__tunnel_ready "$port" "$E2E_LAST_PID"
 	e2e_log "tunnel: ssh pid $E2E_LAST_PID," \
 	    "127.0.0.1:$port -> dyno $dyno 127.0.0.1:$rport"
+}
+
+# e2e__ssh LOG DYNO SSH_ARGS...: a background ssh -N into the dyno, through
+# an sshd -i started inside its namespace by ProxyCommand.
+e2e__ssh() {
+	local log=$1 dyno=$2
+	shift 2
+	e2e__ssh_setup
+	e2e_spawn "$log" ssh -F /dev/null -n -N "$@" \
+	    -o "ProxyCommand=ip netns exec $(e2e_ns "$dyno") /usr/sbin/sshd -i -e -f $E2E_TMP/sshd_config" \
+	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	    -o BatchMode=yes -o ExitOnForwardFailure=yes -o LogLevel=ERROR \
+	    -o ConnectTimeout=10 -o IdentitiesOnly=yes \
+	    -i "$E2E_TMP/client_key" "root@${E2E_DYNO_HOST[$dyno]}"
+}
+
+# e2e_socks_up DYNO: "ssh -D PORT" into the dyno, a SOCKS5 proxy whose
+# connections start inside it (what heroku ps:socks offers); wait until PORT
+# listens.  PORT is free and chosen here, in E2E_SOCKS_PORTS[DYNO].
+e2e_socks_up() {
+	local dyno=$1 port
+	e2e_free_port port
+	# shellcheck disable=SC2034 # read by the scenarios
+	E2E_SOCKS_PORTS[$dyno]=$port
+	e2e__ssh "socks-$dyno" "$dyno" -D "127.0.0.1:$port"
+	e2e_wait_until 15 "the ssh SOCKS proxy on 127.0.0.1:$port" \
+	    e2e__tunnel_ready "$port" "$E2E_LAST_PID"
+	e2e_log "socks: ssh pid $E2E_LAST_PID, 127.0.0.1:$port -> dyno $dyno"
 }
 
 e2e__tunnel_ready() {
