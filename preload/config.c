@@ -42,12 +42,16 @@ parse_num(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-/* Parse "HOST:PORT" (HOST an IP literal, [IPv6] or localhost) into r->addr. */
+/*
+ * Parse "HOST:PORT" (HOST an IP literal, [IPv6] or localhost), len bytes of
+ * text, into r->addr.  Messages quote the text only when quote is set and it
+ * holds no '@': a SOCKS5 route, or a mistyped one, may hold a password.
+ */
 static int
-parse_hostport(struct route *r, const char *text, size_t len, char *err,
-    size_t errlen)
+parse_hostport(struct route *r, const char *text, size_t len, int quote,
+    char *err, size_t errlen)
 {
-	char host[64], buf[ROUTE_TEXT_MAX];
+	char host[64], buf[ROUTE_TEXT_MAX], shown[ROUTE_TEXT_MAX + 2];
 	const char *colon, *h;
 	size_t hlen;
 	long port;
@@ -58,10 +62,14 @@ parse_hostport(struct route *r, const char *text, size_t len, char *err,
 		return fail(err, errlen, "route address is too long");
 	memcpy(buf, text, len);
 	buf[len] = '\0';
+	if (quote && strchr(buf, '@') == NULL)
+		snprintf(shown, sizeof(shown), "'%s'", buf);
+	else
+		strcpy(shown, "address");
 	colon = strrchr(buf, ':');
 	if (colon == NULL)
 		return fail(err, errlen,
-		    "route '%s' has no port (want HOST:PORT)", buf);
+		    "route %s has no port (want HOST:PORT)", shown);
 	h = buf;
 	hlen = (size_t)(colon - buf);
 	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
@@ -69,11 +77,11 @@ parse_hostport(struct route *r, const char *text, size_t len, char *err,
 		hlen -= 2;
 	}
 	if (hlen == 0 || hlen >= sizeof(host))
-		return fail(err, errlen, "route '%s' has no host", buf);
+		return fail(err, errlen, "route %s has no host", shown);
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	if (parse_num(colon + 1, 1, 65535, &port) != 0)
-		return fail(err, errlen, "route '%s' has a bad port", buf);
+		return fail(err, errlen, "route %s has a bad port", shown);
 	if (strcasecmp(host, "localhost") == 0)
 		strcpy(host, "127.0.0.1");
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
@@ -87,8 +95,8 @@ parse_hostport(struct route *r, const char *text, size_t len, char *err,
 	} else {
 		/* Resolving here would re-enter the resolver we hook. */
 		return fail(err, errlen,
-		    "route '%s': the host must be an IP address or localhost",
-		    buf);
+		    "route %s: the host must be an IP address or localhost",
+		    shown);
 	}
 	return 0;
 }
@@ -179,11 +187,11 @@ parse_socks5(struct route *r, const char *text, char *err, size_t errlen)
 	r->kind = ROUTE_SOCKS5;
 	strcpy(r->target, ROUTE_DEFAULT_TARGET);
 	r->epmd_port = CONFIG_DEFAULT_EPMD;
-	q = strchr(p, '?');
+	/* A password may hold '@' and '?'; a host and a query cannot. */
+	at = strrchr(p, '@');
+	q = strchr(at != NULL ? at : p, '?');
 	if (q == NULL)
 		q = p + strlen(p);
-	/* A password may hold '@'; a host cannot. */
-	at = memrchr(p, '@', (size_t)(q - p));
 	if (at != NULL) {
 		/* Credentials: user:pass, unescaped; never echoed back. */
 		colon = memchr(p, ':', (size_t)(at - p));
@@ -192,13 +200,14 @@ parse_socks5(struct route *r, const char *text, char *err, size_t errlen)
 		    (size_t)(colon - p)) != 0 ||
 		    unescape(r->pass, sizeof(r->pass), colon + 1,
 		    (size_t)(at - colon - 1)) != 0 ||
+		    strlen(r->pass) == 0 ||
 		    strlen(r->user) > 255 || strlen(r->pass) > 255)
 			return fail(err, errlen, "socks5 route: credentials "
-			    "must be USER:PASS (at most 255 bytes each)");
+			    "must be USER:PASS (1 to 255 bytes each)");
 		p = at + 1;
 	}
 	hplen = (size_t)(q - p);
-	if (parse_hostport(r, p, hplen, err, errlen) != 0)
+	if (parse_hostport(r, p, hplen, 0, err, errlen) != 0)
 		return -1;
 	if (*q == '?' && parse_query(r, q + 1, err, errlen) != 0)
 		return -1;
@@ -221,7 +230,7 @@ config_parse_route(struct route *r, const char *text, char *err, size_t errlen)
 		rc = fail(err, errlen, "route scheme '%.*s://' is unknown: the "
 		    "only scheme is socks5://", (int)(scheme - text > 16 ? 16 :
 		    scheme - text), text);
-	else if ((rc = parse_hostport(r, text, strlen(text), err,
+	else if ((rc = parse_hostport(r, text, strlen(text), 1, err,
 	    errlen)) == 0) {
 		r->kind = ROUTE_ERLFWD;
 		snprintf(r->text, sizeof(r->text), "%s", text);

@@ -136,12 +136,19 @@ append(char *buf, size_t cap, size_t off, const char *key, const char *val)
 	return (int)(off + (size_t)n);
 }
 
-/* A value must not break the line format it travels in. */
+/* 1 for a byte a value may hold: no control characters, which would break
+ * the line format or, printed by a tool, drive the user's terminal. */
+static int
+value_byte(unsigned char c)
+{
+	return c >= 0x20 && c != 0x7f;
+}
+
 static int
 value_clean(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if (*s == '\n' || *s == '\r')
+		if (!value_byte((unsigned char)*s))
 			return 0;
 	return 1;
 }
@@ -203,8 +210,14 @@ parse_port(const char *s, size_t len, uint16_t *out)
 static int
 copy_value(char *dst, size_t cap, const char *s, size_t len)
 {
-	if (len >= cap || memchr(s, '\0', len) != NULL)
+	size_t i;
+
+	if (len >= cap)
 		return -1;
+	/* A hostile server's bytes end up on the user's terminal. */
+	for (i = 0; i < len; i++)
+		if (!value_byte((unsigned char)s[i]))
+			return -1;
 	memcpy(dst, s, len);
 	dst[len] = '\0';
 	return 0;

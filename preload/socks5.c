@@ -18,8 +18,10 @@ socks5_begin(struct socks5 *s, const char *host, uint16_t port,
 	memset(s, 0, sizeof(*s));
 	if (cap < SOCKS5_MSG_MAX || hlen == 0 || hlen > 255)
 		return -1;
+	/* RFC 1929: both are 1 to 255 bytes. */
 	if (user != NULL && (pass == NULL || strlen(user) == 0 ||
-	    strlen(user) > SOCKS5_CRED_MAX || strlen(pass) > SOCKS5_CRED_MAX))
+	    strlen(pass) == 0 || strlen(user) > SOCKS5_CRED_MAX ||
+	    strlen(pass) > SOCKS5_CRED_MAX))
 		return -1;
 	s->user = user;
 	s->pass = pass;

@@ -61,7 +61,7 @@ struct socks5 {
 /*
  * socks5_begin: start a CONNECT to host (an IPv4 or IPv6 literal, else sent
  * as a domain name) and port, offering username/password when user is not
- * NULL (both at most SOCKS5_CRED_MAX bytes; the strings must outlive s).
+ * NULL (both 1 to SOCKS5_CRED_MAX bytes; the strings must outlive s).
  * Writes the greeting into out (cap >= SOCKS5_MSG_MAX) and returns its
  * length, or -1 when an argument does not fit the protocol.
  */

@@ -665,6 +665,11 @@ START_TEST(route_error_never_repeats_password)
 		"socks5://u:pa@Zq9Xw7@127.0.0.1:1080",	/* '@' not escaped */
 		"socks://u:Zq9Xw7@127.0.0.1:1080",	/* scheme misspelt */
 		"SOCKS5://u:Zq9Xw7@127.0.0.1:1080",
+		"socks5://u:Zq?9Xw7@127.0.0.1:1080",	/* '?' not escaped */
+		"socks5://u:Zq9",			/* cut at a ',' */
+		"socks5:/u:Zq9Xw7@127.0.0.1:1080",	/* scheme mistyped */
+		"u:Zq9Xw7@127.0.0.1:1080",		/* scheme forgotten */
+		"socks5://u:Zq9Xw7@127.0.0.1:1080?target=",
 	};
 	char hosts[512];
 	int rc;
@@ -672,8 +677,10 @@ START_TEST(route_error_never_repeats_password)
 	err[0] = '\0';
 	rc = config_parse_route(&route, bad[_i], err, sizeof(err));
 	/* An unescaped '@' in the password and a scheme in capitals (URL
-	 * schemes ignore case) are taken, and must not leak either. */
+	 * schemes ignore case) are taken, and so is a '?' in a password:
+	 * none may leak. */
 	ck_assert_msg(rc == -1 || strcmp(route.pass, "pa@Zq9Xw7") == 0 ||
+	    strcmp(route.pass, "Zq?9Xw7") == 0 ||
 	    (strncmp(bad[_i], "SOCKS5", 6) == 0 &&
 	    strcmp(route.pass, "Zq9Xw7") == 0), "'%s' accepted", bad[_i]);
 	ck_assert_msg(!leaks(err, "Zq9Xw7"), "config_parse_route('%s'): '%s'",
@@ -929,7 +936,7 @@ config_suite(void)
 	tcase_add_test(tc, route_socks5_full);
 	tcase_add_test(tc, route_socks5_credential_lengths);
 	tcase_add_test(tc, route_socks5_bad);
-	tcase_add_loop_test(tc, route_error_never_repeats_password, 0, 9);
+	tcase_add_loop_test(tc, route_error_never_repeats_password, 0, 14);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("match");

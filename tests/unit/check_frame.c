@@ -689,6 +689,23 @@ START_TEST(info_parse_stays_in_bounds)
 }
 END_TEST
 
+/* A hostile server's INFO must not reach the user's terminal as escapes. */
+START_TEST(info_parse_control_characters)
+{
+	static const char *const bodies[] = {
+		"host=\x1b]0;owned\x07\n",
+		"version=1\x1b[2J\n",
+		"node=app\x7f 4369\n",
+		"host=a\rb\n",
+		"host=tab\there\n",
+	};
+	struct frame_info fi;
+
+	ck_assert_int_eq(frame_info_parse(bodies[_i], strlen(bodies[_i]), &fi),
+	    FRAME_EFIELD);
+}
+END_TEST
+
 static Suite *
 frame_suite(void)
 {
@@ -744,6 +761,7 @@ frame_suite(void)
 	tcase_add_test(tc, info_parse_last_line_without_newline);
 	tcase_add_test(tc, info_parse_empty_and_blank);
 	tcase_add_test(tc, info_parse_embedded_nul);
+	tcase_add_loop_test(tc, info_parse_control_characters, 0, 5);
 	tcase_add_test(tc, info_parse_stays_in_bounds);
 	suite_add_tcase(s, tc);
 	return s;

@@ -116,6 +116,8 @@ START_TEST(begin_rejects_what_does_not_fit)
 	    -1);
 	ck_assert_int_eq(socks5_begin(&s, "h", 1, "", "p", out, sizeof(out)),
 	    -1);
+	ck_assert_int_eq(socks5_begin(&s, "h", 1, "u", "", out, sizeof(out)),
+	    -1);	/* RFC 1929: PLEN is 1 to 255 */
 	ck_assert_int_eq(socks5_begin(&s, "h", 1, NULL, NULL, out, 16), -1);
 	/* The longest that fits does. */
 	host[255] = '\0';
