@@ -44,16 +44,24 @@ err:
 	return -1;
 }
 
+void
+io_nodelay(int fd)
+{
+	int on = 1;
+
+	/* Distribution is chatty with small messages: don't hold them back. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
 int
 io_connect(const struct sockaddr *sa, socklen_t len)
 {
-	int fd, on = 1, saved;
+	int fd, saved;
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	/* Distribution is chatty with small messages: don't hold them back. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	io_nodelay(fd);
 	if (connect(fd, sa, len) == 0 || errno == EINPROGRESS)
 		return fd;
 	saved = errno;

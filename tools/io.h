@@ -17,8 +17,11 @@ int	io_nonblock(int fd);
 /* io_listen: a non-blocking TCP listener on sa.  Returns the fd or -1. */
 int	io_listen(const struct sockaddr *sa, socklen_t len, int backlog);
 
+/* io_nodelay: turn Nagle's algorithm off on the TCP socket fd. */
+void	io_nodelay(int fd);
+
 /*
- * io_connect: start a non-blocking TCP connect to sa.  Returns the fd (the
+ * io_connect: start (with TCP_NODELAY) a non-blocking TCP connect to sa.  Returns the fd (the
  * connect may still be in progress: wait for writability, then
  * io_connect_result) or -1.
  */

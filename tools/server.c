@@ -7,8 +7,9 @@
  *   PREAMBLE  reading the client's frame (and, for EPMD, its one request)
  *   EPMD      one exchange with the host's epmd: the client's lookup, or our
  *             NAMES request to check a DIST port or to answer INFO
- *   CONNECT   connecting to the node's port
- *   RELAY     moving bytes both ways (relay.c)
+ *   RELAY     moving bytes both ways (relay.c), from the moment the connect
+ *             to the node's port starts: bytes for it wait in the relay
+ *             until it is up, and a failed connect ends the connection
  *   REPLY     writing epmd's reply or the INFO frame to the client
  *   DRAIN     reply sent and write side shut: wait for the client to close
  *
@@ -43,7 +44,7 @@
 #define INBUF_MAX	(FRAME_HDR_LEN + FRAME_REQ_BODY_MAX + EPMD_REQ_MAX)
 
 enum conn_state {
-	CS_PREAMBLE, CS_EPMD, CS_CONNECT, CS_RELAY, CS_REPLY, CS_DRAIN,
+	CS_PREAMBLE, CS_EPMD, CS_RELAY, CS_REPLY, CS_DRAIN,
 };
 
 enum { H_CLIENT = 0, H_AUX = 1 };	/* the same sides as relay's fd[] */
@@ -62,6 +63,7 @@ struct conn {
 	struct conn	*qprev, *qnext;		/* the setup queue */
 	int		 queued;
 	int		 dead;			/* ended; freed after the batch */
+	int		 connecting;		/* RELAY: the node's port not yet up */
 	struct handle	 h[2];
 	enum conn_state	 state;
 	uint8_t		 tag;
@@ -235,10 +237,9 @@ aux_connect(struct server *s, struct conn *c, uint16_t port)
 	socklen_t len = io_loopback(&ss, port);
 
 	io_addr_text((struct sockaddr *)&ss, c->target, sizeof(c->target));
-	if ((c->h[H_AUX].fd = io_connect((struct sockaddr *)&ss, len)) < 0)
-		return -1;
-	watch(s, &c->h[H_AUX], EPOLLOUT);
-	return 0;
+	(void)s;
+	return (c->h[H_AUX].fd = io_connect((struct sockaddr *)&ss, len)) < 0 ?
+	    -1 : 0;
 }
 
 /* Queue len bytes of buf (owned now by c) for the client, then close. */
@@ -287,7 +288,9 @@ start_epmd(struct server *s, struct conn *c, const uint8_t *req, size_t len)
 	if (aux_connect(s, c, s->o->epmd_port) != 0) {
 		snprintf(why, sizeof(why), "epmd: %s", strerror(errno));
 		conn_end(s, c, "error", why, 0);
+		return;
 	}
+	watch(s, &c->h[H_AUX], EPOLLOUT);
 }
 
 static void
@@ -295,12 +298,15 @@ start_node(struct server *s, struct conn *c)
 {
 	char why[64];
 
-	c->state = CS_CONNECT;
-	watch(s, &c->h[H_CLIENT], 0);
 	if (aux_connect(s, c, c->port) != 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
 		conn_end(s, c, "error", why, 0);
+		return;
 	}
+	/* Relay at once rather than wait a wake-up for the loopback connect:
+	 * what the client sent waits in the relay until the port is up. */
+	c->connecting = 1;
+	start_relay(s, c);
 }
 
 /* Build and queue the INFO reply from epmd's NAMES text (NULL: epmd down). */
@@ -496,7 +502,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 			conn_end(s, c, "ok", NULL, 0);
 		return;
 	default:
-		/* EPMD or CONNECT: we do not read the client, so only a hangup
+		/* EPMD: we do not read the client, so only a hangup
 		 * or error wakes us. */
 		if (ev & (EPOLLHUP | EPOLLERR))
 			conn_end(s, c, "closed", "client left during setup", 0);
@@ -552,31 +558,22 @@ on_aux_epmd(struct server *s, struct conn *c, uint32_t ev)
 		epmd_done(s, c, 0);
 }
 
-static void
-on_aux(struct server *s, struct conn *c, uint32_t ev)
-{
-	int err;
-	char why[80];
-
-	if (c->state == CS_EPMD) {
-		on_aux_epmd(s, c, ev);
-		return;
-	}
-	if (c->state != CS_CONNECT)
-		return;
-	if ((err = io_connect_result(c->h[H_AUX].fd)) != 0) {
-		snprintf(why, sizeof(why), "connect: %s", strerror(err));
-		conn_end(s, c, "error", why, 0);
-		return;
-	}
-	start_relay(s, c);
-}
 
 static void
 on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 {
 	int rc, rd, wr, i, err;
+	char why[80];
 
+	/* The first event on the node's side tells how its connect went. */
+	if (c->connecting && side == H_AUX) {
+		if ((err = io_connect_result(c->h[H_AUX].fd)) != 0) {
+			snprintf(why, sizeof(why), "connect: %s", strerror(err));
+			conn_end(s, c, "error", why, 0);
+			return;
+		}
+		c->connecting = 0;
+	}
 	rc = relay_event(&c->relay, &s->rctx, side, (ev & (EPOLLIN | EPOLLHUP |
 	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0);
 	c->bytes_in = c->relay.bytes[RELAY_C2T];
@@ -668,7 +665,12 @@ on_accept(struct server *s)
 		s->qtail = c;
 		c->queued = 1;
 		s->nconns++;
+		/* Both legs of a relay forward small messages at once. */
+		io_nodelay(fd);
 		watch(s, &c->h[H_CLIENT], EPOLLIN);
+		/* The preload sends its preamble right behind the handshake:
+		 * it is usually here already, one wake-up early. */
+		on_client(s, c, EPOLLIN);
 	}
 }
 
@@ -749,8 +751,8 @@ dispatch(struct server *s, struct handle *h, uint32_t ev)
 		on_relay(s, c, side, ev);
 	else if (side == H_CLIENT)
 		on_client(s, c, ev);
-	else
-		on_aux(s, c, ev);
+	else if (c->state == CS_EPMD)
+		on_aux_epmd(s, c, ev);
 }
 
 int
