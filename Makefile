@@ -30,12 +30,19 @@ PRELOAD_SRC	:= $(SHARED_SRC) preload/libc.c preload/log.c preload/runtime.c \
 SERVER_SRC	:= $(SHARED_SRC) tools/epmd.c tools/io.c tools/relay.c tools/logfmt.c \
 		   tools/server.c tools/erlfwd-server.c
 
+ERLFWD_SRC	:= $(SHARED_SRC) tools/io.c tools/tio.c tools/md5.c tools/dist.c \
+		   tools/info.c tools/probe.c tools/nodename.c tools/target.c \
+		   tools/cookie.c tools/home.c tools/launch.c tools/cli.c \
+		   tools/cmd_run.c tools/cmd_names.c tools/cmd_remsh.c \
+		   tools/cmd_doctor.c tools/erlfwd.c
+
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIB	:= $(B)/liberlfwd.so
 SERVER	:= $(B)/erlfwd-server
+CLI	:= $(B)/erlfwd
 
-all: $(LIB) $(SERVER)
+all: $(LIB) $(SERVER) $(CLI)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,14 +55,23 @@ $(LIB): $(call obj,$(PRELOAD_SRC)) preload/liberlfwd.map
 $(SERVER): $(call obj,$(SERVER_SRC))
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
+# erlfwd finds the library beside itself, in ../lib/erlfwd, or here.
+$(call obj,tools/launch.c): XCFLAGS += -DERLFWD_LIBDIR='"$(LIBDIR)"'
+
+$(CLI): $(call obj,$(ERLFWD_SRC))
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+
 # --- tests -------------------------------------------------------------------
 
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5
+UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename \
+		   cookie launch
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
 UNIT_OBJS	:= $(call obj,$(SHARED_SRC) tools/epmd.c preload/resolve.c \
-		   tools/relay.c tools/io.c)
+		   tools/relay.c tools/io.c tools/md5.c tools/dist.c \
+		   tools/nodename.c tools/target.c tools/cookie.c tools/home.c \
+		   tools/launch.c)
 
 $(B)/tests/check_%: tests/unit/check_%.c $(UNIT_OBJS)
 	@mkdir -p $(dir $@)
@@ -96,9 +112,15 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
 	install -m 755 $(SERVER) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 644 tools/erlfwd.1 $(DESTDIR)$(MANDIR)/man1/erlfwd.1
+	install -m 644 tools/erlfwd-server.8 $(DESTDIR)$(MANDIR)/man8/erlfwd-server.8
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/erlfwd-server $(DESTDIR)$(LIBDIR)/liberlfwd.so
+	rm -f $(DESTDIR)$(BINDIR)/erlfwd $(DESTDIR)$(MANDIR)/man1/erlfwd.1 \
+	    $(DESTDIR)$(MANDIR)/man8/erlfwd-server.8
 
 clean:
 	rm -rf $(B)

@@ -1,0 +1,186 @@
+/*
+ * cli.c: shared pieces of the erlfwd command (cli.h).
+ */
+#include <netinet/in.h>
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void
+cli_msg(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One line, whatever the message carries. */
+	line[strcspn(line, "\n")] = '\0';
+	fprintf(stderr, "erlfwd: %s\n", line);
+}
+
+static void
+env_of(struct config_env *e, const struct cli *c)
+{
+	memset(e, 0, sizeof(*e));
+	e->hosts = c->hosts_given ? c->hosts : getenv("ERLFWD_HOSTS");
+	e->tunnel = c->tunnel_arg != NULL ? c->tunnel_arg :
+	    getenv("ERLFWD_TUNNEL");
+	e->bind = getenv("ERLFWD_BIND");
+	e->debug = getenv("ERLFWD_DEBUG");
+	e->timeout_ms = getenv("ERLFWD_TIMEOUT_MS");
+	e->epmd_port = getenv("ERL_EPMD_PORT");
+}
+
+int
+cli_init(struct cli *c, char *err, size_t errlen)
+{
+	struct config_env e;
+
+	memset(c, 0, sizeof(*c));
+	env_of(&e, c);
+	return config_parse(&c->cfg, &e, err, errlen);
+}
+
+int
+cli_tunnel(struct cli *c, const char *text, char *err, size_t errlen)
+{
+	char why[CONFIG_ERR_MAX];
+
+	if (config_parse_route(&c->cfg.tunnel, text, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "--tunnel: %s", why);
+		return -1;
+	}
+	c->tunnel_arg = text;
+	return 0;
+}
+
+int
+cli_host(struct cli *c, const char *text, char *err, size_t errlen)
+{
+	struct config_env e;
+	struct config *tmp;
+	char why[CONFIG_ERR_MAX];
+	size_t len = strlen(c->hosts);
+	int n, rc;
+
+	n = snprintf(c->hosts + len, sizeof(c->hosts) - len, "%s%s",
+	    len > 0 ? "," : "", text);
+	if (n < 0 || (size_t)n >= sizeof(c->hosts) - len) {
+		c->hosts[len] = '\0';
+		snprintf(err, errlen, "--host: too many hosts");
+		return -1;
+	}
+	c->hosts_given = 1;
+	/* Parse the whole list again: the same parser as the library's. */
+	if ((tmp = malloc(sizeof(*tmp))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	env_of(&e, c);
+	rc = config_parse(tmp, &e, why, sizeof(why));
+	if (rc == 0)
+		c->cfg = *tmp;
+	else {
+		c->hosts[len] = '\0';
+		/* The parser speaks of the variable; the user wrote --host. */
+		snprintf(err, errlen, "--host%s", strncmp(why, "ERLFWD_HOSTS",
+		    12) == 0 ? why + 12 : why);
+	}
+	free(tmp);
+	return rc;
+}
+
+int
+cli_bad_option(const char *sub, int ch, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (ch == ':' && optopt != 0)
+		cli_msg("%s: option -%c needs a value", sub, optopt);
+	else if (ch == ':')
+		cli_msg("%s: option %s needs a value", sub, arg);
+	else if (optopt != 0)
+		cli_msg("%s: unknown option -%c (see erlfwd %s --help)", sub,
+		    optopt, sub);
+	else
+		cli_msg("%s: unknown option %s (see erlfwd %s --help)", sub,
+		    arg, sub);
+	return CLI_USAGE;
+}
+
+int
+cli_need_server(const struct cli *c, const char *sub)
+{
+	if (c->cfg.tunnel.kind == ROUTE_ERLFWD)
+		return 0;
+	cli_msg("%s: the tunnel %s is a SOCKS5 proxy; %s talks to "
+	    "erlfwd-server (give --tunnel HOST:PORT of its forward)", sub,
+	    c->cfg.tunnel.text, sub);
+	return -1;
+}
+
+int
+cli_info_exit(enum info_status s)
+{
+	switch (s) {
+	case INFO_OK:
+		return CLI_OK;
+	case INFO_REFUSED:
+	case INFO_UNREACHABLE:
+		return CLI_TUNNEL;
+	case INFO_LOCAL:
+		return CLI_LOCAL;
+	default:
+		return CLI_SERVER;
+	}
+}
+
+unsigned
+cli_route_port(const struct route *r)
+{
+	const struct sockaddr_in *sin = (const void *)&r->addr;
+	const struct sockaddr_in6 *sin6 = (const void *)&r->addr;
+
+	return ntohs(r->addr.ss_family == AF_INET6 ? sin6->sin6_port :
+	    sin->sin_port);
+}
+
+const char *
+cli_info_hint(enum info_status s, const struct route *r, char *buf,
+    size_t cap)
+{
+	unsigned port = cli_route_port(r);
+
+	switch (s) {
+	case INFO_REFUSED:
+	case INFO_UNREACHABLE:
+		snprintf(buf, cap, "start `heroku ps:forward %u -a APP` (or "
+		    "`ssh -L %u:127.0.0.1:9369 HOST`, `kubectl port-forward "
+		    "POD %u:9369`) and keep it running", port, port, port);
+		break;
+	case INFO_CLOSED:
+		snprintf(buf, cap, "start erlfwd-server on the remote host "
+		    "(the buildpack starts it on web and worker dynos), and "
+		    "forward the port it listens on ($ERLFWD_PORT, 9369)");
+		break;
+	case INFO_SILENT:
+	case INFO_FOREIGN:
+		snprintf(buf, cap, "forward the port erlfwd-server listens on "
+		    "($ERLFWD_PORT, 9369), or point --tunnel at that forward");
+		break;
+	case INFO_PROTOCOL:
+		snprintf(buf, cap, "install the same erlfwd release here and "
+		    "on the remote host (erlfwd %s here)", ERLFWD_VERSION);
+		break;
+	default:
+		snprintf(buf, cap, "check this machine's resources");
+		break;
+	}
+	return buf;
+}

@@ -1,0 +1,316 @@
+/*
+ * cmd_doctor.c: `erlfwd doctor`, the path to a node checked step by step
+ * (cmd.h).
+ *
+ *   library  liberlfwd.so is here
+ *   tunnel   something listens on the forwarded port
+ *   server   it is a compatible erlfwd-server
+ *   epmd     the remote host's epmd runs
+ *   node     the node is registered
+ *   port     its port answers through the tunnel (a handshake)
+ *   cookie   it accepts our cookie (when there is one)
+ *
+ * Each step is bounded by ERLFWD_TIMEOUT_MS; the first broken one ends the
+ * walk with a one-line fix and the exit status of its kind.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "cookie.h"
+#include "info.h"
+#include "launch.h"
+#include "nodename.h"
+#include "probe.h"
+#include "target.h"
+
+void
+cmd_doctor_usage(FILE *f)
+{
+	fprintf(f,
+"usage: erlfwd doctor [NODE] [--tunnel HOST:PORT] [--cookie-file FILE]\n"
+"\n"
+"Walk the path to NODE (NAME or NAME@HOST; default: the only node) and stop\n"
+"at the first broken step, with a one-line fix: the library, the tunnel,\n"
+"erlfwd-server, the remote epmd, the node's registration, its port through\n"
+"the tunnel, and its cookie (when one is found: --cookie-file, else\n"
+"$ERLFWD_COOKIE, $RELEASE_COOKIE, ~/.erlang.cookie).  Each step takes at\n"
+"most ERLFWD_TIMEOUT_MS (default 5000) milliseconds.\n"
+"\n"
+"  -t, --tunnel HOST:PORT   the forwarded port (ERLFWD_TUNNEL; default\n"
+"                           127.0.0.1:9369)\n"
+"  -c, --cookie-file FILE   the cookie to check\n"
+"  -h, --help               this help\n"
+"\n"
+CMD_EXIT_HELP);
+}
+
+/* One step's verdict line: "ok   tunnel   ...". */
+static void
+step(const char *verdict, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+step(const char *verdict, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-4s %-7s ", verdict, name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* A broken step: its line, its fix, and the walk's exit status. */
+static int
+broken(int status, const char *name, const char *what, const char *fix)
+{
+	step("FAIL", name, "%s", what);
+	printf("     fix: %s\n", fix);
+	fflush(stdout);
+	return status;
+}
+
+/* The tunnel and server steps; fills fi.  Returns an exit status. */
+static int
+check_server(const struct route *t, int timeout, struct frame_info *fi)
+{
+	struct info_result res;
+	char what[512], fix[512];
+
+	info_fetch(t, timeout, fi, &res);
+	info_describe(&res, t, what, sizeof(what));
+	cli_info_hint(res.status, t, fix, sizeof(fix));
+	switch (res.status) {
+	case INFO_REFUSED:
+	case INFO_UNREACHABLE:
+		return broken(CLI_TUNNEL, "tunnel", what, fix);
+	case INFO_LOCAL:
+		return broken(CLI_LOCAL, "tunnel", what, fix);
+	default:
+		break;
+	}
+	step("ok", "tunnel", "%s accepts connections", t->text);
+	if (res.status != INFO_OK)
+		return broken(CLI_SERVER, "server", what, fix);
+	step("ok", "server", "erlfwd-server %s on host %s (%ld ms)%s",
+	    fi->version, fi->host, res.elapsed_ms,
+	    strcmp(fi->version, ERLFWD_VERSION) != 0 ?
+	    ", a different release from this erlfwd " ERLFWD_VERSION : "");
+	return CLI_OK;
+}
+
+/* The port and cookie steps for node idx.  Returns an exit status. */
+static int
+check_node(const struct route *t, int timeout, const struct frame_info *fi,
+    size_t idx, const struct nodename *given, const struct cookie *ck)
+{
+	struct probe_result res;
+	const struct frame_info_node *n = &fi->nodes[idx];
+	char self[64], what[4608], want[DIST_NAME_MAX];
+
+	snprintf(self, sizeof(self), "erlfwd-doctor-%ld@localhost",
+	    (long)getpid());
+	if (probe_node(t, n->port, self, NULL, timeout, &res) != 0) {
+		switch (res.status) {
+		case PROBE_REFUSED:
+			snprintf(what, sizeof(what), "%s on port %u refused a "
+			    "hidden node (status '%s')", n->name,
+			    (unsigned)n->port, res.status_text);
+			return broken(CLI_BROKEN, "port", what, "allow hidden "
+			    "connections to the node (net_kernel:allow/1 "
+			    "lists the nodes it accepts)");
+		case PROBE_TIMEOUT:
+			snprintf(what, sizeof(what), "%s on port %u did not "
+			    "answer the handshake in %d ms", n->name,
+			    (unsigned)n->port, timeout);
+			break;
+		case PROBE_TUNNEL:
+			snprintf(what, sizeof(what), "the tunnel %s went away",
+			    t->text);
+			return broken(CLI_TUNNEL, "port", what, "restart the "
+			    "forward and keep it running");
+		default:
+			snprintf(what, sizeof(what), "%s is registered on port "
+			    "%u but that port does not answer through the "
+			    "tunnel", n->name, (unsigned)n->port);
+			break;
+		}
+		return broken(CLI_BROKEN, "port", what, "check the node on the "
+		    "remote host (stuck or restarting?), and that "
+		    "erlfwd-server runs beside it on the same host");
+	}
+	if (given != NULL && given->host[0] != '\0' &&
+	    (nodename_join(want, sizeof(want), given->name, given->host) != 0 ||
+	    strcmp(want, res.node) != 0)) {
+		snprintf(what, sizeof(what), "the node on port %u is %s, not "
+		    "%s@%s", (unsigned)n->port, res.node, given->name,
+		    given->host);
+		return broken(CLI_BROKEN, "port", what, "use the node's own "
+		    "name, or just its part before '@'");
+	}
+	step("ok", "port", "%s answers on port %u through the tunnel (%ld ms)",
+	    res.node, (unsigned)n->port, res.elapsed_ms);
+	if (ck->source == COOKIE_NONE) {
+		step("skip", "cookie", "no cookie found (--cookie-file, "
+		    "$ERLFWD_COOKIE, $RELEASE_COOKIE, ~/.erlang.cookie)");
+		return CLI_OK;
+	}
+	if (probe_node(t, n->port, self, ck->value, timeout, &res) != 0) {
+		if (res.status == PROBE_COOKIE) {
+			snprintf(what, sizeof(what), "%s rejected the cookie "
+			    "from %s", res.node, ck->origin);
+			return broken(CLI_BROKEN, "cookie", what, "use the "
+			    "node's cookie, e.g. ERLFWD_COOKIE=$(heroku "
+			    "config:get RELEASE_COOKIE -a APP)");
+		}
+		snprintf(what, sizeof(what), "the handshake with %s failed "
+		    "before the cookie was checked", res.node);
+		return broken(CLI_BROKEN, "cookie", what, "run erlfwd doctor "
+		    "again; if it persists, check the node's logs");
+	}
+	step("ok", "cookie", "%s accepts the cookie from %s (%ld ms)", res.node,
+	    ck->origin, res.elapsed_ms);
+	return CLI_OK;
+}
+
+/* The whole walk after the options.  Returns the exit status. */
+static int
+walk(const struct cli *c, const char *node_arg, const struct cookie *ck,
+    struct frame_info *fi, int *partial)
+{
+	const struct route *t = &c->cfg.tunnel;
+	struct nodename given, *gp = NULL;
+	char lib[PATH_MAX], what[2048], list[1024];
+	size_t idx = 0;
+	int rc;
+
+	if (node_arg != NULL) {
+		if (nodename_parse(&given, node_arg) != 0) {
+			cli_msg("doctor: '%s' is not a node name (NAME or "
+			    "NAME@HOST)", node_arg);
+			return CLI_USAGE;
+		}
+		gp = &given;
+	}
+	if (launch_find_lib(lib, sizeof(lib), getenv("ERLFWD_LIB")) != 0)
+		return broken(CLI_LOCAL, "library", "cannot find "
+		    LAUNCH_LIB_NAME " beside erlfwd or in its lib/erlfwd",
+		    "install erlfwd with `make install`, or set ERLFWD_LIB");
+	step("ok", "library", "%s", lib);
+	if ((rc = check_server(t, c->cfg.timeout_ms, fi)) != CLI_OK)
+		return rc;
+	if (!fi->epmd_up) {
+		snprintf(what, sizeof(what), "no epmd on %s port %u", fi->host,
+		    (unsigned)fi->epmd_port);
+		return broken(CLI_BROKEN, "epmd", what, "start the node on the "
+		    "remote host (erl starts epmd), or give erlfwd-server the "
+		    "port epmd uses (-e, ERL_EPMD_PORT)");
+	}
+	step("ok", "epmd", "up on %s port %u, %zu node%s", fi->host,
+	    (unsigned)fi->epmd_port, fi->nnodes, fi->nnodes == 1 ? "" : "s");
+	target_list(list, sizeof(list), fi);
+	switch (target_pick(fi, gp, &idx)) {
+	case TARGET_OK:
+		break;
+	case TARGET_NONE:
+		snprintf(what, sizeof(what), "no node is registered on %s",
+		    fi->host);
+		return broken(CLI_BROKEN, "node", what, "start the node with "
+		    "--sname or --name (a release: RELEASE_DISTRIBUTION)");
+	case TARGET_MANY:
+		step("ok", "node", "%zu registered: %s", fi->nnodes, list);
+		step("skip", "port", "name one NODE to check its port and "
+		    "cookie");
+		*partial = 1;
+		return CLI_OK;
+	default:
+		snprintf(what, sizeof(what), "%s is not registered on %s; "
+		    "registered: %s", given.name, fi->host, list);
+		return broken(CLI_BROKEN, "node", what, "start it, or name one "
+		    "of those");
+	}
+	step("ok", "node", "%s is registered, port %u", fi->nodes[idx].name,
+	    (unsigned)fi->nodes[idx].port);
+	return check_node(t, c->cfg.timeout_ms, fi, idx, gp, ck);
+}
+
+int
+cmd_doctor(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tunnel", required_argument, NULL, 't' },
+		{ "cookie-file", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cookie_env ce = { NULL, NULL, NULL, NULL };
+	struct frame_info *fi = NULL;
+	struct cookie *ck = NULL;
+	struct cli c;
+	const char *node_arg = NULL;
+	char err[512];
+	int ch, rc = CLI_USAGE, partial = 0;
+
+	opterr = 0;
+	if (cli_init(&c, err, sizeof(err)) != 0) {
+		cli_msg("%s", err);
+		return CLI_USAGE;
+	}
+	while ((ch = getopt_long(argc, argv, ":t:c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (cli_tunnel(&c, optarg, err, sizeof(err)) != 0) {
+				cli_msg("%s", err);
+				return CLI_USAGE;
+			}
+			break;
+		case 'c':
+			ce.file = optarg;
+			break;
+		case 'h':
+			cmd_doctor_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("doctor", ch, argv);
+		}
+	}
+	if (optind < argc)
+		node_arg = argv[optind++];
+	if (optind < argc) {
+		cli_msg("doctor: unexpected argument '%s'", argv[optind]);
+		return CLI_USAGE;
+	}
+	if (cli_need_server(&c, "doctor") != 0)
+		return CLI_USAGE;
+	if ((fi = malloc(sizeof(*fi))) == NULL ||
+	    (ck = calloc(1, sizeof(*ck))) == NULL) {
+		cli_msg("out of memory");
+		rc = CLI_LOCAL;
+		goto out;
+	}
+	ce.erlfwd = getenv("ERLFWD_COOKIE");
+	ce.release = getenv("RELEASE_COOKIE");
+	ce.home = getenv("HOME");
+	if (cookie_find(ck, &ce, err, sizeof(err)) != 0) {
+		rc = broken(CLI_LOCAL, "cookie", err, "give a readable cookie "
+		    "file, or set ERLFWD_COOKIE");
+		goto out;
+	}
+	rc = walk(&c, node_arg, ck, fi, &partial);
+	if (rc == CLI_OK)
+		printf("the path works%s\n", partial ? " as far as it was "
+		    "checked" : "");
+out:
+	if (ck != NULL)
+		cookie_wipe(ck);
+	free(ck);
+	free(fi);
+	return rc;
+}

@@ -1,0 +1,112 @@
+/*
+ * cmd_names.c: `erlfwd names`, the remote host's epmd -names (cmd.h).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "info.h"
+
+void
+cmd_names_usage(FILE *f)
+{
+	fprintf(f,
+"usage: erlfwd names [--tunnel HOST:PORT] [-q]\n"
+"\n"
+"List the nodes registered with the remote host's epmd and their ports, as\n"
+"`epmd -names` there would, after the remote host's name and the version\n"
+"of its erlfwd-server.\n"
+"\n"
+"  -t, --tunnel HOST:PORT   the forwarded port (ERLFWD_TUNNEL; default\n"
+"                           127.0.0.1:9369)\n"
+"  -q, --quiet              print only the node names, one a line\n"
+"  -h, --help               this help\n"
+"\n"
+"The request is bounded by ERLFWD_TIMEOUT_MS (default 5000).\n"
+CMD_EXIT_HELP);
+}
+
+int
+cmd_names(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tunnel", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct frame_info *fi;
+	struct info_result res;
+	struct cli c;
+	char err[512], hint[512];
+	size_t i;
+	int ch, quiet = 0, rc;
+
+	opterr = 0;
+	if (cli_init(&c, err, sizeof(err)) != 0) {
+		cli_msg("%s", err);
+		return CLI_USAGE;
+	}
+	while ((ch = getopt_long(argc, argv, ":t:qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (cli_tunnel(&c, optarg, err, sizeof(err)) != 0) {
+				cli_msg("%s", err);
+				return CLI_USAGE;
+			}
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			cmd_names_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("names", ch, argv);
+		}
+	}
+	if (optind < argc) {
+		cli_msg("names: unexpected argument '%s'", argv[optind]);
+		return CLI_USAGE;
+	}
+	if (cli_need_server(&c, "names") != 0)
+		return CLI_USAGE;
+	if ((fi = malloc(sizeof(*fi))) == NULL) {
+		cli_msg("out of memory");
+		return CLI_LOCAL;
+	}
+	if (info_fetch(&c.cfg.tunnel, c.cfg.timeout_ms, fi, &res) != 0) {
+		cli_msg("%s: %s", info_describe(&res, &c.cfg.tunnel, err,
+		    sizeof(err)), cli_info_hint(res.status, &c.cfg.tunnel,
+		    hint, sizeof(hint)));
+		rc = cli_info_exit(res.status);
+		goto out;
+	}
+	if (!quiet) {
+		printf("host %s, erlfwd-server %s, through %s\n", fi->host,
+		    fi->version, c.cfg.tunnel.text);
+		if (fi->epmd_up)
+			printf("epmd: up and running on port %u with data:\n",
+			    (unsigned)fi->epmd_port);
+	}
+	if (!fi->epmd_up) {
+		fflush(stdout);
+		cli_msg("no epmd on %s port %u: no node runs there yet (erl "
+		    "starts epmd with the first node)", fi->host,
+		    (unsigned)fi->epmd_port);
+		rc = CLI_BROKEN;
+		goto out;
+	}
+	for (i = 0; i < fi->nnodes; i++) {
+		if (quiet)
+			printf("%s\n", fi->nodes[i].name);
+		else
+			printf("name %s at port %u\n", fi->nodes[i].name,
+			    (unsigned)fi->nodes[i].port);
+	}
+	rc = fflush(stdout) == 0 ? CLI_OK : CLI_LOCAL;
+out:
+	free(fi);
+	return rc;
+}

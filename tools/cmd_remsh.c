@@ -1,0 +1,389 @@
+/*
+ * cmd_remsh.c: `erlfwd remsh`, a remote shell on a node (cmd.h).
+ *
+ * The local node is hidden, named remsh-PID, does not listen for
+ * connections and does not connect to the remote node's peers: it sees one
+ * node and nobody sees it.  The cookie reaches erl through a private HOME
+ * (home.h), never through its arguments.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "cookie.h"
+#include "home.h"
+#include "info.h"
+#include "launch.h"
+#include "nodename.h"
+#include "probe.h"
+#include "target.h"
+
+#define ARGV_MAX	64
+
+enum shell { SHELL_AUTO, SHELL_IEX, SHELL_ERL };
+
+/* What `remsh` works out before it starts the shell. */
+struct remsh {
+	struct cli		cli;
+	struct cookie		cookie;
+	struct frame_info	fi;
+	const char		*node_arg;	/* NODE, or NULL */
+	const char		*cookie_file;
+	enum shell		shell;
+	char			node[DIST_NAME_MAX];	/* the node's full name */
+	struct nodename		target;
+	char			local[NODENAME_MAX];
+	char			lib[PATH_MAX];
+	char			prog[PATH_MAX];
+};
+
+void
+cmd_remsh_usage(FILE *f)
+{
+	fprintf(f,
+"usage: erlfwd remsh [NODE] [--tunnel HOST:PORT] [--cookie-file FILE]\n"
+"                    [--iex | --erl] [-- SHELL_ARGS...]\n"
+"\n"
+"Open a remote shell on NODE (NAME or NAME@HOST) on the remote host.  With\n"
+"no NODE, the one node the remote host lists (with several, pick one).  A\n"
+"bare NAME takes the host part the node itself uses.  The local node is\n"
+"hidden, named remsh-PID, -sname or -name as NODE is, and does not connect\n"
+"to the remote node's cluster.\n"
+"\n"
+"  -t, --tunnel HOST:PORT   the forwarded port (ERLFWD_TUNNEL; default\n"
+"                           127.0.0.1:9369)\n"
+"  -c, --cookie-file FILE   the cookie; else $ERLFWD_COOKIE, else\n"
+"                           $RELEASE_COOKIE, else ~/.erlang.cookie\n"
+"      --iex                the IEx shell (the default when iex is installed)\n"
+"      --erl                the Erlang shell\n"
+"  -h, --help               this help\n"
+"\n"
+"The cookie never appears on a command line: erl reads it from a private\n"
+"HOME, deleted when the shell exits.  SHELL_ARGS go to iex or erl.\n"
+"\n"
+"The shell's exit status is erlfwd's once it started.\n"
+CMD_EXIT_HELP);
+}
+
+/* Ask which node, on a terminal.  Returns 0 with *index, or -1. */
+static int
+ask(const struct frame_info *fi, size_t *index)
+{
+	char line[256];
+	size_t i, len;
+	char *end;
+	long v;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return -1;
+	fprintf(stderr, "erlfwd: %s has %zu nodes:\n", fi->host, fi->nnodes);
+	for (i = 0; i < fi->nnodes; i++)
+		fprintf(stderr, "  %zu) %s (port %u)\n", i + 1,
+		    fi->nodes[i].name, (unsigned)fi->nodes[i].port);
+	for (;;) {
+		fprintf(stderr, "Which one? [1-%zu] ", fi->nnodes);
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			return -1;
+		len = strcspn(line, "\r\n");
+		line[len] = '\0';
+		v = strtol(line, &end, 10);
+		if (len > 0 && *end == '\0' && v >= 1 && (size_t)v <= fi->nnodes) {
+			*index = (size_t)v - 1;
+			return 0;
+		}
+		for (i = 0; i < fi->nnodes; i++)
+			if (strcmp(line, fi->nodes[i].name) == 0) {
+				*index = i;
+				return 0;
+			}
+	}
+}
+
+/*
+ * Find the node: the server's list, the pick, and a handshake probe that
+ * tells its full name.  Returns an exit status; CLI_OK when r->node is set.
+ */
+static int
+resolve(struct remsh *r)
+{
+	struct nodename given, *gp = NULL;
+	struct info_result ires;
+	struct probe_result pres;
+	const struct route *t = &r->cli.cfg.tunnel;
+	char why[512], hint[512], list[1024], self[64], want[DIST_NAME_MAX];
+	size_t idx = 0;
+
+	if (r->node_arg != NULL) {
+		if (nodename_parse(&given, r->node_arg) != 0) {
+			cli_msg("remsh: '%s' is not a node name (NAME or "
+			    "NAME@HOST)", r->node_arg);
+			return CLI_USAGE;
+		}
+		gp = &given;
+	}
+	if (info_fetch(t, r->cli.cfg.timeout_ms, &r->fi, &ires) != 0) {
+		cli_msg("%s: %s", info_describe(&ires, t, why, sizeof(why)),
+		    cli_info_hint(ires.status, t, hint, sizeof(hint)));
+		return cli_info_exit(ires.status);
+	}
+	if (!r->fi.epmd_up) {
+		cli_msg("no epmd on %s port %u: start the node there first",
+		    r->fi.host, (unsigned)r->fi.epmd_port);
+		return CLI_BROKEN;
+	}
+	switch (target_pick(&r->fi, gp, &idx)) {
+	case TARGET_OK:
+		break;
+	case TARGET_NONE:
+		cli_msg("no node is registered with epmd on %s", r->fi.host);
+		return CLI_BROKEN;
+	case TARGET_MANY:
+		if (ask(&r->fi, &idx) == 0)
+			break;
+		cli_msg("%s has several nodes, name one: %s", r->fi.host,
+		    target_list(list, sizeof(list), &r->fi));
+		return CLI_USAGE;
+	default:
+		cli_msg("no node '%s' on %s; registered: %s", given.name,
+		    r->fi.host, target_list(list, sizeof(list), &r->fi));
+		return CLI_BROKEN;
+	}
+	snprintf(self, sizeof(self), "erlfwd-%ld@localhost", (long)getpid());
+	if (probe_node(t, r->fi.nodes[idx].port, self, NULL,
+	    r->cli.cfg.timeout_ms, &pres) != 0) {
+		cli_msg("node %s is registered on port %u but does not answer "
+		    "through the tunnel (see erlfwd doctor %s)",
+		    r->fi.nodes[idx].name, (unsigned)r->fi.nodes[idx].port,
+		    r->fi.nodes[idx].name);
+		return pres.status == PROBE_TUNNEL ? CLI_TUNNEL : CLI_BROKEN;
+	}
+	if (gp != NULL && gp->host[0] != '\0' &&
+	    (nodename_join(want, sizeof(want), gp->name, gp->host) != 0 ||
+	    strcmp(want, pres.node) != 0)) {
+		cli_msg("the node on port %u is %s, not %s: use that name",
+		    (unsigned)r->fi.nodes[idx].port, pres.node, r->node_arg);
+		return CLI_USAGE;
+	}
+	if (nodename_parse(&r->target, pres.node) != 0 ||
+	    r->target.host[0] == '\0') {
+		cli_msg("the node is named '%s': its host part cannot be "
+		    "routed", pres.node);
+		return CLI_BROKEN;
+	}
+	memcpy(r->node, pres.node, sizeof(r->node));
+	return CLI_OK;
+}
+
+/* Choose iex or erl.  Returns 0 with r->prog, or -1. */
+static int
+pick_shell(struct remsh *r)
+{
+	if (r->shell != SHELL_ERL &&
+	    launch_which(r->prog, sizeof(r->prog), "iex") == 0) {
+		r->shell = SHELL_IEX;
+		return 0;
+	}
+	if (r->shell == SHELL_IEX) {
+		cli_msg("--iex: iex is not installed (not on $PATH)");
+		return -1;
+	}
+	if (launch_which(r->prog, sizeof(r->prog), "erl") == 0) {
+		r->shell = SHELL_ERL;
+		return 0;
+	}
+	cli_msg("neither iex nor erl is on $PATH: install Erlang (and Elixir)");
+	return -1;
+}
+
+/* The shell's argv into av (ARGV_MAX entries); extra are SHELL_ARGS. */
+static int
+build_argv(struct remsh *r, char **av, char **extra, int nextra)
+{
+	int n = 0, longnames = nodename_is_long(r->target.host), i;
+
+	if (nextra > ARGV_MAX - 16)
+		return -1;
+	if (r->shell == SHELL_IEX) {
+		av[n++] = "iex";
+		av[n++] = longnames ? "--name" : "--sname";
+		av[n++] = r->local;
+		av[n++] = "--hidden";
+		av[n++] = "--erl";
+		av[n++] = "-dist_listen false -kernel connect_all false";
+		av[n++] = "--remsh";
+		av[n++] = r->node;
+	} else {
+		av[n++] = "erl";
+		av[n++] = longnames ? "-name" : "-sname";
+		av[n++] = r->local;
+		av[n++] = "-hidden";
+		/* OTP 25 and later: no listener, no epmd registration.  Older
+		 * releases ignore the flag. */
+		av[n++] = "-dist_listen";
+		av[n++] = "false";
+		av[n++] = "-kernel";
+		av[n++] = "connect_all";
+		av[n++] = "false";
+		av[n++] = "-remsh";
+		av[n++] = r->node;
+	}
+	for (i = 0; i < nextra; i++)
+		av[n++] = extra[i];
+	av[n] = NULL;
+	return 0;
+}
+
+/* Start the shell and wait for it; returns the exit status. */
+static int
+start(struct remsh *r, char **extra, int nextra)
+{
+	struct home h = { .dir = "" };
+	char *av[ARGV_MAX];
+	int ws, rc = CLI_LOCAL;
+
+	if (nodename_local(r->local, sizeof(r->local), "remsh", (long)getpid(),
+	    nodename_is_long(r->target.host)) != 0 ||
+	    build_argv(r, av, extra, nextra) != 0) {
+		cli_msg("remsh: too many arguments");
+		return CLI_USAGE;
+	}
+	av[0] = r->prog;
+	if (r->cookie.source != COOKIE_HOME) {
+		if (home_create(&h, getenv("TMPDIR"), r->cookie.value,
+		    getenv("HOME")) != 0) {
+			cli_msg("cannot make a private HOME for the cookie: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (setenv("HOME", h.dir, 1) != 0)
+			goto out_env;
+	}
+	cookie_wipe(&r->cookie);
+	/* The child has what it needs; a secret it does not need stays here. */
+	if (unsetenv("ERLFWD_COOKIE") != 0 ||
+	    launch_env(r->lib, r->target.host, r->cli.tunnel_arg) != 0)
+		goto out_env;
+	cli_msg("remote shell on %s through %s (%s, cookie from %s)", r->node,
+	    r->cli.cfg.tunnel.text, r->shell == SHELL_IEX ? "iex" : "erl",
+	    r->cookie.origin);
+	if (launch_run(av, &ws) != 0) {
+		cli_msg("cannot run %s: %s", r->prog, strerror(errno));
+		goto out;
+	}
+	rc = launch_exit_code(ws);
+	goto out;
+out_env:
+	cli_msg("cannot set the environment: %s", strerror(errno));
+out:
+	if (home_remove(&h) != 0)
+		cli_msg("could not remove the private HOME %s: %s", h.dir,
+		    strerror(errno));
+	return rc;
+}
+
+int
+cmd_remsh(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tunnel", required_argument, NULL, 't' },
+		{ "cookie-file", required_argument, NULL, 'c' },
+		{ "iex", no_argument, NULL, 'I' },
+		{ "erl", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cookie_env ce;
+	struct remsh *r;
+	char err[512];
+	int ch, rc = CLI_USAGE, nopt, nextra = 0;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		cli_msg("out of memory");
+		return CLI_LOCAL;
+	}
+	opterr = 0;
+	if (cli_init(&r->cli, err, sizeof(err)) != 0)
+		goto usage_err;
+	/* Options and NODE come before "--", SHELL_ARGS after it. */
+	for (nopt = 1; nopt < argc && strcmp(argv[nopt], "--") != 0; nopt++)
+		continue;
+	if (nopt < argc)
+		nextra = argc - nopt - 1;
+	while ((ch = getopt_long(nopt, argv, ":t:c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (cli_tunnel(&r->cli, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
+		case 'c':
+			r->cookie_file = optarg;
+			break;
+		case 'I':
+		case 'E':
+			if (r->shell != SHELL_AUTO) {
+				snprintf(err, sizeof(err),
+				    "remsh: --iex or --erl, not both");
+				goto usage_err;
+			}
+			r->shell = ch == 'I' ? SHELL_IEX : SHELL_ERL;
+			break;
+		case 'h':
+			cmd_remsh_usage(stdout);
+			rc = CLI_OK;
+			goto out;
+		default:
+			rc = cli_bad_option("remsh", ch, argv);
+			goto out;
+		}
+	}
+	if (optind < nopt)
+		r->node_arg = argv[optind++];
+	if (optind < nopt) {
+		snprintf(err, sizeof(err), "remsh: unexpected argument '%s' "
+		    "(SHELL_ARGS go after --)", argv[optind]);
+		goto usage_err;
+	}
+	if (cli_need_server(&r->cli, "remsh") != 0)
+		goto out;
+	ce.file = r->cookie_file;
+	ce.erlfwd = getenv("ERLFWD_COOKIE");
+	ce.release = getenv("RELEASE_COOKIE");
+	ce.home = getenv("HOME");
+	if (cookie_find(&r->cookie, &ce, err, sizeof(err)) != 0) {
+		rc = CLI_LOCAL;
+		goto fail;
+	}
+	if (r->cookie.source == COOKIE_NONE) {
+		snprintf(err, sizeof(err), "no cookie: pass --cookie-file FILE "
+		    "or set ERLFWD_COOKIE (e.g. from `heroku config:get "
+		    "RELEASE_COOKIE -a APP`)");
+		rc = CLI_LOCAL;
+		goto fail;
+	}
+	rc = CLI_LOCAL;
+	if (pick_shell(r) != 0)
+		goto out;
+	if (launch_find_lib(r->lib, sizeof(r->lib), getenv("ERLFWD_LIB")) != 0) {
+		snprintf(err, sizeof(err), "cannot find %s beside this program "
+		    "or in its lib/erlfwd (set ERLFWD_LIB to its path)",
+		    LAUNCH_LIB_NAME);
+		goto fail;
+	}
+	if ((rc = resolve(r)) != CLI_OK)
+		goto out;
+	rc = start(r, argv + nopt + 1, nextra);
+	goto out;
+usage_err:
+	rc = CLI_USAGE;
+fail:
+	cli_msg("%s", err);
+out:
+	cookie_wipe(&r->cookie);
+	free(r);
+	return rc;
+}

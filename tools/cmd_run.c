@@ -1,0 +1,152 @@
+/*
+ * cmd_run.c: `erlfwd run`, a command under the preload (cmd.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "info.h"
+#include "launch.h"
+
+void
+cmd_run_usage(FILE *f)
+{
+	fprintf(f,
+"usage: erlfwd run [--tunnel HOST:PORT] [--host PATTERN[=ROUTE]]...\n"
+"                  [--] COMMAND [ARGS...]\n"
+"\n"
+"Run COMMAND with liberlfwd.so preloaded (added to LD_PRELOAD, never\n"
+"replacing it) and the configuration in its environment, the way\n"
+"`proxychains4 COMMAND` does: its Erlang nodes reach the remote host's\n"
+"nodes through the tunnel.\n"
+"\n"
+"  -t, --tunnel HOST:PORT    the forwarded port (ERLFWD_TUNNEL; default\n"
+"                            127.0.0.1:9369)\n"
+"  -H, --host PATTERN[=ROUTE]\n"
+"                            a host name or glob that is remote (repeatable;\n"
+"                            replaces ERLFWD_HOSTS).  Without --host and\n"
+"                            ERLFWD_HOSTS, the remote host's own name, as\n"
+"                            erlfwd-server reports it\n"
+"  -h, --help                this help\n"
+"\n"
+"Examples:\n"
+"  erlfwd run -- iex --sname me --cookie \"$C\" --remsh app@web-1\n"
+"  erlfwd run --host 127.0.0.1 -- _build/prod/rel/app/bin/app remote\n"
+"\n"
+"The library is found beside this program, in ../lib/erlfwd from it, or in\n"
+"$ERLFWD_LIB.  COMMAND's exit status is erlfwd's; 126 when it cannot be\n"
+"executed, 127 when it is not found.\n"
+CMD_EXIT_HELP);
+}
+
+/* Ask the server for its host name: the pattern when none was given. */
+static int
+remote_host(struct cli *c, char *err, size_t errlen, int *status)
+{
+	struct frame_info *fi;
+	struct info_result res;
+	char why[256];
+	int rc = -1;
+
+	if ((fi = malloc(sizeof(*fi))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		*status = CLI_LOCAL;
+		return -1;
+	}
+	if (info_fetch(&c->cfg.tunnel, c->cfg.timeout_ms, fi, &res) != 0) {
+		snprintf(err, errlen, "pass --host PATTERN or set ERLFWD_HOSTS: "
+		    "the remote host's name is unknown (%s)",
+		    info_describe(&res, &c->cfg.tunnel, why, sizeof(why)));
+		*status = cli_info_exit(res.status);
+		goto out;
+	}
+	if (cli_host(c, fi->host, err, errlen) != 0) {
+		*status = CLI_SERVER;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(fi);
+	return rc;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tunnel", required_argument, NULL, 't' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c;
+	char err[512], lib[PATH_MAX];
+	const char *hosts = NULL, *env;
+	int ch, status = CLI_USAGE;
+
+	opterr = 0;
+	if (cli_init(&c, err, sizeof(err)) != 0) {
+		cli_msg("%s", err);
+		return CLI_USAGE;
+	}
+	/* '+': the options end at COMMAND, whose own options are its own. */
+	while ((ch = getopt_long(argc, argv, "+:t:H:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (cli_tunnel(&c, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
+		case 'H':
+			if (cli_host(&c, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
+		case 'h':
+			cmd_run_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("run", ch, argv);
+		}
+	}
+	if (optind >= argc) {
+		cli_msg("run: no COMMAND (see erlfwd run --help)");
+		return CLI_USAGE;
+	}
+	if (c.hosts_given)
+		hosts = c.hosts;
+	else if ((env = getenv("ERLFWD_HOSTS")) == NULL || *env == '\0') {
+		if (c.cfg.tunnel.kind != ROUTE_ERLFWD) {
+			cli_msg("run: pass --host PATTERN or set ERLFWD_HOSTS "
+			    "(the SOCKS5 tunnel %s cannot name the remote host)",
+			    c.cfg.tunnel.text);
+			return CLI_USAGE;
+		}
+		if (remote_host(&c, err, sizeof(err), &status) != 0)
+			goto fail;
+		hosts = c.hosts;
+	}
+	if (launch_find_lib(lib, sizeof(lib), getenv("ERLFWD_LIB")) != 0) {
+		cli_msg("cannot find %s beside this program or in its lib/erlfwd "
+		    "(set ERLFWD_LIB to its path)", LAUNCH_LIB_NAME);
+		return CLI_LOCAL;
+	}
+	if (launch_env(lib, hosts, c.tunnel_arg) != 0) {
+		cli_msg("cannot set the environment: %s%s", strerror(errno),
+		    errno == EINVAL ? " (the library's path has ':' or a "
+		    "blank)" : "");
+		return CLI_LOCAL;
+	}
+	execvp(argv[optind], argv + optind);
+	cli_msg("cannot run '%s': %s", argv[optind], strerror(errno));
+	return errno == ENOENT ? CLI_NOTFOUND : CLI_NOEXEC;
+usage_err:
+	cli_msg("%s", err);
+	return CLI_USAGE;
+fail:
+	cli_msg("%s", err);
+	return status;
+}

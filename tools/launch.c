@@ -1,0 +1,256 @@
+/*
+ * launch.c: start programs under the preload (launch.h).
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+static volatile sig_atomic_t child_pid;
+
+/* 1 when path is a regular file. */
+static int
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Try dir/rel/LAUNCH_LIB_NAME; on success its real path is in out. */
+static int
+try_dir(char *out, size_t cap, const char *dir, const char *rel)
+{
+	char p[PATH_MAX], real[PATH_MAX];
+	int n;
+
+	n = snprintf(p, sizeof(p), "%s%s%s/%s", dir, *rel != '\0' ? "/" : "",
+	    rel, LAUNCH_LIB_NAME);
+	if (n < 0 || n >= (int)sizeof(p) || !is_file(p) ||
+	    realpath(p, real) == NULL || strlen(real) >= cap)
+		return -1;
+	strcpy(out, real);
+	return 0;
+}
+
+int
+launch_find_lib(char *out, size_t cap, const char *override)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (override != NULL && *override != '\0') {
+		if (!is_file(override) || realpath(override, exe) == NULL ||
+		    strlen(exe) >= cap) {
+			errno = ENOENT;
+			return -1;
+		}
+		strcpy(out, exe);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			if (try_dir(out, cap, exe, "") == 0 ||
+			    try_dir(out, cap, exe, "../lib/erlfwd") == 0)
+				return 0;
+		}
+	}
+#ifdef ERLFWD_LIBDIR
+	if (try_dir(out, cap, ERLFWD_LIBDIR, "") == 0)
+		return 0;
+#endif
+	errno = ENOENT;
+	return -1;
+}
+
+/* 1 when the LD_PRELOAD list s already names lib. */
+static int
+names_lib(const char *s, const char *lib)
+{
+	size_t len = strlen(lib), n;
+
+	while (*s != '\0') {
+		n = strcspn(s, ": \t");
+		if (n == len && strncmp(s, lib, len) == 0)
+			return 1;
+		s += n;
+		if (*s != '\0')
+			s++;
+	}
+	return 0;
+}
+
+int
+launch_preload(char *out, size_t cap, const char *existing, const char *lib)
+{
+	int n;
+
+	if (*lib == '\0' || strpbrk(lib, ": \t") != NULL)
+		return -1;
+	if (existing == NULL || *existing == '\0')
+		n = snprintf(out, cap, "%s", lib);
+	else if (names_lib(existing, lib))
+		n = snprintf(out, cap, "%s", existing);
+	else
+		n = snprintf(out, cap, "%s:%s", existing, lib);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int
+launch_env(const char *lib, const char *hosts, const char *tunnel)
+{
+	char *v;
+	size_t cap;
+	const char *old = getenv("LD_PRELOAD");
+	int rc;
+
+	cap = strlen(lib) + (old != NULL ? strlen(old) : 0) + 2;
+	if ((v = malloc(cap)) == NULL)
+		return -1;
+	if (launch_preload(v, cap, old, lib) != 0) {
+		free(v);
+		errno = EINVAL;
+		return -1;
+	}
+	rc = setenv("LD_PRELOAD", v, 1);
+	free(v);
+	if (rc != 0 || (hosts != NULL && setenv("ERLFWD_HOSTS", hosts, 1) != 0) ||
+	    (tunnel != NULL && setenv("ERLFWD_TUNNEL", tunnel, 1) != 0))
+		return -1;
+	return 0;
+}
+
+int
+launch_which(char *out, size_t cap, const char *prog)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char cand[PATH_MAX];
+	int n;
+
+	if (strchr(prog, '/') != NULL) {
+		if (access(prog, X_OK) != 0 || !is_file(prog) ||
+		    strlen(prog) >= cap)
+			return -1;
+		strcpy(out, prog);
+		return 0;
+	}
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		/* An empty entry is the current directory, as execvp has it. */
+		n = end == p ? snprintf(cand, sizeof(cand), "./%s", prog) :
+		    snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - p), p,
+		    prog);
+		if (n > 0 && n < (int)sizeof(cand) && is_file(cand) &&
+		    access(cand, X_OK) == 0 && (size_t)n < cap) {
+			strcpy(out, cand);
+			return 0;
+		}
+		if (*end == '\0')
+			break;
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+static void
+forward(int sig)
+{
+	if (child_pid > 0)
+		(void)kill((pid_t)child_pid, sig);
+}
+
+/* The child: default signals back, exec, and on failure tell the parent. */
+static void
+child(char *const argv[], int report_fd)
+{
+	int err;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	execvp(argv[0], argv);
+	err = errno;
+	(void)!write(report_fd, &err, sizeof(err));
+	_exit(127);
+}
+
+int
+launch_run(char *const argv[], int *wstatus)
+{
+	struct sigaction ign, fwd, old_int, old_quit, old_term, old_hup;
+	int pfd[2], err = 0, saved, rc = -1;
+	ssize_t n;
+	pid_t pid;
+
+	/* Close-on-exec: the pipe reads EOF once the exec succeeded. */
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return -1;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	fwd = ign;
+	fwd.sa_handler = forward;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	sigaction(SIGTERM, &fwd, &old_term);
+	sigaction(SIGHUP, &fwd, &old_hup);
+	if ((pid = fork()) < 0)
+		goto out;
+	if (pid == 0) {
+		close(pfd[0]);
+		child(argv, pfd[1]);
+	}
+	child_pid = pid;
+	close(pfd[1]);
+	pfd[1] = -1;
+	do
+		n = read(pfd[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	while (waitpid(pid, wstatus, 0) < 0)
+		if (errno != EINTR)
+			goto out;
+	if (n == (ssize_t)sizeof(err)) {
+		errno = err;
+		goto out;
+	}
+	rc = 0;
+out:
+	saved = errno;
+	child_pid = 0;
+	close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	errno = saved;
+	return rc;
+}
+
+int
+launch_exit_code(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 1;
+}

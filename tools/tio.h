@@ -1,0 +1,41 @@
+/*
+ * tio: blocking-style socket I/O with a deadline, for the erlfwd command's
+ * short exchanges (INFO, the handshake probe).  Deadlines are absolute, in
+ * milliseconds of tio_now_ms(), so that one budget covers a whole step.
+ * Functions return -1 with errno set (ETIMEDOUT when the deadline passed);
+ * only the command's main() reports.
+ */
+#ifndef ERLFWD_TIO_H
+#define ERLFWD_TIO_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* tio_now_ms: a monotonic clock in milliseconds. */
+long	tio_now_ms(void);
+
+/*
+ * tio_connect: a TCP connection to sa, established before deadline.
+ * Returns the (non-blocking, close-on-exec) fd, or -1 with errno
+ * (ECONNREFUSED, ETIMEDOUT, ...).
+ */
+int	tio_connect(const struct sockaddr *sa, socklen_t len, long deadline);
+
+/* tio_write_all: write all len bytes of buf.  Returns 0 or -1. */
+int	tio_write_all(int fd, const void *buf, size_t len, long deadline);
+
+/*
+ * tio_read: read what is there, up to len bytes, waiting for at least one.
+ * Returns the count, 0 at EOF, or -1 (ETIMEDOUT, ECONNRESET, ...).
+ */
+ssize_t	tio_read(int fd, void *buf, size_t len, long deadline);
+
+/*
+ * tio_read_full: read exactly len bytes.  Returns len, a smaller count when
+ * the peer closed first, or -1.
+ */
+ssize_t	tio_read_full(int fd, void *buf, size_t len, long deadline);
+
+#endif /* ERLFWD_TIO_H */
