@@ -130,3 +130,25 @@ clean:
 .SECONDARY:
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# --- bench -------------------------------------------------------------------
+# `make bench`: erlfwd against its baselines, measured in the same run (see
+# tests/bench/run.sh).  Not part of `check`: it takes minutes and needs root.
+
+BENCH_NAMES	:= echod connrtt conns hookcost
+BENCH_BINS	:= $(patsubst %,$(B)/bench/%,$(BENCH_NAMES))
+
+$(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/obj/tests/bench/bench.o
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+
+deps-bench:
+	@scripts/deps.sh bench
+
+bench-bins: $(BENCH_BINS)
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory $(LIB) $(SERVER) bench-bins
+	@E2E_BUILD=$(abspath $(B)) BENCH_OUT=$(abspath $(B))/bench tests/bench/run.sh
+
+.PHONY: bench bench-bins deps-bench

@@ -9,9 +9,9 @@ build=(gcc make libc6-dev pkg-config)
 runtime=(erlang-base openssh-server openssh-client iproute2 procps util-linux socat)
 case "${1:-}" in
 build) want=("${build[@]}") ;;
-test) want=("${build[@]}" "${runtime[@]}" check elixir erlang-dev tmux psmisc microsocks) ;;
+test) want=("${build[@]}" "${runtime[@]}" check elixir erlang-dev tmux psmisc microsocks clang libclang-rt-dev valgrind) ;;
 demo) want=("${build[@]}" "${runtime[@]}") ;;
-bench) want=("${build[@]}" "${runtime[@]}" iperf3 gnuplot-nox) ;;
+bench) want=("${build[@]}" "${runtime[@]}" iperf3 gnuplot-nox microsocks) ;;
 *)
 	echo "usage: scripts/deps.sh build|test|demo|bench" >&2
 	exit 2
