@@ -29,7 +29,6 @@ PRELOAD_SRC	:= $(SHARED_SRC) preload/libc.c preload/log.c preload/runtime.c \
 		   preload/redirect.c preload/resolve.c preload/hooks.c
 SERVER_SRC	:= $(SHARED_SRC) tools/epmd.c tools/io.c tools/relay.c tools/logfmt.c \
 		   tools/server.c tools/erlfwd-server.c
-
 ERLFWD_SRC	:= $(SHARED_SRC) tools/io.c tools/tio.c tools/md5.c tools/dist.c \
 		   tools/info.c tools/probe.c tools/nodename.c tools/target.c \
 		   tools/cookie.c tools/home.c tools/launch.c tools/cli.c \
@@ -95,6 +94,8 @@ check: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory stress
 	@$(MAKE) --no-print-directory e2e
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -152,3 +153,99 @@ bench: deps-bench
 	@E2E_BUILD=$(abspath $(B)) BENCH_OUT=$(abspath $(B))/bench tests/bench/run.sh
 
 .PHONY: bench bench-bins deps-bench
+
+# --- fuzz --------------------------------------------------------------------
+# libFuzzer targets (clang) for the parsers that read a stranger's bytes:
+# tests/fuzz/fuzz_NAME.c.  `make fuzz` runs each for FUZZ_SECONDS and keeps
+# what it learns in $(B)/fuzz/corpus; `make fuzz-smoke` (part of `check`)
+# runs each for FUZZ_SMOKE_SECONDS from the committed seeds and writes
+# nothing under tests/.  A crash is saved in $(B)/fuzz/artifacts/NAME/.
+
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_NAMES	:= frame epmd info socks5 config
+FUZZ_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		   -fno-sanitize-recover=all
+FUZZ_BINS	:= $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/frame.c \
+		   preload/config.c preload/socks5.c tools/epmd.c)
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(XCFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	    -Itests/fuzz -c -o $@ $<
+
+$(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-bins
+	@tests/fuzz/run.sh -t $(FUZZ_SECONDS) -k $(B)/fuzz/corpus $(FUZZ_BINS)
+
+fuzz-smoke: fuzz-bins
+	@tests/fuzz/run.sh -t $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
+
+.PHONY: fuzz fuzz-bins fuzz-smoke
+
+-include $(shell find $(B)/fuzz -name '*.d' 2>/dev/null)
+
+# --- stress ------------------------------------------------------------------
+# The preload under 16 threads (tests/stress/preload_stress.c), once with
+# ASan+UBSan and once with TSan.  The library is preloaded as in real use, so
+# it is built again, from PRELOAD_SRC, with the program's sanitizer (in
+# $(B)/stress/VARIANT/; its sanitizer symbols come from the program, hence
+# -z undefs); the children the program execs get the plain $(LIB).  Part of
+# `check`: STRESS_SECONDS each.
+
+STRESS_CC	?= clang
+STRESS_SECONDS	?= 3
+STRESS_THREADS	?= 16
+STRESS_VARIANTS	:= asan tsan
+STRESS_asan	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+STRESS_tsan	:= -fsanitize=thread
+
+$(B)/stress/%/preload_stress: tests/stress/preload_stress.c
+	@mkdir -p $(dir $@)
+	$(STRESS_CC) $(CPPFLAGS) $(XCFLAGS) -O1 -g $(STRESS_$*) -pthread -o $@ $<
+
+stress-%: $(LIB)
+	@$(MAKE) --no-print-directory B=$(B)/stress/$* CC=$(STRESS_CC) \
+	    CFLAGS="-O1 -g $(STRESS_$*)" LDFLAGS="-Wl,-z,undefs" \
+	    $(B)/stress/$*/liberlfwd.so
+	@$(MAKE) --no-print-directory $(B)/stress/$*/preload_stress
+	$(B)/stress/$*/preload_stress -t $(STRESS_THREADS) -s $(STRESS_SECONDS) \
+	    $(B)/stress/$*/liberlfwd.so $(abspath $(LIB))
+
+stress: $(patsubst %,stress-%,$(STRESS_VARIANTS))
+
+.PHONY: stress
+
+-include $(wildcard $(B)/stress/*/preload_stress.d)
+
+# --- valgrind ----------------------------------------------------------------
+# The unit tests, erlfwd-server under a few hundred connections of every kind
+# (tests/valgrind/server_load) and a client with liberlfwd.so preloaded (the
+# stress program without a sanitizer), each under memcheck: no error, no
+# leak.  The shipped binaries, as built by `make all`.
+
+VALGRIND_DIR	:= $(B)/valgrind
+
+$(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c $(call obj,preload/frame.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS)
+
+$(VALGRIND_DIR)/preload_stress: tests/stress/preload_stress.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $< $(LDFLAGS)
+
+valgrind: all $(UNIT_BINS) $(VALGRIND_DIR)/server_load $(VALGRIND_DIR)/preload_stress
+	@tests/valgrind/run.sh -o $(VALGRIND_DIR)/logs -s $(SERVER) \
+	    -l $(abspath $(LIB)) -c $(VALGRIND_DIR)/preload_stress \
+	    -d $(VALGRIND_DIR)/server_load $(UNIT_BINS)
+
+.PHONY: valgrind
+
+-include $(wildcard $(VALGRIND_DIR)/*.d)

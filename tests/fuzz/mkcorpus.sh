@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# mkcorpus.sh: write the seed corpus of every fuzz target into
+# tests/fuzz/corpus/NAME/, one small file per seed, named after what it is.
+# The files are committed; run this again after changing a target's input
+# layout (see the comment at the top of tests/fuzz/fuzz_NAME.c).
+set -euo pipefail
+
+dir=$(cd "$(dirname "$0")" && pwd)/corpus
+
+# seed TARGET NAME FORMAT [ARG...]: printf FORMAT into corpus/TARGET/NAME.
+seed() {
+	local target=$1 name=$2
+	shift 2
+	mkdir -p "$dir/$target"
+	# shellcheck disable=SC2059 # the format is the seed
+	printf "$@" >"$dir/$target/$name"
+}
+
+# frame TAG PORT BODY: a frame header for BODY (printf escapes), as escapes.
+frame() {
+	local body len
+	# shellcheck disable=SC2059 # BODY holds escapes
+	body=$(printf "$3"; printf x)
+	len=$(( ${#body} - 1 ))
+	printf 'EFWD\\x01\\x%02x\\x%02x\\x%02x\\x%02x\\x%02x%s' "$1" $(( $2 >> 8 )) \
+	    $(( $2 & 255 )) $(( len >> 8 )) $(( len & 255 )) "$3"
+}
+
+rm -rf "$dir"
+
+# frame: 2 bytes of body_max, then the stream.
+seed frame epmd-then-names '\x00\x40EFWD\x01\x01\x11\x11\x00\x00\x00\x01n'
+seed frame dist-45123 '\x00\x40EFWD\x01\x02\xb0\x43\x00\x00'
+seed frame info-request '\x00\x40EFWD\x01\x03\x00\x00\x00\x00'
+seed frame reserved-body '\x00\x40EFWD\x01\x02\x11\x12\x00\x04abcd'
+seed frame body-over-limit '\x00\x00EFWD\x01\x02\x11\x12\x00\x05hello'
+seed frame info-reply "\\x40\\x00$(frame 3 0 'version=0.1.0\nhost=dyno\nepmd=up\n')"
+seed frame http '\x00\x40GET / HTTP/1.1\r\nHost: x\r\n\r\n'
+seed frame bad-version '\x00\x40EFWD\x02\x02\x11\x12\x00\x00'
+seed frame dist-port-0 '\x00\x40EFWD\x01\x02\x00\x00\x00\x00'
+
+# epmd: 2 bytes of a port to look for, then a request or a NAMES text.
+seed epmd names-req '\x11\x11\x00\x01n'
+seed epmd port-please2 '\x11\x11\x00\x05zweb1'
+seed epmd alive2 '\x11\x11\x00\x0dx\xb0\x43\x4d\x00\x00\x06\x00\x05\x00\x03web\x00\x00'
+seed epmd kill '\x11\x11\x00\x01k'
+seed epmd empty-req '\x11\x11\x00\x00'
+seed epmd names-text '\xb0\x43name web at port 45123\nname worker at port 40001\n'
+seed epmd names-odd '\x00\x01name a at port b at port 1\nname  at port 2\nname x at port 65536'
+
+# info: an INFO body, or a whole INFO reply frame.
+seed info full 'version=0.1.0\nhost=dyno-1\nepmd_port=4369\nepmd=up\nnode=web 45123\nnode=worker 40001\n'
+seed info epmd-down 'version=0.1.0\nhost=dyno\nepmd_port=4369\nepmd=down\n'
+seed info frame "$(frame 3 0 'version=0.1.0\nhost=h\nepmd_port=4369\nepmd=up\nnode=a 1\n')"
+seed info newer-keys 'colour=blue\nhost=h\nnode_count=1\nnode=a 4370'
+seed info crlf 'host=h\r\nepmd_port=4369\r\n'
+
+# socks5: 6 bytes of setup (flags, port, domain length, user and password
+# lengths), then the proxy's bytes.
+seed socks5 noauth-ipv4 '\x00\x11\x11\x00\x00\x00\x05\x00\x05\x00\x00\x01\x7f\x00\x00\x01\x11\x11'
+seed socks5 userpass-domain '\x01\x11\x11\x00\x04\x04\x05\x02\x01\x00\x05\x00\x00\x03\x09localhost\x11\x11'
+seed socks5 ipv6-bound '\x02\x11\x11\x00\x00\x00\x05\x00\x05\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x04\x38'
+seed socks5 refused '\x04\x11\x11\x00\x00\x00\x05\x00\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00'
+seed socks5 no-acceptable '\x01\x11\x11\x00\x01\x01\x05\xff'
+seed socks5 auth-refused '\x07\x11\x11\x20\x03\x03\x05\x02\x01\x01'
+
+# config: NUL-separated HOSTS, TUNNEL, BIND, DEBUG, TIMEOUT_MS, EPMD_PORT,
+# a name to match, a glob, a name to skip.
+seed config glob-web 'web.*\x00127.0.0.1:9369\x00loopback\x001\x005000\x004369\x00web.1\x00w*b?1\x00myhost'
+seed config routes 'dyno=127.0.0.1:9370, app-*=socks5://user:pa%%40ss@[::1]:1080?target=10.0.0.2&epmd=4370\x00\x00any\x000\x00\x00\x00APP-web\x00*\x00localhost'
+seed config literal-and-star '127.0.0.1,*\x00localhost:9369\x00\x00\x00\x00\x00localhost\x00a*a*a*a*a*b\x00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+seed config socks-tunnel '\x00socks5://u:secret@127.0.0.1:1080?epmd=4369\x00\x00\x00\x0010\x0065535'
+seed config bad-pattern 'a b,=\x00nope\x00maybe\x00\x00-1\x000'
