@@ -96,6 +96,7 @@ check: deps-test
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory stress
+	@$(MAKE) --no-print-directory valgrind
 	@$(MAKE) --no-print-directory e2e
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
