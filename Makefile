@@ -29,7 +29,8 @@ PRELOAD_SRC	:= $(SHARED_SRC) preload/libc.c preload/log.c preload/runtime.c \
 		   preload/redirect.c preload/resolve.c preload/hooks.c
 SERVER_SRC	:= $(SHARED_SRC) tools/epmd.c tools/io.c tools/relay.c tools/logfmt.c \
 		   tools/server.c tools/erlfwd-server.c
-ERLFWD_SRC	:= $(SHARED_SRC) tools/io.c tools/tio.c tools/md5.c tools/dist.c \
+ERLFWD_SRC	:= $(SHARED_SRC) tools/io.c tools/tio.c tools/dial.c tools/epmd.c \
+		   tools/md5.c tools/dist.c \
 		   tools/info.c tools/probe.c tools/nodename.c tools/target.c \
 		   tools/cookie.c tools/home.c tools/launch.c tools/cli.c \
 		   tools/cmd_run.c tools/cmd_names.c tools/cmd_remsh.c \

@@ -115,17 +115,6 @@ cli_bad_option(const char *sub, int ch, char **argv)
 }
 
 int
-cli_need_server(const struct cli *c, const char *sub)
-{
-	if (c->cfg.tunnel.kind == ROUTE_ERLFWD)
-		return 0;
-	cli_msg("%s: the tunnel %s is a SOCKS5 proxy; %s talks to "
-	    "erlfwd-server (give --tunnel HOST:PORT of its forward)", sub,
-	    c->cfg.tunnel.text, sub);
-	return -1;
-}
-
-int
 cli_info_exit(enum info_status s)
 {
 	switch (s) {
@@ -157,6 +146,16 @@ cli_info_hint(enum info_status s, const struct route *r, char *buf,
 {
 	unsigned port = cli_route_port(r);
 
+	if (r->kind == ROUTE_SOCKS5) {
+		if (s == INFO_REFUSED || s == INFO_UNREACHABLE)
+			snprintf(buf, cap, "start the SOCKS5 proxy and keep it "
+			    "running: `heroku ps:socks -a APP` (it listens on "
+			    "1080), or `ssh -D %u HOST`", port);
+		else
+			snprintf(buf, cap, "point --tunnel at a SOCKS5 proxy "
+			    "into the remote host (socks5://HOST:PORT)");
+		return buf;
+	}
 	switch (s) {
 	case INFO_REFUSED:
 	case INFO_UNREACHABLE:

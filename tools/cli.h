@@ -61,12 +61,6 @@ int	cli_host(struct cli *c, const char *text, char *err, size_t errlen);
  */
 int	cli_bad_option(const char *sub, int ch, char **argv);
 
-/*
- * cli_need_server: 0 when the tunnel leads to an erlfwd-server, else -1 after
- * saying that subcommand sub cannot use a SOCKS5 route.
- */
-int	cli_need_server(const struct cli *c, const char *sub);
-
 /* cli_info_exit: the exit status for a failed INFO request. */
 int	cli_info_exit(enum info_status s);
 

@@ -42,8 +42,9 @@ cmd_doctor_usage(FILE *f)
 "$ERLFWD_COOKIE, $RELEASE_COOKIE, ~/.erlang.cookie).  Each step takes at\n"
 "most ERLFWD_TIMEOUT_MS (default 5000) milliseconds.\n"
 "\n"
-"  -t, --tunnel HOST:PORT   the forwarded port (ERLFWD_TUNNEL; default\n"
-"                           127.0.0.1:9369)\n"
+"  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
+"                           into the remote host, socks5://HOST:PORT\n"
+"                           (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n"
 "  -c, --cookie-file FILE   the cookie to check\n"
 "  -h, --help               this help\n"
 "\n"
@@ -98,7 +99,13 @@ check_server(const struct route *t, int timeout, struct frame_info *fi)
 	}
 	step("ok", "tunnel", "%s accepts connections", t->text);
 	if (res.status != INFO_OK)
-		return broken(CLI_SERVER, "server", what, fix);
+		return broken(CLI_SERVER, t->kind == ROUTE_SOCKS5 ? "proxy" :
+		    "server", what, fix);
+	if (t->kind == ROUTE_SOCKS5) {
+		step("ok", "proxy", "a SOCKS5 proxy: no erlfwd-server needed, "
+		    "epmd asked directly (%ld ms)", res.elapsed_ms);
+		return CLI_OK;
+	}
 	step("ok", "server", "erlfwd-server %s on host %s (%ld ms)%s",
 	    fi->version, fi->host, res.elapsed_ms,
 	    strcmp(fi->version, ERLFWD_VERSION) != 0 ?
@@ -287,8 +294,6 @@ cmd_doctor(int argc, char **argv)
 		cli_msg("doctor: unexpected argument '%s'", argv[optind]);
 		return CLI_USAGE;
 	}
-	if (cli_need_server(&c, "doctor") != 0)
-		return CLI_USAGE;
 	if ((fi = malloc(sizeof(*fi))) == NULL ||
 	    (ck = calloc(1, sizeof(*ck))) == NULL) {
 		cli_msg("out of memory");

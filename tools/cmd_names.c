@@ -18,8 +18,9 @@ cmd_names_usage(FILE *f)
 "`epmd -names` there would, after the remote host's name and the version\n"
 "of its erlfwd-server.\n"
 "\n"
-"  -t, --tunnel HOST:PORT   the forwarded port (ERLFWD_TUNNEL; default\n"
-"                           127.0.0.1:9369)\n"
+"  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
+"                           into the remote host, socks5://HOST:PORT\n"
+"                           (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n"
 "  -q, --quiet              print only the node names, one a line\n"
 "  -h, --help               this help\n"
 "\n"
@@ -70,8 +71,6 @@ cmd_names(int argc, char **argv)
 		cli_msg("names: unexpected argument '%s'", argv[optind]);
 		return CLI_USAGE;
 	}
-	if (cli_need_server(&c, "names") != 0)
-		return CLI_USAGE;
 	if ((fi = malloc(sizeof(*fi))) == NULL) {
 		cli_msg("out of memory");
 		return CLI_LOCAL;
@@ -84,8 +83,12 @@ cmd_names(int argc, char **argv)
 		goto out;
 	}
 	if (!quiet) {
-		printf("host %s, erlfwd-server %s, through %s\n", fi->host,
-		    fi->version, c.cfg.tunnel.text);
+		if (c.cfg.tunnel.kind == ROUTE_SOCKS5)
+			printf("%s (SOCKS5: no erlfwd-server there)\n",
+			    fi->host);
+		else
+			printf("host %s, erlfwd-server %s, through %s\n",
+			    fi->host, fi->version, c.cfg.tunnel.text);
 		if (fi->epmd_up)
 			printf("epmd: up and running on port %u with data:\n",
 			    (unsigned)fi->epmd_port);

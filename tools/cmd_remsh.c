@@ -47,7 +47,8 @@ cmd_remsh_usage(FILE *f)
 {
 	fprintf(f,
 "usage: erlfwd remsh [NODE] [--tunnel HOST:PORT] [--cookie-file FILE]\n"
-"                    [--iex | --erl] [-- SHELL_ARGS...]\n"
+"                    [--host PATTERN[=ROUTE]]... [--iex | --erl]\n"
+"                    [-- SHELL_ARGS...]\n"
 "\n"
 "Open a remote shell on NODE (NAME or NAME@HOST) on the remote host.  With\n"
 "no NODE, the one node the remote host lists (with several, pick one).  A\n"
@@ -55,10 +56,15 @@ cmd_remsh_usage(FILE *f)
 "hidden, named remsh-PID, -sname or -name as NODE is, and does not connect\n"
 "to the remote node's cluster.\n"
 "\n"
-"  -t, --tunnel HOST:PORT   the forwarded port (ERLFWD_TUNNEL; default\n"
-"                           127.0.0.1:9369)\n"
+"  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
+"                           into the remote host, socks5://HOST:PORT\n"
+"                           (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n"
 "  -c, --cookie-file FILE   the cookie; else $ERLFWD_COOKIE, else\n"
 "                           $RELEASE_COOKIE, else ~/.erlang.cookie\n"
+"  -H, --host PATTERN[=ROUTE]\n"
+"                           another remote host the shell's node may reach\n"
+"                           (repeatable), on its own ROUTE (HOST:PORT or\n"
+"                           socks5://...) or the tunnel\n"
 "      --iex                the IEx shell (the default when iex is installed)\n"
 "      --erl                the Erlang shell\n"
 "  -h, --help               this help\n"
@@ -243,7 +249,7 @@ static int
 start(struct remsh *r, char **extra, int nextra)
 {
 	struct home h = { .dir = "" };
-	char *av[ARGV_MAX];
+	char *av[ARGV_MAX], hosts[CLI_HOSTS_MAX + CONFIG_PATTERN_MAX + 1];
 	int ws, rc = CLI_LOCAL;
 
 	if (nodename_local(r->local, sizeof(r->local), "remsh", (long)getpid(),
@@ -264,9 +270,17 @@ start(struct remsh *r, char **extra, int nextra)
 			goto out_env;
 	}
 	cookie_wipe(&r->cookie);
+	/* The node's host first, on the tunnel; then the other remote hosts
+	 * of --host, each on its route. */
+	if ((size_t)snprintf(hosts, sizeof(hosts), "%s%s%s", r->target.host,
+	    r->cli.hosts_given ? "," : "", r->cli.hosts) >= sizeof(hosts)) {
+		cli_msg("remsh: too many hosts");
+		rc = CLI_USAGE;
+		goto out;
+	}
 	/* The child has what it needs; a secret it does not need stays here. */
 	if (unsetenv("ERLFWD_COOKIE") != 0 ||
-	    launch_env(r->lib, r->target.host, r->cli.tunnel_arg) != 0)
+	    launch_env(r->lib, hosts, r->cli.tunnel_arg) != 0)
 		goto out_env;
 	cli_msg("remote shell on %s through %s (%s, cookie from %s)", r->node,
 	    r->cli.cfg.tunnel.text, r->shell == SHELL_IEX ? "iex" : "erl",
@@ -292,6 +306,7 @@ cmd_remsh(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "tunnel", required_argument, NULL, 't' },
 		{ "cookie-file", required_argument, NULL, 'c' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "iex", no_argument, NULL, 'I' },
 		{ "erl", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
@@ -314,8 +329,12 @@ cmd_remsh(int argc, char **argv)
 		continue;
 	if (nopt < argc)
 		nextra = argc - nopt - 1;
-	while ((ch = getopt_long(nopt, argv, ":t:c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(nopt, argv, ":t:c:H:h", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'H':
+			if (cli_host(&r->cli, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
 		case 't':
 			if (cli_tunnel(&r->cli, optarg, err, sizeof(err)) != 0)
 				goto usage_err;
@@ -348,8 +367,6 @@ cmd_remsh(int argc, char **argv)
 		    "(SHELL_ARGS go after --)", argv[optind]);
 		goto usage_err;
 	}
-	if (cli_need_server(&r->cli, "remsh") != 0)
-		goto out;
 	ce.file = r->cookie_file;
 	ce.erlfwd = getenv("ERLFWD_COOKIE");
 	ce.release = getenv("RELEASE_COOKIE");

@@ -7,10 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dial.h"
+#include "epmd.h"
 #include "info.h"
 #include "tio.h"
 
 #define REPLY_MAX	(FRAME_HDR_LEN + FRAME_INFO_BODY_MAX)
+#define NAMES_MAX	65536	/* epmd's NAMES reply, for a very busy host */
 
 /* The first bytes of buf as printable text: what a foreign service said. */
 static void
@@ -58,6 +61,84 @@ judge(const uint8_t *buf, size_t len, struct frame_info *fi,
 	return 1;
 }
 
+/*
+ * Fill fi from epmd's NAMES reply (len bytes of buf: its port, then a line
+ * per node).  Returns 0, or -1 when it is not one.
+ */
+static int
+names_parse(const uint8_t *buf, size_t len, struct frame_info *fi)
+{
+	const char *p, *end, *nl;
+	struct frame_info_node *n;
+
+	if (len < EPMD_NAMES_PORT_LEN)
+		return -1;
+	for (p = (const char *)buf + EPMD_NAMES_PORT_LEN,
+	    end = (const char *)buf + len; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (fi->nnodes == FRAME_INFO_NODES_MAX)
+			break;
+		n = &fi->nodes[fi->nnodes];
+		if (epmd_names_line(p, (size_t)(nl - p), n->name,
+		    sizeof(n->name), &n->port) == 0)
+			fi->nnodes++;
+	}
+	return 0;
+}
+
+/*
+ * What INFO says, asked of a SOCKS5 route: no erlfwd-server there, so ask
+ * the remote host's epmd for NAMES directly.  A proxy that cannot reach epmd
+ * means no epmd runs there (fi->epmd_up 0), as INFO would say.
+ */
+static void
+socks_info(const struct route *r, long deadline, struct frame_info *fi,
+    struct info_result *res, uint8_t *buf)
+{
+	uint8_t req[3];
+	enum dial_stage stage;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(fi->host, sizeof(fi->host), "the host behind %s", r->text);
+	fi->epmd_port = r->epmd_port;
+	if ((fd = dial_route(r, FRAME_TAG_EPMD, 0, deadline, &stage)) < 0) {
+		res->err = errno;
+		if (stage == DIAL_TARGET)
+			res->status = INFO_OK;	/* epmd is down */
+		else if (errno == ECONNREFUSED)
+			res->status = INFO_REFUSED;
+		else if (errno == EPROTO) {
+			res->status = INFO_FOREIGN;
+			snprintf(res->peek, sizeof(res->peek), "not SOCKS5");
+		} else
+			res->status = INFO_UNREACHABLE;
+		return;
+	}
+	if (tio_write_all(fd, req, epmd_names_request(req), deadline) != 0) {
+		res->err = errno;
+		res->status = INFO_SILENT;
+		goto out;
+	}
+	/* epmd answers and closes. */
+	while ((n = tio_read(fd, buf + len, NAMES_MAX - len, deadline)) > 0)
+		if ((len += (size_t)n) == NAMES_MAX)
+			break;
+	if (n < 0) {
+		res->err = errno;
+		res->status = errno == ETIMEDOUT ? INFO_SILENT : INFO_CLOSED;
+	} else if (names_parse(buf, len, fi) != 0)
+		res->status = INFO_CLOSED;
+	else {
+		fi->epmd_up = 1;
+		res->status = INFO_OK;
+	}
+out:
+	close(fd);
+}
+
 int
 info_fetch(const struct route *r, int timeout_ms, struct frame_info *fi,
     struct info_result *res)
@@ -71,8 +152,13 @@ info_fetch(const struct route *r, int timeout_ms, struct frame_info *fi,
 	memset(res, 0, sizeof(*res));
 	memset(fi, 0, sizeof(*fi));
 	res->status = INFO_LOCAL;
-	if ((buf = malloc(REPLY_MAX)) == NULL) {
+	if ((buf = malloc(REPLY_MAX > NAMES_MAX ? REPLY_MAX : NAMES_MAX)) ==
+	    NULL) {
 		res->err = errno;
+		goto out;
+	}
+	if (r->kind == ROUTE_SOCKS5) {
+		socks_info(r, deadline, fi, res, buf);
 		goto out;
 	}
 	(void)frame_encode(req, sizeof(req), FRAME_TAG_INFO, 0, NULL, 0);

@@ -32,7 +32,9 @@ struct info_result {
 
 /*
  * info_fetch: connect to r, send an INFO request and read the reply into fi,
- * all within timeout_ms.  Returns 0 (res->status INFO_OK), or -1 with
+ * all within timeout_ms.  Through a SOCKS5 route, where no erlfwd-server
+ * runs, ask the remote epmd for NAMES instead: fi then has no version, and
+ * its host names the route.  Returns 0 (res->status INFO_OK), or -1 with
  * res->status saying what went wrong.
  */
 int	info_fetch(const struct route *r, int timeout_ms, struct frame_info *fi,

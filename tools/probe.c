@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dial.h"
 #include "frame.h"
 #include "probe.h"
 #include "tio.h"
@@ -72,31 +73,32 @@ int
 probe_node(const struct route *r, uint16_t port, const char *self,
     const char *cookie, int timeout_ms, struct probe_result *res)
 {
-	uint8_t out[FRAME_HDR_LEN + DIST_LEN_HDR + DIST_BODY_MAX];
+	uint8_t out[DIST_LEN_HDR + DIST_BODY_MAX];
 	uint8_t body[DIST_BODY_MAX], digest[MD5_LEN];
 	struct dist_challenge ch;
 	long start = tio_now_ms(), deadline = start + timeout_ms;
+	enum dial_stage stage;
 	uint32_t ours;
 	ssize_t n;
-	int fd, len, m;
+	int fd, m;
 
 	memset(res, 0, sizeof(*res));
 	res->status = PROBE_LOCAL;
-	fd = tio_connect((const struct sockaddr *)&r->addr, r->addrlen,
-	    deadline);
+	fd = dial_route(r, FRAME_TAG_DIST, port, deadline, &stage);
 	if (fd < 0) {
 		res->err = errno;
-		res->status = errno == ETIMEDOUT ? PROBE_TIMEOUT : PROBE_TUNNEL;
+		/* A SOCKS5 proxy that cannot reach the port: as the server
+		 * closing a port it will not relay. */
+		res->status = stage == DIAL_TARGET ? PROBE_CLOSED :
+		    errno == ETIMEDOUT ? PROBE_TIMEOUT : PROBE_TUNNEL;
 		goto out;
 	}
-	/* The preamble and our name in one write, as the preload sends them. */
-	if ((len = frame_encode(out, sizeof(out), FRAME_TAG_DIST, port, NULL,
-	    0)) < 0 || (m = dist_name(out + len, sizeof(out) - (size_t)len,
-	    self, (uint32_t)getpid() | 4)) < 0) {
+	if ((m = dist_name(out, sizeof(out), self,
+	    (uint32_t)getpid() | 4)) < 0) {
 		res->err = EINVAL;
 		goto out;
 	}
-	if (tio_write_all(fd, out, (size_t)(len + m), deadline) != 0) {
+	if (tio_write_all(fd, out, (size_t)m, deadline) != 0) {
 		read_failed(res, -1, PROBE_CLOSED);
 		goto out;
 	}

@@ -61,6 +61,7 @@ declare -A E2E_NODE_PID=()
 declare -A E2E_TUNNEL_PIDS=()
 declare -A E2E_TUNNEL_PORTS=()
 declare -A E2E_SOCKS_PORTS=()
+declare -A E2E_SOCKS_PIDS=()
 
 # ---------------------------------------------------------------------------
 # Reporting
@@ -635,13 +636,16 @@ e2e__ssh() {
 
 # e2e_socks_up DYNO: "ssh -D PORT" into the dyno, a SOCKS5 proxy whose
 # connections start inside it (what heroku ps:socks offers); wait until PORT
-# listens.  PORT is free and chosen here, in E2E_SOCKS_PORTS[DYNO].
+# listens.  PORT is free and chosen here, in E2E_SOCKS_PORTS[DYNO]; ssh's
+# pid is E2E_SOCKS_PIDS[DYNO].
 e2e_socks_up() {
 	local dyno=$1 port
 	e2e_free_port port
 	# shellcheck disable=SC2034 # read by the scenarios
 	E2E_SOCKS_PORTS[$dyno]=$port
 	e2e__ssh "socks-$dyno" "$dyno" -D "127.0.0.1:$port"
+	# shellcheck disable=SC2034 # read by the scenarios
+	E2E_SOCKS_PIDS[$dyno]=$E2E_LAST_PID
 	e2e_wait_until 15 "the ssh SOCKS proxy on 127.0.0.1:$port" \
 	    e2e__tunnel_ready "$port" "$E2E_LAST_PID"
 	e2e_log "socks: ssh pid $E2E_LAST_PID, 127.0.0.1:$port -> dyno $dyno"
@@ -822,4 +826,238 @@ e2e_tmux_wait() {
 
 e2e__tmux_has() {
 	e2e_tmux_screen "$1" | grep -qE -- "$2"
+}
+
+# ---------------------------------------------------------------------------
+# Faults, restarts and long-lived local nodes (the fault, abuse, integrity
+# and soak scenarios)
+
+declare -A E2E_LNODE_PID=()
+declare -A E2E_LNODE_SEQ=()
+
+# e2e_cc NAME: build tests/e2e/NAME.c into $E2E_TMP/NAME with the machine's
+# cc (C11; warnings are errors where the Makefile makes them so: CI or
+# WERROR set); skip the scenario when there is no cc.
+e2e_cc() {
+	local src="$E2E_DIR/$1.c" werror=()
+	command -v cc >/dev/null || e2e_skip "needs a C compiler (cc) for $1.c"
+	[[ -n ${CI:-}${WERROR:-} ]] && werror=(-Werror)
+	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra "${werror[@]}" \
+	    -o "$E2E_TMP/$1" "$src" >"$E2E_TMP/cc-$1.log" 2>&1 ||
+	    e2e_fail "cc $src failed" "$(cat "$E2E_TMP/cc-$1.log")"
+}
+
+# e2e_frame_hex TAG PORT LEN: the preamble e2e_frame describes, as a hex
+# string (for programs that take bytes in hex, like peer.c).
+e2e_frame_hex() {
+	# shellcheck disable=SC2059 # e2e_frame prints a printf format
+	printf "$(e2e_frame "$@")" | od -An -v -tx1 | tr -d ' \n'
+}
+
+# e2e_count FILE STRING: print how many lines of FILE contain the fixed
+# string STRING (0 when FILE does not exist).
+e2e_count() {
+	local n
+	n=$(grep -acF -- "$2" "$1" 2>/dev/null)
+	printf '%s\n' "${n:-0}"
+}
+
+# e2e_wait_count SECONDS FILE STRING N: wait until at least N lines of FILE
+# contain STRING.
+e2e_wait_count() {
+	e2e_wait_until "$1" "$4 lines with '$3' in ${2##*/}" \
+	    e2e__count_at_least "$2" "$3" "$4"
+}
+
+e2e__count_at_least() {
+	(( $(e2e_count "$1" "$2") >= $3 ))
+}
+
+# e2e_proc_fds PID: how many file descriptors PID has open.
+e2e_proc_fds() {
+	local fds=("/proc/$1/fd/"*)
+	[[ -e ${fds[0]} ]] || { echo 0; return 0; }
+	echo "${#fds[@]}"
+}
+
+# e2e_proc_rss_kb PID: PID's resident set size in kB (VmRSS).
+e2e_proc_rss_kb() {
+	awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status" 2>/dev/null
+}
+
+# e2e_server_start_watched DYNO [ARGS...]: e2e_server_start with a shell in
+# between that writes the server's exit status to E2E_SERVER_EXIT ("exit=N")
+# when it ends.  E2E_SERVER_PID is the server's own pid, so that a signal
+# reaches the server alone.  The server's lines are appended to
+# E2E_SERVER_LOG: a restarted server's lines follow the previous one's.
+e2e_server_start_watched() {
+	local dyno=$1 base before
+	shift
+	base="$E2E_TMP/server-$dyno"
+	E2E_SERVER_LOG="$base.log"
+	E2E_SERVER_EXIT="$base.exit"
+	rm -f "$E2E_SERVER_EXIT" "$base.pid"
+	before=$(e2e_count "$E2E_SERVER_LOG" msg=listening)
+	# shellcheck disable=SC2016 # expanded by sh -c
+	e2e_dyno_spawn "$dyno" "server-$dyno-watch" sh -c '
+		base=$0
+		"$@" 2>>"$base.log" &
+		echo $! >"$base.pid"
+		wait $!
+		echo "exit=$?" >"$base.exit.tmp"
+		mv "$base.exit.tmp" "$base.exit"' "$base" "$E2E_SERVER_BIN" "$@"
+	e2e_wait_until 10 "the watched erlfwd-server's pid" \
+	    e2e__server_watch_ready "$base.pid" "$E2E_LAST_PID"
+	E2E_SERVER_PID=$(<"$base.pid")
+	e2e_defer pid "$E2E_SERVER_PID"
+	e2e_wait_until 10 "erlfwd-server to log msg=listening" \
+	    e2e__count_above "$E2E_SERVER_LOG" msg=listening "$before"
+	e2e_log "dyno $dyno: erlfwd-server pid $E2E_SERVER_PID (watched) $*"
+}
+
+e2e__server_watch_ready() {
+	[[ -s $1 ]] && return 0
+	e2e_alive "$2" || e2e_fail "erlfwd-server's watcher exited at start"
+	return 1
+}
+
+e2e__count_above() {
+	[[ -e $E2E_SERVER_EXIT ]] &&
+	    e2e_fail "erlfwd-server exited at start: $(<"$E2E_SERVER_EXIT")"
+	(( $(e2e_count "$1" "$2") > $3 ))
+}
+
+# e2e_server_wait_exit [SECONDS]: wait (default 10 s) until the server
+# started by e2e_server_start_watched has ended; its "exit=N" line in
+# E2E_SERVER_STATUS.
+e2e_server_wait_exit() {
+	e2e_wait_until "${1:-10}" "erlfwd-server to exit" \
+	    test -e "$E2E_SERVER_EXIT"
+	E2E_SERVER_STATUS=$(<"$E2E_SERVER_EXIT")
+	e2e_log "erlfwd-server ended: $E2E_SERVER_STATUS"
+}
+
+# e2e_node_stop DYNO NODE: stop a node started by e2e_node_start (SIGTERM,
+# which the BEAM takes as init:stop()), and wait until the dyno's epmd no
+# longer lists it; e2e_node_start can then start it again.
+e2e_node_stop() {
+	local dyno=$1 node=$2
+	[[ -n ${E2E_NODE_PID[$node]:-} ]] ||
+	    e2e_fail "e2e_node_stop: no node $node was started"
+	e2e_stop "${E2E_NODE_PID[$node]}"
+	rm -f "$E2E_TMP/node-$node.ready"
+	unset "E2E_NODE_PID[$node]"
+	e2e_wait_until 10 "node $node to leave epmd in dyno $dyno" \
+	    e2e_not e2e_node_registered "$dyno" "${node%@*}"
+	e2e_log "dyno $dyno: node $node stopped"
+}
+
+# e2e_lnode_start NAME [ERL_ARGS...]: a long-lived local node "-sname NAME"
+# (hidden, cookie E2E_COOKIE) under the preload (see e2e_preload_env), for
+# scenarios that keep one node across faults.  It appends every nodeup and
+# nodedown it sees (net_kernel:monitor_nodes, hidden nodes included) to
+# $E2E_TMP/lnode-NAME/events, one "nodeup NODE" or "nodedown NODE" line each,
+# and evaluates, one after the other, the expressions e2e_lnode_eval hands
+# it.  Returns once it has booted; its OS pid is E2E_LNODE_PID[NAME].
+e2e_lnode_start() {
+	local name=$1 dir env
+	shift
+	dir="$E2E_TMP/lnode-$name"
+	mkdir -p "$dir" || e2e_fail "mkdir $dir failed"
+	mapfile -t env < <(e2e_preload_env)
+	printf '%s\n' "${env[@]}" "erl -sname $name $*" >"$dir/cmd"
+	# The agent reads requests in.N and writes answers out.N (written
+	# aside and renamed, so that neither side sees half a file).
+	e2e_spawn "lnode-$name" env "${env[@]}" erl -sname "$name" \
+	    -setcookie "$E2E_COOKIE" -hidden -noinput "$@" -eval "
+	Dir = \"$dir\",
+	Put = fun(F, Data) ->
+		ok = file:write_file(F ++ \".tmp\", Data),
+		ok = file:rename(F ++ \".tmp\", F)
+	end,
+	Self = self(),
+	spawn_link(fun() ->
+		ok = net_kernel:monitor_nodes(true, [{node_type, all}]),
+		Self ! monitoring,
+		Watch = fun Watch() ->
+			receive {E, N, _} ->
+				ok = file:write_file(Dir ++ \"/events\",
+				    io_lib:format(\"~s ~s~n\", [E, N]), [append]),
+				Watch()
+			end
+		end,
+		Watch()
+	end),
+	receive monitoring -> ok end,
+	Put(Dir ++ \"/ready\", os:getpid()),
+	Serve = fun Serve(Seq) ->
+		F = Dir ++ \"/in.\" ++ integer_to_list(Seq),
+		case file:read_file(F) of
+		{ok, Src} ->
+			R = try
+				{ok, Ts, _} = erl_scan:string(binary_to_list(Src)),
+				{ok, Es} = erl_parse:parse_exprs(Ts),
+				{value, V, _} = erl_eval:exprs(Es, []),
+				V
+			catch C:E -> {e2e_crash, C, E}
+			end,
+			Put(Dir ++ \"/out.\" ++ integer_to_list(Seq),
+			    io_lib:format(\"~s~n\", [io_lib:print(R, 1, 100000, -1)])),
+			Serve(Seq + 1);
+		{error, enoent} ->
+			receive after 20 -> ok end,
+			Serve(Seq)
+		end
+	end,
+	Serve(1)."
+	E2E_LNODE_PID[$name]=$E2E_LAST_PID
+	e2e_wait_until 30 "local node $name to boot" \
+	    e2e__node_ready "$dir/ready" "$E2E_LAST_PID"
+	e2e_log "laptop: local node $name pid $(<"$dir/ready")"
+}
+
+# e2e_lnode_eval NAME EXPR [SECONDS]: have local node NAME evaluate the
+# Erlang expression EXPR (no final dot), and wait for it up to SECONDS
+# (default 30).  Sets E2E_RESULT (its value on one line, ~p; {e2e_crash,
+# Class, Reason} when it raised).  Fails the scenario when the node exits or
+# does not answer in time.
+e2e_lnode_eval() {
+	local name=$1 expr=$2 secs=${3:-30} dir seq
+	dir="$E2E_TMP/lnode-$name"
+	seq=$(( ${E2E_LNODE_SEQ[$name]:-0} + 1 ))
+	E2E_LNODE_SEQ[$name]=$seq
+	if ! printf '%s\n.\n' "$expr" >"$dir/in.$seq.tmp" ||
+	    ! mv "$dir/in.$seq.tmp" "$dir/in.$seq"; then
+		e2e_fail "cannot write $dir/in.$seq"
+	fi
+	e2e_wait_until "$secs" "local node $name to evaluate #$seq: $expr" \
+	    e2e__lnode_answered "$dir/out.$seq" "${E2E_LNODE_PID[$name]}"
+	E2E_RESULT=$(<"$dir/out.$seq")
+	e2e_log "local node $name #$seq: ${E2E_RESULT:0:200}"
+}
+
+e2e__lnode_answered() {
+	[[ -e $1 ]] && return 0
+	e2e_alive "$2" || e2e_fail "the local node exited"
+	return 1
+}
+
+# e2e_lnode_events NAME LINE: print how many times local node NAME has
+# recorded the event LINE ("nodedown app@dyno").
+e2e_lnode_events() {
+	local n
+	n=$(grep -cxF -- "$2" "$E2E_TMP/lnode-$1/events" 2>/dev/null)
+	printf '%s\n' "${n:-0}"
+}
+
+# e2e_lnode_wait_event NAME LINE N [SECONDS]: wait (default 10 s) until
+# local node NAME has recorded the event LINE at least N times.
+e2e_lnode_wait_event() {
+	e2e_wait_until "${4:-10}" "'$2' #$3 on local node $1" \
+	    e2e__lnode_event_at_least "$1" "$2" "$3"
+	e2e_log "local node $1: saw '$2' #$3"
+}
+
+e2e__lnode_event_at_least() {
+	(( $(e2e_lnode_events "$1" "$2") >= $3 ))
 }
