@@ -91,6 +91,8 @@ struct server {
 	struct conn	*graveyard;		/* ended in this batch */
 	int		 nconns;
 	long		 accept_resume;		/* 0: accepting */
+	int		 accept_short;		/* out of fds since the last
+						 * accept: said so once */
 	int		 stopping;
 	char		 hostname[256];
 	struct relay_ctx rctx;
@@ -565,14 +567,20 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 	int rc, rd, wr, i, err;
 	char why[80];
 
-	/* The first event on the node's side tells how its connect went. */
+	/*
+	 * The first event on the node's side tells how its connect went.  A
+	 * reset means it went well and the node then reset: carry that as a
+	 * reset (reading SO_ERROR consumed it, the relay would see an EOF).
+	 */
 	if (c->connecting && side == H_AUX) {
+		c->connecting = 0;
 		if ((err = io_connect_result(c->h[H_AUX].fd)) != 0) {
-			snprintf(why, sizeof(why), "connect: %s", strerror(err));
-			conn_end(s, c, "error", why, 0);
+			snprintf(why, sizeof(why), "%s%s", err == ECONNRESET ?
+			    "" : "connect: ", strerror(err));
+			conn_end(s, c, err == ECONNRESET ? "reset" : "error",
+			    why, err == ECONNRESET);
 			return;
 		}
-		c->connecting = 0;
 	}
 	rc = relay_event(&c->relay, &s->rctx, side, (ev & (EPOLLIN | EPOLLHUP |
 	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0);
@@ -622,15 +630,23 @@ on_accept(struct server *s)
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
-				logfmt("warn", "accept paused", "reason=%s "
-				    "conns=%d pause_ms=%d",
-				    errno == EMFILE ? "EMFILE" :
-				    errno == ENFILE ? "ENFILE" : "ENOMEM",
-				    s->nconns, ACCEPT_PAUSE_MS);
+				/* Once per shortage, not once per retry. */
+				if (!s->accept_short)
+					logfmt("warn", "accept paused",
+					    "reason=%s conns=%d pause_ms=%d",
+					    errno == EMFILE ? "EMFILE" :
+					    errno == ENFILE ? "ENFILE" :
+					    "ENOMEM", s->nconns,
+					    ACCEPT_PAUSE_MS);
+				s->accept_short = 1;
 				watch(s, &s->lh, 0);
 				s->accept_resume = now_ms() + ACCEPT_PAUSE_MS;
 			}
 			return;
+		}
+		if (s->accept_short) {
+			logfmt("info", "accept resumed", "conns=%d", s->nconns);
+			s->accept_short = 0;
 		}
 		io_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
 		if (s->nconns >= s->o->max_conns) {
