@@ -251,3 +251,17 @@ valgrind: all $(UNIT_BINS) $(VALGRIND_DIR)/server_load $(VALGRIND_DIR)/preload_s
 .PHONY: valgrind
 
 -include $(wildcard $(VALGRIND_DIR)/*.d)
+
+# --- soak --------------------------------------------------------------------
+# `make soak`: tests/soak/soak.sh, SOAK_SECONDS (600) of remote-shell traffic
+# through an ssh forward that is killed and restarted every ~30 s, with
+# erlfwd-server's descriptors and memory sampled; it fails when either grows.
+# Not part of `check`: it takes ten minutes and needs root.
+
+SOAK_SECONDS	?= 600
+
+soak: deps-test
+	@$(MAKE) --no-print-directory all
+	@SOAK_SECONDS=$(SOAK_SECONDS) tests/soak/soak.sh
+
+.PHONY: soak
