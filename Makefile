@@ -24,12 +24,13 @@ XCFLAGS	+= -DERLFWD_VERSION='"$(VERSION)"'
 -include config.mak
 
 # The modules the preload shares with the tools.
-SHARED_SRC	:= preload/frame.c preload/config.c preload/sentinel.c preload/socks5.c
+SHARED_SRC	:= preload/frame.c preload/config.c preload/sentinel.c preload/socks5.c \
+		   preload/socksdial.c preload/tio.c
 PRELOAD_SRC	:= $(SHARED_SRC) preload/libc.c preload/log.c preload/runtime.c \
 		   preload/redirect.c preload/resolve.c preload/hooks.c
 SERVER_SRC	:= $(SHARED_SRC) tools/epmd.c tools/io.c tools/relay.c tools/logfmt.c \
 		   tools/server.c tools/erlfwd-server.c
-ERLFWD_SRC	:= $(SHARED_SRC) tools/io.c tools/tio.c tools/dial.c tools/epmd.c \
+ERLFWD_SRC	:= $(SHARED_SRC) tools/io.c tools/dial.c tools/epmd.c \
 		   tools/md5.c tools/dist.c \
 		   tools/info.c tools/probe.c tools/nodename.c tools/target.c \
 		   tools/cookie.c tools/home.c tools/launch.c tools/cli.c \

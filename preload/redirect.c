@@ -9,52 +9,15 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 
 #include "frame.h"
 #include "libc.h"
 #include "log.h"
 #include "redirect.h"
-#include "socks5.h"
+#include "socksdial.h"
+#include "tio.h"
 
 static atomic_int refused_reported;
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Wait until fd has one of events (POLLIN, POLLOUT) or the deadline passes.
- * Returns 0, or ETIMEDOUT or poll's errno.
- */
-static int
-wait_for(int fd, short events, long deadline)
-{
-	struct pollfd pfd;
-	long left;
-	int n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return ETIMEDOUT;
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, (int)left);
-		if (n > 0)
-			return 0;
-		if (n == 0)
-			return ETIMEDOUT;
-		if (errno != EINTR)
-			return errno;
-	}
-}
 
 /*
  * The route's address as a socket address of family af: an IPv4 route on an
@@ -98,101 +61,11 @@ connect_bounded(int fd, const struct sockaddr_storage *ss, socklen_t len,
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR)
 		return errno;
-	if ((err = wait_for(fd, POLLOUT, deadline)) != 0)
-		return err;
+	if (tio_wait(fd, POLLOUT, deadline) != 0)
+		return errno;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
 		return errno;
 	return err;
-}
-
-/* Write all of buf to the non-blocking fd before the deadline. */
-static int
-send_bounded(int fd, const uint8_t *buf, size_t len, long deadline)
-{
-	ssize_t n;
-	int err;
-
-	while (len > 0) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return errno;
-		if ((err = wait_for(fd, POLLOUT, deadline)) != 0)
-			return err;
-	}
-	return 0;
-}
-
-/*
- * Read exactly len bytes from the non-blocking fd before the deadline.  A
- * peer that closes first has refused us.
- */
-static int
-recv_bounded(int fd, uint8_t *buf, size_t len, long deadline)
-{
-	ssize_t n;
-	int err;
-
-	while (len > 0) {
-		n = recv(fd, buf, len, 0);
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			return ECONNREFUSED;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return errno;
-		if ((err = wait_for(fd, POLLIN, deadline)) != 0)
-			return err;
-	}
-	return 0;
-}
-
-/* The SOCKS5 CONNECT to the route's target host and port, on fd. */
-static int
-socks_handshake(int fd, const struct route *r, uint16_t port, long deadline)
-{
-	struct socks5 s;
-	uint8_t out[SOCKS5_MSG_MAX], in[256 + 2];
-	size_t outlen, need;
-	int n, err, step;
-
-	n = socks5_begin(&s, r->target, port, r->user[0] != '\0' ? r->user :
-	    NULL, r->pass, out, sizeof(out));
-	if (n < 0)
-		return EINVAL;
-	for (outlen = (size_t)n;;) {
-		if (outlen > 0 && (err = send_bounded(fd, out, outlen,
-		    deadline)) != 0)
-			return err;
-		need = socks5_need(&s);
-		if ((err = recv_bounded(fd, in, need, deadline)) != 0) {
-			log_debug("socks5 %s: %s during the handshake", r->text,
-			    err == ECONNREFUSED ? "proxy closed" :
-			    strerror(err));
-			return err;
-		}
-		step = socks5_feed(&s, in, need, out, sizeof(out), &outlen);
-		if (step == SOCKS5_DONE)
-			return 0;
-		if (step < 0) {
-			log_debug("socks5 %s: CONNECT %s:%u failed: %s", r->text,
-			    r->target, (unsigned)port, step == SOCKS5_EREPLY ?
-			    socks5_rep_text(s.rep) : step == SOCKS5_EAUTH ?
-			    "authentication refused" : "protocol error");
-			return socks5_errno(&s, step);
-		}
-	}
 }
 
 /*
@@ -236,6 +109,7 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 	uint8_t pre[FRAME_HDR_LEN];
 	enum frame_tag tag;
 	long deadline;
+	struct socksdial sd;
 	uint16_t remote;
 	int flags, err, off = 0, n, connected = 0;
 
@@ -260,13 +134,19 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 		return errno;
 	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return errno;
-	deadline = now_ms() + rt->cfg.timeout_ms;
+	deadline = tio_now_ms() + rt->cfg.timeout_ms;
 	err = connect_bounded(fd, &ss, sslen, deadline);
 	if (err == 0) {
 		connected = 1;
-		err = r->kind == ROUTE_SOCKS5 ?
-		    socks_handshake(fd, r, remote, deadline) :
-		    send_bounded(fd, pre, (size_t)n, deadline);
+		if (r->kind == ROUTE_SOCKS5) {
+			if (socksdial(fd, r, remote, deadline, &sd) != 0) {
+				err = errno;
+				log_debug("socks5 %s: CONNECT %s:%u: %s",
+				    r->text, r->target, (unsigned)remote,
+				    sd.why);
+			}
+		} else if (tio_write_all(fd, pre, (size_t)n, deadline) != 0)
+			err = errno;
 	}
 	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags) < 0 && err == 0)
 		err = errno;

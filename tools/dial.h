@@ -18,6 +18,15 @@ enum dial_stage {
 	DIAL_TARGET = 2,	/* the SOCKS5 proxy could not reach the port */
 };
 
+#include <sys/socket.h>
+
+/*
+ * dial_connect: a TCP connection to sa, established before deadline
+ * (tio_now_ms()).  Returns the (non-blocking, close-on-exec) fd, or -1 with
+ * errno (ECONNREFUSED, ETIMEDOUT, ...).
+ */
+int	dial_connect(const struct sockaddr *sa, socklen_t len, long deadline);
+
 /*
  * dial_route: open a stream through r to the remote host's epmd (tag
  * FRAME_TAG_EPMD), to port (FRAME_TAG_DIST), or to erlfwd-server itself

@@ -162,7 +162,7 @@ info_fetch(const struct route *r, int timeout_ms, struct frame_info *fi,
 		goto out;
 	}
 	(void)frame_encode(req, sizeof(req), FRAME_TAG_INFO, 0, NULL, 0);
-	fd = tio_connect((const struct sockaddr *)&r->addr, r->addrlen,
+	fd = dial_connect((const struct sockaddr *)&r->addr, r->addrlen,
 	    deadline);
 	if (fd < 0) {
 		res->err = errno;

@@ -6,9 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "io.h"
 #include "tio.h"
 
 long
@@ -20,9 +18,8 @@ tio_now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for events on fd until deadline.  Returns 0, or -1 (ETIMEDOUT). */
-static int
-wait_for(int fd, short events, long deadline)
+int
+tio_wait(int fd, short events, long deadline)
 {
 	struct pollfd pfd;
 	long left;
@@ -46,42 +43,23 @@ wait_for(int fd, short events, long deadline)
 }
 
 int
-tio_connect(const struct sockaddr *sa, socklen_t len, long deadline)
-{
-	int fd, err;
-
-	if ((fd = io_connect(sa, len)) < 0)
-		return -1;
-	if (wait_for(fd, POLLOUT, deadline) != 0)
-		goto fail;
-	if ((err = io_connect_result(fd)) != 0) {
-		errno = err;
-		goto fail;
-	}
-	return fd;
-fail:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
-}
-
-int
 tio_write_all(int fd, const void *buf, size_t len, long deadline)
 {
 	const char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		n = io_send(fd, p, len);
+		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
 			continue;
 		}
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (wait_for(fd, POLLOUT, deadline) != 0)
+		if (tio_wait(fd, POLLOUT, deadline) != 0)
 			return -1;
 	}
 	return 0;
@@ -93,12 +71,14 @@ tio_read(int fd, void *buf, size_t len, long deadline)
 	ssize_t n;
 
 	for (;;) {
-		n = io_recv(fd, buf, len);
+		n = recv(fd, buf, len, 0);
 		if (n >= 0)
 			return n;
+		if (errno == EINTR)
+			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (wait_for(fd, POLLIN, deadline) != 0)
+		if (tio_wait(fd, POLLIN, deadline) != 0)
 			return -1;
 	}
 }

@@ -1,14 +1,14 @@
 /*
- * tio: blocking-style socket I/O with a deadline, for the erlfwd command's
- * short exchanges (INFO, the handshake probe).  Deadlines are absolute, in
- * milliseconds of tio_now_ms(), so that one budget covers a whole step.
- * Functions return -1 with errno set (ETIMEDOUT when the deadline passed);
- * only the command's main() reports.
+ * tio: blocking-style I/O with a deadline on a non-blocking socket, for
+ * short exchanges: the preload's redirect (the preamble, the SOCKS5
+ * handshake) and the erlfwd command's (INFO, NAMES, the handshake probe).
+ * Deadlines are absolute, in milliseconds of tio_now_ms(), so that one
+ * budget covers a whole step.  Functions return -1 with errno set
+ * (ETIMEDOUT when the deadline passed) and never raise SIGPIPE.  Plain
+ * system calls only: none of them is a symbol the preload hooks.
  */
 #ifndef ERLFWD_TIO_H
 #define ERLFWD_TIO_H
-
-#include <sys/socket.h>
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -17,11 +17,10 @@
 long	tio_now_ms(void);
 
 /*
- * tio_connect: a TCP connection to sa, established before deadline.
- * Returns the (non-blocking, close-on-exec) fd, or -1 with errno
- * (ECONNREFUSED, ETIMEDOUT, ...).
+ * tio_wait: wait until fd has one of events (POLLIN, POLLOUT; hangups and
+ * errors count too) or deadline passes.  Returns 0 or -1 (ETIMEDOUT).
  */
-int	tio_connect(const struct sockaddr *sa, socklen_t len, long deadline);
+int	tio_wait(int fd, short events, long deadline);
 
 /* tio_write_all: write all len bytes of buf.  Returns 0 or -1. */
 int	tio_write_all(int fd, const void *buf, size_t len, long deadline);
