@@ -734,7 +734,7 @@ setup(struct server *s)
 		return -1;
 	}
 	s->lfd = io_listen((const struct sockaddr *)&s->o->listen,
-	    s->o->listen_len, 1024);
+	    s->o->listen_len, SOMAXCONN);
 	if (s->lfd < 0) {
 		logfmt("error", "cannot listen", "addr=%s reason=%s",
 		    s->o->listen_text,
