@@ -373,6 +373,28 @@ config_parse(struct config *c, const struct config_env *env, char *err,
 	return -1;
 }
 
+uint16_t
+config_epmd_arg(const char *args, size_t len)
+{
+	static const char flag[] = "-epmd_port";
+	const char *p = args, *end = args + len, *next, *val;
+	uint16_t port = 0;
+	long v;
+
+	for (; p < end; p = next) {
+		if ((next = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			break;	/* a last argument cut short: ignore it */
+		next++;
+		if (strcmp(p, flag) != 0 || next >= end)
+			continue;
+		val = next;
+		if (memchr(val, '\0', (size_t)(end - val)) != NULL &&
+		    parse_num(val, 1, 65535, &v) == 0)
+			port = (uint16_t)v;
+	}
+	return port;
+}
+
 static char
 lower(char ch)
 {

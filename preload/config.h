@@ -8,7 +8,8 @@
  *   ERLFWD_BIND    loopback | any        rewrite wildcard TCP binds (loopback)
  *   ERLFWD_DEBUG   0 | 1                 one line per decision on stderr
  *   ERLFWD_TIMEOUT_MS  N                 bound on a redirected connect (5000)
- *   ERL_EPMD_PORT  N                     the local epmd port (4369)
+ *   ERL_EPMD_PORT  N                     the local epmd port (4369), unless
+ *                                        the program has -epmd_port N
  *
  * A PATTERN is a host name ("dyno"), a glob with '*' and '?' ("web.*", "*"),
  * or an IPv4 literal ("127.0.0.1").  Matching ignores case.  A ROUTE is
@@ -106,6 +107,14 @@ int	config_parse_route(struct route *r, const char *text, char *err,
  */
 int	config_match(const struct config *c, const char *name,
 	    const char *const *skip);
+
+/*
+ * config_epmd_arg: the port of the last "-epmd_port N" among args, a list
+ * of len bytes of NUL-terminated arguments (as /proc/self/cmdline holds
+ * them), or 0 when there is none or N is not a port.  OTP takes this
+ * argument before ERL_EPMD_PORT.
+ */
+uint16_t config_epmd_arg(const char *args, size_t len);
 
 /* config_glob: 1 when name matches the glob pattern, ignoring case. */
 int	config_glob(const char *pattern, const char *name);

@@ -1,7 +1,10 @@
 /*
  * runtime.c: parse the environment once, resolve libc once (runtime.h).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,11 +20,38 @@
 static struct runtime rt;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/*
+ * The epmd port a BEAM was given as "-epmd_port N", as text in buf, or
+ * NULL.  Read once, at load, from /proc/self/cmdline (the fd is closed at
+ * once).
+ */
+static const char *
+epmd_arg(char *buf, size_t cap)
+{
+	static char args[32768];	/* beam.smp's arguments run to a few KiB */
+	size_t len = 0;
+	ssize_t n;
+	uint16_t port;
+	int fd;
+
+	if ((fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	while (len < sizeof(args) &&
+	    (n = read(fd, args + len, sizeof(args) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if ((port = config_epmd_arg(args, len)) == 0)
+		return NULL;
+	snprintf(buf, cap, "%u", (unsigned)port);
+	return buf;
+}
+
 static void
 init(void)
 {
 	struct config_env env;
-	char err[CONFIG_ERR_MAX];
+	char err[CONFIG_ERR_MAX], port[8];
+	int saved = errno;
 
 	if (libc_init() != 0)
 		log_warn("some libc functions were not found; "
@@ -31,7 +61,9 @@ init(void)
 	env.bind = getenv("ERLFWD_BIND");
 	env.debug = getenv("ERLFWD_DEBUG");
 	env.timeout_ms = getenv("ERLFWD_TIMEOUT_MS");
-	env.epmd_port = getenv("ERL_EPMD_PORT");
+	/* OTP's order: -epmd_port, then ERL_EPMD_PORT, then 4369. */
+	if ((env.epmd_port = epmd_arg(port, sizeof(port))) == NULL)
+		env.epmd_port = getenv("ERL_EPMD_PORT");
 	rt.active = config_parse(&rt.cfg, &env, err, sizeof(err)) == 0;
 	log_set_debug(rt.cfg.debug);
 	if (!rt.active && getenv(REPORTED_VAR) == NULL) {
@@ -45,6 +77,7 @@ init(void)
 	    "bind %s", rt.cfg.nentries, rt.cfg.tunnel.text,
 	    (unsigned)rt.cfg.epmd_port,
 	    !rt.active || rt.cfg.bind_any ? "untouched" : "loopback");
+	errno = saved;
 }
 
 const struct runtime *

@@ -885,6 +885,40 @@ START_TEST(match_nothing_configured)
 }
 END_TEST
 
+/* "-epmd_port N" in a NUL-separated argument list, as /proc/self/cmdline. */
+START_TEST(epmd_arg_found)
+{
+	static const char args[] = "beam.smp\0--\0-epmd_port\0" "4370\0-sname\0a";
+
+	ck_assert_uint_eq(config_epmd_arg(args, sizeof(args)), 4370);
+}
+END_TEST
+
+START_TEST(epmd_arg_last_wins)
+{
+	static const char args[] = "-epmd_port\0" "1\0-epmd_port\0" "65535\0";
+
+	ck_assert_uint_eq(config_epmd_arg(args, sizeof(args) - 1), 65535);
+}
+END_TEST
+
+START_TEST(epmd_arg_absent_or_bad)
+{
+	static const struct { const char *a; size_t n; } c[] = {
+		{ "beam.smp\0-sname\0a\0", 18 },
+		{ "-epmd_port\0", 11 },		/* no value */
+		{ "-epmd_port\0" "0\0", 13 },		/* not a port */
+		{ "-epmd_port\0" "65536\0", 17 },
+		{ "-epmd_port\0" "43x\0", 15 },
+		{ "-epmd_port\0" "4370", 15 },		/* cut short: no NUL */
+		{ "x-epmd_port\0" "4370\0", 17 },	/* not the flag */
+		{ "", 0 },
+	};
+
+	ck_assert_uint_eq(config_epmd_arg(c[_i].a, c[_i].n), 0);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -907,6 +941,12 @@ config_suite(void)
 	tcase_add_test(tc, fail_open_resets_good_values);
 	tcase_add_loop_test(tc, fail_open_keeps_debug, 0, 5);
 	tcase_add_test(tc, err_may_be_null_or_small);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("epmd_arg");
+	tcase_add_test(tc, epmd_arg_found);
+	tcase_add_test(tc, epmd_arg_last_wins);
+	tcase_add_loop_test(tc, epmd_arg_absent_or_bad, 0, 8);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hosts");
