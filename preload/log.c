@@ -16,12 +16,6 @@ log_set_debug(int on)
 	debug_on = on;
 }
 
-int
-log_debug_on(void)
-{
-	return debug_on;
-}
-
 static void
 vlog(const char *fmt, va_list ap)
 {

@@ -8,7 +8,6 @@
 #define ERLFWD_LOG_H
 
 void	log_set_debug(int on);
-int	log_debug_on(void);
 
 /* log_debug: a decision, when ERLFWD_DEBUG is set. */
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -106,23 +106,52 @@ epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
 	return 0;
 }
 
+/* The next line of [*p, end) without its newline, in *line and *len;
+ * advances *p.  Returns 0 when there is none. */
+static int
+next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+	const char *nl;
+
+	if (*p >= end)
+		return 0;
+	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL)
+		nl = end;
+	*line = *p;
+	*len = (size_t)(nl - *p);
+	*p = nl + 1;
+	return 1;
+}
+
 int
 epmd_names_has_port(const char *text, size_t len, uint16_t port)
 {
-	const char *p = text, *end = text + len, *nl;
+	const char *p = text, *line;
 	char name[256];
+	size_t n;
 	uint16_t got;
 
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			nl = end;
-		if (epmd_names_line(p, (size_t)(nl - p), name, sizeof(name),
-		    &got) == 0 && got == port)
+	while (next_line(&p, text + len, &line, &n))
+		if (epmd_names_line(line, n, name, sizeof(name), &got) == 0 &&
+		    got == port)
 			return 1;
-		p = nl + 1;
-	}
 	return 0;
+}
+
+void
+epmd_names_info(const char *text, size_t len, struct frame_info *fi)
+{
+	const char *p = text, *line;
+	struct frame_info_node *node;
+	size_t n;
+
+	while (fi->nnodes < FRAME_INFO_NODES_MAX &&
+	    next_line(&p, text + len, &line, &n)) {
+		node = &fi->nodes[fi->nnodes];
+		if (epmd_names_line(line, n, node->name, sizeof(node->name),
+		    &node->port) == 0)
+			fi->nnodes++;
+	}
 }
 
 size_t

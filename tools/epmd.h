@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
+
 #define EPMD_ALIVE2_REQ		120	/* 'x': register a node */
 #define EPMD_PORT_PLEASE2_REQ	122	/* 'z': a node's port */
 #define EPMD_NAMES_REQ		110	/* 'n': every node */
@@ -50,6 +52,12 @@ int	epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
  * port) lists a node on port, else 0.
  */
 int	epmd_names_has_port(const char *text, size_t len, uint16_t port);
+
+/*
+ * epmd_names_info: add the nodes the NAMES text lists (the reply after its
+ * 4-byte port) to fi, as many as fit; lines that are not nodes are skipped.
+ */
+void	epmd_names_info(const char *text, size_t len, struct frame_info *fi);
 
 /* epmd_names_request: write a NAMES request into buf (>= 3 bytes); returns 3. */
 size_t	epmd_names_request(uint8_t *buf);

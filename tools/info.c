@@ -62,32 +62,6 @@ judge(const uint8_t *buf, size_t len, struct frame_info *fi,
 }
 
 /*
- * Fill fi from epmd's NAMES reply (len bytes of buf: its port, then a line
- * per node).  Returns 0, or -1 when it is not one.
- */
-static int
-names_parse(const uint8_t *buf, size_t len, struct frame_info *fi)
-{
-	const char *p, *end, *nl;
-	struct frame_info_node *n;
-
-	if (len < EPMD_NAMES_PORT_LEN)
-		return -1;
-	for (p = (const char *)buf + EPMD_NAMES_PORT_LEN,
-	    end = (const char *)buf + len; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (fi->nnodes == FRAME_INFO_NODES_MAX)
-			break;
-		n = &fi->nodes[fi->nnodes];
-		if (epmd_names_line(p, (size_t)(nl - p), n->name,
-		    sizeof(n->name), &n->port) == 0)
-			fi->nnodes++;
-	}
-	return 0;
-}
-
-/*
  * What INFO says, asked of a SOCKS5 route: no erlfwd-server there, so ask
  * the remote host's epmd for NAMES directly.  A proxy that cannot reach epmd
  * means no epmd runs there (fi->epmd_up 0), as INFO would say.
@@ -129,9 +103,11 @@ socks_info(const struct route *r, long deadline, struct frame_info *fi,
 	if (n < 0) {
 		res->err = errno;
 		res->status = errno == ETIMEDOUT ? INFO_SILENT : INFO_CLOSED;
-	} else if (names_parse(buf, len, fi) != 0)
+	} else if (len < EPMD_NAMES_PORT_LEN)
 		res->status = INFO_CLOSED;
 	else {
+		epmd_names_info((const char *)buf + EPMD_NAMES_PORT_LEN,
+		    len - EPMD_NAMES_PORT_LEN, fi);
 		fi->epmd_up = 1;
 		res->status = INFO_OK;
 	}

@@ -316,7 +316,6 @@ static void
 answer_info(struct server *s, struct conn *c, const char *names, size_t len)
 {
 	struct frame_info *fi;
-	const char *p, *end, *nl;
 	char body[FRAME_INFO_BODY_MAX];
 	uint8_t *out = NULL;
 	int n;
@@ -327,15 +326,8 @@ answer_info(struct server *s, struct conn *c, const char *names, size_t len)
 	snprintf(fi->host, sizeof(fi->host), "%s", s->hostname);
 	fi->epmd_port = s->o->epmd_port;
 	fi->epmd_up = names != NULL;
-	for (p = names, end = names + len; names != NULL && p < end &&
-	    fi->nnodes < FRAME_INFO_NODES_MAX; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (epmd_names_line(p, (size_t)(nl - p),
-		    fi->nodes[fi->nnodes].name, FRAME_INFO_NAME_MAX,
-		    &fi->nodes[fi->nnodes].port) == 0)
-			fi->nnodes++;
-	}
+	if (names != NULL)
+		epmd_names_info(names, len, fi);
 	n = frame_info_format(body, sizeof(body), fi);
 	free(fi);
 	if (n < 0) {

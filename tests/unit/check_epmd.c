@@ -357,6 +357,43 @@ START_TEST(names_has_port)
 }
 END_TEST
 
+/* NAMES text into INFO's node list: nodes kept, other lines skipped. */
+START_TEST(names_info_lists_nodes)
+{
+	static const char text[] = "name app at port 4370\n"
+	    "junk\nname worker at port 4371";
+	struct frame_info *fi = calloc(1, sizeof(*fi));
+
+	ck_assert_ptr_nonnull(fi);
+	epmd_names_info(text, sizeof(text) - 1, fi);
+	ck_assert_uint_eq(fi->nnodes, 2);
+	ck_assert_str_eq(fi->nodes[0].name, "app");
+	ck_assert_uint_eq(fi->nodes[0].port, 4370);
+	ck_assert_str_eq(fi->nodes[1].name, "worker");
+	ck_assert_uint_eq(fi->nodes[1].port, 4371);
+	free(fi);
+}
+END_TEST
+
+/* No more nodes than INFO can carry, whatever epmd lists. */
+START_TEST(names_info_stops_at_max)
+{
+	char text[100 * 32];
+	struct frame_info *fi = calloc(1, sizeof(*fi));
+	size_t len = 0;
+	int i;
+
+	ck_assert_ptr_nonnull(fi);
+	for (i = 0; i < 100; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "name n%d at port %d\n", i, 1000 + i);
+	epmd_names_info(text, len, fi);
+	ck_assert_uint_eq(fi->nnodes, FRAME_INFO_NODES_MAX);
+	ck_assert_str_eq(fi->nodes[FRAME_INFO_NODES_MAX - 1].name, "n63");
+	free(fi);
+}
+END_TEST
+
 static Suite *
 epmd_suite(void)
 {
@@ -379,6 +416,8 @@ epmd_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("names");
+	tcase_add_test(tc, names_info_lists_nodes);
+	tcase_add_test(tc, names_info_stops_at_max);
 	tcase_add_test(tc, names_line_good);
 	tcase_add_test(tc, names_line_bad);
 	tcase_add_test(tc, names_line_exact_length);
