@@ -11,7 +11,8 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
 # What the code needs, whatever CFLAGS the caller picks.
-XCFLAGS	:= -std=c11 -Wall -Wextra -fPIC -D_GNU_SOURCE -MMD -MP -Ipreload -Itools
+XCFLAGS	:= -std=c11 -Wall -Wextra -fPIC -D_GNU_SOURCE -MMD -MP \
+	   -Ipreload/common -Itools/common
 # Warnings are errors in CI (and wherever WERROR=1).
 ifneq ($(CI)$(WERROR),)
 XCFLAGS	+= -Werror
@@ -23,19 +24,16 @@ XCFLAGS	+= -DERLFWD_VERSION='"$(VERSION)"'
 
 -include config.mak
 
-# The modules the preload shares with the tools.
-SHARED_SRC	:= preload/frame.c preload/config.c preload/sentinel.c preload/socks5.c \
-		   preload/socksdial.c preload/tio.c
-PRELOAD_SRC	:= $(SHARED_SRC) preload/libc.c preload/log.c preload/runtime.c \
-		   preload/redirect.c preload/resolve.c preload/hooks.c
-SERVER_SRC	:= $(SHARED_SRC) tools/epmd.c tools/io.c tools/relay.c tools/logfmt.c \
-		   tools/server.c tools/erlfwd-server.c
-ERLFWD_SRC	:= $(SHARED_SRC) tools/io.c tools/dial.c tools/epmd.c \
-		   tools/md5.c tools/dist.c \
-		   tools/info.c tools/probe.c tools/nodename.c tools/target.c \
-		   tools/cookie.c tools/home.c tools/launch.c tools/cli.c \
-		   tools/cmd_run.c tools/cmd_names.c tools/cmd_remsh.c \
-		   tools/cmd_doctor.c tools/erlfwd.c
+# Source lists come from the folders, so a new file is one step.  Each
+# program has its room; what two of them share sits in a common/ beside them:
+#   preload/common/  the protocol and parsers, shared with the tools: pure
+#                    functions or plain syscalls, never a hooked symbol
+#   tools/common/    what both tools use and the library must not link
+COMMON_SRC	:= $(sort $(wildcard preload/common/*.c))
+TCOMMON_SRC	:= $(sort $(wildcard tools/common/*.c))
+PRELOAD_SRC	:= $(COMMON_SRC) $(sort $(wildcard preload/*.c))
+SERVER_SRC	:= $(COMMON_SRC) $(TCOMMON_SRC) $(sort $(wildcard tools/server/*.c))
+ERLFWD_SRC	:= $(COMMON_SRC) $(TCOMMON_SRC) $(sort $(wildcard tools/erlfwd/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -57,7 +55,7 @@ $(SERVER): $(call obj,$(SERVER_SRC))
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
 # erlfwd finds the library beside itself, in ../lib/erlfwd, or here.
-$(call obj,tools/launch.c): XCFLAGS += -DERLFWD_LIBDIR='"$(LIBDIR)"'
+$(call obj,tools/erlfwd/launch.c): XCFLAGS += -DERLFWD_LIBDIR='"$(LIBDIR)"'
 
 $(CLI): $(call obj,$(ERLFWD_SRC))
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
@@ -69,14 +67,20 @@ CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename \
 		   cookie launch
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
-UNIT_OBJS	:= $(call obj,$(SHARED_SRC) tools/epmd.c preload/resolve.c \
-		   tools/relay.c tools/io.c tools/md5.c tools/dist.c \
-		   tools/nodename.c tools/target.c tools/cookie.c tools/home.c \
-		   tools/launch.c)
+# The tests link the modules they test from one archive of everything but
+# the programs' main() and the hooks, so the linker takes what each needs.
+TEST_INC	:= -Ipreload -Itools/server -Itools/erlfwd
+TEST_LIB	:= $(B)/libtest.a
+TEST_SRC	:= $(filter-out preload/hooks.c %/main.c,\
+		   $(sort $(PRELOAD_SRC) $(SERVER_SRC) $(ERLFWD_SRC)))
 
-$(B)/tests/check_%: tests/unit/check_%.c $(UNIT_OBJS)
+$(TEST_LIB): $(call obj,$(TEST_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/tests/check_%: tests/unit/check_%.c $(TEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $^ \
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(TEST_INC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $^ \
 	    $(LDFLAGS) $(CHECK_LIBS)
 
 deps-test:
@@ -118,8 +122,8 @@ install: all
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
-	install -m 644 tools/erlfwd.1 $(DESTDIR)$(MANDIR)/man1/erlfwd.1
-	install -m 644 tools/erlfwd-server.8 $(DESTDIR)$(MANDIR)/man8/erlfwd-server.8
+	install -m 644 tools/erlfwd/erlfwd.1 $(DESTDIR)$(MANDIR)/man1/erlfwd.1
+	install -m 644 tools/server/erlfwd-server.8 $(DESTDIR)$(MANDIR)/man8/erlfwd-server.8
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/erlfwd-server $(DESTDIR)$(LIBDIR)/liberlfwd.so
@@ -171,8 +175,8 @@ FUZZ_NAMES	:= frame epmd info socks5 config
 FUZZ_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
 FUZZ_BINS	:= $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
-FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/frame.c \
-		   preload/config.c preload/socks5.c tools/epmd.c)
+FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/common/frame.c \
+		   preload/common/config.c preload/common/socks5.c tools/common/epmd.c)
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -236,7 +240,7 @@ stress: $(patsubst %,stress-%,$(STRESS_VARIANTS))
 
 VALGRIND_DIR	:= $(B)/valgrind
 
-$(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c $(call obj,preload/frame.c)
+$(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c $(call obj,preload/common/frame.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS)
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_config: the configuration parser and host matching (preload/config.h),
+ * fuzz_config: the configuration parser and host matching (preload/common/config.h),
  * which read whatever a user, a script or a buildpack puts in the
  * environment.
  *

@@ -1,7 +1,7 @@
 /*
  * fuzz_epmd: erlfwd-server's epmd request filter, epmd_filter(), and its
  * reading of epmd's NAMES reply, epmd_names_line() and
- * epmd_names_has_port() (tools/epmd.h).
+ * epmd_names_has_port() (tools/common/epmd.h).
  *
  * Input: two bytes (big endian) of a port to look for, then the payload,
  * which is used both as a request stream from a client and as the text of a

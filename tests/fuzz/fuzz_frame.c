@@ -1,5 +1,5 @@
 /*
- * fuzz_frame: the preamble parser, frame_decode() (preload/frame.h), as the
+ * fuzz_frame: the preamble parser, frame_decode() (preload/common/frame.h), as the
  * server meets it: bytes from a stranger, arriving split anywhere.
  *
  * Input: two bytes of body_max (big endian; 0xffff stands for SIZE_MAX),

@@ -1,7 +1,7 @@
 /*
  * fuzz_info: the INFO reply as the laptop's tools read it, from a remote
  * host that may be compromised: frame_decode() with FRAME_INFO_BODY_MAX,
- * then frame_info_parse() on the body (preload/frame.h).
+ * then frame_info_parse() on the body (preload/common/frame.h).
  *
  * Input: an INFO body; the same bytes are also tried as a whole reply frame.
  *

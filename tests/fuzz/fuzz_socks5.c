@@ -1,5 +1,5 @@
 /*
- * fuzz_socks5: the SOCKS5 client state machine (preload/socks5.h) against a
+ * fuzz_socks5: the SOCKS5 client state machine (preload/common/socks5.h) against a
  * proxy that sends anything.  The target plays the library's I/O loop: it
  * reads exactly socks5_need() bytes (here: takes them from the input, in a
  * heap block of exactly that size) and feeds them, until the machine is

@@ -1,6 +1,6 @@
 /*
  * check_config.c: the ERLFWD_* variables, routes (erlfwd and socks5://) and
- * host matching (preload/config.h), one Check suite.
+ * host matching (preload/common/config.h), one Check suite.
  *
  * The preload fails open: a bad variable must leave a usable structure with
  * no remote hosts, and an error message that names the variable and never

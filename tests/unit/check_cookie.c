@@ -1,6 +1,6 @@
 /*
- * check_cookie.c: finding and reading the cookie (tools/cookie.h) and the
- * private HOME that carries it to erl (tools/home.h), one Check suite.
+ * check_cookie.c: finding and reading the cookie (tools/erlfwd/cookie.h) and the
+ * private HOME that carries it to erl (tools/erlfwd/home.h), one Check suite.
  *
  * Besides the order of the sources, the suite checks the one promise that
  * matters most: no message ever contains the cookie.

@@ -1,5 +1,5 @@
 /*
- * check_epmd.c: the epmd request filter and NAMES parsing (tools/epmd.h),
+ * check_epmd.c: the epmd request filter and NAMES parsing (tools/common/epmd.h),
  * one Check suite.
  *
  * The filter stands between the internet and the remote host's epmd, which

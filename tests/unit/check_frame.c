@@ -1,5 +1,5 @@
 /*
- * check_frame.c: the preamble protocol (preload/frame.h), one Check suite.
+ * check_frame.c: the preamble protocol (preload/common/frame.h), one Check suite.
  *
  * The decoder meets strangers on the server's one public port, so every
  * malformed header is tried at every length it could arrive in.

@@ -1,5 +1,5 @@
 /*
- * check_launch.c: starting programs under the preload (tools/launch.h), one
+ * check_launch.c: starting programs under the preload (tools/erlfwd/launch.h), one
  * Check suite: the LD_PRELOAD value, the library's lookup, PATH search, and
  * running a child with its exit status and exec errors.
  */

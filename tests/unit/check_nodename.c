@@ -1,7 +1,7 @@
 /*
  * check_nodename.c: node names as the erlfwd command handles them
- * (tools/nodename.h), and the pick of a node from an INFO list
- * (tools/target.h), one Check suite.
+ * (tools/erlfwd/nodename.h), and the pick of a node from an INFO list
+ * (tools/erlfwd/target.h), one Check suite.
  */
 #include <check.h>
 #include <stdio.h>

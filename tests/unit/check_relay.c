@@ -1,5 +1,5 @@
 /*
- * check_relay.c: the byte mover between two sockets (tools/relay.h), one
+ * check_relay.c: the byte mover between two sockets (tools/server/relay.h), one
  * Check suite, on real non-blocking AF_UNIX socket pairs.
  *
  *   client peer  cp[0] <-> cp[1]  relay  tp[0] <-> tp[1]  target peer

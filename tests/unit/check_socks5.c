@@ -1,5 +1,5 @@
 /*
- * check_socks5.c: the SOCKS5 client state machine (preload/socks5.h), one
+ * check_socks5.c: the SOCKS5 client state machine (preload/common/socks5.h), one
  * Check suite.  Each test plays a proxy's side as scripted bytes.
  */
 #include <check.h>
