@@ -220,8 +220,8 @@ START_TEST(init_state)
 {
 	ck_assert_int_eq(r.fd[0], cp[1]);
 	ck_assert_int_eq(r.fd[1], tp[0]);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 0);
-	ck_assert_uint_eq(r.bytes[RELAY_T2C], 0);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 0);
+	ck_assert_uint_eq(r.bytes[RELAY_U2C], 0);
 	assert_wants(0, 1, 0);
 	assert_wants(1, 1, 0);
 	ck_assert_int_eq(event(0, 0, 0), RELAY_OPEN);
@@ -237,8 +237,8 @@ START_TEST(client_to_target)
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
 	recv_exact(tp[1], buf, 5);
 	ck_assert_mem_eq(buf, "hello", 5);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 5);
-	ck_assert_uint_eq(r.bytes[RELAY_T2C], 0);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 5);
+	ck_assert_uint_eq(r.bytes[RELAY_U2C], 0);
 	ck_assert_int_eq(at_eof(tp[1]), 0);
 	ck_assert_int_eq(at_eof(cp[0]), 0);
 	assert_wants(0, 1, 0);
@@ -254,8 +254,8 @@ START_TEST(target_to_client)
 	ck_assert_int_eq(event(1, 1, 0), RELAY_OPEN);
 	recv_exact(cp[0], buf, 6);
 	ck_assert_mem_eq(buf, "world!", 6);
-	ck_assert_uint_eq(r.bytes[RELAY_T2C], 6);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 0);
+	ck_assert_uint_eq(r.bytes[RELAY_U2C], 6);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 0);
 }
 END_TEST
 
@@ -274,8 +274,8 @@ START_TEST(both_ways_counts)
 		recv_exact(cp[0], buf, 5);
 		ck_assert_mem_eq(buf, "pong!", 5);
 	}
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 40);
-	ck_assert_uint_eq(r.bytes[RELAY_T2C], 50);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 40);
+	ck_assert_uint_eq(r.bytes[RELAY_U2C], 50);
 }
 END_TEST
 
@@ -301,13 +301,13 @@ START_TEST(small_scratch)
 	send_all(cp[0], "abcdefg", 7);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(relay_event(&r, &small, 0, 1, 0), RELAY_OPEN);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 7);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 7);
 	recv_exact(tp[1], buf, 7);
 	ck_assert_mem_eq(buf, "abcdefg", 7);
 	send_all(cp[0], "xy", 2);
 	small.cap = 1;
 	ck_assert_int_eq(relay_event(&r, &small, 0, 1, 0), RELAY_OPEN);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 8);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 8);
 }
 END_TEST
 
@@ -322,12 +322,12 @@ drain_c2t(uint8_t *out, size_t cap, size_t *got)
 {
 	double deadline = now() + 5;
 
-	while (r.dir[RELAY_C2T].len > 0) {
+	while (r.dir[RELAY_C2U].len > 0) {
 		ck_assert_msg(now() < deadline, "pending did not drain in 5 s");
 		*got += recv_now(tp[1], out + *got, cap - *got);
 		ck_assert_int_eq(event(1, 0, 1), RELAY_OPEN);
 	}
-	ck_assert(!holds(RELAY_C2T));
+	ck_assert(!holds(RELAY_C2U));
 }
 
 START_TEST(backpressure)
@@ -346,23 +346,23 @@ START_TEST(backpressure)
 	send_all(cp[0], msg, payload);
 
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
-	held = r.dir[RELAY_C2T].len;
+	held = r.dir[RELAY_C2U].len;
 	ck_assert_uint_gt(held, 0);
-	ck_assert(holds(RELAY_C2T));
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], payload);
+	ck_assert(holds(RELAY_C2U));
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], payload);
 	/* Read no more from the client until the target takes what is held. */
 	assert_wants(0, 0, 0);
 	assert_wants(1, 1, 1);
 	send_all(cp[0], "tail", 4);
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], payload);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], payload);
 	/* Writable, but the target still reads nothing: still held. */
 	ck_assert_int_eq(event(1, 0, 1), RELAY_OPEN);
-	ck_assert_uint_gt(r.dir[RELAY_C2T].len, 0);
+	ck_assert_uint_gt(r.dir[RELAY_C2U].len, 0);
 	/* The other way is not held up. */
 	send_all(tp[1], "up", 2);
 	ck_assert_int_eq(event(1, 1, 0), RELAY_OPEN);
-	ck_assert_uint_eq(r.bytes[RELAY_T2C], 2);
+	ck_assert_uint_eq(r.bytes[RELAY_U2C], 2);
 
 	drain_c2t(out, cap, &got);
 	assert_wants(0, 1, 0);
@@ -373,7 +373,7 @@ START_TEST(backpressure)
 	assert_pattern(out, filled, 1);
 	ck_assert_mem_eq(out + filled, msg, payload);
 	ck_assert_mem_eq(out + filled + payload, "tail", 4);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], payload + 4);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], payload + 4);
 	free(msg);
 	free(out);
 }
@@ -395,19 +395,19 @@ START_TEST(backpressure_target_to_client)
 	fill_pattern(msg, payload, 0, 4);
 	send_all(tp[1], msg, payload);
 	ck_assert_int_eq(event(1, 1, 0), RELAY_OPEN);
-	ck_assert_uint_gt(r.dir[RELAY_T2C].len, 0);
+	ck_assert_uint_gt(r.dir[RELAY_U2C].len, 0);
 	assert_wants(1, 0, 0);
 	assert_wants(0, 1, 1);
 	while (got < total) {
 		ck_assert_msg(now() < deadline, "%zu of %zu in 5 s", got, total);
 		got += recv_now(cp[0], out + got, total - got);
 		ck_assert_int_eq(event(0, 0, 1), RELAY_OPEN);
-		if (r.dir[RELAY_T2C].len == 0)
+		if (r.dir[RELAY_U2C].len == 0)
 			ck_assert_int_eq(event(1, 1, 0), RELAY_OPEN);
 	}
 	assert_pattern(out, filled, 3);
 	ck_assert_mem_eq(out + filled, msg, payload);
-	ck_assert(!holds(RELAY_T2C));
+	ck_assert(!holds(RELAY_U2C));
 	assert_wants(1, 1, 0);
 	assert_wants(0, 1, 0);
 	free(msg);
@@ -425,8 +425,8 @@ START_TEST(half_close_client_first)
 	ck_assert_int_eq(shutdown(cp[0], SHUT_WR), 0);
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);	/* the data */
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);	/* the EOF */
-	ck_assert_int_eq(r.dir[RELAY_C2T].eof, 1);
-	ck_assert_int_eq(r.dir[RELAY_C2T].shut, 1);
+	ck_assert_int_eq(r.dir[RELAY_C2U].eof, 1);
+	ck_assert_int_eq(r.dir[RELAY_C2U].shut, 1);
 	recv_exact(tp[1], buf, 4);
 	ck_assert_mem_eq(buf, "last", 4);
 	ck_assert_int_eq(at_eof(tp[1]), 1);	/* passed on as SHUT_WR */
@@ -447,8 +447,8 @@ START_TEST(half_close_client_first)
 	assert_wants(1, 0, 0);
 	ck_assert_int_eq(event(0, 1, 1), RELAY_DONE);
 	ck_assert_int_eq(event(1, 1, 1), RELAY_DONE);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 4);
-	ck_assert_uint_eq(r.bytes[RELAY_T2C], 5);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 4);
+	ck_assert_uint_eq(r.bytes[RELAY_U2C], 5);
 }
 END_TEST
 
@@ -487,12 +487,12 @@ START_TEST(half_close_after_pending)
 	send_all(cp[0], msg, payload);
 	ck_assert_int_eq(shutdown(cp[0], SHUT_WR), 0);
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
-	ck_assert_uint_gt(r.dir[RELAY_C2T].len, 0);
+	ck_assert_uint_gt(r.dir[RELAY_C2U].len, 0);
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
-	ck_assert_int_eq(r.dir[RELAY_C2T].shut, 0);
+	ck_assert_int_eq(r.dir[RELAY_C2U].shut, 0);
 	drain_c2t(out, cap, &got);
-	while (r.dir[RELAY_C2T].shut == 0) {
-		ck_assert_uint_lt(r.bytes[RELAY_C2T], payload + 1);
+	while (r.dir[RELAY_C2U].shut == 0) {
+		ck_assert_uint_lt(r.bytes[RELAY_C2U], payload + 1);
 		ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
 		drain_c2t(out, cap, &got);
 	}
@@ -511,29 +511,29 @@ START_TEST(prime_then_stream)
 {
 	uint8_t buf[16];
 
-	ck_assert_int_eq(relay_prime(&r, RELAY_C2T, (const uint8_t *)"early", 5),
+	ck_assert_int_eq(relay_prime(&r, RELAY_C2U, (const uint8_t *)"early", 5),
 	    RELAY_OPEN);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 5);
-	ck_assert_uint_eq(r.dir[RELAY_C2T].len, 0);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 5);
+	ck_assert_uint_eq(r.dir[RELAY_C2U].len, 0);
 	send_all(cp[0], "late", 4);
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
 	recv_exact(tp[1], buf, 9);
 	ck_assert_mem_eq(buf, "earlylate", 9);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 9);
-	ck_assert_int_eq(relay_prime(&r, RELAY_T2C, (const uint8_t *)"hi", 2),
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 9);
+	ck_assert_int_eq(relay_prime(&r, RELAY_U2C, (const uint8_t *)"hi", 2),
 	    RELAY_OPEN);
 	recv_exact(cp[0], buf, 2);
 	ck_assert_mem_eq(buf, "hi", 2);
-	ck_assert_uint_eq(r.bytes[RELAY_T2C], 2);
+	ck_assert_uint_eq(r.bytes[RELAY_U2C], 2);
 }
 END_TEST
 
 START_TEST(prime_nothing)
 {
-	ck_assert_int_eq(relay_prime(&r, RELAY_C2T, NULL, 0), RELAY_OPEN);
-	ck_assert_int_eq(relay_prime(&r, RELAY_C2T, scratch, 0), RELAY_OPEN);
-	ck_assert(!holds(RELAY_C2T));
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], 0);
+	ck_assert_int_eq(relay_prime(&r, RELAY_C2U, NULL, 0), RELAY_OPEN);
+	ck_assert_int_eq(relay_prime(&r, RELAY_C2U, scratch, 0), RELAY_OPEN);
+	ck_assert(!holds(RELAY_C2U));
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], 0);
 	assert_wants(0, 1, 0);
 	ck_assert_int_eq(at_eof(tp[1]), 0);
 }
@@ -550,10 +550,10 @@ START_TEST(prime_into_full_target)
 	out = malloc(cap);
 	ck_assert_ptr_nonnull(out);
 	fill_pattern(early, sizeof(early), 0, 8);
-	ck_assert_int_eq(relay_prime(&r, RELAY_C2T, early, sizeof(early)),
+	ck_assert_int_eq(relay_prime(&r, RELAY_C2U, early, sizeof(early)),
 	    RELAY_OPEN);
-	ck_assert_uint_eq(r.dir[RELAY_C2T].len, sizeof(early));
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], sizeof(early));
+	ck_assert_uint_eq(r.dir[RELAY_C2U].len, sizeof(early));
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], sizeof(early));
 	/* The caller's buffer is not borrowed. */
 	memset(early, 0, sizeof(early));
 	assert_wants(0, 0, 0);
@@ -586,7 +586,7 @@ START_TEST(reset_when_prime_fails)
 {
 	close(tp[1]);
 	tp[1] = -1;
-	ck_assert_int_eq(relay_prime(&r, RELAY_C2T, (const uint8_t *)"x", 1),
+	ck_assert_int_eq(relay_prime(&r, RELAY_C2U, (const uint8_t *)"x", 1),
 	    RELAY_RESET);
 }
 END_TEST
@@ -611,7 +611,7 @@ START_TEST(reset_while_flushing)
 	memset(msg, 'm', sizeof(msg));
 	send_all(cp[0], msg, sizeof(msg));
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
-	ck_assert_uint_gt(r.dir[RELAY_C2T].len, 0);
+	ck_assert_uint_gt(r.dir[RELAY_C2U].len, 0);
 	close(tp[1]);
 	tp[1] = -1;
 	for (i = 0, rc = RELAY_OPEN; i < 3 && rc == RELAY_OPEN; i++)
@@ -636,8 +636,8 @@ hold_both_ways(void)
 	send_all(tp[1], msg, sizeof(msg));
 	ck_assert_int_eq(event(0, 1, 0), RELAY_OPEN);
 	ck_assert_int_eq(event(1, 1, 0), RELAY_OPEN);
-	ck_assert(holds(RELAY_C2T));
-	ck_assert(holds(RELAY_T2C));
+	ck_assert(holds(RELAY_C2U));
+	ck_assert(holds(RELAY_U2C));
 }
 
 static void
@@ -780,8 +780,8 @@ START_TEST(conversation)
 	}
 	ck_assert_uint_eq(c.rcvd, total);
 	ck_assert_uint_eq(t.rcvd, total);
-	ck_assert_uint_eq(r.bytes[RELAY_C2T], total);
-	ck_assert_uint_eq(r.bytes[RELAY_T2C], total);
+	ck_assert_uint_eq(r.bytes[RELAY_C2U], total);
+	ck_assert_uint_eq(r.bytes[RELAY_U2C], total);
 	ck_assert(!holds(0));
 	ck_assert(!holds(1));
 }

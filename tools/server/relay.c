@@ -57,11 +57,11 @@ relay_ctx_free(struct relay_ctx *ctx)
 }
 
 void
-relay_init(struct relay *r, int a, int b)
+relay_init(struct relay *r, int client, int upstream)
 {
 	memset(r, 0, sizeof(*r));
-	r->fd[0] = a;
-	r->fd[1] = b;
+	r->fd[RELAY_CLIENT] = client;
+	r->fd[RELAY_UPSTREAM] = upstream;
 	r->dir[0].pipe[0] = r->dir[0].pipe[1] = -1;
 	r->dir[1].pipe[0] = r->dir[1].pipe[1] = -1;
 }

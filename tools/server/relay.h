@@ -20,8 +20,14 @@
 
 #define RELAY_SCRATCH	65536	/* also what one splice moves at most */
 
+/*
+ * The two sides of a relay: the client, who connected to the server, and
+ * the upstream the server connected to for it (epmd or a node's port).
+ */
+enum { RELAY_CLIENT = 0, RELAY_UPSTREAM = 1 };
+
 /* Direction d moves bytes from fd[d] to fd[1 - d]. */
-enum { RELAY_C2T = 0, RELAY_T2C = 1 };
+enum { RELAY_C2U = RELAY_CLIENT, RELAY_U2C = RELAY_UPSTREAM };
 
 /* What every relay shares. */
 struct relay_ctx {
@@ -64,8 +70,8 @@ int	relay_ctx_init(struct relay_ctx *ctx, uint8_t *scratch, size_t cap,
 /* relay_ctx_free: close the shared pipe. */
 void	relay_ctx_free(struct relay_ctx *ctx);
 
-/* relay_init: a relay between the connected sockets a and b. */
-void	relay_init(struct relay *r, int a, int b);
+/* relay_init: a relay between the connected sockets client and upstream. */
+void	relay_init(struct relay *r, int client, int upstream);
 
 /*
  * relay_prime: pass len bytes (already read from fd[d]) on to fd[1 - d], as

@@ -17,8 +17,12 @@
  * accept.  The timeout is the same for every connection, so the connections
  * in setup form a queue ordered by deadline and the loop only looks at its
  * head.
+ *
+ * Each connection has two sides: the client, who connected to us, and the
+ * upstream, the socket we open to the host's epmd or to a node's port.
  */
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
@@ -47,7 +51,7 @@ enum conn_state {
 	CS_PREAMBLE, CS_EPMD, CS_RELAY, CS_REPLY, CS_DRAIN,
 };
 
-enum { H_CLIENT = 0, H_AUX = 1 };	/* the same sides as relay's fd[] */
+enum { H_CLIENT = RELAY_CLIENT, H_UPSTREAM = RELAY_UPSTREAM };
 
 struct conn;
 
@@ -59,9 +63,9 @@ struct handle {
 };
 
 struct conn {
-	struct conn	*prev, *next;		/* every connection */
-	struct conn	*qprev, *qnext;		/* the setup queue */
-	int		 queued;
+	TAILQ_ENTRY(conn) entry;		/* conns, then graveyard */
+	TAILQ_ENTRY(conn) qentry;		/* setupq */
+	int		 queued;		/* on setupq */
 	int		 dead;			/* ended; freed after the batch */
 	int		 connecting;		/* RELAY: the node's port not yet up */
 	struct handle	 h[2];
@@ -79,16 +83,18 @@ struct conn {
 	struct relay	 relay;
 	uint64_t	 bytes_in, bytes_out;
 	char		 peer[64];
-	char		 target[64];
+	char		 upstream_addr[64];	/* "ADDR:PORT"; "" before */
 };
+
+TAILQ_HEAD(conn_list, conn);
 
 struct server {
 	const struct server_opts *o;
 	int		 ep, lfd, sfd;
 	struct handle	 lh, sh;
-	struct conn	*conns;
-	struct conn	*qhead, *qtail;
-	struct conn	*graveyard;		/* ended in this batch */
+	struct conn_list conns;			/* every live connection */
+	struct conn_list setupq;		/* in setup, by deadline */
+	struct conn_list graveyard;		/* ended in this batch */
 	int		 nconns;
 	long		 accept_resume;		/* 0: accepting */
 	int		 accept_short;		/* out of fds since the last
@@ -136,15 +142,7 @@ queue_remove(struct server *s, struct conn *c)
 {
 	if (!c->queued)
 		return;
-	if (c->qprev != NULL)
-		c->qprev->qnext = c->qnext;
-	else
-		s->qhead = c->qnext;
-	if (c->qnext != NULL)
-		c->qnext->qprev = c->qprev;
-	else
-		s->qtail = c->qprev;
-	c->qprev = c->qnext = NULL;
+	TAILQ_REMOVE(&s->setupq, c, qentry);
 	c->queued = 0;
 }
 
@@ -168,7 +166,8 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 	logfmt(strcmp(outcome, "ok") == 0 || strcmp(outcome, "closed") == 0 ?
 	    "info" : "warn", "conn",
 	    "peer=%s tag=%s target=%s in=%llu out=%llu dur_ms=%ld outcome=%s%s%s",
-	    c->peer, tag_text(c), c->target[0] != '\0' ? c->target : "none",
+	    c->peer, tag_text(c),
+	    c->upstream_addr[0] != '\0' ? c->upstream_addr : "none",
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    now_ms() - c->started, outcome, reason != NULL ? " reason=" : "",
 	    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
@@ -185,19 +184,13 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 				else
 					close(c->h[i].fd);
 			}
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	TAILQ_REMOVE(&s->conns, c, entry);
 	s->nconns--;
 	free(c->buf);
 	c->buf = NULL;
 	/* Later events of this epoll batch may still point at c. */
 	c->dead = 1;
-	c->next = s->graveyard;
-	s->graveyard = c;
+	TAILQ_INSERT_TAIL(&s->graveyard, c, entry);
 }
 
 static void
@@ -205,19 +198,19 @@ bury(struct server *s)
 {
 	struct conn *c;
 
-	while ((c = s->graveyard) != NULL) {
-		s->graveyard = c->next;
+	while ((c = TAILQ_FIRST(&s->graveyard)) != NULL) {
+		TAILQ_REMOVE(&s->graveyard, c, entry);
 		free(c);
 	}
 }
 
 static void
-close_aux(struct server *s, struct conn *c)
+close_upstream(struct server *s, struct conn *c)
 {
-	watch(s, &c->h[H_AUX], 0);
-	if (c->h[H_AUX].fd >= 0)
-		close(c->h[H_AUX].fd);
-	c->h[H_AUX].fd = -1;
+	watch(s, &c->h[H_UPSTREAM], 0);
+	if (c->h[H_UPSTREAM].fd >= 0)
+		close(c->h[H_UPSTREAM].fd);
+	c->h[H_UPSTREAM].fd = -1;
 }
 
 static int
@@ -231,17 +224,17 @@ allowed(const struct server *s, uint16_t port)
 	return 0;
 }
 
-/* Start connecting the aux side to 127.0.0.1:port. */
+/* Start connecting the upstream side to 127.0.0.1:port.  Returns 0 or -1. */
 static int
-aux_connect(struct server *s, struct conn *c, uint16_t port)
+upstream_connect(struct conn *c, uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = io_loopback(&ss, port);
 
-	io_addr_text((struct sockaddr *)&ss, c->target, sizeof(c->target));
-	(void)s;
-	return (c->h[H_AUX].fd = io_connect((struct sockaddr *)&ss, len)) < 0 ?
-	    -1 : 0;
+	io_addr_text((struct sockaddr *)&ss, c->upstream_addr,
+	    sizeof(c->upstream_addr));
+	return (c->h[H_UPSTREAM].fd = io_connect((struct sockaddr *)&ss,
+	    len)) < 0 ? -1 : 0;
 }
 
 /* Queue len bytes of buf (owned now by c) for the client, then close. */
@@ -264,8 +257,8 @@ start_relay(struct server *s, struct conn *c)
 
 	c->state = CS_RELAY;
 	queue_remove(s, c);	/* distribution lives as long as it likes */
-	relay_init(&c->relay, c->h[H_CLIENT].fd, c->h[H_AUX].fd);
-	rc = relay_prime(&c->relay, RELAY_C2T, c->in + c->framelen,
+	relay_init(&c->relay, c->h[H_CLIENT].fd, c->h[H_UPSTREAM].fd);
+	rc = relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
 	    c->inlen - c->framelen);
 	if (rc != RELAY_OPEN) {
 		conn_end(s, c, "error", "early bytes", 1);
@@ -287,12 +280,12 @@ start_epmd(struct server *s, struct conn *c, const uint8_t *req, size_t len)
 	c->reqsent = 0;
 	c->state = CS_EPMD;
 	watch(s, &c->h[H_CLIENT], 0);
-	if (aux_connect(s, c, s->o->epmd_port) != 0) {
+	if (upstream_connect(c, s->o->epmd_port) != 0) {
 		snprintf(why, sizeof(why), "epmd: %s", strerror(errno));
 		conn_end(s, c, "error", why, 0);
 		return;
 	}
-	watch(s, &c->h[H_AUX], EPOLLOUT);
+	watch(s, &c->h[H_UPSTREAM], EPOLLOUT);
 }
 
 static void
@@ -300,7 +293,7 @@ start_node(struct server *s, struct conn *c)
 {
 	char why[64];
 
-	if (aux_connect(s, c, c->port) != 0) {
+	if (upstream_connect(c, c->port) != 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
 		conn_end(s, c, "error", why, 0);
 		return;
@@ -353,7 +346,7 @@ epmd_done(struct server *s, struct conn *c, int ok)
 	const char *text;
 	uint8_t *b;
 
-	close_aux(s, c);
+	close_upstream(s, c);
 	text = c->buflen >= EPMD_NAMES_PORT_LEN ?
 	    (const char *)c->buf + EPMD_NAMES_PORT_LEN : NULL;
 	textlen = text != NULL ? c->buflen - EPMD_NAMES_PORT_LEN : 0;
@@ -387,7 +380,8 @@ epmd_done(struct server *s, struct conn *c, int ok)
 		}
 		snprintf(why, sizeof(why), ok ? "port %u is not a node's" :
 		    "epmd unreachable, port %u unverified", (unsigned)c->port);
-		snprintf(c->target, sizeof(c->target), "127.0.0.1:%u",
+		snprintf(c->upstream_addr, sizeof(c->upstream_addr),
+		    "127.0.0.1:%u",
 		    (unsigned)c->port);
 		conn_end(s, c, "denied", why, 0);
 		return;
@@ -504,8 +498,9 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 	}
 }
 
+/* Epmd's side, in state EPMD: send the request, then read the reply. */
 static void
-on_aux_epmd(struct server *s, struct conn *c, uint32_t ev)
+on_epmd(struct server *s, struct conn *c, uint32_t ev)
 {
 	ssize_t n;
 	size_t cap;
@@ -514,11 +509,11 @@ on_aux_epmd(struct server *s, struct conn *c, uint32_t ev)
 	if (c->reqsent < c->reqlen) {
 		if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
-		if (c->reqsent == 0 && io_connect_result(c->h[H_AUX].fd) != 0) {
+		if (c->reqsent == 0 && io_connect_result(c->h[H_UPSTREAM].fd) != 0) {
 			epmd_done(s, c, 0);
 			return;
 		}
-		n = io_send(c->h[H_AUX].fd, c->req + c->reqsent,
+		n = io_send(c->h[H_UPSTREAM].fd, c->req + c->reqsent,
 		    c->reqlen - c->reqsent);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -527,7 +522,7 @@ on_aux_epmd(struct server *s, struct conn *c, uint32_t ev)
 		}
 		c->reqsent += (size_t)n;
 		if (c->reqsent == c->reqlen)
-			watch(s, &c->h[H_AUX], EPOLLIN);
+			watch(s, &c->h[H_UPSTREAM], EPOLLIN);
 		return;
 	}
 	if (c->buflen == c->bufcap) {
@@ -543,7 +538,7 @@ on_aux_epmd(struct server *s, struct conn *c, uint32_t ev)
 		c->buf = nb;
 		c->bufcap = cap;
 	}
-	n = io_recv(c->h[H_AUX].fd, c->buf + c->buflen, c->bufcap - c->buflen);
+	n = io_recv(c->h[H_UPSTREAM].fd, c->buf + c->buflen, c->bufcap - c->buflen);
 	if (n > 0)
 		c->buflen += (size_t)n;
 	else if (n == 0)
@@ -564,9 +559,9 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 	 * reset means it went well and the node then reset: carry that as a
 	 * reset (reading SO_ERROR consumed it, the relay would see an EOF).
 	 */
-	if (c->connecting && side == H_AUX) {
+	if (c->connecting && side == H_UPSTREAM) {
 		c->connecting = 0;
-		if ((err = io_connect_result(c->h[H_AUX].fd)) != 0) {
+		if ((err = io_connect_result(c->h[H_UPSTREAM].fd)) != 0) {
 			snprintf(why, sizeof(why), "%s%s", err == ECONNRESET ?
 			    "" : "connect: ", strerror(err));
 			conn_end(s, c, err == ECONNRESET ? "reset" : "error",
@@ -576,8 +571,8 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 	}
 	rc = relay_event(&c->relay, &s->rctx, side, (ev & (EPOLLIN | EPOLLHUP |
 	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0);
-	c->bytes_in = c->relay.bytes[RELAY_C2T];
-	c->bytes_out = c->relay.bytes[RELAY_T2C];
+	c->bytes_in = c->relay.bytes[RELAY_C2U];
+	c->bytes_out = c->relay.bytes[RELAY_U2C];
 	if (rc == RELAY_DONE) {
 		conn_end(s, c, "closed", NULL, 0);
 		return;
@@ -604,6 +599,36 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 		}
 		watch(s, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
 	}
+}
+
+/*
+ * A new connection for the accepted client fd (peer: its address text), in
+ * PREAMBLE, on both lists, watched for reading.  Returns it, or NULL (out of
+ * memory; fd is still the caller's).
+ */
+static struct conn *
+conn_new(struct server *s, int fd, const char *peer)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->h[H_CLIENT].fd = fd;
+	c->h[H_UPSTREAM].fd = -1;
+	c->h[H_CLIENT].c = c->h[H_UPSTREAM].c = c;
+	c->state = CS_PREAMBLE;
+	c->started = now_ms();
+	/* Every deadline is started + the same timeout: the tail is latest. */
+	c->deadline = c->started + s->o->setup_timeout_ms;
+	TAILQ_INSERT_HEAD(&s->conns, c, entry);
+	TAILQ_INSERT_TAIL(&s->setupq, c, qentry);
+	c->queued = 1;
+	s->nconns++;
+	/* Both legs of a relay forward small messages at once. */
+	io_nodelay(fd);
+	watch(s, &c->h[H_CLIENT], EPOLLIN);
+	return c;
 }
 
 static void
@@ -649,33 +674,12 @@ on_accept(struct server *s)
 			close(fd);
 			continue;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
+		if ((c = conn_new(s, fd, peer)) == NULL) {
 			logfmt("warn", "conn", "peer=%s outcome=error "
 			    "reason=\"out of memory\"", peer);
 			close(fd);
 			continue;
 		}
-		memcpy(c->peer, peer, sizeof(c->peer));
-		c->h[H_CLIENT].fd = fd;
-		c->h[H_AUX].fd = -1;
-		c->h[0].c = c->h[1].c = c;
-		c->started = now_ms();
-		c->deadline = c->started + s->o->setup_timeout_ms;
-		c->next = s->conns;
-		if (s->conns != NULL)
-			s->conns->prev = c;
-		s->conns = c;
-		c->qprev = s->qtail;
-		if (s->qtail != NULL)
-			s->qtail->qnext = c;
-		else
-			s->qhead = c;
-		s->qtail = c;
-		c->queued = 1;
-		s->nconns++;
-		/* Both legs of a relay forward small messages at once. */
-		io_nodelay(fd);
-		watch(s, &c->h[H_CLIENT], EPOLLIN);
 		/* The preload sends its preamble right behind the handshake:
 		 * it is usually here already, one wake-up early. */
 		on_client(s, c, EPOLLIN);
@@ -689,12 +693,12 @@ expire(struct server *s)
 	long now = now_ms(), wait = -1;
 	struct conn *c;
 
-	while ((c = s->qhead) != NULL && c->deadline <= now)
+	while ((c = TAILQ_FIRST(&s->setupq)) != NULL && c->deadline <= now)
 		conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
 		    "no complete preamble in time" : c->state == CS_DRAIN ?
 		    "client did not close" : "setup took too long", 0);
-	if (s->qhead != NULL)
-		wait = s->qhead->deadline - now;
+	if ((c = TAILQ_FIRST(&s->setupq)) != NULL)
+		wait = c->deadline - now;
 	if (s->accept_resume != 0) {
 		if (s->accept_resume <= now) {
 			s->accept_resume = 0;
@@ -751,7 +755,7 @@ static void
 dispatch(struct server *s, struct handle *h, uint32_t ev)
 {
 	struct conn *c = h->c;
-	int side = h == &c->h[H_CLIENT] ? H_CLIENT : H_AUX;
+	int side = h == &c->h[H_CLIENT] ? H_CLIENT : H_UPSTREAM;
 
 	if (c->dead)
 		return;
@@ -760,7 +764,7 @@ dispatch(struct server *s, struct handle *h, uint32_t ev)
 	else if (side == H_CLIENT)
 		on_client(s, c, ev);
 	else if (c->state == CS_EPMD)
-		on_aux_epmd(s, c, ev);
+		on_epmd(s, c, ev);
 }
 
 int
@@ -777,6 +781,9 @@ server_run(const struct server_opts *o)
 		return 1;
 	}
 	s->o = o;
+	TAILQ_INIT(&s->conns);
+	TAILQ_INIT(&s->setupq);
+	TAILQ_INIT(&s->graveyard);
 	s->ep = s->lfd = s->sfd = -1;
 	s->rctx.pipe[0] = s->rctx.pipe[1] = -1;
 	if (setup(s) != 0)
@@ -802,8 +809,8 @@ server_run(const struct server_opts *o)
 	}
 	logfmt("info", "stopping", "signal=%s conns=%d",
 	    s->stopping == SIGTERM ? "TERM" : "INT", s->nconns);
-	while (s->conns != NULL)
-		conn_end(s, s->conns, "shutdown", NULL, 0);
+	while (!TAILQ_EMPTY(&s->conns))
+		conn_end(s, TAILQ_FIRST(&s->conns), "shutdown", NULL, 0);
 	bury(s);
 	rc = 0;
 out:
