@@ -250,6 +250,36 @@ END_TEST
 
 /* --- NAMES replies -------------------------------------------------------- */
 
+START_TEST(names_text)
+{
+	static const uint8_t reply[] = "\0\0\x11\x11name a at port 1\n";
+	const char *text;
+	size_t len = 99;
+
+	text = epmd_names_text(reply, sizeof(reply) - 1, &len);
+	ck_assert_ptr_eq(text, (const char *)reply + 4);
+	ck_assert_uint_eq(len, sizeof(reply) - 1 - 4);
+	ck_assert_ptr_eq(epmd_names_text(reply, 4, &len), (const char *)reply + 4);
+	ck_assert_uint_eq(len, 0);
+	len = 99;
+	ck_assert_ptr_null(epmd_names_text(reply, 3, &len));
+	ck_assert_uint_eq(len, 0);
+	ck_assert_ptr_null(epmd_names_text(reply, 0, &len));
+}
+END_TEST
+
+START_TEST(names_set_port)
+{
+	uint8_t reply[] = "\xff\xff\x11\x11name a at port 1\n";
+	uint8_t shorter[3] = { 7, 7, 7 };
+
+	ck_assert_int_eq(epmd_names_set_port(reply, sizeof(reply) - 1, 4370), 0);
+	ck_assert_mem_eq(reply, "\0\0\x11\x12name a", 10);
+	ck_assert_int_eq(epmd_names_set_port(shorter, sizeof(shorter), 1), -1);
+	ck_assert_mem_eq(shorter, "\7\7\7", 3);
+}
+END_TEST
+
 /* epmd_names_line on a C string. */
 static int
 line(const char *s, char *name, size_t cap, uint16_t *port)
@@ -413,6 +443,8 @@ epmd_suite(void)
 	tcase_add_test(tc, partial);
 	tcase_add_test(tc, code_names);
 	tcase_add_test(tc, names_request);
+	tcase_add_test(tc, names_text);
+	tcase_add_test(tc, names_set_port);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("names");

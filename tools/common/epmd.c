@@ -160,5 +160,28 @@ epmd_names_request(uint8_t *buf)
 	buf[0] = 0;
 	buf[1] = 1;
 	buf[2] = EPMD_NAMES_REQ;
-	return 3;
+	return EPMD_NAMES_REQ_LEN;
+}
+
+const char *
+epmd_names_text(const uint8_t *reply, size_t len, size_t *textlen)
+{
+	if (len < EPMD_NAMES_PORT_LEN) {
+		*textlen = 0;
+		return NULL;
+	}
+	*textlen = len - EPMD_NAMES_PORT_LEN;
+	return (const char *)reply + EPMD_NAMES_PORT_LEN;
+}
+
+int
+epmd_names_set_port(uint8_t *reply, size_t len, uint16_t port)
+{
+	if (len < EPMD_NAMES_PORT_LEN)
+		return -1;
+	/* A 32-bit big-endian port, of which only the low 16 bits are used. */
+	reply[0] = reply[1] = 0;
+	reply[2] = (uint8_t)(port >> 8);
+	reply[3] = (uint8_t)port;
+	return 0;
 }

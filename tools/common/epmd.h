@@ -20,6 +20,7 @@
 #define EPMD_STOP_REQ		115	/* 's': unregister a node */
 #define EPMD_PORT2_RESP		119	/* 'w' */
 #define EPMD_REQ_MAX		(2 + 1 + 255)	/* PORT_PLEASE2 with a 255-byte name */
+#define EPMD_NAMES_REQ_LEN	3	/* a NAMES request: length 1, then the code */
 #define EPMD_NAMES_PORT_LEN	4	/* NAMES reply: epmd's port, then text */
 
 enum epmd_verdict {
@@ -59,7 +60,25 @@ int	epmd_names_has_port(const char *text, size_t len, uint16_t port);
  */
 void	epmd_names_info(const char *text, size_t len, struct frame_info *fi);
 
-/* epmd_names_request: write a NAMES request into buf (>= 3 bytes); returns 3. */
+/*
+ * epmd_names_request: write a NAMES request into buf (>= EPMD_NAMES_REQ_LEN
+ * bytes); returns EPMD_NAMES_REQ_LEN.
+ */
 size_t	epmd_names_request(uint8_t *buf);
+
+/*
+ * epmd_names_text: the text of the NAMES reply in reply (len bytes), after
+ * the epmd port it starts with; its length in *textlen.  Returns NULL (and
+ * *textlen 0) when the reply is too short to hold the port.
+ */
+const char *epmd_names_text(const uint8_t *reply, size_t len, size_t *textlen);
+
+/*
+ * epmd_names_set_port: make the NAMES reply in reply (len bytes) name port
+ * as its epmd's port.  erl_epmd checks that a NAMES reply names the port it
+ * asked, and the two ends of a tunnel may run epmd on different ports.
+ * Returns 0, or -1 when the reply is too short to hold a port.
+ */
+int	epmd_names_set_port(uint8_t *reply, size_t len, uint16_t port);
 
 #endif /* ERLFWD_EPMD_H */

@@ -70,9 +70,10 @@ static void
 socks_info(const struct route *r, long deadline, struct frame_info *fi,
     struct info_result *res, uint8_t *buf)
 {
-	uint8_t req[3];
+	uint8_t req[EPMD_NAMES_REQ_LEN];
 	enum dial_stage stage;
-	size_t len = 0;
+	const char *text;
+	size_t len = 0, textlen;
 	ssize_t n;
 	int fd;
 
@@ -103,11 +104,10 @@ socks_info(const struct route *r, long deadline, struct frame_info *fi,
 	if (n < 0) {
 		res->err = errno;
 		res->status = errno == ETIMEDOUT ? INFO_SILENT : INFO_CLOSED;
-	} else if (len < EPMD_NAMES_PORT_LEN)
+	} else if ((text = epmd_names_text(buf, len, &textlen)) == NULL)
 		res->status = INFO_CLOSED;
 	else {
-		epmd_names_info((const char *)buf + EPMD_NAMES_PORT_LEN,
-		    len - EPMD_NAMES_PORT_LEN, fi);
+		epmd_names_info(text, textlen, fi);
 		fi->epmd_up = 1;
 		res->status = INFO_OK;
 	}

@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "epmd.h"
@@ -40,6 +39,7 @@
 #include "logfmt.h"
 #include "relay.h"
 #include "server.h"
+#include "tio.h"
 
 #define EPMD_REPLY_MAX	65536	/* a NAMES reply for a very busy host */
 #define ACCEPT_BURST	64
@@ -101,20 +101,10 @@ struct server {
 						 * accept: said so once */
 	int		 stopping;
 	char		 hostname[256];
+	uint8_t		 names_req[EPMD_NAMES_REQ_LEN];	/* ours, for DIST and INFO */
 	struct relay_ctx rctx;
 	uint8_t		 scratch[RELAY_SCRATCH];
 };
-
-static const uint8_t names_req[3] = { 0, 1, EPMD_NAMES_REQ };
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Make epoll watch h for events (0: not at all). */
 static void
@@ -169,7 +159,7 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 	    c->peer, tag_text(c),
 	    c->upstream_addr[0] != '\0' ? c->upstream_addr : "none",
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-	    now_ms() - c->started, outcome, reason != NULL ? " reason=" : "",
+	    tio_now_ms() - c->started, outcome, reason != NULL ? " reason=" : "",
 	    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
 	queue_remove(s, c);
 	for (i = 0; i < 2; i++)
@@ -344,29 +334,18 @@ epmd_done(struct server *s, struct conn *c, int ok)
 	char why[80];
 	size_t textlen;
 	const char *text;
-	uint8_t *b;
 
 	close_upstream(s, c);
-	text = c->buflen >= EPMD_NAMES_PORT_LEN ?
-	    (const char *)c->buf + EPMD_NAMES_PORT_LEN : NULL;
-	textlen = text != NULL ? c->buflen - EPMD_NAMES_PORT_LEN : 0;
+	text = epmd_names_text(c->buf, c->buflen, &textlen);
 	switch (c->tag) {
 	case FRAME_TAG_EPMD:
 		if (!ok) {
 			conn_end(s, c, "error", "epmd unreachable", 0);
 			return;
 		}
-		/*
-		 * erl_epmd checks that a NAMES reply names its own epmd port,
-		 * which the client sent in the preamble: the two sides' ports
-		 * may differ.
-		 */
-		if (c->epmd_code == EPMD_NAMES_REQ && text != NULL) {
-			b = c->buf;
-			b[0] = b[1] = 0;
-			b[2] = (uint8_t)(c->port >> 8);
-			b[3] = (uint8_t)c->port;
-		}
+		/* The client sent its own epmd port in the preamble. */
+		if (c->epmd_code == EPMD_NAMES_REQ)
+			(void)epmd_names_set_port(c->buf, c->buflen, c->port);
 		reply(s, c, c->buf, c->buflen);
 		return;
 	case FRAME_TAG_DIST:
@@ -437,10 +416,10 @@ on_preamble(struct server *s, struct conn *c)
 		if (allowed(s, c->port))
 			start_node(s, c);
 		else
-			start_epmd(s, c, names_req, sizeof(names_req));
+			start_epmd(s, c, s->names_req, sizeof(s->names_req));
 		return;
 	default:
-		start_epmd(s, c, names_req, sizeof(names_req));
+		start_epmd(s, c, s->names_req, sizeof(s->names_req));
 		return;
 	}
 }
@@ -618,7 +597,7 @@ conn_new(struct server *s, int fd, const char *peer)
 	c->h[H_UPSTREAM].fd = -1;
 	c->h[H_CLIENT].c = c->h[H_UPSTREAM].c = c;
 	c->state = CS_PREAMBLE;
-	c->started = now_ms();
+	c->started = tio_now_ms();
 	/* Every deadline is started + the same timeout: the tail is latest. */
 	c->deadline = c->started + s->o->setup_timeout_ms;
 	TAILQ_INSERT_HEAD(&s->conns, c, entry);
@@ -657,7 +636,7 @@ on_accept(struct server *s)
 					    ACCEPT_PAUSE_MS);
 				s->accept_short = 1;
 				watch(s, &s->lh, 0);
-				s->accept_resume = now_ms() + ACCEPT_PAUSE_MS;
+				s->accept_resume = tio_now_ms() + ACCEPT_PAUSE_MS;
 			}
 			return;
 		}
@@ -690,7 +669,7 @@ on_accept(struct server *s)
 static int
 expire(struct server *s)
 {
-	long now = now_ms(), wait = -1;
+	long now = tio_now_ms(), wait = -1;
 	struct conn *c;
 
 	while ((c = TAILQ_FIRST(&s->setupq)) != NULL && c->deadline <= now)
@@ -718,6 +697,7 @@ setup(struct server *s)
 
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) != 0)
 		strcpy(s->hostname, "unknown");
+	(void)epmd_names_request(s->names_req);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
