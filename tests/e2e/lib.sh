@@ -209,7 +209,9 @@ e2e_init() {
 	E2E_T0=${EPOCHREALTIME/./}
 	unset LD_PRELOAD ERL_EPMD_PORT ERL_EPMD_ADDRESS ERL_FLAGS ERL_AFLAGS \
 	    ERL_ZFLAGS ERLFWD_HOSTS ERLFWD_TUNNEL ERLFWD_DEBUG ERLFWD_BIND \
-	    ERLFWD_TIMEOUT_MS
+	    ERLFWD_TIMEOUT_MS ERLFWD_COOKIE ERLFWD_LIB \
+	    RELEASE_COOKIE XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_HOME \
+	    XDG_STATE_HOME MIX_HOME HEX_HOME
 	e2e_require_root
 	e2e_require_cmd erl epmd timeout unshare ss socat
 	e2e_sweep "$E2E_ID"	# leftovers of a killed run that had our pid
@@ -220,6 +222,11 @@ e2e_init() {
 	# kills what still has it.  /proc/$$/environ shows the environment bash
 	# was started with, so the scenario's own shell is never matched.
 	export "$E2E_MARK_VAR=$E2E_ID"
+	# An empty HOME of its own: nothing a previous run, another tool or
+	# the person running the tests left there (~/.erlang.cookie, ~/.erlang,
+	# ~/.iex.exs, ~/.ssh, ~/.mix) can make a scenario pass or fail.
+	export HOME=$E2E_TMP/home
+	mkdir -m 700 "$HOME" || e2e_fail "mkdir $HOME failed"
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM

@@ -46,7 +46,11 @@ usage_error names extra
 usage_error run
 usage_error run --host 'bad pattern!' -- true
 e2e_assert_contains "$CLI_ERR" "--host: 'bad pattern!'" "a bad --host is named as such"
+# A bad NODE is a usage error whatever the environment holds: no cookie
+# anywhere (this HOME is empty) and a cookie file that is not there.
 usage_error remsh 'bad node!'
+usage_error remsh 'bad node!' --cookie-file "$E2E_TMP/no-such-cookie"
+usage_error doctor 'bad node!' --cookie-file "$E2E_TMP/no-such-cookie"
 usage_error remsh --iex --erl app
 usage_error doctor a b
 ERLFWD_TUNNEL=127.0.0.1:0 usage_error names

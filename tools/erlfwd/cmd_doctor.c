@@ -189,23 +189,14 @@ check_node(const struct route *t, int timeout, const struct frame_info *fi,
 
 /* The whole walk after the options.  Returns the exit status. */
 static int
-walk(const struct cli *c, const char *node_arg, const struct cookie *ck,
+walk(const struct cli *c, const struct nodename *gp, const struct cookie *ck,
     struct frame_info *fi, int *partial)
 {
 	const struct route *t = &c->cfg.tunnel;
-	struct nodename given, *gp = NULL;
 	char lib[PATH_MAX], what[2048], list[1024];
 	size_t idx = 0;
 	int rc;
 
-	if (node_arg != NULL) {
-		if (nodename_parse(&given, node_arg) != 0) {
-			cli_msg("doctor: '%s' is not a node name (NAME or "
-			    "NAME@HOST)", node_arg);
-			return CLI_USAGE;
-		}
-		gp = &given;
-	}
 	if (launch_find_lib(lib, sizeof(lib), getenv("ERLFWD_LIB")) != 0)
 		return broken(CLI_LOCAL, "library", "cannot find "
 		    LAUNCH_LIB_NAME " beside erlfwd or in its lib/erlfwd",
@@ -239,7 +230,7 @@ walk(const struct cli *c, const char *node_arg, const struct cookie *ck,
 		return CLI_OK;
 	default:
 		snprintf(what, sizeof(what), "%s is not registered on %s; "
-		    "registered: %s", given.name, fi->host, list);
+		    "registered: %s", gp->name, fi->host, list);
 		return broken(CLI_BROKEN, "node", what, "start it, or name one "
 		    "of those");
 	}
@@ -261,6 +252,7 @@ cmd_doctor(int argc, char **argv)
 	struct frame_info *fi = NULL;
 	struct cookie *ck = NULL;
 	struct cli c;
+	struct nodename given;
 	const char *node_arg = NULL;
 	char err[512];
 	int ch, rc = CLI_USAGE, partial = 0;
@@ -294,6 +286,12 @@ cmd_doctor(int argc, char **argv)
 		cli_msg("doctor: unexpected argument '%s'", argv[optind]);
 		return CLI_USAGE;
 	}
+	/* Usage errors before anything that reads the environment. */
+	if (node_arg != NULL && nodename_parse(&given, node_arg) != 0) {
+		cli_msg("doctor: '%s' is not a node name (NAME or NAME@HOST)",
+		    node_arg);
+		return CLI_USAGE;
+	}
 	if ((fi = malloc(sizeof(*fi))) == NULL ||
 	    (ck = calloc(1, sizeof(*ck))) == NULL) {
 		cli_msg("out of memory");
@@ -308,7 +306,7 @@ cmd_doctor(int argc, char **argv)
 		    "file, or set ERLFWD_COOKIE");
 		goto out;
 	}
-	rc = walk(&c, node_arg, ck, fi, &partial);
+	rc = walk(&c, node_arg != NULL ? &given : NULL, ck, fi, &partial);
 	if (rc == CLI_OK)
 		printf("the path works%s\n", partial ? " as far as it was "
 		    "checked" : "");

@@ -33,6 +33,7 @@ struct remsh {
 	struct cookie		cookie;
 	struct frame_info	fi;
 	const char		*node_arg;	/* NODE, or NULL */
+	struct nodename		given;		/* NODE parsed, when given */
 	const char		*cookie_file;
 	enum shell		shell;
 	char			node[DIST_NAME_MAX];	/* the node's full name */
@@ -117,21 +118,13 @@ ask(const struct frame_info *fi, size_t *index)
 static int
 resolve(struct remsh *r)
 {
-	struct nodename given, *gp = NULL;
+	const struct nodename *gp = r->node_arg != NULL ? &r->given : NULL;
 	struct info_result ires;
 	struct probe_result pres;
 	const struct route *t = &r->cli.cfg.tunnel;
 	char why[512], hint[512], list[1024], self[64], want[DIST_NAME_MAX];
 	size_t idx = 0;
 
-	if (r->node_arg != NULL) {
-		if (nodename_parse(&given, r->node_arg) != 0) {
-			cli_msg("remsh: '%s' is not a node name (NAME or "
-			    "NAME@HOST)", r->node_arg);
-			return CLI_USAGE;
-		}
-		gp = &given;
-	}
 	if (info_fetch(t, r->cli.cfg.timeout_ms, &r->fi, &ires) != 0) {
 		cli_msg("%s: %s", info_describe(&ires, t, why, sizeof(why)),
 		    cli_info_hint(ires.status, t, hint, sizeof(hint)));
@@ -155,7 +148,7 @@ resolve(struct remsh *r)
 		    target_list(list, sizeof(list), &r->fi));
 		return CLI_USAGE;
 	default:
-		cli_msg("no node '%s' on %s; registered: %s", given.name,
+		cli_msg("no node '%s' on %s; registered: %s", gp->name,
 		    r->fi.host, target_list(list, sizeof(list), &r->fi));
 		return CLI_BROKEN;
 	}
@@ -365,6 +358,14 @@ cmd_remsh(int argc, char **argv)
 	if (optind < nopt) {
 		snprintf(err, sizeof(err), "remsh: unexpected argument '%s' "
 		    "(SHELL_ARGS go after --)", argv[optind]);
+		goto usage_err;
+	}
+	/* Usage errors first: nothing of the environment (a cookie, a
+	 * library, the tunnel) decides whether the command line is right. */
+	if (r->node_arg != NULL &&
+	    nodename_parse(&r->given, r->node_arg) != 0) {
+		snprintf(err, sizeof(err), "remsh: '%s' is not a node name "
+		    "(NAME or NAME@HOST)", r->node_arg);
 		goto usage_err;
 	}
 	ce.file = r->cookie_file;
