@@ -24,7 +24,21 @@ static int
 tag_valid(int tag)
 {
 	return tag == FRAME_TAG_EPMD || tag == FRAME_TAG_DIST ||
-	    tag == FRAME_TAG_INFO;
+	    tag == FRAME_TAG_INFO || tag == FRAME_TAG_CARRIER;
+}
+
+/* The version a tag belongs to: CARRIER is version 2, the rest version 1. */
+static int
+tag_version(int tag)
+{
+	return tag == FRAME_TAG_CARRIER ? FRAME_VERSION_CARRIER : FRAME_VERSION;
+}
+
+/* Tags whose port field is 0: INFO and CARRIER name no port. */
+static int
+tag_portless(int tag)
+{
+	return tag == FRAME_TAG_INFO || tag == FRAME_TAG_CARRIER;
 }
 
 int
@@ -33,14 +47,14 @@ frame_encode(uint8_t *buf, size_t cap, enum frame_tag tag, uint16_t port,
 {
 	if (!tag_valid((int)tag))
 		return FRAME_ETAG;
-	if (tag != FRAME_TAG_INFO && port == 0)
+	if (!tag_portless((int)tag) && port == 0)
 		return FRAME_EPORT;
 	if (body_len > UINT16_MAX)
 		return FRAME_ELENGTH;
 	if (cap < FRAME_HDR_LEN + body_len)
 		return FRAME_ESPACE;
 	memcpy(buf, FRAME_MAGIC, FRAME_MAGIC_LEN);
-	buf[4] = FRAME_VERSION;
+	buf[4] = (uint8_t)tag_version((int)tag);
 	buf[5] = (uint8_t)tag;
 	put16(buf + 6, port);
 	put16(buf + 8, (uint16_t)body_len);
@@ -61,15 +75,18 @@ frame_decode(const uint8_t *buf, size_t len, size_t body_max,
 		return FRAME_EMAGIC;
 	if (len < 5)
 		return 0;
-	if (buf[4] != FRAME_VERSION)
+	if (buf[4] != FRAME_VERSION && buf[4] != FRAME_VERSION_CARRIER)
 		return FRAME_EVERSION;
 	if (len < 6)
 		return 0;
 	if (!tag_valid(buf[5]))
 		return FRAME_ETAG;
+	/* Version 2 is the carrier and nothing else; version 1 never is. */
+	if (tag_version(buf[5]) != buf[4])
+		return FRAME_ETAG;
 	if (len < FRAME_HDR_LEN)
 		return 0;
-	if (buf[5] != FRAME_TAG_INFO && get16(buf + 6) == 0)
+	if (!tag_portless(buf[5]) && get16(buf + 6) == 0)
 		return FRAME_EPORT;
 	body_len = get16(buf + 8);
 	if (body_len > body_max)
@@ -117,6 +134,8 @@ frame_tag_name(int tag)
 		return "dist";
 	case FRAME_TAG_INFO:
 		return "info";
+	case FRAME_TAG_CARRIER:
+		return "carrier";
 	default:
 		return "unknown";
 	}

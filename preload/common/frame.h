@@ -5,17 +5,22 @@
  *
  *   offset  size  field
  *   0       4     magic   "EFWD"
- *   4       1     version FRAME_VERSION
- *   5       1     tag     FRAME_TAG_EPMD, FRAME_TAG_DIST or FRAME_TAG_INFO
+ *   4       1     version FRAME_VERSION, or FRAME_VERSION_CARRIER with the
+ *                         CARRIER tag (and only with it)
+ *   5       1     tag     FRAME_TAG_EPMD, FRAME_TAG_DIST, FRAME_TAG_INFO or
+ *                         FRAME_TAG_CARRIER
  *   6       2     port    big endian; EPMD: the client's own epmd port,
- *                         DIST: the node port to reach, INFO: 0
+ *                         DIST: the node port to reach, INFO, CARRIER: 0
  *   8       2     length  big endian; bytes of body that follow (requests: at
  *                         most FRAME_REQ_BODY_MAX, reserved and ignored)
  *   10      len   body
  *
  * After the frame the connection is a plain byte stream to the target.  The
  * server answers INFO with a frame of the same layout (tag INFO, port 0)
- * whose body is text, one "key=value" per line, then closes.
+ * whose body is text, one "key=value" per line, then closes.  A CARRIER frame
+ * (version 2) starts a carrier: many streams over this one connection, in
+ * the frames of carrier.h; the server answers with a CARRIER frame of its
+ * own before the first of those.
  *
  * Everything here is pure: functions on byte buffers, no I/O, no allocation.
  */
@@ -28,6 +33,7 @@
 #define FRAME_MAGIC		"EFWD"
 #define FRAME_MAGIC_LEN		4
 #define FRAME_VERSION		1
+#define FRAME_VERSION_CARRIER	2
 #define FRAME_HDR_LEN		10
 #define FRAME_REQ_BODY_MAX	64	/* a request body is reserved: keep it small */
 #define FRAME_INFO_BODY_MAX	24576	/* an INFO reply's text: the largest fits */
@@ -36,6 +42,7 @@ enum frame_tag {
 	FRAME_TAG_EPMD = 1,
 	FRAME_TAG_DIST = 2,
 	FRAME_TAG_INFO = 3,
+	FRAME_TAG_CARRIER = 4,	/* version 2: a carrier follows */
 };
 
 /* Negative results of frame_decode() and frame_info_decode(). */
@@ -78,7 +85,7 @@ int	frame_decode(const uint8_t *buf, size_t len, size_t body_max,
 /* frame_strerror: a short English phrase for a negative frame_err. */
 const char *frame_strerror(int err);
 
-/* frame_tag_name: "epmd", "dist", "info" or "unknown". */
+/* frame_tag_name: "epmd", "dist", "info", "carrier" or "unknown". */
 const char *frame_tag_name(int tag);
 
 /* The INFO reply, decoded.  Sizes bound what a hostile server can make us hold. */

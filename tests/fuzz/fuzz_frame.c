@@ -46,16 +46,17 @@ ref_decode(const uint8_t *b, size_t len, size_t body_max)
 	}
 	if (len < 5)
 		return 0;
-	if (b[4] != FRAME_VERSION)
+	if (b[4] != 1 && b[4] != 2)
 		return FRAME_EVERSION;
 	if (len < 6)
 		return 0;
-	if (b[5] != FRAME_TAG_EPMD && b[5] != FRAME_TAG_DIST &&
-	    b[5] != FRAME_TAG_INFO)
+	/* Version 1 carries EPMD, DIST and INFO; version 2 only CARRIER. */
+	if (b[4] == 1 ? b[5] < 1 || b[5] > 3 : b[5] != 4)
 		return FRAME_ETAG;
 	if (len < FRAME_HDR_LEN)
 		return 0;
-	if (b[5] != FRAME_TAG_INFO && be16(b + 6) == 0)
+	if (b[5] != FRAME_TAG_INFO && b[5] != FRAME_TAG_CARRIER &&
+	    be16(b + 6) == 0)
 		return FRAME_EPORT;
 	body = be16(b + 8);
 	if (body > body_max)
@@ -91,7 +92,8 @@ check_frame(const uint8_t *buf, int n, const struct frame *f, size_t body_max)
 	int m;
 
 	FUZZ_ASSERT(n >= FRAME_HDR_LEN);
-	FUZZ_ASSERT(f->version == FRAME_VERSION);
+	FUZZ_ASSERT(f->version == (f->tag == FRAME_TAG_CARRIER ?
+	    FRAME_VERSION_CARRIER : FRAME_VERSION));
 	FUZZ_ASSERT(f->tag == buf[5]);
 	FUZZ_ASSERT(f->port == be16(buf + 6));
 	FUZZ_ASSERT(f->body_len == be16(buf + 8));

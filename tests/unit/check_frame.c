@@ -15,7 +15,7 @@
 static uint8_t	good[FRAME_HDR_LEN + 3];
 static int	good_len;
 
-static const int	bad_tags[] = { 0, 4, 255 };
+static const int	bad_tags[] = { 0, 5, 255 };
 static const uint16_t	edge_ports[] = { 1, 4369, 65535 };
 static const size_t	body_lens[] = { 0, 1, FRAME_REQ_BODY_MAX };
 
@@ -268,7 +268,7 @@ END_TEST
 
 START_TEST(decode_wrong_version)
 {
-	static const uint8_t versions[] = { 0, FRAME_VERSION + 1, 255 };
+	static const uint8_t versions[] = { 0, FRAME_VERSION_CARRIER + 1, 255 };
 	uint8_t bad[sizeof(good)];
 
 	memcpy(bad, good, sizeof(bad));
@@ -298,6 +298,42 @@ START_TEST(decode_port_zero)
 	bad[6] = bad[7] = 0;
 	expect_error_from(bad, sizeof(bad), FRAME_HDR_LEN - 1,
 	    FRAME_REQ_BODY_MAX, FRAME_EPORT);
+}
+END_TEST
+
+/* Version 2 is the carrier's alone: a v1 tag in it, or CARRIER in v1, is refused. */
+START_TEST(decode_version_tag_mismatch)
+{
+	uint8_t bad[sizeof(good)];
+	struct frame f;
+
+	memcpy(bad, good, sizeof(bad));
+	bad[4] = FRAME_VERSION_CARRIER;
+	ck_assert_int_eq(frame_decode(bad, 5, FRAME_REQ_BODY_MAX, &f), 0);
+	ck_assert_int_eq(frame_decode(bad, sizeof(bad), FRAME_REQ_BODY_MAX, &f),
+	    FRAME_ETAG);
+	bad[4] = FRAME_VERSION;
+	bad[5] = FRAME_TAG_CARRIER;
+	ck_assert_int_eq(frame_decode(bad, sizeof(bad), FRAME_REQ_BODY_MAX, &f),
+	    FRAME_ETAG);
+}
+END_TEST
+
+/* A CARRIER frame: version 2, port 0, encoded and decoded alike. */
+START_TEST(carrier_round_trip)
+{
+	uint8_t buf[FRAME_HDR_LEN + 8];
+	struct frame f;
+	int n;
+
+	n = frame_encode(buf, sizeof(buf), FRAME_TAG_CARRIER, 0, "v=2", 3);
+	ck_assert_int_eq(n, FRAME_HDR_LEN + 3);
+	ck_assert_uint_eq(buf[4], FRAME_VERSION_CARRIER);
+	ck_assert_int_eq(frame_decode(buf, (size_t)n, FRAME_REQ_BODY_MAX, &f), n);
+	ck_assert_uint_eq(f.version, FRAME_VERSION_CARRIER);
+	ck_assert_uint_eq(f.tag, FRAME_TAG_CARRIER);
+	ck_assert_uint_eq(f.port, 0);
+	ck_assert_str_eq(frame_tag_name(FRAME_TAG_CARRIER), "carrier");
 }
 END_TEST
 
@@ -378,7 +414,7 @@ START_TEST(strerror_and_tag_names)
 	ck_assert_str_eq(frame_tag_name(FRAME_TAG_DIST), "dist");
 	ck_assert_str_eq(frame_tag_name(FRAME_TAG_INFO), "info");
 	ck_assert_str_eq(frame_tag_name(0), "unknown");
-	ck_assert_str_eq(frame_tag_name(4), "unknown");
+	ck_assert_str_eq(frame_tag_name(5), "unknown");
 	ck_assert_str_eq(frame_tag_name(255), "unknown");
 }
 END_TEST
@@ -741,6 +777,8 @@ frame_suite(void)
 	tcase_add_loop_test(tc, decode_unknown_tag, 0, 3);
 	tcase_add_loop_test(tc, decode_port_zero, 0, 2);
 	tcase_add_test(tc, decode_info_port_zero_ok);
+	tcase_add_test(tc, decode_version_tag_mismatch);
+	tcase_add_test(tc, carrier_round_trip);
 	tcase_add_loop_test(tc, decode_body_over_limit, 0, 3);
 	tcase_add_test(tc, decode_body_over_zero_limit);
 	tcase_add_test(tc, decode_first_error_wins);
