@@ -1,6 +1,6 @@
 /*
- * tio: blocking-style I/O with a deadline on a non-blocking socket, for
- * short exchanges: the preload's redirect (the preamble, the SOCKS5
+ * tio, timed I/O: blocking-style I/O with a deadline on a non-blocking
+ * socket, for short exchanges: the preload's redirect (the preamble, the SOCKS5
  * handshake) and the erlfwd command's (INFO, NAMES, the handshake probe).
  * Deadlines are absolute, in milliseconds of tio_now_ms(), so that one
  * budget covers a whole step.  Functions return -1 with errno set

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io.h"
+#include "sock.h"
 #include "relay.h"
 
 static int		cp[2] = { -1, -1 }, tp[2] = { -1, -1 };
@@ -46,8 +46,8 @@ setup(void)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, cp), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, tp), 0);
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(io_nonblock(cp[i]), 0);
-		ck_assert_int_eq(io_nonblock(tp[i]), 0);
+		ck_assert_int_eq(sock_nonblock(cp[i]), 0);
+		ck_assert_int_eq(sock_nonblock(tp[i]), 0);
 	}
 	relay_init(&r, cp[1], tp[0]);
 	ck_assert_int_eq(relay_ctx_init(&ctx, scratch, sizeof(scratch),

@@ -7,7 +7,7 @@
 
 #include "dial.h"
 #include "frame.h"
-#include "io.h"
+#include "sock.h"
 #include "socksdial.h"
 #include "tio.h"
 
@@ -16,11 +16,11 @@ dial_connect(const struct sockaddr *sa, socklen_t len, long deadline)
 {
 	int fd, err;
 
-	if ((fd = io_connect(sa, len)) < 0)
+	if ((fd = sock_connect(sa, len)) < 0)
 		return -1;
 	if (tio_wait(fd, POLLOUT, deadline) != 0)
 		goto fail;
-	if ((err = io_connect_result(fd)) != 0) {
+	if ((err = sock_connect_result(fd)) != 0) {
 		errno = err;
 		goto fail;
 	}

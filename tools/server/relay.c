@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io.h"
+#include "sock.h"
 #include "relay.h"
 
 #define SPLICE_FLAGS	(SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
@@ -99,7 +99,8 @@ flush(struct relay *r, int d)
 
 	while (dir->len > 0) {
 		if (dir->buf != NULL)
-			n = io_send(r->fd[1 - d], dir->buf + dir->off, dir->len);
+			n = sock_send(r->fd[1 - d], dir->buf + dir->off,
+			    dir->len);
 		else
 			n = splice(dir->pipe[0], NULL, r->fd[1 - d], NULL,
 			    dir->len, SPLICE_FLAGS);
@@ -138,7 +139,7 @@ forward(struct relay *r, int d, const uint8_t *buf, size_t len)
 	ssize_t n;
 
 	while (len > 0) {
-		n = io_send(r->fd[1 - d], buf, len);
+		n = sock_send(r->fd[1 - d], buf, len);
 		if (n < 0) {
 			if (!would_block())
 				return RELAY_RESET;
@@ -163,7 +164,7 @@ pump_copy(struct relay *r, const struct relay_ctx *ctx, int d)
 {
 	ssize_t n;
 
-	n = io_recv(r->fd[d], ctx->scratch, ctx->cap);
+	n = sock_recv(r->fd[d], ctx->scratch, ctx->cap);
 	if (n > 0) {
 		r->bytes[d] += (uint64_t)n;
 		return forward(r, d, ctx->scratch, (size_t)n);
@@ -306,7 +307,7 @@ relay_close(struct relay *r, int reset)
 		if (r->fd[i] < 0)
 			continue;
 		if (reset)
-			io_reset(r->fd[i]);
+			sock_reset(r->fd[i]);
 		else
 			close(r->fd[i]);
 		r->fd[i] = -1;

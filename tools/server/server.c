@@ -35,7 +35,7 @@
 
 #include "epmd.h"
 #include "frame.h"
-#include "io.h"
+#include "sock.h"
 #include "logfmt.h"
 #include "relay.h"
 #include "server.h"
@@ -170,7 +170,7 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 		for (i = 0; i < 2; i++)
 			if (c->h[i].fd >= 0) {
 				if (reset)
-					io_reset(c->h[i].fd);
+					sock_reset(c->h[i].fd);
 				else
 					close(c->h[i].fd);
 			}
@@ -219,11 +219,11 @@ static int
 upstream_connect(struct conn *c, uint16_t port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = io_loopback(&ss, port);
+	socklen_t len = sock_loopback(&ss, port);
 
-	io_addr_text((struct sockaddr *)&ss, c->upstream_addr,
+	sock_addr_text((struct sockaddr *)&ss, c->upstream_addr,
 	    sizeof(c->upstream_addr));
-	return (c->h[H_UPSTREAM].fd = io_connect((struct sockaddr *)&ss,
+	return (c->h[H_UPSTREAM].fd = sock_connect((struct sockaddr *)&ss,
 	    len)) < 0 ? -1 : 0;
 }
 
@@ -432,7 +432,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 
 	switch (c->state) {
 	case CS_PREAMBLE:
-		n = io_recv(c->h[H_CLIENT].fd, c->in + c->inlen,
+		n = sock_recv(c->h[H_CLIENT].fd, c->in + c->inlen,
 		    sizeof(c->in) - c->inlen);
 		if (n > 0) {
 			c->inlen += (size_t)n;
@@ -447,7 +447,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 		return;
 	case CS_REPLY:
 		while (c->bufoff < c->buflen) {
-			n = io_send(c->h[H_CLIENT].fd, c->buf + c->bufoff,
+			n = sock_send(c->h[H_CLIENT].fd, c->buf + c->bufoff,
 			    c->buflen - c->bufoff);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -464,7 +464,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 		return;
 	case CS_DRAIN:
 		/* Closing with unread bytes would reset the reply away. */
-		n = io_recv(c->h[H_CLIENT].fd, drain, sizeof(drain));
+		n = sock_recv(c->h[H_CLIENT].fd, drain, sizeof(drain));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
 			conn_end(s, c, "ok", NULL, 0);
 		return;
@@ -488,11 +488,12 @@ on_epmd(struct server *s, struct conn *c, uint32_t ev)
 	if (c->reqsent < c->reqlen) {
 		if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
-		if (c->reqsent == 0 && io_connect_result(c->h[H_UPSTREAM].fd) != 0) {
+		if (c->reqsent == 0 &&
+		    sock_connect_result(c->h[H_UPSTREAM].fd) != 0) {
 			epmd_done(s, c, 0);
 			return;
 		}
-		n = io_send(c->h[H_UPSTREAM].fd, c->req + c->reqsent,
+		n = sock_send(c->h[H_UPSTREAM].fd, c->req + c->reqsent,
 		    c->reqlen - c->reqsent);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -517,7 +518,8 @@ on_epmd(struct server *s, struct conn *c, uint32_t ev)
 		c->buf = nb;
 		c->bufcap = cap;
 	}
-	n = io_recv(c->h[H_UPSTREAM].fd, c->buf + c->buflen, c->bufcap - c->buflen);
+	n = sock_recv(c->h[H_UPSTREAM].fd, c->buf + c->buflen,
+	    c->bufcap - c->buflen);
 	if (n > 0)
 		c->buflen += (size_t)n;
 	else if (n == 0)
@@ -540,7 +542,7 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 	 */
 	if (c->connecting && side == H_UPSTREAM) {
 		c->connecting = 0;
-		if ((err = io_connect_result(c->h[H_UPSTREAM].fd)) != 0) {
+		if ((err = sock_connect_result(c->h[H_UPSTREAM].fd)) != 0) {
 			snprintf(why, sizeof(why), "%s%s", err == ECONNRESET ?
 			    "" : "connect: ", strerror(err));
 			conn_end(s, c, err == ECONNRESET ? "reset" : "error",
@@ -569,7 +571,7 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 		 * read later, when its data can go somewhere.
 		 */
 		if (i == side && (ev & (EPOLLHUP | EPOLLERR)) && !rd && !wr) {
-			if ((err = io_connect_result(c->h[i].fd)) != 0) {
+			if ((err = sock_connect_result(c->h[i].fd)) != 0) {
 				conn_end(s, c, "reset", strerror(err), 1);
 				return;
 			}
@@ -605,7 +607,7 @@ conn_new(struct server *s, int fd, const char *peer)
 	c->queued = 1;
 	s->nconns++;
 	/* Both legs of a relay forward small messages at once. */
-	io_nodelay(fd);
+	sock_nodelay(fd);
 	watch(s, &c->h[H_CLIENT], EPOLLIN);
 	return c;
 }
@@ -644,7 +646,7 @@ on_accept(struct server *s)
 			logfmt("info", "accept resumed", "conns=%d", s->nconns);
 			s->accept_short = 0;
 		}
-		io_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
+		sock_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
 		if (s->nconns >= s->o->max_conns) {
 			logfmt("warn", "conn", "peer=%s tag=none target=none "
 			    "in=0 out=0 dur_ms=0 outcome=refused "
@@ -709,7 +711,7 @@ setup(struct server *s)
 		    logfmt_value(strerror(errno), addr, sizeof(addr)));
 		return -1;
 	}
-	s->lfd = io_listen((const struct sockaddr *)&s->o->listen,
+	s->lfd = sock_listen((const struct sockaddr *)&s->o->listen,
 	    s->o->listen_len, SOMAXCONN);
 	if (s->lfd < 0) {
 		logfmt("error", "cannot listen", "addr=%s reason=%s",

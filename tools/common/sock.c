@@ -1,5 +1,5 @@
 /*
- * io.c: socket helpers (io.h).
+ * sock.c: socket helpers (sock.h).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io.h"
+#include "sock.h"
 
 int
-io_nonblock(int fd)
+sock_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -25,7 +25,7 @@ io_nonblock(int fd)
 }
 
 int
-io_listen(const struct sockaddr *sa, socklen_t len, int backlog)
+sock_listen(const struct sockaddr *sa, socklen_t len, int backlog)
 {
 	int fd, on = 1, saved;
 
@@ -45,7 +45,7 @@ err:
 }
 
 void
-io_nodelay(int fd)
+sock_nodelay(int fd)
 {
 	int on = 1;
 
@@ -54,14 +54,14 @@ io_nodelay(int fd)
 }
 
 int
-io_connect(const struct sockaddr *sa, socklen_t len)
+sock_connect(const struct sockaddr *sa, socklen_t len)
 {
 	int fd, saved;
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	io_nodelay(fd);
+	sock_nodelay(fd);
 	if (connect(fd, sa, len) == 0 || errno == EINPROGRESS)
 		return fd;
 	saved = errno;
@@ -71,7 +71,7 @@ io_connect(const struct sockaddr *sa, socklen_t len)
 }
 
 int
-io_connect_result(int fd)
+sock_connect_result(int fd)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
@@ -82,7 +82,7 @@ io_connect_result(int fd)
 }
 
 socklen_t
-io_loopback(struct sockaddr_storage *ss, uint16_t port)
+sock_loopback(struct sockaddr_storage *ss, uint16_t port)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
 
@@ -94,7 +94,7 @@ io_loopback(struct sockaddr_storage *ss, uint16_t port)
 }
 
 const char *
-io_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
+sock_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
 {
 	char host[INET6_ADDRSTRLEN];
 	const struct sockaddr_in *sin = (const void *)sa;
@@ -113,7 +113,7 @@ io_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
 }
 
 ssize_t
-io_send(int fd, const void *buf, size_t len)
+sock_send(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -124,7 +124,7 @@ io_send(int fd, const void *buf, size_t len)
 }
 
 ssize_t
-io_recv(int fd, void *buf, size_t len)
+sock_recv(int fd, void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -135,7 +135,7 @@ io_recv(int fd, void *buf, size_t len)
 }
 
 void
-io_reset(int fd)
+sock_reset(int fd)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
