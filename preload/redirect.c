@@ -109,7 +109,7 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 	uint8_t pre[FRAME_HDR_LEN];
 	enum frame_tag tag;
 	long deadline;
-	struct socksdial sd;
+	struct socksdial_failure sd;
 	uint16_t remote;
 	int flags, err, off = 0, n, connected = 0;
 
@@ -139,7 +139,8 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 	if (err == 0) {
 		connected = 1;
 		if (r->kind == ROUTE_SOCKS5) {
-			if (socksdial(fd, r, remote, deadline, &sd) != 0) {
+			if (socksdial_connect(fd, r, remote, deadline,
+			    &sd) != 0) {
 				err = errno;
 				log_debug("socks5 %s: CONNECT %s:%u: %s",
 				    r->text, r->target, (unsigned)remote,

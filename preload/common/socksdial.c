@@ -10,8 +10,8 @@
 #include "tio.h"
 
 int
-socksdial(int fd, const struct route *r, uint16_t port, long deadline,
-    struct socksdial *d)
+socksdial_connect(int fd, const struct route *r, uint16_t port,
+    long deadline, struct socksdial_failure *d)
 {
 	struct socks5 s;
 	uint8_t out[SOCKS5_MSG_MAX], in[256 + 2];

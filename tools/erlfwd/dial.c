@@ -36,7 +36,7 @@ int
 dial_route(const struct route *r, int tag, uint16_t port, long deadline,
     enum dial_stage *stage)
 {
-	struct socksdial sd;
+	struct socksdial_failure sd;
 	uint8_t pre[FRAME_HDR_LEN];
 	int fd, n, saved;
 
@@ -50,8 +50,8 @@ dial_route(const struct route *r, int tag, uint16_t port, long deadline,
 	if (fd < 0)
 		return -1;
 	if (r->kind == ROUTE_SOCKS5) {
-		if (socksdial(fd, r, tag == FRAME_TAG_EPMD ? r->epmd_port :
-		    port, deadline, &sd) != 0) {
+		if (socksdial_connect(fd, r, tag == FRAME_TAG_EPMD ?
+		    r->epmd_port : port, deadline, &sd) != 0) {
 			*stage = sd.target ? DIAL_TARGET : DIAL_ROUTE;
 			/* Closed before a SOCKS5 word: not a proxy. */
 			if (sd.eof && !sd.target)
