@@ -116,7 +116,7 @@ ask(const struct frame_info *fi, size_t *index)
  * tells its full name.  Returns an exit status; CLI_OK when r->node is set.
  */
 static int
-resolve(struct remsh *r)
+find_node(struct remsh *r)
 {
 	const struct nodename *gp = r->node_arg != NULL ? &r->given : NULL;
 	struct info_result ires;
@@ -392,7 +392,7 @@ cmd_remsh(int argc, char **argv)
 		    LAUNCH_LIB_NAME);
 		goto fail;
 	}
-	if ((rc = resolve(r)) != CLI_OK)
+	if ((rc = find_node(r)) != CLI_OK)
 		goto out;
 	rc = start(r, argv + nopt + 1, nextra);
 	goto out;
