@@ -12,7 +12,8 @@
 #include "config.h"
 #include "server.h"
 
-#define EX_USAGE	2
+/* Bad options: 2, as the erlfwd command's CLI_USAGE (not sysexits' 64). */
+#define STATUS_USAGE	2
 
 static void
 usage(FILE *f)
@@ -89,7 +90,7 @@ main(int argc, char **argv)
 	o.setup_timeout_ms = 5000;
 	if ((env = getenv("ERL_EPMD_PORT")) != NULL && *env != '\0') {
 		if (number("ERL_EPMD_PORT", env, 1, 65535, &v) != 0)
-			return EX_USAGE;
+			return STATUS_USAGE;
 		o.epmd_port = (uint16_t)v;
 	}
 	while ((ch = getopt_long(argc, argv, "l:e:hV", longopts, NULL)) != -1) {
@@ -99,27 +100,27 @@ main(int argc, char **argv)
 			break;
 		case 'e':
 			if (number("--epmd-port", optarg, 1, 65535, &v) != 0)
-				return EX_USAGE;
+				return STATUS_USAGE;
 			o.epmd_port = (uint16_t)v;
 			break;
 		case 'a':
 			if (number("--allow-port", optarg, 1, 65535, &v) != 0)
-				return EX_USAGE;
+				return STATUS_USAGE;
 			if (o.nallow == SERVER_ALLOW_MAX) {
 				fprintf(stderr, "erlfwd-server: at most %d "
 				    "--allow-port\n", SERVER_ALLOW_MAX);
-				return EX_USAGE;
+				return STATUS_USAGE;
 			}
 			o.allow[o.nallow++] = (uint16_t)v;
 			break;
 		case 'm':
 			if (number("--max-conns", optarg, 1, 1000000, &v) != 0)
-				return EX_USAGE;
+				return STATUS_USAGE;
 			o.max_conns = (int)v;
 			break;
 		case 't':
 			if (number("--setup-timeout", optarg, 1, 600000, &v) != 0)
-				return EX_USAGE;
+				return STATUS_USAGE;
 			o.setup_timeout_ms = (int)v;
 			break;
 		case 'r':
@@ -128,7 +129,7 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "auto") != 0) {
 				fprintf(stderr, "erlfwd-server: --relay '%s' "
 				    "must be auto or copy\n", optarg);
-				return EX_USAGE;
+				return STATUS_USAGE;
 			}
 			break;
 		case 'h':
@@ -139,19 +140,19 @@ main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return EX_USAGE;
+			return STATUS_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "erlfwd-server: unexpected argument '%s' "
 		    "(see --help)\n", argv[optind]);
-		return EX_USAGE;
+		return STATUS_USAGE;
 	}
 	if (config_parse_route(&r, listen, err, sizeof(err)) != 0 ||
 	    r.kind != ROUTE_ERLFWD) {
 		fprintf(stderr, "erlfwd-server: --listen: %s\n",
 		    r.kind != 0 ? "want ADDR:PORT" : err);
-		return EX_USAGE;
+		return STATUS_USAGE;
 	}
 	o.listen = r.addr;
 	o.listen_len = r.addrlen;
