@@ -378,21 +378,27 @@ config_epmd_arg(const char *args, size_t len)
 {
 	static const char flag[] = "-epmd_port";
 	const char *p = args, *end = args + len, *next, *val;
-	uint16_t port = 0;
 	long v;
 
 	for (; p < end; p = next) {
 		if ((next = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			break;	/* a last argument cut short: ignore it */
 		next++;
+		/* What follows -extra is the program's, not init's flags. */
+		if (strcmp(p, "-extra") == 0)
+			break;
 		if (strcmp(p, flag) != 0 || next >= end)
 			continue;
+		/* The first one decides, as in OTP (erl_epmd takes the head of
+		 * init:get_argument(epmd_port); erlexec puts ERL_EPMD_PORT's
+		 * first). */
 		val = next;
 		if (memchr(val, '\0', (size_t)(end - val)) != NULL &&
 		    parse_num(val, 1, 65535, &v) == 0)
-			port = (uint16_t)v;
+			return (uint16_t)v;
+		return 0;
 	}
-	return port;
+	return 0;
 }
 
 static char

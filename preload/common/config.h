@@ -109,10 +109,11 @@ int	config_match(const struct config *c, const char *name,
 	    const char *const *skip);
 
 /*
- * config_epmd_arg: the port of the last "-epmd_port N" among args, a list
- * of len bytes of NUL-terminated arguments (as /proc/self/cmdline holds
- * them), or 0 when there is none or N is not a port.  OTP takes this
- * argument before ERL_EPMD_PORT.
+ * config_epmd_arg: the port of the first "-epmd_port N" among args (before
+ * any "-extra"), a list of len bytes of NUL-terminated arguments (as
+ * /proc/self/cmdline holds them), or 0 when there is none or that N is not
+ * a port.  OTP takes this argument before ERL_EPMD_PORT, and its first
+ * value when there are several.
  */
 uint16_t config_epmd_arg(const char *args, size_t len);
 

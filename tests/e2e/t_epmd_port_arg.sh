@@ -24,4 +24,16 @@ e2e_assert_match "$E2E_ERR" "epmd port $port," \
     "the library took its epmd port from -epmd_port"
 e2e_assert_match "$E2E_ERR" "dyno:$port -> 127\\.0\\.0\\.1:[0-9]+ epmd" \
     "a connect to the dyno on that port is tagged epmd"
+# Both: erlexec turns ERL_EPMD_PORT into a leading -epmd_port, so OTP uses
+# ERL_EPMD_PORT's port and ignores the -epmd_port typed after it; the
+# library must take the same one (it took the last).
+e2e_free_port other
+e2e_erl_eval -sname "u$$" \
+    "{net_adm:names(\"dyno\"), rpc:call(app@dyno, erlang, node, []),
+      init:get_argument(epmd_port)}" \
+    -epmd_port "$other"
+e2e_assert_eq "{{ok,[{\"app\",$(e2e_node_port dyno app)}]},app@dyno,{ok,[[\"$port\"],[\"$other\"]]}}" \
+    "$E2E_RESULT" "with ERL_EPMD_PORT=$port and -epmd_port $other, OTP uses $port and so does the library"
+e2e_assert_match "$E2E_ERR" "epmd port $port," \
+    "the library took the first -epmd_port, ERL_EPMD_PORT's"
 e2e_pass

@@ -894,11 +894,25 @@ START_TEST(epmd_arg_found)
 }
 END_TEST
 
-START_TEST(epmd_arg_last_wins)
+/* erlexec turns ERL_EPMD_PORT into a leading "-epmd_port", and OTP's
+ * erl_epmd takes the first value init:get_argument(epmd_port) lists. */
+START_TEST(epmd_arg_first_wins)
 {
 	static const char args[] = "-epmd_port\0" "1\0-epmd_port\0" "65535\0";
+	static const char beam[] = "beam.smp\0--\0-home\0/root\0-epmd_port\0"
+	    "4370\0--\0-epmd_port\0" "4371\0-noshell";
 
-	ck_assert_uint_eq(config_epmd_arg(args, sizeof(args) - 1), 65535);
+	ck_assert_uint_eq(config_epmd_arg(args, sizeof(args) - 1), 1);
+	ck_assert_uint_eq(config_epmd_arg(beam, sizeof(beam)), 4370);
+}
+END_TEST
+
+/* After -extra, arguments are the program's, not the emulator's flags. */
+START_TEST(epmd_arg_not_after_extra)
+{
+	static const char args[] = "-sname\0a\0-extra\0-epmd_port\0" "4370\0";
+
+	ck_assert_uint_eq(config_epmd_arg(args, sizeof(args) - 1), 0);
 }
 END_TEST
 
@@ -945,7 +959,8 @@ config_suite(void)
 
 	tc = tcase_create("epmd_arg");
 	tcase_add_test(tc, epmd_arg_found);
-	tcase_add_test(tc, epmd_arg_last_wins);
+	tcase_add_test(tc, epmd_arg_first_wins);
+	tcase_add_test(tc, epmd_arg_not_after_extra);
 	tcase_add_loop_test(tc, epmd_arg_absent_or_bad, 0, 8);
 	suite_add_tcase(s, tc);
 
