@@ -96,6 +96,10 @@ answer_r(const char *name, int af, int entry, struct hostent *ret, char *buf,
 
 	*result = err == 0 ? ret : NULL;
 	*h_errnop = err == 0 ? 0 : err == ERANGE ? NETDB_INTERNAL : NO_RECOVERY;
+	/* glibc sets errno too, and callers that see NETDB_INTERNAL look
+	 * there for ERANGE before they retry with a bigger buffer. */
+	if (err != 0)
+		errno = err;
 	log_debug("resolve %s -> sentinel %d (%s)%s", name, entry,
 	    af == AF_INET6 ? "inet6" : "inet", err != 0 ? " failed" : "");
 	return err;
@@ -198,7 +202,7 @@ getaddrinfo(const char *node, const char *service,
 	const struct runtime *rt = runtime_get();
 	struct addrinfo h;
 	char text[INET6_ADDRSTRLEN];
-	int entry, af;
+	int entry, af, rc;
 
 	if (node == NULL ||
 	    (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)) ||
@@ -219,7 +223,16 @@ getaddrinfo(const char *node, const char *service,
 	    af == AF_INET6 ? AF_INET6 : AF_INET, entry) != 0)
 		return EAI_FAIL;
 	log_debug("resolve %s -> %s (getaddrinfo)", node, text);
-	return libc.getaddrinfo(text, service, &h, res);
+	if ((rc = libc.getaddrinfo(text, service, &h, res)) != 0)
+		return rc;
+	/* AI_CANONNAME: the name asked for, not the sentinel's text. */
+	if ((h.ai_flags & AI_CANONNAME) &&
+	    resolve_canonname(*res, node) != 0) {
+		freeaddrinfo(*res);
+		*res = NULL;
+		return EAI_MEMORY;
+	}
+	return 0;
 }
 
 EXPORT int

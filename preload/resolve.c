@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdalign.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resolve.h"
@@ -92,4 +93,19 @@ resolve_addr_entry(const void *addr, size_t len, int af, size_t nentries)
 		return sentinel_entry_v6(&v6, nentries);
 	}
 	return -1;
+}
+
+int
+resolve_canonname(struct addrinfo *ai, const char *name)
+{
+	char *copy;
+
+	if (ai == NULL || ai->ai_canonname == NULL)
+		return 0;
+	if ((copy = strdup(name)) == NULL)
+		return -1;
+	/* freeaddrinfo() frees ai_canonname with free(): ours is malloc'd. */
+	free(ai->ai_canonname);
+	ai->ai_canonname = copy;
+	return 0;
 }

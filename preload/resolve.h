@@ -30,4 +30,14 @@ int	resolve_sentinel_text(char *buf, size_t buflen, int af, int entry);
  */
 int	resolve_addr_entry(const void *addr, size_t len, int af, size_t nentries);
 
+/*
+ * resolve_canonname: put name in place of the canonical name of getaddrinfo's
+ * answer ai (its first entry carries it, when AI_CANONNAME was asked for);
+ * the sentinel's numeric text is no name the caller asked about.  ai's old
+ * name is freed, the new one malloc'd, as freeaddrinfo() expects.  Returns
+ * 0 (also when ai has no canonical name), or -1 when out of memory (ai is
+ * left as it was).
+ */
+int	resolve_canonname(struct addrinfo *ai, const char *name);
+
 #endif /* ERLFWD_RESOLVE_H */

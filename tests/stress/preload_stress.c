@@ -504,7 +504,7 @@ op_ghbn_r(uint32_t *seed)
 {
 	struct hostent he, *res = NULL;
 	char buf[1024];
-	int herr = 0, rc, glob = rnd(seed) % 2;
+	int herr = 0, rc, err, glob = rnd(seed) % 2;
 	const char *name = glob ? NAME_GLOB : NAME_TUNNEL;
 
 	rc = gethostbyname_r(name, &he, buf, sizeof(buf), &res, &herr);
@@ -515,10 +515,15 @@ op_ghbn_r(uint32_t *seed)
 	    &herr);
 	CHECK(rc == 0 && is_sentinel_he(res, AF_INET6, glob ? E_GLOB :
 	    E_TUNNEL), "gethostbyname2_r(%s, AF_INET6): rc %d", name, rc);
-	/* Too small a buffer: ERANGE, as glibc says, so callers retry. */
+	/* Too small a buffer: ERANGE returned and in errno, h_errno
+	 * NETDB_INTERNAL, as glibc does, so that callers that look at errno
+	 * retry with a bigger one too. */
+	errno = ERRNO_CANARY;
 	rc = gethostbyname_r(name, &he, buf, 16, &res, &herr);
-	CHECK(rc == ERANGE && res == NULL, "gethostbyname_r with 16 bytes: %d",
-	    rc);
+	err = errno;
+	CHECK(rc == ERANGE && res == NULL && err == ERANGE &&
+	    herr == NETDB_INTERNAL, "gethostbyname_r with 16 bytes: rc %d, "
+	    "errno %d, h_errno %d", rc, err, herr);
 	/* Not ours: libc answers from /etc/hosts. */
 	rc = gethostbyname_r("localhost", &he, buf, sizeof(buf), &res, &herr);
 	CHECK(rc == 0 && res != NULL && res->h_addrtype == AF_INET &&
@@ -581,6 +586,7 @@ op_gai(uint32_t *seed)
 	const struct sockaddr_in6 *sin6;
 	struct sockaddr_in w4;
 	struct sockaddr_in6 w6;
+	const char *name;
 	int fam = fams[rnd(seed) % 3], rc, n = 0;
 
 	memset(&hints, 0, sizeof(hints));
@@ -608,6 +614,17 @@ op_gai(uint32_t *seed)
 	freeaddrinfo(res);
 	res = NULL;
 	CHECK(n == 1, "getaddrinfo(%s): %d answers", NAME_TUNNEL, n);
+	/* AI_CANONNAME: the name asked for, not the sentinel's text. */
+	name = rnd(seed) % 2 ? NAME_GLOB : NAME_TUNNEL;
+	hints.ai_flags = AI_CANONNAME;
+	rc = getaddrinfo(name, NULL, &hints, &res);
+	CHECK(rc == 0 && res != NULL && res->ai_canonname != NULL &&
+	    strcmp(res->ai_canonname, name) == 0,
+	    "getaddrinfo(%s, AI_CANONNAME): %s, canonical name %s", name,
+	    gai_strerror(rc), rc == 0 && res->ai_canonname != NULL ?
+	    res->ai_canonname : "none");
+	freeaddrinfo(res);
+	res = NULL;
 	/* Names that are not ours, numeric and from /etc/hosts (without
 	 * AI_ADDRCONFIG, which a host with loopback only would fail). */
 	hints.ai_family = AF_INET;

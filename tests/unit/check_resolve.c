@@ -284,6 +284,40 @@ START_TEST(hostent_and_reverse_agree)
 }
 END_TEST
 
+/* libc's own answer for the sentinel's text gets the name asked for, and
+ * freeaddrinfo() frees it (valgrind and ASan see to that). */
+START_TEST(canonname_is_the_name_asked)
+{
+	struct addrinfo hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_CANONNAME;
+	ck_assert_int_eq(getaddrinfo("127.239.0.1", NULL, &hints, &res), 0);
+	ck_assert_ptr_nonnull(res->ai_canonname);
+	ck_assert_int_eq(resolve_canonname(res, long_name), 0);
+	ck_assert_str_eq(res->ai_canonname, long_name);
+	freeaddrinfo(res);
+}
+END_TEST
+
+START_TEST(canonname_none_asked)
+{
+	struct addrinfo hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_flags = AI_NUMERICHOST;
+	ck_assert_int_eq(getaddrinfo("127.239.0.1", NULL, &hints, &res), 0);
+	ck_assert_ptr_null(res->ai_canonname);
+	ck_assert_int_eq(resolve_canonname(res, "dyno"), 0);
+	ck_assert_ptr_null(res->ai_canonname);
+	freeaddrinfo(res);
+	ck_assert_int_eq(resolve_canonname(NULL, "dyno"), 0);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -304,6 +338,12 @@ resolve_suite(void)
 	tcase_add_test(tc, addr_entry);
 	tcase_add_test(tc, addr_entry_unaligned);
 	tcase_add_test(tc, hostent_and_reverse_agree);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("canonname");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, canonname_is_the_name_asked);
+	tcase_add_test(tc, canonname_none_asked);
 	suite_add_tcase(s, tc);
 	return s;
 }
