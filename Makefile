@@ -64,7 +64,7 @@ $(CLI): $(call obj,$(ERLFWD_SRC))
 
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename \
+UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename port \
 		   cookie launch
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
 # The tests link the modules they test from one archive of everything but
@@ -192,7 +192,8 @@ FUZZ_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
 FUZZ_BINS	:= $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
 FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/common/frame.c \
-		   preload/common/config.c preload/common/socks5.c tools/common/epmd.c)
+		   preload/common/config.c preload/common/socks5.c \
+		   preload/common/port.c tools/common/epmd.c)
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -256,7 +257,8 @@ stress: $(patsubst %,stress-%,$(STRESS_VARIANTS))
 
 VALGRIND_DIR	:= $(B)/valgrind
 
-$(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c $(call obj,preload/common/frame.c)
+$(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c \
+    $(call obj,preload/common/frame.c preload/common/port.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS)
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "port.h"
 
 #define SOCKS5_SCHEME	"socks5://"
 
@@ -54,7 +55,7 @@ parse_hostport(struct route *r, const char *text, size_t len, int quote,
 	char host[64], buf[ROUTE_TEXT_MAX], shown[ROUTE_TEXT_MAX + 2];
 	const char *colon, *h;
 	size_t hlen;
-	long port;
+	uint16_t port;
 	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&r->addr;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&r->addr;
 
@@ -80,17 +81,17 @@ parse_hostport(struct route *r, const char *text, size_t len, int quote,
 		return fail(err, errlen, "route %s has no host", shown);
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	if (parse_num(colon + 1, 1, 65535, &port) != 0)
+	if (port_parse(colon + 1, strlen(colon + 1), &port) != 0)
 		return fail(err, errlen, "route %s has a bad port", shown);
 	if (strcasecmp(host, "localhost") == 0)
 		strcpy(host, "127.0.0.1");
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
+		sin->sin_port = htons(port);
 		r->addrlen = sizeof(*sin);
 	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
+		sin6->sin6_port = htons(port);
 		r->addrlen = sizeof(*sin6);
 	} else {
 		/* Resolving here would re-enter the resolver we hook. */
@@ -146,7 +147,6 @@ parse_query(struct route *r, const char *q, char *err, size_t errlen)
 	const char *p, *amp, *eq;
 	size_t klen, vlen;
 	char val[ROUTE_TARGET_MAX];
-	long v;
 
 	for (p = q; *p != '\0'; p = *amp == '\0' ? amp : amp + 1) {
 		amp = strchr(p, '&');
@@ -166,10 +166,9 @@ parse_query(struct route *r, const char *q, char *err, size_t errlen)
 		if (klen == 6 && memcmp(p, "target", 6) == 0)
 			strcpy(r->target, val);
 		else if (klen == 4 && memcmp(p, "epmd", 4) == 0) {
-			if (parse_num(val, 1, 65535, &v) != 0)
+			if (port_parse(val, vlen, &r->epmd_port) != 0)
 				return fail(err, errlen, "socks5 route: epmd "
 				    "port '%s' is not a port", val);
-			r->epmd_port = (uint16_t)v;
 		} else
 			return fail(err, errlen, "socks5 route: unknown "
 			    "parameter '%.*s' (want target= or epmd=)",
@@ -320,10 +319,10 @@ parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
 	    config_parse_route(&c->tunnel, env->tunnel, rerr, sizeof(rerr)) != 0)
 		return fail(err, errlen, "ERLFWD_TUNNEL: %s", rerr);
 	if (env->epmd_port != NULL && *env->epmd_port != '\0') {
-		if (parse_num(env->epmd_port, 1, 65535, &v) != 0)
+		if (port_parse(env->epmd_port, strlen(env->epmd_port),
+		    &c->epmd_port) != 0)
 			return fail(err, errlen, "ERL_EPMD_PORT '%s' is not a port",
 			    env->epmd_port);
-		c->epmd_port = (uint16_t)v;
 	}
 	if (env->bind != NULL && *env->bind != '\0') {
 		if (strcmp(env->bind, "any") == 0)
@@ -378,7 +377,7 @@ config_epmd_arg(const char *args, size_t len)
 {
 	static const char flag[] = "-epmd_port";
 	const char *p = args, *end = args + len, *next, *val;
-	long v;
+	uint16_t v;
 
 	for (; p < end; p = next) {
 		if ((next = memchr(p, '\0', (size_t)(end - p))) == NULL)
@@ -394,8 +393,8 @@ config_epmd_arg(const char *args, size_t len)
 		 * first). */
 		val = next;
 		if (memchr(val, '\0', (size_t)(end - val)) != NULL &&
-		    parse_num(val, 1, 65535, &v) == 0)
-			return (uint16_t)v;
+		    port_parse(val, strlen(val), &v) == 0)
+			return v;
 		return 0;
 	}
 	return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "port.h"
 
 static void
 put16(uint8_t *p, uint16_t v)
@@ -205,26 +206,6 @@ frame_info_format(char *buf, size_t cap, const struct frame_info *fi)
 	return off;
 }
 
-/* Parse a decimal port 1..65535 of exactly len bytes. */
-static int
-parse_port(const char *s, size_t len, uint16_t *out)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	if (len == 0 || len > 5)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v == 0 || v > UINT16_MAX)
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
 /* Copy len bytes of s into dst (cap bytes) as a string; -1 when it does not fit. */
 static int
 copy_value(char *dst, size_t cap, const char *s, size_t len)
@@ -263,7 +244,7 @@ parse_line(const char *line, size_t len, struct frame_info *out)
 		return copy_value(out->host, sizeof(out->host), val, vlen) == 0 ?
 		    0 : FRAME_EFIELD;
 	if (KEY("epmd_port"))
-		return parse_port(val, vlen, &out->epmd_port) == 0 ? 0 :
+		return port_parse(val, vlen, &out->epmd_port) == 0 ? 0 :
 		    FRAME_EFIELD;
 	if (KEY("epmd")) {
 		if (vlen == 2 && memcmp(val, "up", 2) == 0)
@@ -283,7 +264,7 @@ parse_line(const char *line, size_t len, struct frame_info *out)
 		node = &out->nodes[out->nnodes];
 		if (copy_value(node->name, sizeof(node->name), val,
 		    (size_t)(sp - val)) != 0 ||
-		    parse_port(sp + 1, vlen - (size_t)(sp - val) - 1,
+		    port_parse(sp + 1, vlen - (size_t)(sp - val) - 1,
 		    &node->port) != 0)
 			return FRAME_EFIELD;
 		out->nnodes++;

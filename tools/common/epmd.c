@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "epmd.h"
+#include "port.h"
 
 int
 epmd_filter(const uint8_t *buf, size_t len, size_t *reqlen, int *code)
@@ -72,8 +73,8 @@ epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
 {
 	static const char pre[] = "name ", mid[] = " at port ";
 	const char *p, *end = line + len, *at = NULL;
-	unsigned long v = 0;
-	size_t i, nlen;
+	uint16_t v;
+	size_t nlen;
 
 	if (len < sizeof(pre) - 1 + sizeof(mid) - 1 ||
 	    memcmp(line, pre, sizeof(pre) - 1) != 0)
@@ -91,18 +92,11 @@ epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
 	if (nlen == 0 || nlen >= namecap)
 		return -1;
 	p = at + sizeof(mid) - 1;
-	if (p == end || end - p > 5)
-		return -1;
-	for (i = 0; p + i < end; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	}
-	if (v == 0 || v > 65535)
+	if (port_parse(p, (size_t)(end - p), &v) != 0)
 		return -1;
 	memcpy(name, line + sizeof(pre) - 1, nlen);
 	name[nlen] = '\0';
-	*port = (uint16_t)v;
+	*port = v;
 	return 0;
 }
 

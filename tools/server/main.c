@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "port.h"
 #include "server.h"
 
 /* Bad options: 2, as the erlfwd command's CLI_USAGE (not sysexits' 64). */
@@ -62,6 +63,17 @@ number(const char *opt, const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* Parse the port option opt's argument s into *port; 0, or -1 (said why). */
+static int
+port_arg(const char *opt, const char *s, uint16_t *port)
+{
+	if (port_parse(s, strlen(s), port) == 0)
+		return 0;
+	fprintf(stderr, "erlfwd-server: %s '%s' must be a number from 1 to "
+	    "65535\n", opt, s);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -81,6 +93,7 @@ main(int argc, char **argv)
 	struct route r;
 	const char *listen = CONFIG_DEFAULT_TUNNEL, *env;
 	char err[CONFIG_ERR_MAX];
+	uint16_t port;
 	long v;
 	int ch;
 
@@ -89,9 +102,8 @@ main(int argc, char **argv)
 	o.max_conns = 1024;
 	o.setup_timeout_ms = 5000;
 	if ((env = getenv("ERL_EPMD_PORT")) != NULL && *env != '\0') {
-		if (number("ERL_EPMD_PORT", env, 1, 65535, &v) != 0)
+		if (port_arg("ERL_EPMD_PORT", env, &o.epmd_port) != 0)
 			return STATUS_USAGE;
-		o.epmd_port = (uint16_t)v;
 	}
 	while ((ch = getopt_long(argc, argv, "l:e:hV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -99,19 +111,18 @@ main(int argc, char **argv)
 			listen = optarg;
 			break;
 		case 'e':
-			if (number("--epmd-port", optarg, 1, 65535, &v) != 0)
+			if (port_arg("--epmd-port", optarg, &o.epmd_port) != 0)
 				return STATUS_USAGE;
-			o.epmd_port = (uint16_t)v;
 			break;
 		case 'a':
-			if (number("--allow-port", optarg, 1, 65535, &v) != 0)
+			if (port_arg("--allow-port", optarg, &port) != 0)
 				return STATUS_USAGE;
 			if (o.nallow == SERVER_ALLOW_MAX) {
 				fprintf(stderr, "erlfwd-server: at most %d "
 				    "--allow-port\n", SERVER_ALLOW_MAX);
 				return STATUS_USAGE;
 			}
-			o.allow[o.nallow++] = (uint16_t)v;
+			o.allow[o.nallow++] = port;
 			break;
 		case 'm':
 			if (number("--max-conns", optarg, 1, 1000000, &v) != 0)
