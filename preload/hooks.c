@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <string.h>
 
+#include "confine.h"
 #include "libc.h"
 #include "log.h"
 #include "redirect.h"
@@ -53,38 +54,25 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return err != 0 ? -1 : 0;
 }
 
-/*
- * A wildcard TCP bind (0.0.0.0 or ::) becomes a loopback bind: the local
- * node's listener and its epmd are not offered to the network.
- */
+/* ERLFWD_BIND=loopback: see confine.h for the rule and why. */
 EXPORT int
 bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct runtime *rt = runtime_get();
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
 
-	if (!rt->active || rt->cfg.bind_any || sa == NULL)
+	if (!rt->active || rt->cfg.bind_any)
 		return libc.bind(fd, sa, len);
-	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(sin)) {
-		memcpy(&sin, sa, sizeof(sin));
-		if (sin.sin_addr.s_addr != htonl(INADDR_ANY) || !is_stream(fd))
-			return libc.bind(fd, sa, len);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		log_debug("bind fd=%d 0.0.0.0:%u -> 127.0.0.1", fd,
-		    (unsigned)ntohs(sin.sin_port));
-		return libc.bind(fd, (struct sockaddr *)&sin, sizeof(sin));
-	}
-	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(sin6)) {
-		memcpy(&sin6, sa, sizeof(sin6));
-		if (!IN6_IS_ADDR_UNSPECIFIED(&sin6.sin6_addr) || !is_stream(fd))
-			return libc.bind(fd, sa, len);
-		sin6.sin6_addr = in6addr_loopback;
-		log_debug("bind fd=%d [::]:%u -> [::1]", fd,
-		    (unsigned)ntohs(sin6.sin6_port));
-		return libc.bind(fd, (struct sockaddr *)&sin6, sizeof(sin6));
-	}
-	return libc.bind(fd, sa, len);
+	return confine_bind(fd, sa, len);
+}
+
+EXPORT int
+listen(int fd, int backlog)
+{
+	const struct runtime *rt = runtime_get();
+
+	if (!rt->active || rt->cfg.bind_any)
+		return libc.listen(fd, backlog);
+	return confine_listen(fd, backlog);
 }
 
 /* The shared body of the gethostbyname family; entry >= 0. */

@@ -16,6 +16,7 @@ struct libc_fns libc;
 /* The hooks, to tell a real symbol from ourselves (hooks.c). */
 extern int connect(int, const struct sockaddr *, socklen_t);
 extern int bind(int, const struct sockaddr *, socklen_t);
+extern int listen(int, int);
 
 static int
 raw_connect(int fd, const struct sockaddr *sa, socklen_t len)
@@ -27,6 +28,12 @@ static int
 raw_bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	return (int)syscall(SYS_bind, fd, sa, len);
+}
+
+static int
+raw_listen(int fd, int backlog)
+{
+	return (int)syscall(SYS_listen, fd, backlog);
 }
 
 static struct hostent *
@@ -114,6 +121,7 @@ libc_init(void)
 
 	RESOLVE(connect, raw_connect, connect);
 	RESOLVE(bind, raw_bind, bind);
+	RESOLVE(listen, raw_listen, listen);
 	RESOLVE(gethostbyname, none_gethostbyname, gethostbyname);
 	RESOLVE(gethostbyname2, none_gethostbyname2, gethostbyname2);
 	RESOLVE(gethostbyname_r, none_gethostbyname_r, gethostbyname_r);

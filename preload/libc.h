@@ -13,6 +13,7 @@
 struct libc_fns {
 	int		(*connect)(int, const struct sockaddr *, socklen_t);
 	int		(*bind)(int, const struct sockaddr *, socklen_t);
+	int		(*listen)(int, int);
 	struct hostent	*(*gethostbyname)(const char *);
 	struct hostent	*(*gethostbyname2)(const char *, int);
 	int		(*gethostbyname_r)(const char *, struct hostent *,
@@ -31,7 +32,7 @@ extern struct libc_fns libc;
 /*
  * libc_init: fill the table.  Returns 0, or -1 when a symbol could not be
  * found (its slot then holds a stand-in that fails with ENOSYS, or, for
- * connect and bind, the raw system call).
+ * connect, bind and listen, the raw system call).
  */
 int	libc_init(void);
 

@@ -29,7 +29,8 @@
  *   - gethostbyname(_r), gethostbyname2, gethostbyaddr, getaddrinfo (with
  *     freeaddrinfo) and getnameinfo, on names and sentinels that match and
  *     on some that do not;
- *   - wildcard binds (TCP: moved to loopback; UDP: left alone);
+ *   - wildcard binds (TCP: deferred, then listen lands on loopback; UDP:
+ *     left alone);
  *   - fork+exec and posix_spawn of /bin/true.
  * At the end no file descriptor may have leaked (/proc/self/fd is counted
  * before and after) and no check may have failed.  It prints one summary
@@ -673,7 +674,10 @@ out:
 	return;
 }
 
-/* A wildcard TCP bind lands on loopback; a UDP one stays where it was put. */
+/*
+ * A wildcard TCP bind to port 0 leaves the socket unbound and its listen
+ * lands on loopback; a UDP one stays where it was put.
+ */
 static void
 op_bind(uint32_t *seed)
 {
@@ -693,8 +697,18 @@ op_bind(uint32_t *seed)
 	    strerror(errno));
 	CHECK(getsockname(fd, (struct sockaddr *)&got, &len) == 0,
 	    "getsockname: %s", strerror(errno));
-	CHECK(got.sin_addr.s_addr == htonl(udp ? INADDR_ANY : INADDR_LOOPBACK),
-	    "%s wildcard bind landed on %s", udp ? "UDP" : "TCP",
+	CHECK(got.sin_addr.s_addr == htonl(INADDR_ANY) &&
+	    (udp ? got.sin_port != 0 : got.sin_port == 0),
+	    "%s wildcard bind landed on %s:%u", udp ? "UDP" : "TCP",
+	    inet_ntoa(got.sin_addr), (unsigned)ntohs(got.sin_port));
+	if (udp)
+		goto out;
+	CHECK(listen(fd, 1) == 0, "listen: %s", strerror(errno));
+	len = sizeof(got);
+	CHECK(getsockname(fd, (struct sockaddr *)&got, &len) == 0,
+	    "getsockname: %s", strerror(errno));
+	CHECK(got.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	    "TCP listen after a wildcard bind landed on %s",
 	    inet_ntoa(got.sin_addr));
 out:
 	close(fd);
