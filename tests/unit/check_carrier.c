@@ -263,6 +263,28 @@ START_TEST(encode_refuses_what_decode_refuses)
 	memset(out, 0xa5, sizeof(out));
 	ck_assert_int_eq(carrier_encode(out, sizeof(out), s->type, s->stream,
 	    s->payload, s->len), want);
+	ck_assert_uint_eq(out[0], 0xa5);
+	/* The frame is judged before the room: no room does not hide it. */
+	ck_assert_int_eq(carrier_encode(out, 0, s->type, s->stream, s->payload,
+	    s->len), want);
+	ck_assert_int_eq(carrier_encode(out, CARRIER_HDR_LEN, s->type,
+	    s->stream, s->payload, s->len), want);
+}
+END_TEST
+
+/* Too long AND wrong in the header: decode's error is the header's. */
+START_TEST(encode_too_long_header_first)
+{
+	ck_assert_int_eq(carrier_encode(out, sizeof(out), CARRIER_DATA, 0, big,
+	    CARRIER_DATA_MAX + 1), CARRIER_ESTREAM);
+	ck_assert_int_eq(carrier_encode(out, sizeof(out), CARRIER_PING, 1, big,
+	    CARRIER_DATA_MAX + 1), CARRIER_ESTREAM);
+	ck_assert_int_eq(carrier_encode(out, sizeof(out), (enum carrier_type)8,
+	    1, big, CARRIER_DATA_MAX + 1), CARRIER_ETYPE);
+	ck_assert_int_eq(carrier_encode(out, sizeof(out), (enum carrier_type)8,
+	    1, big, (size_t)-1), CARRIER_ETYPE);
+	ck_assert_int_eq(carrier_encode(out, sizeof(out), CARRIER_DATA, 1, big,
+	    (size_t)-1), CARRIER_ELENGTH);
 }
 END_TEST
 
@@ -685,6 +707,7 @@ carrier_suite(void)
 	tcase_add_loop_test(tc, encode_espace, 0, NVALID);
 	tcase_add_loop_test(tc, encode_refuses_what_decode_refuses, 0, NINVALID);
 	tcase_add_test(tc, encode_too_long);
+	tcase_add_test(tc, encode_too_long_header_first);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("decode");

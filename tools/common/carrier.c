@@ -135,19 +135,29 @@ int
 carrier_encode(uint8_t *buf, size_t cap, enum carrier_type type,
     uint32_t stream, const void *payload, size_t len)
 {
+	uint8_t hdr[CARRIER_HDR_LEN];
 	struct carrier_frame f;
 	int n;
 
-	if (len > CARRIER_DATA_MAX)
-		return CARRIER_ELENGTH;
+	/*
+	 * One set of rules: what we would refuse, we do not send, and we say
+	 * why as decode would, whatever the room.  Any length past
+	 * CARRIER_DATA_MAX is past every type's limit, so the header judged
+	 * with DATA_MAX + 1 in it fails where the real length would.
+	 */
+	carrier_put_hdr(hdr, type, stream, len > CARRIER_DATA_MAX ?
+	    CARRIER_DATA_MAX + 1 : (uint32_t)len);
+	n = carrier_decode(hdr, sizeof(hdr), &f);
+	if (n < 0)
+		return n;
+	if (len > 0 && !payload_ok(type, payload, (uint32_t)len))
+		return CARRIER_EPAYLOAD;
 	if (cap < CARRIER_HDR_LEN + len)
 		return CARRIER_ESPACE;
-	carrier_put_hdr(buf, type, stream, (uint32_t)len);
+	memcpy(buf, hdr, sizeof(hdr));
 	if (len > 0)
 		memcpy(buf + CARRIER_HDR_LEN, payload, len);
-	/* One set of rules: what we would refuse, we do not send. */
-	n = carrier_decode(buf, CARRIER_HDR_LEN + len, &f);
-	return n == 0 ? CARRIER_ELENGTH : n;
+	return (int)(CARRIER_HDR_LEN + len);
 }
 
 uint32_t

@@ -109,8 +109,9 @@ void	carrier_put_hdr(uint8_t *buf, enum carrier_type type, uint32_t stream,
 
 /*
  * carrier_encode: a whole frame of type for stream with payload (len bytes,
- * may be NULL when 0) into buf of cap bytes.  Returns its length, or
- * CARRIER_ESPACE, or the error carrier_decode() would return for it.
+ * may be NULL when 0) into buf of cap bytes.  Returns its length, or the
+ * error carrier_decode() would return for it (whatever cap is), or
+ * CARRIER_ESPACE; buf is left alone unless the frame is written.
  */
 int	carrier_encode(uint8_t *buf, size_t cap, enum carrier_type type,
 	    uint32_t stream, const void *payload, size_t len);
