@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "safe.h"
 
 void
 cli_msg(const char *fmt, ...)
@@ -19,9 +20,9 @@ cli_msg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	/* One line, whatever the message carries. */
-	line[strcspn(line, "\n")] = '\0';
-	fprintf(stderr, "erlfwd: %s\n", line);
+	/* One line, whatever the message carries: remote text in it has its
+	 * line breaks and terminal controls escaped. */
+	safe_line(stderr, "erlfwd: %s", line);
 }
 
 static void

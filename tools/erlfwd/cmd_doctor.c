@@ -27,6 +27,7 @@
 #include "launch.h"
 #include "nodename.h"
 #include "probe.h"
+#include "safe.h"
 #include "target.h"
 
 void
@@ -59,13 +60,14 @@ step(const char *verdict, const char *name, const char *fmt, ...)
 static void
 step(const char *verdict, const char *name, const char *fmt, ...)
 {
+	char line[SAFE_LINE_MAX];
 	va_list ap;
 
-	printf("%-4s %-7s ", verdict, name);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	printf("\n");
+	/* Node names and the server's host name come from the other side. */
+	safe_line(stdout, "%-4s %-7s %s", verdict, name, line);
 }
 
 /* A broken step: its line, its fix, and the walk's exit status. */

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "info.h"
+#include "safe.h"
 
 void
 cmd_names_usage(FILE *f)
@@ -87,8 +88,9 @@ cmd_names(int argc, char **argv)
 			printf("%s (SOCKS5: no erlfwd-server there)\n",
 			    fi->host);
 		else
-			printf("host %s, erlfwd-server %s, through %s\n",
-			    fi->host, fi->version, c.cfg.tunnel.text);
+			safe_line(stdout, "host %s, erlfwd-server %s, "
+			    "through %s", fi->host, fi->version,
+			    c.cfg.tunnel.text);
 		if (fi->epmd_up)
 			printf("epmd: up and running on port %u with data:\n",
 			    (unsigned)fi->epmd_port);
@@ -102,11 +104,13 @@ cmd_names(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < fi->nnodes; i++) {
+		/* The names are the remote epmd's: escaped, so that none can
+		 * drive the terminal or forge a line. */
 		if (quiet)
-			printf("%s\n", fi->nodes[i].name);
+			safe_line(stdout, "%s", fi->nodes[i].name);
 		else
-			printf("name %s at port %u\n", fi->nodes[i].name,
-			    (unsigned)fi->nodes[i].port);
+			safe_line(stdout, "name %s at port %u",
+			    fi->nodes[i].name, (unsigned)fi->nodes[i].port);
 	}
 	rc = fflush(stdout) == 0 ? CLI_OK : CLI_LOCAL;
 out:

@@ -21,6 +21,7 @@
 #include "launch.h"
 #include "nodename.h"
 #include "probe.h"
+#include "safe.h"
 #include "target.h"
 
 #define ARGV_MAX	64
@@ -88,9 +89,9 @@ ask(const struct frame_info *fi, size_t *index)
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
 		return -1;
-	fprintf(stderr, "erlfwd: %s has %zu nodes:\n", fi->host, fi->nnodes);
+	safe_line(stderr, "erlfwd: %s has %zu nodes:", fi->host, fi->nnodes);
 	for (i = 0; i < fi->nnodes; i++)
-		fprintf(stderr, "  %zu) %s (port %u)\n", i + 1,
+		safe_line(stderr, "  %zu) %s (port %u)", i + 1,
 		    fi->nodes[i].name, (unsigned)fi->nodes[i].port);
 	for (;;) {
 		fprintf(stderr, "Which one? [1-%zu] ", fi->nnodes);

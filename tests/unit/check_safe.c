@@ -1,0 +1,111 @@
+/*
+ * check_safe.c: remote text made safe for the terminal (tools/erlfwd/safe.h),
+ * one Check suite.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safe.h"
+
+static const struct {
+	const char	*in;
+	size_t		 len;
+	const char	*out;
+} cases[] = {
+	{ "app@web.1", 9, "app@web.1" },
+	{ "", 0, "" },
+	/* C0 controls: ESC, a forged line, NUL inside, DEL. */
+	{ "\x1b[31mred", 8, "\\x1b[31mred" },
+	{ "x at port 1\nname y", 18, "x at port 1\\x0aname y" },
+	{ "a\0b", 3, "a\\x00b" },
+	{ "\x7f\t\r", 3, "\\x7f\\x09\\x0d" },
+	/* C1: CSI as UTF-8 (c2 9b) and as a raw byte; U+0085, U+009F. */
+	{ "\xc2\x9b" "2J", 4, "\\xc2\\x9b2J" },
+	{ "\x9b" "2J", 3, "\\x9b2J" },
+	{ "\xc2\x85\xc2\x9f", 4, "\\xc2\\x85\\xc2\\x9f" },
+	/* Well-formed UTF-8 stays: e acute, the euro sign, an emoji, U+00A0. */
+	{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },
+	{ "\xe2\x82\xac\xf0\x9f\x98\x80\xc2\xa0", 9,
+	    "\xe2\x82\xac\xf0\x9f\x98\x80\xc2\xa0" },
+	/* Ill-formed: overlong ESC, a lone continuation, cut short, a
+	 * surrogate, past U+10FFFF, 0xff. */
+	{ "\xc0\x9b", 2, "\\xc0\\x9b" },
+	{ "\x80z", 2, "\\x80z" },
+	{ "\xe2\x82", 2, "\\xe2\\x82" },
+	{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80" },
+	{ "\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80" },
+	{ "\xff", 1, "\\xff" },
+};
+
+START_TEST(escapes)
+{
+	char out[256];
+	size_t n;
+
+	n = safe_text(out, sizeof(out), cases[_i].in, cases[_i].len);
+	ck_assert_str_eq(out, cases[_i].out);
+	ck_assert_uint_eq(n, strlen(cases[_i].out));
+}
+END_TEST
+
+/* A small buffer ends before an escape or a character that does not fit,
+ * and out is a string at every size. */
+START_TEST(never_cut)
+{
+	static const char in[] = "ab\x1b\xc3\xa9z";
+	static const char *const want[] = {
+		"", "", "a", "ab", "ab", "ab", "ab", "ab\\x1b", "ab\\x1b",
+		"ab\\x1b\xc3\xa9", "ab\\x1b\xc3\xa9z",
+	};
+	char out[16];
+
+	memset(out, 'Q', sizeof(out));
+	safe_text(out, (size_t)_i, in, sizeof(in) - 1);
+	if (_i > 0)
+		ck_assert_str_eq(out, want[_i]);
+	else
+		ck_assert_int_eq(out[0], 'Q');	/* cap 0: nothing written */
+}
+END_TEST
+
+/* safe_line: the whole line escaped, one newline of its own. */
+START_TEST(line)
+{
+	char buf[256];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	ck_assert_ptr_nonnull(f);
+	safe_line(f, "name %s at port %u", "x\ny\xc2\x9b", 22500u);
+	fclose(f);
+	ck_assert_str_eq(buf, "name x\\x0ay\\xc2\\x9b at port 22500\n");
+}
+END_TEST
+
+static Suite *
+safe_suite(void)
+{
+	Suite *s = suite_create("safe");
+	TCase *tc = tcase_create("text");
+
+	tcase_add_loop_test(tc, escapes, 0,
+	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, never_cut, 0, 11);
+	tcase_add_test(tc, line);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	sr = srunner_create(safe_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
