@@ -103,6 +103,32 @@ START_TEST(join)
 }
 END_TEST
 
+/* What an INFO reply may name as the remote host for `erlfwd run`. */
+START_TEST(remote_host)
+{
+	static const char *const good[] = {
+		"dyno", "web.1", "4d3c2b1a-uuid", "app.example.com", "a_b",
+		"localhostx", "laptopx",
+	};
+	static const char *const bad[] = {
+		"*", "web.*", "dyn?", "", "127.0.0.1", "10.1.2.3", "1",
+		"localhost", "LOCALHOST", "localhost.localdomain",
+		"a.localhost", "laptop", "Laptop.example.com", "laptop.lan",
+		"dyno=socks5://127.0.0.1:1080", "dyno,*", "::1", "dyno ",
+		".dyno", "dyno.", "web\x1b[2J",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(nodename_remote_host(good[i], "laptop") == 0,
+		    "refused %s", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(nodename_remote_host(bad[i], i % 2 ?
+		    "laptop" : "laptop.example.com") == -1, "took %s", bad[i]);
+	ck_assert_int_eq(nodename_remote_host("laptop", NULL), 0);
+}
+END_TEST
+
 /* --- target -------------------------------------------------------------- */
 
 static struct frame_info fi;
@@ -197,6 +223,7 @@ nodename_suite(void)
 	tcase_add_test(tc, is_long);
 	tcase_add_test(tc, local_names);
 	tcase_add_test(tc, join);
+	tcase_add_test(tc, remote_host);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("target");

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "info.h"
 #include "launch.h"
+#include "nodename.h"
 
 void
 cmd_run_usage(FILE *f)
@@ -45,13 +46,19 @@ cmd_run_usage(FILE *f)
 CMD_EXIT_HELP);
 }
 
-/* Ask the server for its host name: the pattern when none was given. */
+/*
+ * Ask the server for its host name: the pattern when none was given.  The
+ * name comes from whatever answers the forwarded port, so only a plain
+ * remote host name is taken (nodename_remote_host): "*", "localhost", an
+ * address or this machine's name would send the command's other traffic
+ * into the tunnel.
+ */
 static int
 remote_host(struct cli *c, char *err, size_t errlen, int *status)
 {
 	struct frame_info *fi;
 	struct info_result res;
-	char why[256];
+	char why[256], self[256] = "";
 	int rc = -1;
 
 	if ((fi = malloc(sizeof(*fi))) == NULL) {
@@ -64,6 +71,16 @@ remote_host(struct cli *c, char *err, size_t errlen, int *status)
 		    "the remote host's name is unknown (%s)",
 		    info_describe(&res, &c->cfg.tunnel, why, sizeof(why)));
 		*status = cli_info_exit(res.status);
+		goto out;
+	}
+	if (gethostname(self, sizeof(self) - 1) != 0)
+		self[0] = '\0';
+	if (nodename_remote_host(fi->host, self) != 0) {
+		snprintf(err, errlen, "pass --host PATTERN: the server behind "
+		    "%.100s names the remote host '%.100s', not a plain host "
+		    "name (a glob, an address, localhost or this machine)",
+		    c->cfg.tunnel.text, fi->host);
+		*status = CLI_SERVER;
 		goto out;
 	}
 	if (cli_host(c, fi->host, err, errlen) != 0) {

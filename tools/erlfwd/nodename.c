@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nodename.h"
 
@@ -67,6 +68,38 @@ nodename_local(char *buf, size_t cap, const char *prefix, long pid,
 	n = snprintf(buf, cap, "%s-%ld%s", prefix, pid,
 	    longnames ? "@127.0.0.1" : "");
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* 1 when a and b are the same name, or one is the other's first label. */
+static int
+same_host(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+
+	if (strcasecmp(a, b) == 0)
+		return 1;
+	if (a[la] == '\0' && la == lb && strncasecmp(a, b, la) == 0)
+		return 1;
+	return b[lb] == '\0' && la == lb && strncasecmp(a, b, lb) == 0;
+}
+
+int
+nodename_remote_host(const char *host, const char *self)
+{
+	size_t len = strlen(host);
+
+	if (!valid(host, len, host_char) || host[0] == '.' ||
+	    host[len - 1] == '.')
+		return -1;
+	/* An IPv4 literal would capture every connection to that address. */
+	if (strspn(host, "0123456789.") == len)
+		return -1;
+	if (same_host(host, "localhost") ||
+	    (len > 10 && strcasecmp(host + len - 10, ".localhost") == 0))
+		return -1;
+	if (self != NULL && self[0] != '\0' && same_host(host, self))
+		return -1;
+	return 0;
 }
 
 int

@@ -40,6 +40,17 @@ int	nodename_is_long(const char *host);
 int	nodename_local(char *buf, size_t cap, const char *prefix, long pid,
 	    int longnames);
 
+/*
+ * nodename_remote_host: 0 when host, a name the other side sent (the host
+ * name in an INFO reply), may serve as the remote host's ERLFWD_HOSTS
+ * pattern: a plain host name (letters, digits, '.', '-', '_'; no glob, no
+ * '=' or ',' that would add a route or an entry), not an IPv4 literal, not
+ * localhost, and not this machine's own name self (nor its first label, nor
+ * the reverse).  -1 otherwise: whatever answers the forwarded port must not
+ * be able to send this machine's other traffic into the tunnel.
+ */
+int	nodename_remote_host(const char *host, const char *self);
+
 /* nodename_join: "NAME@HOST" into buf; returns 0 or -1 when it does not fit. */
 int	nodename_join(char *buf, size_t cap, const char *name, const char *host);
 
