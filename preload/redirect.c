@@ -14,7 +14,7 @@
 #include "libc.h"
 #include "log.h"
 #include "redirect.h"
-#include "socksdial.h"
+#include "stream.h"
 #include "tio.h"
 
 static atomic_int refused_reported;
@@ -49,23 +49,37 @@ route_addr(const struct route *r, int af, struct sockaddr_storage *ss,
 	return 0;
 }
 
-/* Connect fd (non-blocking now) to ss and wait for the outcome. */
+/* The caller's socket and where to connect it. */
+struct target {
+	int			 fd;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+};
+
+/*
+ * A stream_connect_fn: connect the caller's socket (non-blocking now) with
+ * the real connect and wait for the outcome.  Returns the fd, or -1.
+ */
 static int
-connect_bounded(int fd, const struct sockaddr_storage *ss, socklen_t len,
-    long deadline)
+connect_bounded(const void *ctx, long deadline)
 {
+	const struct target *t = ctx;
 	socklen_t elen = sizeof(int);
 	int err = 0;
 
-	if (libc.connect(fd, (const struct sockaddr *)ss, len) == 0)
-		return 0;
+	if (libc.connect(t->fd, (const struct sockaddr *)&t->ss, t->len) == 0)
+		return t->fd;
 	if (errno != EINPROGRESS && errno != EINTR)
-		return errno;
-	if (tio_wait(fd, POLLOUT, deadline) != 0)
-		return errno;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
-		return errno;
-	return err;
+		return -1;
+	if (tio_wait(t->fd, POLLOUT, deadline) != 0)
+		return -1;
+	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return t->fd;
 }
 
 /*
@@ -104,16 +118,15 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
     uint16_t port)
 {
 	const struct route *r = config_route(&rt->cfg, (size_t)entry);
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	uint8_t pre[FRAME_HDR_LEN];
+	struct target t;
 	enum frame_tag tag;
 	long deadline;
-	struct socksdial_failure sd;
+	struct stream_failure f;
 	uint16_t remote;
-	int flags, err, off = 0, n, connected = 0;
+	int flags, err = 0, off = 0, sfd;
 
-	if ((err = route_addr(r, af, &ss, &sslen)) != 0) {
+	t.fd = fd;
+	if ((err = route_addr(r, af, &t.ss, &t.len)) != 0) {
 		log_warn("route %s for '%s' is IPv6 but the socket is IPv4",
 		    r->text, rt->cfg.entries[entry].pattern);
 		return err;
@@ -121,11 +134,7 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 	if (port == 0)
 		return EADDRNOTAVAIL;	/* as connecting to port 0 would */
 	tag = port == rt->cfg.epmd_port ? FRAME_TAG_EPMD : FRAME_TAG_DIST;
-	/* A SOCKS5 proxy needs the remote epmd's own port; erlfwd-server
-	 * gets ours, to answer NAMES in our terms. */
-	remote = tag == FRAME_TAG_EPMD && r->kind == ROUTE_SOCKS5 ?
-	    r->epmd_port : port;
-	n = frame_encode(pre, sizeof(pre), tag, port, NULL, 0);
+	remote = stream_remote_port(r, tag, port);
 	/* An IPv4 route on an IPV6_V6ONLY socket needs the mapped form. */
 	if (af == AF_INET6 && r->addr.ss_family == AF_INET)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
@@ -135,24 +144,17 @@ redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return errno;
 	deadline = tio_now_ms() + rt->cfg.timeout_ms;
-	err = connect_bounded(fd, &ss, sslen, deadline);
-	if (err == 0) {
-		connected = 1;
-		if (r->kind == ROUTE_SOCKS5) {
-			if (socksdial_connect(fd, r, remote, deadline,
-			    &sd) != 0) {
-				err = errno;
-				log_debug("socks5 %s: CONNECT %s:%u: %s",
-				    r->text, r->target, (unsigned)remote,
-				    sd.why);
-			}
-		} else if (tio_write_all(fd, pre, (size_t)n, deadline) != 0)
-			err = errno;
+	if (stream_open(r, tag, port, deadline, connect_bounded, &t, &sfd,
+	    &f) != 0) {
+		err = errno;
+		if (f.connected && r->kind == ROUTE_SOCKS5)
+			log_debug("socks5 %s: CONNECT %s:%u: %s", r->text,
+			    r->target, (unsigned)remote, f.socks.why);
 	}
 	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags) < 0 && err == 0)
 		err = errno;
 	if (err != 0) {
-		report(rt, entry, r, err, connected);
+		report(rt, entry, r, err, f.connected);
 		return err;
 	}
 	log_debug("connect fd=%d %s:%u -> %s %s %u", fd,

@@ -8,7 +8,7 @@
 #include "dial.h"
 #include "frame.h"
 #include "sock.h"
-#include "socksdial.h"
+#include "stream.h"
 #include "tio.h"
 
 int
@@ -32,45 +32,36 @@ fail:
 	return -1;
 }
 
+/* A stream_connect_fn: a new connection to the route (ctx). */
+static int
+connect_route(const void *ctx, long deadline)
+{
+	const struct route *r = ctx;
+
+	return dial_connect((const struct sockaddr *)&r->addr, r->addrlen,
+	    deadline);
+}
+
 int
 dial_route(const struct route *r, int tag, uint16_t port, long deadline,
     enum dial_stage *stage)
 {
-	struct socksdial_failure sd;
-	uint8_t pre[FRAME_HDR_LEN];
-	int fd, n, saved;
+	struct stream_failure f;
+	int fd, saved;
 
 	*stage = DIAL_ROUTE;
-	if (r->kind == ROUTE_SOCKS5 && tag == FRAME_TAG_INFO) {
-		errno = EINVAL;
-		return -1;
-	}
-	fd = dial_connect((const struct sockaddr *)&r->addr, r->addrlen,
-	    deadline);
-	if (fd < 0)
-		return -1;
-	if (r->kind == ROUTE_SOCKS5) {
-		if (socksdial_connect(fd, r, tag == FRAME_TAG_EPMD ?
-		    r->epmd_port : port, deadline, &sd) != 0) {
-			*stage = sd.target ? DIAL_TARGET : DIAL_ROUTE;
-			/* Closed before a SOCKS5 word: not a proxy. */
-			if (sd.eof && !sd.target)
-				errno = EPROTO;
-			goto err;
-		}
+	if (stream_open(r, (enum frame_tag)tag, port, deadline, connect_route,
+	    r, &fd, &f) == 0)
 		return fd;
+	if (f.socks.target)
+		*stage = DIAL_TARGET;
+	/* Closed before a SOCKS5 word: not a proxy. */
+	if (f.socks.eof && !f.socks.target)
+		errno = EPROTO;
+	if (fd >= 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
 	}
-	n = frame_encode(pre, sizeof(pre), (enum frame_tag)tag, port, NULL, 0);
-	if (n < 0) {
-		errno = EINVAL;
-		goto err;
-	}
-	if (tio_write_all(fd, pre, (size_t)n, deadline) != 0)
-		goto err;
-	return fd;
-err:
-	saved = errno;
-	close(fd);
-	errno = saved;
 	return -1;
 }
