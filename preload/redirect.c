@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "addr.h"
 #include "frame.h"
 #include "libc.h"
 #include "log.h"
@@ -42,9 +43,7 @@ route_addr(const struct route *r, int af, struct sockaddr_storage *ss,
 	memset(sin6, 0, sizeof(*sin6));
 	sin6->sin6_family = AF_INET6;
 	sin6->sin6_port = sin->sin_port;
-	sin6->sin6_addr.s6_addr[10] = 0xff;
-	sin6->sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&sin6->sin6_addr.s6_addr[12], &sin->sin_addr, 4);
+	addr_v4mapped(&sin->sin_addr, &sin6->sin6_addr);
 	*len = sizeof(*sin6);
 	return 0;
 }

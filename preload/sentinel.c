@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "addr.h"
 #include "sentinel.h"
 
 int
@@ -23,10 +24,7 @@ sentinel_v6(size_t entry, struct in6_addr *out)
 
 	if (sentinel_v4(entry, &v4) != 0)
 		return -1;
-	memset(out, 0, sizeof(*out));
-	out->s6_addr[10] = 0xff;
-	out->s6_addr[11] = 0xff;
-	memcpy(&out->s6_addr[12], &v4.s_addr, 4);
+	addr_v4mapped(&v4, out);
 	return 0;
 }
 

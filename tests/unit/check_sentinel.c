@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
 #include "sentinel.h"
 
@@ -236,6 +237,28 @@ START_TEST(sa_not_sentinels)
 END_TEST
 
 /* Every configuration entry has a sentinel. */
+/* The mapped form, as inet_pton writes it (preload/addr.h). */
+START_TEST(v4mapped)
+{
+	static const char *const v4[] = { "127.239.0.1", "0.0.0.0",
+	    "255.255.255.255", "10.1.2.3" };
+	struct in_addr a;
+	struct in6_addr got, want;
+	char text[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		ck_assert_int_eq(inet_pton(AF_INET, v4[i], &a), 1);
+		snprintf(text, sizeof(text), "::ffff:%s", v4[i]);
+		ck_assert_int_eq(inet_pton(AF_INET6, text, &want), 1);
+		memset(&got, 0xee, sizeof(got));
+		addr_v4mapped(&a, &got);
+		ck_assert_mem_eq(&got, &want, sizeof(got));
+		ck_assert(IN6_IS_ADDR_V4MAPPED(&got));
+	}
+}
+END_TEST
+
 START_TEST(room_for_every_entry)
 {
 	ck_assert_uint_ge(SENTINEL_ENTRIES_MAX, CONFIG_ENTRIES_MAX);
@@ -256,6 +279,7 @@ sentinel_suite(void)
 	tcase_add_test(tc, v6_out_of_range);
 	tcase_add_test(tc, round_trip_every_entry);
 	tcase_add_test(tc, room_for_every_entry);
+	tcase_add_test(tc, v4mapped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("to_entry");
