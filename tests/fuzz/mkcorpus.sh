@@ -26,6 +26,18 @@ frame() {
 	    $(( $2 & 255 )) $(( len >> 8 )) $(( len & 255 )) "$3"
 }
 
+# cframe TYPE STREAM PAYLOAD: a carrier frame (carrier.h) for PAYLOAD (printf
+# escapes), as escapes.
+cframe() {
+	local len
+	# Counted by wc: a command substitution would drop the NUL bytes.
+	# shellcheck disable=SC2059 # PAYLOAD holds escapes
+	len=$(printf "$3" | wc -c)
+	printf '\\x02\\x%02x\\x00\\x00\\x%02x\\x%02x\\x%02x\\x%02x\\x00\\x00\\x%02x\\x%02x%s' \
+	    "$1" $(( $2 >> 24 & 255 )) $(( $2 >> 16 & 255 )) $(( $2 >> 8 & 255 )) \
+	    $(( $2 & 255 )) $(( len >> 8 )) $(( len & 255 )) "$3"
+}
+
 rm -rf "$dir"
 
 # frame: 2 bytes of body_max, then the stream.
@@ -71,3 +83,25 @@ seed config routes 'dyno=127.0.0.1:9370, app-*=socks5://user:pa%%40ss@[::1]:1080
 seed config literal-and-star '127.0.0.1,*\x00localhost:9369\x00\x00\x00\x00\x00localhost\x00a*a*a*a*a*b\x00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 seed config socks-tunnel '\x00socks5://u:secret@127.0.0.1:1080?epmd=4369\x00\x00\x00\x0010\x0065535'
 seed config bad-pattern 'a b,=\x00nope\x00maybe\x00\x00-1\x000'
+
+# carrier: one direction of a carrier after its preamble, frame after frame.
+# Types: 0 DATA, 1 WINDOW, 2 OPEN, 3 FIN, 4 RESET, 5 PING, 6 PONG, 7 GOAWAY.
+seed carrier dist-session "$(cframe 2 1 '\x02\xb0\x43')$(cframe 1 1 '\x00\x04\x00\x00')$(cframe 0 1 'hello')$(cframe 3 1 '')"
+seed carrier epmd-names "$(cframe 2 3 '\x01\x11\x11')$(cframe 0 3 '\x00\x01n')$(cframe 3 3 '')"
+seed carrier info "$(cframe 2 5 '\x03\x00\x00')$(cframe 3 5 '')"
+seed carrier interleaved "$(cframe 2 1 '\x02\x11\x12')$(cframe 2 3 '\x01\x11\x11')$(cframe 0 1 'ab')$(cframe 0 3 'cd')$(cframe 1 1 '\x40\x00\x00\x00')$(cframe 4 3 '\x02')$(cframe 3 1 '')$(cframe 7 0 '\x00done')"
+seed carrier ping-pong "$(cframe 5 0 '\x00\x00\x00\x2a')$(cframe 6 0 '\xff\xff\xff\xff')"
+seed carrier goaway-idle "$(cframe 7 0 '\x03idle for 60 s')"
+seed carrier goaway-escape "$(cframe 7 0 '\x01\x1b[2J')"
+seed carrier reset-codes "$(cframe 4 1 '\x01')$(cframe 4 3 '\x03')$(cframe 4 5 '\x04')"
+seed carrier window-zero "$(cframe 1 1 '\x00\x00\x00\x00')"
+seed carrier window-over "$(cframe 1 1 '\x40\x00\x00\x01')"
+seed carrier info-with-port "$(cframe 2 1 '\x03\x11\x11')"
+seed carrier dist-port-0 "$(cframe 2 1 '\x02\x00\x00')"
+seed carrier data-stream-0 "$(cframe 0 0 'x')"
+seed carrier ping-stream-1 "$(cframe 5 1 'abcd')"
+seed carrier flags '\x02\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01x'
+seed carrier unknown-type '\x02\x08\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00'
+seed carrier data-too-long '\x02\x00\x00\x00\x00\x00\x00\x01\x00\x00\x40\x01'
+seed carrier v1-preamble 'EFWD\x01\x02\xb0\x43\x00\x00'
+seed carrier half-header '\x02\x00\x00\x00\x00\x00'

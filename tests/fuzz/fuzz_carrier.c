@@ -1,0 +1,299 @@
+/*
+ * fuzz_carrier: the carrier protocol's frames, carrier_decode() and
+ * carrier_encode() (tools/common/carrier.h), as a carrier meets them: a
+ * peer's bytes, frame after frame, arriving split anywhere.
+ *
+ * Input: the bytes of one direction of a carrier, after its CARRIER
+ * preamble.  Frames are decoded one after the other, as a reader would,
+ * until one is refused or the bytes run out.  At each frame's start:
+ *   - for every prefix of what follows (every one up to PREFIX_ALL bytes,
+ *     a sample beyond), the verdict is the reference decoder's, written
+ *     from the header's table rather than from carrier.c;
+ *   - once a verdict is final (an error, or a whole frame) every longer
+ *     prefix gives the same one: no split of the same bytes can change it;
+ *   - a whole frame's fields are the bytes', its payload points inside the
+ *     buffer, the accessors read it, and carrier_encode() writes the same
+ *     bytes back (and refuses one byte less room);
+ *   - carrier_encode() of the header's type and stream with the payload
+ *     bytes present gives exactly what the reference says of those bytes.
+ * Short prefixes are decoded from exact-size heap copies, so that a read
+ * past len is an ASan report, not a silent success.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carrier.h"
+#include "frame.h"
+#include "fuzz.h"
+
+/* Prefixes up to this length are all tried, each from its own heap copy. */
+#define PREFIX_ALL	(CARRIER_HDR_LEN + CARRIER_CTL_MAX + 4)
+/* Beyond it, one prefix in this many (and the ones next to the verdict). */
+#define PREFIX_STRIDE	61
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* The header's second table: where each type lives and how long it is. */
+static const struct {
+	int		on_carrier;	/* stream 0, and only stream 0 */
+	uint32_t	min, max;	/* payload bytes */
+} rules[] = {
+	/* DATA */	{ 0, 1, CARRIER_DATA_MAX },
+	/* WINDOW */	{ 0, 4, 4 },
+	/* OPEN */	{ 0, 3, 3 },
+	/* FIN */	{ 0, 0, 0 },
+	/* RESET */	{ 0, 1, 1 },
+	/* PING */	{ 1, 4, 4 },
+	/* PONG */	{ 1, 4, 4 },
+	/* GOAWAY */	{ 1, 1, 1 + CARRIER_REASON_MAX },
+};
+#define NTYPES	(sizeof(rules) / sizeof(rules[0]))
+
+/* The payload column of that table, for a payload that is all here. */
+static int
+ref_payload_ok(uint8_t type, const uint8_t *p, uint32_t len)
+{
+	uint32_t i, port;
+
+	switch (type) {
+	case 1:		/* WINDOW: more bytes the sender may send, never 0 */
+		return be32(p) >= 1 && be32(p) <= (1u << 30);
+	case 2:		/* OPEN: a v1 tag and its port */
+		port = (uint32_t)p[1] << 8 | p[2];
+		switch (p[0]) {
+		case 1:	/* EPMD */
+		case 2:	/* DIST */
+			return port != 0;
+		case 3:	/* INFO */
+			return port == 0;
+		default:
+			return 0;
+		}
+	case 4:		/* RESET: reset, refused, error */
+		return p[0] == 1 || p[0] == 2 || p[0] == 3;
+	case 7:		/* GOAWAY: normal, protocol, limit, idle; printable */
+		if (p[0] >= 4)
+			return 0;
+		for (i = 1; i < len; i++)
+			if (!(p[i] >= ' ' && p[i] <= '~'))
+				return 0;
+		return 1;
+	default:	/* DATA, PING, PONG: opaque */
+		return 1;
+	}
+}
+
+/*
+ * The reference: the first failing field wins; the version and the type are
+ * judged as their byte arrives, the flags once both of theirs are in, the
+ * stream and the length once the header is in, the payload once it is in.
+ */
+static int
+ref_decode(const uint8_t *b, size_t len)
+{
+	uint32_t stream, plen;
+
+	if (len >= 1 && b[0] != 2)
+		return CARRIER_EVERSION;
+	if (len >= 2 && b[1] >= NTYPES)
+		return CARRIER_ETYPE;
+	if (len >= 4 && (b[2] | b[3]) != 0)
+		return CARRIER_EFLAGS;
+	if (len < 12)
+		return 0;
+	stream = be32(b + 4);
+	plen = be32(b + 8);
+	if (rules[b[1]].on_carrier ? stream != 0 : stream == 0)
+		return CARRIER_ESTREAM;
+	if (plen < rules[b[1]].min || plen > rules[b[1]].max)
+		return CARRIER_ELENGTH;
+	if (len - 12 < plen)
+		return 0;
+	if (!ref_payload_ok(b[1], b + 12, plen))
+		return CARRIER_EPAYLOAD;
+	return (int)(12 + plen);
+}
+
+/* carrier_decode on the first len bytes of buf; f->payload points into buf. */
+static int
+decode_prefix(const uint8_t *buf, size_t len, struct carrier_frame *f)
+{
+	uint8_t *copy;
+	int rc;
+
+	if (len > PREFIX_ALL)
+		return carrier_decode(buf, len, f);
+	copy = fuzz_dup(buf, len);
+	rc = carrier_decode(copy, len, f);
+	/* The payload pointer must not outlive the copy: rebase it. */
+	if (rc > 0)
+		f->payload = buf + (f->payload - copy);
+	free(copy);
+	return rc;
+}
+
+/* A whole frame of n bytes at buf, as decoded into f. */
+static void
+check_frame(const uint8_t *buf, int n, const struct carrier_frame *f)
+{
+	uint8_t *again, tag;
+	uint16_t port;
+	int m;
+
+	FUZZ_ASSERT(n >= CARRIER_HDR_LEN && n <= CARRIER_FRAME_MAX);
+	FUZZ_ASSERT(f->type == buf[1]);
+	FUZZ_ASSERT(f->stream == be32(buf + 4));
+	FUZZ_ASSERT(f->len == be32(buf + 8));
+	FUZZ_ASSERT((size_t)n == CARRIER_HDR_LEN + f->len);
+	FUZZ_ASSERT(f->payload == buf + CARRIER_HDR_LEN);
+	FUZZ_ASSERT(strcmp(carrier_type_name(f->type), "unknown") != 0);
+	if (f->type == CARRIER_WINDOW_UPDATE || f->type == CARRIER_PING ||
+	    f->type == CARRIER_PONG)
+		FUZZ_ASSERT(carrier_u32(f) == be32(f->payload));
+	if (f->type == CARRIER_OPEN) {
+		carrier_open(f, &tag, &port);
+		FUZZ_ASSERT(tag == f->payload[0]);
+		FUZZ_ASSERT(port == (f->payload[1] << 8 | f->payload[2]));
+		FUZZ_ASSERT(strcmp(frame_tag_name(tag), "unknown") != 0);
+	}
+
+	/* What was decoded encodes to the same bytes, in a buffer just big
+	 * enough, and one byte short is refused. */
+	again = fuzz_dup(buf, (size_t)n);
+	memset(again, 0, (size_t)n);
+	m = carrier_encode(again, (size_t)n, (enum carrier_type)f->type,
+	    f->stream, f->len ? f->payload : NULL, f->len);
+	FUZZ_ASSERT(m == n);
+	FUZZ_ASSERT(memcmp(again, buf, (size_t)n) == 0);
+	FUZZ_ASSERT(carrier_encode(again, (size_t)n - 1,
+	    (enum carrier_type)f->type, f->stream, f->len ? f->payload : NULL,
+	    f->len) == CARRIER_ESPACE);
+	free(again);
+}
+
+/*
+ * carrier_encode of the type and stream in the header at buf, with the
+ * payload bytes that follow it (as many as the length says, or as are
+ * there), against the reference's verdict on the frame it would write.
+ */
+static void
+check_encode(const uint8_t *buf, size_t avail)
+{
+	uint8_t *want, *got;
+	size_t plen;
+	int ref, rc;
+
+	if (avail < CARRIER_HDR_LEN)
+		return;
+	plen = be32(buf + 8);
+	if (plen > avail - CARRIER_HDR_LEN)
+		plen = avail - CARRIER_HDR_LEN;
+	want = fuzz_dup(buf, CARRIER_HDR_LEN + plen);
+	want[0] = CARRIER_VERSION;	/* what encode writes, whatever was there */
+	want[2] = want[3] = 0;
+	want[8] = (uint8_t)(plen >> 24);
+	want[9] = (uint8_t)(plen >> 16);
+	want[10] = (uint8_t)(plen >> 8);
+	want[11] = (uint8_t)plen;
+	ref = ref_decode(want, CARRIER_HDR_LEN + plen);
+	FUZZ_ASSERT(ref != 0);	/* every byte is there: a verdict */
+	got = malloc(CARRIER_HDR_LEN + plen);
+	FUZZ_ASSERT(got != NULL);
+	rc = carrier_encode(got, CARRIER_HDR_LEN + plen,
+	    (enum carrier_type)buf[1], be32(buf + 4),
+	    plen ? buf + CARRIER_HDR_LEN : NULL, plen);
+	FUZZ_ASSERT(rc == ref);
+	if (rc > 0)
+		FUZZ_ASSERT(memcmp(got, want, (size_t)rc) == 0);
+	/* No room at all: a refused frame is still refused for what it is. */
+	rc = carrier_encode(got, 0, (enum carrier_type)buf[1], be32(buf + 4),
+	    plen ? buf + CARRIER_HDR_LEN : NULL, plen);
+	FUZZ_ASSERT(rc == (ref < 0 ? ref : CARRIER_ESPACE));
+	free(got);
+	free(want);
+}
+
+/* Is the prefix of len bytes (of avail) one to try, given the verdict at? */
+static int
+worth_trying(size_t len, size_t avail, size_t final_at)
+{
+	return len <= PREFIX_ALL || len % PREFIX_STRIDE == 0 || len == avail ||
+	    len + 1 == final_at || len == final_at || len == final_at + 1;
+}
+
+/*
+ * Every (sampled) prefix of the avail bytes at buf; returns the verdict on
+ * all of them (a frame's length, an error, or 0 when they end mid-frame).
+ */
+static int
+check_prefixes(const uint8_t *buf, size_t avail)
+{
+	struct carrier_frame f;
+	size_t len, final_at;
+	int rc, ref, final = 0, have_final = 0;
+
+	/* Where the verdict falls, so that the sample never skips it. */
+	ref = 0;
+	for (final_at = 0; final_at <= avail; final_at++) {
+		ref = ref_decode(buf, final_at);
+		if (ref != 0)
+			break;
+		if (final_at >= CARRIER_HDR_LEN) {
+			/* From here only the payload's arrival matters. */
+			final_at = CARRIER_HDR_LEN + be32(buf + 8);
+			if (final_at > avail)
+				final_at = avail + 1;
+			else
+				ref = ref_decode(buf, final_at);
+			break;
+		}
+	}
+	for (len = 0; len <= avail; len++) {
+		if (!worth_trying(len, avail, final_at))
+			continue;
+		memset(&f, 0xa5, sizeof(f));
+		rc = decode_prefix(buf, len, &f);
+		ref = ref_decode(buf, len);
+		FUZZ_ASSERT(rc == ref);
+		FUZZ_ASSERT(rc <= 0 || (size_t)rc <= len);
+		FUZZ_ASSERT(rc == 0 || len >= final_at);
+		if (rc < 0)
+			FUZZ_ASSERT(strcmp(carrier_strerror(rc), "unknown error") != 0);
+		if (have_final) {
+			FUZZ_ASSERT(rc == final);
+			continue;
+		}
+		if (rc != 0) {
+			FUZZ_ASSERT(len == final_at);
+			final = rc;
+			have_final = 1;
+			if (rc > 0)
+				check_frame(buf, rc, &f);
+		}
+	}
+	return final;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+	int n;
+
+	/* Frame after frame, as a carrier's reader takes them. */
+	for (;;) {
+		check_encode(data + off, size - off);
+		n = check_prefixes(data + off, size - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	return 0;
+}
