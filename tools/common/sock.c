@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "sock.h"
 
 int
@@ -27,7 +28,7 @@ sock_nonblock(int fd)
 int
 sock_listen(const struct sockaddr *sa, socklen_t len, int backlog)
 {
-	int fd, on = 1, saved;
+	int fd, on = 1;
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -35,13 +36,8 @@ sock_listen(const struct sockaddr *sa, socklen_t len, int backlog)
 	/* A restart must not wait out TIME_WAIT of the last run's sockets. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
 	    bind(fd, sa, len) < 0 || listen(fd, backlog) < 0)
-		goto err;
+		return fd_close_keep_errno(fd);
 	return fd;
-err:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 void
@@ -56,7 +52,7 @@ sock_nodelay(int fd)
 int
 sock_connect(const struct sockaddr *sa, socklen_t len)
 {
-	int fd, saved;
+	int fd;
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -64,10 +60,7 @@ sock_connect(const struct sockaddr *sa, socklen_t len)
 	sock_nodelay(fd);
 	if (connect(fd, sa, len) == 0 || errno == EINPROGRESS)
 		return fd;
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return fd_close_keep_errno(fd);
 }
 
 int

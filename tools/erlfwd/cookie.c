@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cookie.h"
+#include "fd.h"
 
 int
 cookie_parse(const char *buf, size_t len, char *out, size_t cap)
@@ -36,7 +37,7 @@ read_file(const char *path, char *buf, size_t cap)
 	struct stat st;
 	size_t got = 0;
 	ssize_t n;
-	int fd, saved;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return -1;
@@ -59,10 +60,7 @@ read_file(const char *path, char *buf, size_t cap)
 	close(fd);
 	return (ssize_t)got;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return fd_close_keep_errno(fd);
 }
 
 static int

@@ -3,9 +3,9 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <unistd.h>
 
 #include "dial.h"
+#include "fd.h"
 #include "frame.h"
 #include "sock.h"
 #include "stream.h"
@@ -26,10 +26,7 @@ dial_connect(const struct sockaddr *sa, socklen_t len, long deadline)
 	}
 	return fd;
 fail:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
+	return fd_close_keep_errno(fd);
 }
 
 /* A stream_connect_fn: a new connection to the route (ctx). */
@@ -47,7 +44,7 @@ dial_route(const struct route *r, int tag, uint16_t port, long deadline,
     enum dial_stage *stage)
 {
 	struct stream_failure f;
-	int fd, saved;
+	int fd;
 
 	*stage = DIAL_ROUTE;
 	if (stream_open(r, (enum frame_tag)tag, port, deadline, connect_route,
@@ -58,10 +55,5 @@ dial_route(const struct route *r, int tag, uint16_t port, long deadline,
 	/* Closed before a SOCKS5 word: not a proxy. */
 	if (f.socks.eof && !f.socks.target)
 		errno = EPROTO;
-	if (fd >= 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return -1;
+	return fd_close_keep_errno(fd);
 }

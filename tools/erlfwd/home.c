@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "home.h"
 
 #define COOKIE_NAME	".erlang.cookie"
@@ -54,7 +55,7 @@ static int
 write_cookie(const struct home *h, const char *cookie)
 {
 	char p[PATH_MAX];
-	int fd, saved;
+	int fd;
 
 	if (path(p, h, COOKIE_NAME) != 0)
 		return -1;
@@ -63,13 +64,10 @@ write_cookie(const struct home *h, const char *cookie)
 	    0400);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, cookie, strlen(cookie)) != 0 || close(fd) != 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	if (write_all(fd, cookie, strlen(cookie)) != 0)
+		return fd_close_keep_errno(fd);
+	/* A failed close is not retried: the fd is gone either way. */
+	return close(fd) == 0 ? 0 : -1;
 }
 
 static void
