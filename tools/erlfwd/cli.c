@@ -131,8 +131,9 @@ cli_info_exit(enum info_status s)
 	}
 }
 
-unsigned
-cli_route_port(const struct route *r)
+/* The port of route r, for hints. */
+static unsigned
+route_port(const struct route *r)
 {
 	const struct sockaddr_in *sin = (const void *)&r->addr;
 	const struct sockaddr_in6 *sin6 = (const void *)&r->addr;
@@ -145,7 +146,7 @@ const char *
 cli_info_hint(enum info_status s, const struct route *r, char *buf,
     size_t cap)
 {
-	unsigned port = cli_route_port(r);
+	unsigned port = route_port(r);
 
 	if (r->kind == ROUTE_SOCKS5) {
 		if (s == INFO_REFUSED || s == INFO_UNREACHABLE)

@@ -71,7 +71,4 @@ int	cli_info_exit(enum info_status s);
 const char *cli_info_hint(enum info_status s, const struct route *r,
 	    char *buf, size_t cap);
 
-/* cli_route_port: the port of route r, for hints. */
-unsigned cli_route_port(const struct route *r);
-
 #endif /* ERLFWD_CLI_H */

@@ -230,14 +230,3 @@ info_describe(const struct info_result *res, const struct route *r, char *buf,
 	}
 	return buf;
 }
-
-int
-info_find(const struct frame_info *fi, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < fi->nnodes; i++)
-		if (strcmp(fi->nodes[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}

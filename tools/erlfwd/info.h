@@ -7,7 +7,7 @@
 #define ERLFWD_INFO_H
 
 #include "config.h"
-#include "frame.h"
+#include "frame_info.h"
 
 enum info_status {
 	INFO_OK = 0,
@@ -46,8 +46,5 @@ int	info_fetch(const struct route *r, int timeout_ms, struct frame_info *fi,
  */
 const char *info_describe(const struct info_result *res, const struct route *r,
 	    char *buf, size_t cap);
-
-/* info_find: the index of node name in fi's list, or -1. */
-int	info_find(const struct frame_info *fi, const char *name);
 
 #endif /* ERLFWD_INFO_H */
