@@ -193,7 +193,8 @@ FUZZ_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_BINS	:= $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
 FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/common/frame.c \
 		   preload/common/config.c preload/common/socks5.c \
-		   preload/common/port.c tools/common/epmd.c tools/common/carrier.c)
+		   preload/common/port.c tools/common/epmd.c tools/common/carrier.c \
+		   tools/common/frame_info.c)
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -258,7 +259,8 @@ stress: $(patsubst %,stress-%,$(STRESS_VARIANTS))
 VALGRIND_DIR	:= $(B)/valgrind
 
 $(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c \
-    $(call obj,preload/common/frame.c preload/common/port.c)
+    $(call obj,preload/common/frame.c preload/common/port.c \
+    tools/common/frame_info.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS)
 

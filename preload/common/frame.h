@@ -36,7 +36,6 @@
 #define FRAME_VERSION_CARRIER	2
 #define FRAME_HDR_LEN		10
 #define FRAME_REQ_BODY_MAX	64	/* a request body is reserved: keep it small */
-#define FRAME_INFO_BODY_MAX	24576	/* an INFO reply's text: the largest fits */
 
 enum frame_tag {
 	FRAME_TAG_EPMD = 1,
@@ -45,7 +44,7 @@ enum frame_tag {
 	FRAME_TAG_CARRIER = 4,	/* version 2: a carrier follows */
 };
 
-/* Negative results of frame_decode() and frame_info_decode(). */
+/* Negative results of frame_decode(), and of frame_info.h's functions. */
 enum frame_err {
 	FRAME_EMAGIC = -1,	/* not an erlfwd client */
 	FRAME_EVERSION = -2,	/* a version we do not speak */
@@ -87,38 +86,5 @@ const char *frame_strerror(int err);
 
 /* frame_tag_name: "epmd", "dist", "info", "carrier" or "unknown". */
 const char *frame_tag_name(int tag);
-
-/* The INFO reply, decoded.  Sizes bound what a hostile server can make us hold. */
-#define FRAME_INFO_NODES_MAX	64
-#define FRAME_INFO_NAME_MAX	256	/* including the NUL */
-
-struct frame_info_node {
-	char		name[FRAME_INFO_NAME_MAX];
-	uint16_t	port;
-};
-
-struct frame_info {
-	char			version[32];
-	char			host[FRAME_INFO_NAME_MAX];
-	uint16_t		epmd_port;
-	int			epmd_up;	/* 1 when the host's epmd answered */
-	size_t			nnodes;
-	struct frame_info_node	nodes[FRAME_INFO_NODES_MAX];
-};
-
-/*
- * frame_info_format: write fi as an INFO body (text) into buf of cap bytes,
- * which must leave room for a terminating NUL.  Returns the body's length,
- * FRAME_ESPACE, or FRAME_EFIELD for what frame_info_parse() would refuse (a
- * line break in a value, a port 0, an empty or spaced node name).
- */
-int	frame_info_format(char *buf, size_t cap, const struct frame_info *fi);
-
-/*
- * frame_info_parse: parse an INFO body of len bytes into out.  Unknown keys
- * are skipped so that newer servers stay readable.  Returns 0, or
- * FRAME_EFIELD for a malformed line, an oversized value or too many nodes.
- */
-int	frame_info_parse(const char *body, size_t len, struct frame_info *out);
 
 #endif /* ERLFWD_FRAME_H */

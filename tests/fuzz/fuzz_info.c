@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "frame_info.h"
 #include "fuzz.h"
 
 /* Large enough for any structure the parser can fill. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "frame_info.h"
 
 /* A well-formed DIST request for port 0x1112 with a three-byte body. */
 static uint8_t	good[FRAME_HDR_LEN + 3];

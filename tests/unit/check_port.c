@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "epmd.h"
-#include "frame.h"
+#include "frame_info.h"
 #include "port.h"
 
 static const struct {

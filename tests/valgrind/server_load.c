@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "frame_info.h"
 
 #define SETUP_TIMEOUT_MS	400
 #define START_TIMEOUT_MS	60000	/* valgrind takes its time to start */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frame.h"
+#include "frame_info.h"
 
 #define EPMD_ALIVE2_REQ		120	/* 'x': register a node */
 #define EPMD_PORT_PLEASE2_REQ	122	/* 'z': a node's port */

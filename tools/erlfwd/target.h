@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "frame.h"
+#include "frame_info.h"
 #include "nodename.h"
 
 enum target_pick {

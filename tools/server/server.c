@@ -35,6 +35,7 @@
 
 #include "epmd.h"
 #include "frame.h"
+#include "frame_info.h"
 #include "sock.h"
 #include "logfmt.h"
 #include "relay.h"
