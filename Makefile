@@ -232,9 +232,12 @@ STRESS_asan	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 STRESS_tsan	:= -fsanitize=thread
 
-$(B)/stress/%/preload_stress: tests/stress/preload_stress.c
+# The test programs wait and write with the product's tio (deadline I/O).
+TEST_IO_SRC	:= preload/common/tio.c
+
+$(B)/stress/%/preload_stress: tests/stress/preload_stress.c $(TEST_IO_SRC)
 	@mkdir -p $(dir $@)
-	$(STRESS_CC) $(CPPFLAGS) $(XCFLAGS) -O1 -g $(STRESS_$*) -pthread -o $@ $<
+	$(STRESS_CC) $(CPPFLAGS) $(XCFLAGS) -O1 -g $(STRESS_$*) -pthread -o $@ $^
 
 stress-%: $(LIB)
 	@$(MAKE) --no-print-directory B=$(B)/stress/$* CC=$(STRESS_CC) \
@@ -260,13 +263,13 @@ VALGRIND_DIR	:= $(B)/valgrind
 
 $(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c \
     $(call obj,preload/common/frame.c preload/common/port.c \
-    tools/common/frame_info.c)
+    tools/common/frame_info.c $(TEST_IO_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS)
 
-$(VALGRIND_DIR)/preload_stress: tests/stress/preload_stress.c
+$(VALGRIND_DIR)/preload_stress: tests/stress/preload_stress.c $(call obj,$(TEST_IO_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $< $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS)
 
 valgrind: all $(UNIT_BINS) $(VALGRIND_DIR)/server_load $(VALGRIND_DIR)/preload_stress
 	@tests/valgrind/run.sh -o $(VALGRIND_DIR)/logs -s $(SERVER) \

@@ -842,15 +842,17 @@ e2e__tmux_has() {
 declare -A E2E_LNODE_PID=()
 declare -A E2E_LNODE_SEQ=()
 
-# e2e_cc NAME: build tests/e2e/NAME.c into $E2E_TMP/NAME with the machine's
+# e2e_cc NAME: build tests/e2e/NAME.c, linked with the deadline I/O the
+# product uses (preload/common/tio.c), into $E2E_TMP/NAME with the machine's
 # cc (C11; warnings are errors where the Makefile makes them so: CI or
 # WERROR set); skip the scenario when there is no cc.
 e2e_cc() {
-	local src="$E2E_DIR/$1.c" werror=()
+	local src="$E2E_DIR/$1.c" common="$E2E_ROOT/preload/common" werror=()
 	command -v cc >/dev/null || e2e_skip "needs a C compiler (cc) for $1.c"
 	[[ -n ${CI:-}${WERROR:-} ]] && werror=(-Werror)
 	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra "${werror[@]}" \
-	    -o "$E2E_TMP/$1" "$src" >"$E2E_TMP/cc-$1.log" 2>&1 ||
+	    -I"$common" -o "$E2E_TMP/$1" "$src" "$common/tio.c" \
+	    >"$E2E_TMP/cc-$1.log" 2>&1 ||
 	    e2e_fail "cc $src failed" "$(cat "$E2E_TMP/cc-$1.log")"
 }
 

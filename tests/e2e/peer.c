@@ -3,7 +3,8 @@
  * scenarios that need more control over a socket than socat gives: which
  * side half-closes first, a reset rather than an EOF, a thousand connections
  * held at once, clients that vanish while the server writes to them.  The
- * scenario that needs it builds it (e2e_cc peer).  It knows nothing of the
+ * scenario that needs it builds it (e2e_cc peer, with preload/common/tio.c
+ * for the waits and writes).  It knows nothing of the
  * erlfwd protocol: a client's first bytes (the preamble) are given in hex.
  *
  *   peer target PORT
@@ -69,6 +70,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tio.h"
+
 #define IO_TIMEOUT_MS	10000	/* any single wait; then "timeout" */
 #define GOT_MAX		256	/* the text a case reads and prints */
 #define PREFIX_MAX	256
@@ -77,16 +80,6 @@
 
 static uint8_t prefix[PREFIX_MAX];
 static size_t prefixlen;
-
-/* Milliseconds on the monotonic clock. */
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Parse a decimal in [lo, hi] or end with a usage error. */
 static long
@@ -139,13 +132,9 @@ loopback(long port)
 static int
 wait_fd(int fd, short events)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	do
-		n = poll(&p, 1, IO_TIMEOUT_MS);
-	while (n < 0 && errno == EINTR);
-	return n;
+	if (tio_wait(fd, events, tio_now_ms() + IO_TIMEOUT_MS) == 0)
+		return 1;
+	return errno == ETIMEDOUT ? 0 : -1;
 }
 
 /*
@@ -174,26 +163,14 @@ dial(long port)
 }
 
 /*
- * Write all len bytes of buf, retrying short writes and EINTR.  Returns 0,
- * or -1 with errno set.
+ * Write all len bytes of buf (tio.h's loop: short writes, EINTR, no
+ * SIGPIPE), waiting for room at most IO_TIMEOUT_MS.  Returns 0, or -1 with
+ * errno set.
  */
 static int
 write_all(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return tio_write_all(fd, buf, len, tio_now_ms() + IO_TIMEOUT_MS);
 }
 
 /*
@@ -552,9 +529,9 @@ cmd_hold(long port, long n, long secs)
 		p[i].events = POLLIN;
 	}
 	say("held %ld", n);
-	t0 = last = now_ms();
+	t0 = last = tio_now_ms();
 	deadline = t0 + secs * 1000;
-	for (open = n; open > 0 && (left = deadline - now_ms()) > 0;) {
+	for (open = n; open > 0 && (left = deadline - tio_now_ms()) > 0;) {
 		w = poll(p, (nfds_t)n, (int)left);
 		if (w < 0 && errno != EINTR)
 			err(1, "poll");
@@ -572,7 +549,7 @@ cmd_hold(long port, long n, long secs)
 			close(p[i].fd);
 			p[i].fd = -1;
 			open--;
-			last = now_ms();
+			last = tio_now_ms();
 		}
 	}
 	say("closed=%ld eof=%ld reset=%ld open=%ld ms=%ld", n - open, eof,

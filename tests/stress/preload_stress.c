@@ -60,6 +60,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tio.h"
+
 #define STAGE_VAR	"ERLFWD_STRESS_FDS"
 #define THREADS_MAX	256
 #define SERVER_THREADS	16	/* per listener: one connection each at a time */
@@ -98,15 +100,6 @@ static atomic_long	 done[OP_COUNT];
 static atomic_long	 failures;
 static atomic_long	 server_conns;
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 fail(const char *fmt, ...)
 {
@@ -141,74 +134,29 @@ rnd(uint32_t *s)
 
 /* --- byte moving --------------------------------------------------------- */
 
-/* Wait for events on fd until the deadline.  Returns 0 or -1 (ETIMEDOUT). */
-static int
-wait_fd(int fd, short events, long deadline)
-{
-	struct pollfd p;
-	long left;
-	int n;
-
-	for (;;) {
-		if ((left = deadline - now_ms()) <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		p.fd = fd;
-		p.events = events;
-		n = poll(&p, 1, (int)left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -1;
-	}
-}
+/*
+ * The byte moving is tio's (preload/common/tio.h), the same loops the
+ * library and the tools use, bounded by IO_TIMEOUT_MS per call.
+ */
 
 /* All of buf to fd, blocking or not.  Returns 0 or -1 with errno. */
 static int
 send_all(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	long deadline = now_ms() + IO_TIMEOUT_MS;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		} else if (n < 0 && errno != EINTR) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -1;
-			if (wait_fd(fd, POLLOUT, deadline) != 0)
-				return -1;
-		}
-	}
-	return 0;
+	return tio_write_all(fd, buf, len, tio_now_ms() + IO_TIMEOUT_MS);
 }
 
 /* Exactly len bytes from fd.  Returns 0, or -1 with errno (EPIPE at EOF). */
 static int
 recv_all(int fd, void *buf, size_t len)
 {
-	uint8_t *p = buf;
-	long deadline = now_ms() + IO_TIMEOUT_MS;
-	ssize_t n;
+	ssize_t n = tio_read_full(fd, buf, len, tio_now_ms() + IO_TIMEOUT_MS);
 
-	while (len > 0) {
-		n = recv(fd, p, len, 0);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		} else if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		} else if (errno != EINTR) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -1;
-			if (wait_fd(fd, POLLIN, deadline) != 0)
-				return -1;
-		}
+	if (n < 0)
+		return -1;
+	if ((size_t)n < len) {
+		errno = EPIPE;
+		return -1;
 	}
 	return 0;
 }
@@ -471,7 +419,7 @@ op_plain(int nonblock, uint32_t *seed)
 		CHECK(rc == 0 || (rc == -1 && err == EINPROGRESS),
 		    "plain non-blocking connect: %d, %s", rc, strerror(err));
 		if (rc == -1)
-			CHECK(wait_fd(fd, POLLOUT, now_ms() + IO_TIMEOUT_MS) == 0,
+			CHECK(tio_wait(fd, POLLOUT, tio_now_ms() + IO_TIMEOUT_MS) == 0,
 			    "plain non-blocking connect never completed");
 	} else
 		CHECK(rc == 0, "plain connect: %s", strerror(err));
@@ -816,7 +764,7 @@ worker_main(void *arg)
 	uint32_t seed = (uint32_t)(uintptr_t)arg * 2654435761u + 1;
 	long n;
 
-	for (n = 0; (max_ops == 0 || n < max_ops) && now_ms() < deadline_ms; n++)
+	for (n = 0; (max_ops == 0 || n < max_ops) && tio_now_ms() < deadline_ms; n++)
 		run_op(pick_op(&seed), &seed);
 	return NULL;
 }
@@ -1090,12 +1038,12 @@ main(int argc, char **argv)
 	}
 	/* One of each first, alone: whatever libc sets up lazily (NSS,
 	 * netlink) is set up before the descriptors are counted. */
-	deadline_ms = now_ms() + seconds * 1000;
+	deadline_ms = tio_now_ms() + seconds * 1000;
 	for (i = 0; i < OP_COUNT; i++)
 		run_op((enum op)i, &seed);
 	fds_before = count_fds();
 
-	t0 = now_ms();
+	t0 = tio_now_ms();
 	deadline_ms = t0 + seconds * 1000;
 	for (i = 0; i < threads; i++)
 		if ((e = pthread_create(&workers[i], NULL, worker_main,
@@ -1106,7 +1054,7 @@ main(int argc, char **argv)
 		}
 	for (i = 0; i < threads; i++)
 		pthread_join(workers[i], NULL);
-	t0 = now_ms() - t0;
+	t0 = tio_now_ms() - t0;
 
 	/* Stop the far ends: shutting a listener down wakes its accepts. */
 	for (i = 0; i < L_COUNT; i++)

@@ -24,6 +24,7 @@
 
 #include "sock.h"
 #include "relay.h"
+#include "tio.h"
 
 static int		cp[2] = { -1, -1 }, tp[2] = { -1, -1 };
 static struct relay	r;
@@ -66,15 +67,6 @@ teardown(void)
 	cp[0] = tp[1] = -1;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Byte i of a test stream: a pattern that shows reordering and loss. */
 static uint8_t
 pattern(uint64_t i, unsigned seed)
@@ -106,23 +98,8 @@ assert_pattern(const uint8_t *got, size_t len, unsigned seed)
 static void
 send_all(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	double deadline = now() + 5;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		ck_assert_msg(n < 0 && errno == EAGAIN, "send: %s",
-		    strerror(errno));
-		ck_assert_msg(now() < deadline, "send_all: no room for 5 s");
-		(void)poll(&pfd, 1, 100);
-	}
+	ck_assert_msg(tio_write_all(fd, buf, len, tio_now_ms() + 5000) == 0,
+	    "send_all: %s", strerror(errno));
 }
 
 /* Read what fd has now, up to cap bytes, without waiting. */
@@ -145,23 +122,10 @@ recv_now(int fd, uint8_t *buf, size_t cap)
 static void
 recv_exact(int fd, uint8_t *buf, size_t len)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	double deadline = now() + 5;
-	size_t got = 0;
-	ssize_t n;
+	ssize_t n = tio_read_full(fd, buf, len, tio_now_ms() + 5000);
 
-	while (got < len) {
-		n = recv(fd, buf + got, len - got, 0);
-		if (n > 0) {
-			got += (size_t)n;
-			continue;
-		}
-		ck_assert_msg(n != 0, "EOF after %zu of %zu bytes", got, len);
-		ck_assert_msg(errno == EAGAIN, "recv: %s", strerror(errno));
-		ck_assert_msg(now() < deadline, "%zu of %zu bytes in 5 s", got,
-		    len);
-		(void)poll(&pfd, 1, 100);
-	}
+	ck_assert_msg(n >= 0, "recv: %s", strerror(errno));
+	ck_assert_msg((size_t)n == len, "EOF after %zd of %zu bytes", n, len);
 }
 
 /* 1 when fd is at EOF now; 0 when it would block. */
@@ -320,10 +284,10 @@ END_TEST
 static void
 drain_c2t(uint8_t *out, size_t cap, size_t *got)
 {
-	double deadline = now() + 5;
+	long deadline = tio_now_ms() + 5000;
 
 	while (r.dir[RELAY_C2U].len > 0) {
-		ck_assert_msg(now() < deadline, "pending did not drain in 5 s");
+		ck_assert_msg(tio_now_ms() < deadline, "pending did not drain in 5 s");
 		*got += recv_now(tp[1], out + *got, cap - *got);
 		ck_assert_int_eq(event(1, 0, 1), RELAY_OPEN);
 	}
@@ -384,7 +348,7 @@ START_TEST(backpressure_target_to_client)
 {
 	size_t filled, payload = 50000, got = 0, total;
 	uint8_t *msg, *out;
-	double deadline = now() + 5;
+	long deadline = tio_now_ms() + 5000;
 
 	filled = fill(cp[1], 3);
 	total = filled + payload;
@@ -399,7 +363,7 @@ START_TEST(backpressure_target_to_client)
 	assert_wants(1, 0, 0);
 	assert_wants(0, 1, 1);
 	while (got < total) {
-		ck_assert_msg(now() < deadline, "%zu of %zu in 5 s", got, total);
+		ck_assert_msg(tio_now_ms() < deadline, "%zu of %zu in 5 s", got, total);
 		got += recv_now(cp[0], out + got, total - got);
 		ck_assert_int_eq(event(0, 0, 1), RELAY_OPEN);
 		if (r.dir[RELAY_U2C].len == 0)
@@ -750,12 +714,12 @@ START_TEST(conversation)
 	struct peer t = { tp[1], 22, 21, 0, 0, total, 0, 0 };
 	struct pollfd pfd[2];
 	struct relay_ctx sized = ctx;
-	double deadline = now() + 20;
+	long deadline = tio_now_ms() + 20000;
 	int rc = RELAY_OPEN, rd, wr, i;
 
 	sized.cap = caps[_i];
 	while (rc != RELAY_DONE || !c.eof || !t.eof) {
-		ck_assert_msg(now() < deadline, "stuck: c %zu/%zu sent %zu rcvd, "
+		ck_assert_msg(tio_now_ms() < deadline, "stuck: c %zu/%zu sent %zu rcvd, "
 		    "t %zu/%zu, status %d", c.sent, total, c.rcvd, t.sent,
 		    t.rcvd, rc);
 		peer_step(&c);

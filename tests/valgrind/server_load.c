@@ -44,6 +44,7 @@
 
 #include "frame.h"
 #include "frame_info.h"
+#include "tio.h"
 
 #define SETUP_TIMEOUT_MS	400
 #define START_TIMEOUT_MS	60000	/* valgrind takes its time to start */
@@ -67,15 +68,6 @@ static uint16_t		 echo_port[2], epmd_port, server_port, unlisted_port;
 static long		 counts[K_COUNT];
 static atomic_long	 failures;
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 fail(const char *fmt, ...)
 {
@@ -93,42 +85,11 @@ fail(const char *fmt, ...)
 
 /* --- byte moving --------------------------------------------------------- */
 
-static int
-wait_fd(int fd, short events, long deadline)
-{
-	struct pollfd p;
-	long left;
-	int n;
-
-	for (;;) {
-		if ((left = deadline - now_ms()) <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		p.fd = fd;
-		p.events = events;
-		if ((n = poll(&p, 1, (int)left)) > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
+/* All of buf to fd within IO_TIMEOUT_MS (tio.h's loop).  Returns 0 or -1. */
 static int
 send_all(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		} else if (n < 0 && errno != EINTR)
-			return -1;
-	}
-	return 0;
+	return tio_write_all(fd, buf, len, tio_now_ms() + IO_TIMEOUT_MS);
 }
 
 /*
@@ -139,7 +100,7 @@ send_all(int fd, const void *buf, size_t len)
 static ssize_t
 read_to_eof(int fd, uint8_t *buf, size_t cap, long timeout_ms, int *reset)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = tio_now_ms() + timeout_ms;
 	size_t len = 0;
 	uint8_t sink[512];
 	ssize_t n;
@@ -147,7 +108,7 @@ read_to_eof(int fd, uint8_t *buf, size_t cap, long timeout_ms, int *reset)
 	if (reset != NULL)
 		*reset = 0;
 	for (;;) {
-		if (wait_fd(fd, POLLIN, deadline) != 0)
+		if (tio_wait(fd, POLLIN, deadline) != 0)
 			return -1;
 		if (len < cap)
 			n = recv(fd, buf + len, cap - len, 0);
@@ -211,7 +172,7 @@ epmd_main(void *arg)
 	    errno == ECONNABORTED) {
 		if (fd < 0)
 			continue;
-		if (wait_fd(fd, POLLIN, now_ms() + IO_TIMEOUT_MS) != 0 ||
+		if (tio_wait(fd, POLLIN, tio_now_ms() + IO_TIMEOUT_MS) != 0 ||
 		    recv(fd, req, 3, MSG_WAITALL) != 3)
 			goto next;
 		len = (size_t)req[0] << 8 | req[1];
@@ -558,7 +519,7 @@ start_server(char **cmd, int ncmd)
 	if (pid < 0)
 		return -1;
 	/* Wait for it to listen, with a deadline, never a fixed sleep. */
-	for (deadline = now_ms() + START_TIMEOUT_MS; now_ms() < deadline;) {
+	for (deadline = tio_now_ms() + START_TIMEOUT_MS; tio_now_ms() < deadline;) {
 		if ((fd = dial()) >= 0) {
 			close(fd);
 			return pid;
@@ -624,7 +585,7 @@ main(int argc, char **argv)
 
 	if ((pid = start_server(argv + optind, argc - optind)) < 0)
 		return 1;
-	t0 = now_ms();
+	t0 = tio_now_ms();
 	for (i = 0; i < rounds; i++) {
 		relays(i);
 		epmd_lookups();
@@ -632,7 +593,7 @@ main(int argc, char **argv)
 		bad_preambles();
 		stalls();
 	}
-	t0 = now_ms() - t0;
+	t0 = tio_now_ms() - t0;
 
 	if (kill(pid, SIGTERM) != 0 || waitpid(pid, &st, 0) != pid) {
 		fprintf(stderr, "server_load: stopping the server: %s\n",
