@@ -2,8 +2,9 @@
 # t_cli_doctor: `erlfwd doctor` through the real OpenSSH forward walks the
 # path and stops at the first broken step, each with its line, its one-line
 # fix and its exit status, every run bounded by ERLFWD_TIMEOUT_MS per step:
-# the whole path (0), a wrong cookie (1), no cookie (skipped, 0), a node that
-# does not answer on its port (1), the node stopped (1, the others listed),
+# the whole path (0, ending with the shell step: the node's OTP and
+# Elixir), a wrong cookie (1), no cookie (skipped, 0), a node that does not
+# answer on its port (1), the node stopped (1, the others listed),
 # epmd stopped (1), a non-erlfwd service behind the tunnel port, silent or
 # answering (4), another protocol version (4), the server stopped behind the
 # forward (4), the forward stopped (3).
@@ -46,8 +47,8 @@ broken() {
 }
 
 # The whole path, the cookie from the environment.
-ERLFWD_COOKIE=$E2E_COOKIE doctor 0 cookie "the path works" app
-for step in library tunnel server epmd node port cookie; do
+ERLFWD_COOKIE=$E2E_COOKIE doctor 0 shell "the path works" app
+for step in library tunnel server epmd node port cookie shell; do
 	e2e_assert_match "$CLI_OUT" "(^|
 )ok +$step " "step $step is ok"
 done
@@ -75,7 +76,7 @@ e2e_assert_match "$CLI_OUT" "(^|
 # ~/.erlang.cookie is the last source.
 printf '%s' "$E2E_COOKIE" >"$HOME/.erlang.cookie"
 chmod 400 "$HOME/.erlang.cookie"
-doctor 0 cookie "the cookie in HOME" app
+doctor 0 shell "the cookie in HOME" app
 e2e_assert_contains "$CLI_OUT" "accepts the cookie from $HOME/.erlang.cookie" \
     "the cookie from ~/.erlang.cookie is used"
 
@@ -102,7 +103,7 @@ broken node "app is not registered on dyno; registered: worker \\(port $worker_p
     "start it"
 
 # A bare NODE-less doctor with the one node left checks it.
-doctor 0 cookie "the only node, by default"
+doctor 0 shell "the only node, by default"
 e2e_assert_contains "$CLI_OUT" "worker@dyno accepts the cookie" "the only node is worker"
 
 # epmd gone.

@@ -9,6 +9,7 @@
  *   node     the node is registered
  *   port     its port answers through the tunnel (a handshake)
  *   cookie   it accepts our cookie (when there is one)
+ *   shell    its OTP and Elixir, against this machine's: IEx or erl
  *
  * Each step is bounded by ERLFWD_TIMEOUT_MS; the first broken one ends the
  * walk with a one-line fix and the exit status of its kind.
@@ -29,6 +30,7 @@
 #include "probe.h"
 #include "safe.h"
 #include "target.h"
+#include "versions.h"
 
 void
 cmd_doctor_usage(FILE *f)
@@ -40,8 +42,10 @@ cmd_doctor_usage(FILE *f)
 "at the first broken step, with a one-line fix: the library, the tunnel,\n"
 "erlfwd-server, the remote epmd, the node's registration, its port through\n"
 "the tunnel, and its cookie (when one is found: --cookie-file, else\n"
-"$ERLFWD_COOKIE, $RELEASE_COOKIE, ~/.erlang.cookie).  Each step takes at\n"
-"most ERLFWD_TIMEOUT_MS (default 5000) milliseconds.\n"
+"$ERLFWD_COOKIE, $RELEASE_COOKIE, ~/.erlang.cookie), then which OTP and\n"
+"Elixir the node runs against this machine's (IEx or the Erlang shell for\n"
+"remsh).  Each step takes at most ERLFWD_TIMEOUT_MS (default 5000)\n"
+"milliseconds.\n"
 "\n"
 "  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
 "                           into the remote host, socks5://HOST:PORT\n"
@@ -115,6 +119,51 @@ check_server(const struct route *t, int timeout, struct frame_info *fi)
 	return CLI_OK;
 }
 
+/*
+ * The shell step: the node's OTP and Elixir against this machine's, and
+ * which shell `erlfwd remsh` starts.  Informative: the path works either
+ * way, so it never ends the walk.
+ */
+static void
+check_shell(const struct route *t, int timeout, uint16_t port,
+    const char *self, const struct cookie *ck)
+{
+	struct probe_result res;
+	struct versions there, here;
+	char iex[PATH_MAX], a[160], b[160], why[512];
+
+	if (probe_versions(t, port, self, ck->value, timeout, &res,
+	    &there) != 0) {
+		step("skip", "shell", "the node did not say which OTP and "
+		    "Elixir it runs (rpc through rex failed)");
+		return;
+	}
+	versions_describe(&there, a, sizeof(a));
+	if (there.elixir[0] == '\0') {
+		step("ok", "shell", "the node runs OTP %s without Elixir: erlfwd "
+		    "remsh starts the Erlang shell", there.otp);
+		return;
+	}
+	if (launch_which(iex, sizeof(iex), "iex") != 0) {
+		step("ok", "shell", "the node runs %s; no iex here: erlfwd "
+		    "remsh starts the Erlang shell", a);
+		return;
+	}
+	if (versions_local(iex, timeout, &here) != 0) {
+		step("ok", "shell", "the node runs %s; %s --version did not "
+		    "answer: erlfwd remsh starts the Erlang shell", a, iex);
+		return;
+	}
+	versions_describe(&here, b, sizeof(b));
+	if (versions_iex_ok(&here, &there, why, sizeof(why)))
+		step("ok", "shell", "the node runs %s, as this machine: erlfwd "
+		    "remsh starts IEx", a);
+	else
+		step("ok", "shell", "the node runs %s, this machine %s: erlfwd "
+		    "remsh starts the Erlang shell (IEx needs the same Elixir "
+		    "and OTP on both ends)", a, b);
+}
+
 /* The port and cookie steps for node idx.  Returns an exit status. */
 static int
 check_node(const struct route *t, int timeout, const struct frame_info *fi,
@@ -186,6 +235,7 @@ check_node(const struct route *t, int timeout, const struct frame_info *fi,
 	}
 	step("ok", "cookie", "%s accepts the cookie from %s (%ld ms)", res.node,
 	    ck->origin, res.elapsed_ms);
+	check_shell(t, timeout, n->port, self, ck);
 	return CLI_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "probe.h"
 #include "safe.h"
 #include "target.h"
+#include "versions.h"
 
 #define ARGV_MAX	64
 
@@ -37,7 +39,9 @@ struct remsh {
 	struct nodename		given;		/* NODE parsed, when given */
 	const char		*cookie_file;
 	enum shell		shell;
+	int			shell_auto;	/* neither --iex nor --erl */
 	char			node[DIST_NAME_MAX];	/* the node's full name */
+	uint16_t		port;		/* its distribution port */
 	struct nodename		target;
 	char			local[NODENAME_MAX];
 	char			lib[PATH_MAX];
@@ -67,8 +71,10 @@ cmd_remsh_usage(FILE *f)
 "                           another remote host the shell's node may reach\n"
 "                           (repeatable), on its own ROUTE (HOST:PORT or\n"
 "                           socks5://...) or the tunnel\n"
-"      --iex                the IEx shell (the default when iex is installed)\n"
-"      --erl                the Erlang shell\n"
+"      --iex                the IEx shell, whatever the versions (the default\n"
+"                           when iex is installed and the node runs the same\n"
+"                           Elixir and OTP release)\n"
+"      --erl                the Erlang shell, without asking the node\n"
 "  -h, --help               this help\n"
 "\n"
 "The cookie never appears on a command line: erl reads it from a private\n"
@@ -176,6 +182,7 @@ find_node(struct remsh *r)
 		return CLI_BROKEN;
 	}
 	memcpy(r->node, pres.node, sizeof(r->node));
+	r->port = r->fi.nodes[idx].port;
 	return CLI_OK;
 }
 
@@ -183,6 +190,7 @@ find_node(struct remsh *r)
 static int
 pick_shell(struct remsh *r)
 {
+	r->shell_auto = r->shell == SHELL_AUTO;
 	if (r->shell != SHELL_ERL &&
 	    launch_which(r->prog, sizeof(r->prog), "iex") == 0) {
 		r->shell = SHELL_IEX;
@@ -198,6 +206,47 @@ pick_shell(struct remsh *r)
 	}
 	cli_msg("neither iex nor erl is on $PATH: install Erlang (and Elixir)");
 	return -1;
+}
+
+/*
+ * IEx only when it can work: an IEx remote shell needs the node's Elixir
+ * and OTP to be this machine's (versions.h).  When iex was picked by
+ * default, ask the node (two rpc calls, within the timeout) and this
+ * machine's elixir; unless they match, start erl instead, with one line
+ * that says why and how to get IEx.  Returns 0, or -1 when erl is missing.
+ */
+static int
+check_iex(struct remsh *r)
+{
+	struct probe_result pres;
+	struct versions there, here = { .otp = "" };
+	char self[64], why[512];
+
+	if (!r->shell_auto || r->shell != SHELL_IEX)
+		return 0;
+	snprintf(self, sizeof(self), "erlfwd-%ld@localhost", (long)getpid());
+	if (probe_versions(&r->cli.cfg.tunnel, r->port, self,
+	    r->cookie.value, r->cli.cfg.timeout_ms, &pres, &there) != 0)
+		snprintf(why, sizeof(why), "%s did not say which Elixir it "
+		    "runs", r->node);
+	else if (there.elixir[0] != '\0' &&
+	    versions_local(r->prog, r->cli.cfg.timeout_ms, &here) != 0)
+		snprintf(why, sizeof(why), "%s runs Elixir %s but this "
+		    "machine's elixir --version did not answer", r->node,
+		    there.elixir);
+	else if (versions_iex_ok(&here, &there, why, sizeof(why)))
+		return 0;
+	if (launch_which(r->prog, sizeof(r->prog), "erl") != 0) {
+		cli_msg("IEx cannot work here (%s) and erl is not on $PATH",
+		    why);
+		return -1;
+	}
+	r->shell = SHELL_ERL;
+	cli_msg("the Erlang shell, not IEx: %s. IEx needs the same Elixir and "
+	    "OTP on both ends: install those here, or run the release's own "
+	    "`bin/APP remote` on the host (--iex forces IEx, --erl skips this "
+	    "check)", why);
+	return 0;
 }
 
 /* The shell's argv into av (ARGV_MAX entries); extra are SHELL_ARGS. */
@@ -395,6 +444,10 @@ cmd_remsh(int argc, char **argv)
 	}
 	if ((rc = find_node(r)) != CLI_OK)
 		goto out;
+	if (check_iex(r) != 0) {
+		rc = CLI_LOCAL;
+		goto out;
+	}
 	rc = start(r, argv + nopt + 1, nextra);
 	goto out;
 usage_err:

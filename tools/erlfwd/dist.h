@@ -34,13 +34,15 @@
 
 /*
  * The capabilities we announce: those of an OTP 25/26 node, without
- * DFLAG_PUBLISHED (we are hidden) and the atom caches (we never send a
- * message).  Every flag an OTP release up to 26 makes mandatory is here.
+ * DFLAG_PUBLISHED (we are hidden), the atom cache (DFLAG_DIST_HDR_ATOM_CACHE)
+ * and DFLAG_FRAGMENTS: with neither, both ends send the few messages we
+ * exchange (etf.h) in the plain pass-through form.  Every flag an OTP
+ * release up to 29 makes mandatory is here.
  */
 #define DIST_FLAGS	(0x4ULL | 0x8ULL | 0x10ULL | 0x20ULL | 0x80ULL | \
 	0x100ULL | 0x200ULL | 0x400ULL | 0x800ULL | 0x1000ULL | 0x4000ULL | \
 	0x10000ULL | 0x20000ULL | 0x40000ULL | 0x80000ULL | 0x100000ULL | \
-	0x400000ULL | 0x800000ULL | 0x1000000ULL | 0x2000000ULL | \
+	0x400000ULL | 0x1000000ULL | 0x2000000ULL | \
 	0x4000000ULL | (0x1ULL << 32) | (0x4ULL << 32) | (0x8ULL << 32))
 
 /* The node's challenge, decoded. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dial.h"
+#include "etf.h"
 #include "frame.h"
 #include "probe.h"
 #include "tio.h"
@@ -69,14 +70,20 @@ read_failed(struct probe_result *res, ssize_t n, enum probe_status closed)
 	res->err = n < 0 ? errno : 0;
 }
 
-int
-probe_node(const struct route *r, uint16_t port, const char *self,
-    const char *cookie, int timeout_ms, struct probe_result *res)
+/*
+ * handshake: reach the node on port through r as self (with creation) and
+ * run the handshake until deadline: up to the node's challenge when cookie
+ * is NULL, else all the way.  Returns the connected socket with res->status
+ * PROBE_OK, or -1 with res->status set.
+ */
+static int
+handshake(const struct route *r, uint16_t port, const char *self,
+    uint32_t creation, const char *cookie, long deadline,
+    struct probe_result *res)
 {
 	uint8_t out[DIST_LEN_HDR + DIST_BODY_MAX];
 	uint8_t body[DIST_BODY_MAX], digest[MD5_LEN];
 	struct dist_challenge ch;
-	long start = tio_now_ms(), deadline = start + timeout_ms;
 	enum dial_stage stage;
 	uint32_t ours;
 	ssize_t n;
@@ -93,8 +100,7 @@ probe_node(const struct route *r, uint16_t port, const char *self,
 		    errno == ETIMEDOUT ? PROBE_TIMEOUT : PROBE_TUNNEL;
 		goto out;
 	}
-	if ((m = dist_name(out, sizeof(out), self,
-	    (uint32_t)getpid() | 4)) < 0) {
+	if ((m = dist_name(out, sizeof(out), self, creation)) < 0) {
 		res->err = EINVAL;
 		goto out;
 	}
@@ -144,6 +150,142 @@ probe_node(const struct route *r, uint16_t port, const char *self,
 	dist_digest(cookie, ours, digest);
 	res->status = dist_ack(body, (size_t)n, digest) ? PROBE_OK :
 	    PROBE_COOKIE;
+out:
+	if (res->status == PROBE_OK)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* The creation we announce: any value but 0..3, which mean "none" to OTP. */
+static uint32_t
+own_creation(void)
+{
+	return (uint32_t)getpid() | 4;
+}
+
+int
+probe_node(const struct route *r, uint16_t port, const char *self,
+    const char *cookie, int timeout_ms, struct probe_result *res)
+{
+	long start = tio_now_ms();
+	int fd;
+
+	fd = handshake(r, port, self, own_creation(), cookie,
+	    start + timeout_ms, res);
+	if (fd >= 0)
+		close(fd);
+	res->elapsed_ms = tio_now_ms() - start;
+	return fd >= 0 ? 0 : -1;
+}
+
+/*
+ * read_dist_msg: the body of the next message that is not a tick, into buf
+ * (cap bytes); a longer one is read and dropped (*len 0).  Returns 0, or -1
+ * with res->status set.
+ */
+static int
+read_dist_msg(int fd, uint8_t *buf, size_t cap, size_t *len, long deadline,
+    struct probe_result *res)
+{
+	uint8_t hdr[ETF_MSG_HDR], sink[512];
+	size_t want, part;
+	ssize_t n;
+
+	do {
+		n = tio_read_full(fd, hdr, sizeof(hdr), deadline);
+		if (n != (ssize_t)sizeof(hdr)) {
+			read_failed(res, n < 0 ? -1 : 0, PROBE_CLOSED);
+			return -1;
+		}
+		want = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+		    (size_t)hdr[2] << 8 | hdr[3];
+	} while (want == 0);
+	*len = want <= cap ? want : 0;
+	while (want > 0) {
+		part = want <= cap ? want : want < sizeof(sink) ? want :
+		    sizeof(sink);
+		n = tio_read_full(fd, want <= cap ? buf : sink, part,
+		    deadline);
+		if (n != (ssize_t)part) {
+			read_failed(res, n < 0 ? -1 : 0, PROBE_CLOSED);
+			return -1;
+		}
+		want -= part;
+	}
+	return 0;
+}
+
+/*
+ * call: M:F(Args) on the node through rex on fd, as self; the answer's text
+ * in out (cap bytes, "" when it is not text).  Returns 0, or -1
+ * with res->status set.
+ */
+static int
+call(int fd, struct etf_self *self, const char *mod, const char *fun,
+    const char *const *args, int nargs, char *out, size_t cap, long deadline,
+    struct probe_result *res)
+{
+	uint8_t buf[4096];
+	size_t len;
+	int m;
+
+	self->ref[0] = own_challenge() & 0x3ffff;
+	self->ref[1] = own_challenge();
+	self->ref[2] = own_challenge();
+	if ((m = etf_rpc(buf, sizeof(buf), self, mod, fun, args, nargs)) < 0) {
+		res->status = PROBE_LOCAL;
+		res->err = EINVAL;
+		return -1;
+	}
+	if (tio_write_all(fd, buf, (size_t)m, deadline) != 0) {
+		read_failed(res, -1, PROBE_CLOSED);
+		return -1;
+	}
+	for (;;) {
+		if (read_dist_msg(fd, buf, sizeof(buf), &len, deadline,
+		    res) != 0)
+			return -1;
+		/* Anything else the node sends meanwhile is not for us. */
+		switch (etf_reply(buf, len, self, out, cap)) {
+		case ETF_TEXT:
+			return 0;
+		case ETF_OTHER:
+			out[0] = '\0';
+			return 0;
+		default:
+			break;
+		}
+	}
+}
+
+int
+probe_versions(const struct route *r, uint16_t port, const char *self,
+    const char *cookie, int timeout_ms, struct probe_result *res,
+    struct versions *v)
+{
+	static const char *const otp_release[] = { "otp_release" };
+	static const char *const elixir_vsn[] = { "elixir", "vsn" };
+	struct etf_self me = { .node = self, .creation = own_creation(),
+	    .pid_id = 1 };
+	long start = tio_now_ms(), deadline = start + timeout_ms;
+	int fd;
+
+	memset(v, 0, sizeof(*v));
+	fd = handshake(r, port, self, me.creation, cookie, deadline, res);
+	if (fd < 0)
+		goto out;
+	if (call(fd, &me, "erlang", "system_info", otp_release, 1, v->otp,
+	    sizeof(v->otp), deadline, res) != 0 ||
+	    call(fd, &me, "application", "get_key", elixir_vsn, 2, v->elixir,
+	    sizeof(v->elixir), deadline, res) != 0)
+		goto out;
+	if (v->otp[0] == '\0') {
+		res->status = PROBE_GARBLED;
+		goto out;
+	}
+	res->status = PROBE_OK;
 out:
 	if (fd >= 0)
 		close(fd);

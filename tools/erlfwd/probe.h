@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "dist.h"
+#include "versions.h"
 
 enum probe_status {
 	PROBE_OK = 0,		/* the node answered (and took the cookie) */
@@ -44,5 +45,16 @@ struct probe_result {
  */
 int	probe_node(const struct route *r, uint16_t port, const char *self,
 	    const char *cookie, int timeout_ms, struct probe_result *res);
+
+/*
+ * probe_versions: as probe_node with a cookie, then ask the node for its OTP
+ * release (erlang:system_info(otp_release)) and its Elixir version
+ * (application:get_key(elixir, vsn); "" when not loaded) into v, all within timeout_ms.  The node sees
+ * a hidden node that calls rex twice and leaves.  Returns 0, or -1 with
+ * res->status set (PROBE_GARBLED when the answers are not what rex sends).
+ */
+int	probe_versions(const struct route *r, uint16_t port, const char *self,
+	    const char *cookie, int timeout_ms, struct probe_result *res,
+	    struct versions *v);
 
 #endif /* ERLFWD_PROBE_H */

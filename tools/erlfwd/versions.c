@@ -1,0 +1,179 @@
+/*
+ * versions.c: OTP and Elixir versions, and the IEx verdict (versions.h).
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tio.h"
+#include "versions.h"
+
+#define OUTPUT_MAX	4096
+
+/*
+ * word_after: copy the word after the first `key` in text (up to a blank,
+ * '[' or '(') into out.  Returns 0, or -1 when key is absent or the word
+ * empty or too long.
+ */
+static int
+word_after(const char *text, const char *key, char *out, size_t cap)
+{
+	const char *p = strstr(text, key);
+	size_t n;
+
+	if (p == NULL)
+		return -1;
+	p += strlen(key);
+	n = strcspn(p, " \t\r\n[(");
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int
+versions_parse(const char *text, struct versions *v)
+{
+	memset(v, 0, sizeof(*v));
+	/* "Elixir 1.18.3 (compiled with Erlang/OTP 27)": the first
+	 * "Erlang/OTP " is the running one, on the line before. */
+	if (word_after(text, "Erlang/OTP ", v->otp, sizeof(v->otp)) != 0 ||
+	    word_after(text, "\nElixir ", v->elixir, sizeof(v->elixir)) != 0) {
+		memset(v, 0, sizeof(*v));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * capture: run argv with stdin from /dev/null, stdout and stderr into out
+ * (cap bytes, NUL-terminated), for at most timeout_ms; the child and what
+ * it started (its process group) are killed when time is up.  Returns 0
+ * when it exited 0, else -1.
+ */
+static int
+capture(char *const argv[], char *out, size_t cap, int timeout_ms)
+{
+	long deadline = tio_now_ms() + timeout_ms, left;
+	struct pollfd pfd;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], st = 0, rc = -1, nul;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Its own group, so that a timeout kills the BEAM under it. */
+		setpgid(0, 0);
+		nul = open("/dev/null", O_RDONLY);
+		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 ||
+		    dup2(p[1], STDOUT_FILENO) < 0 ||
+		    dup2(p[1], STDERR_FILENO) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if ((left = deadline - tio_now_ms()) <= 0)
+			goto kill;
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto kill;
+		if (len + 1 < cap)
+			n = read(p[0], out + len, cap - 1 - len);
+		else {
+			char sink[256];
+
+			n = read(p[0], sink, sizeof(sink));
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len + 1 < cap)
+			len += (size_t)n;
+	}
+	out[len] = '\0';
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		continue;
+	rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	goto out;
+kill:
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		continue;
+out:
+	close(p[0]);
+	return rc;
+}
+
+int
+versions_local(const char *iex, int timeout_ms, struct versions *v)
+{
+	char out[OUTPUT_MAX], elixir[PATH_MAX];
+	char *argv[] = { elixir, "--version", NULL };
+	const char *slash = strrchr(iex, '/');
+
+	memset(v, 0, sizeof(*v));
+	/* The same installation as the iex the shell would run. */
+	if (slash == NULL || (size_t)snprintf(elixir, sizeof(elixir),
+	    "%.*selixir", (int)(slash - iex + 1), iex) >= sizeof(elixir) ||
+	    access(elixir, X_OK) != 0)
+		snprintf(elixir, sizeof(elixir), "elixir");
+	if (capture(argv, out, sizeof(out), timeout_ms) != 0)
+		return -1;
+	return versions_parse(out, v);
+}
+
+int
+versions_iex_ok(const struct versions *local, const struct versions *remote,
+    char *why, size_t cap)
+{
+	char a[2 * VERSIONS_TEXT_MAX + 32], b[2 * VERSIONS_TEXT_MAX + 32];
+
+	if (remote->elixir[0] == '\0') {
+		snprintf(why, cap, "the node has no Elixir loaded");
+		return 0;
+	}
+	if (strcmp(local->elixir, remote->elixir) == 0 &&
+	    strcmp(local->otp, remote->otp) == 0) {
+		why[0] = '\0';
+		return 1;
+	}
+	snprintf(why, cap, "the node runs %s, this machine %s",
+	    versions_describe(remote, a, sizeof(a)),
+	    versions_describe(local, b, sizeof(b)));
+	return 0;
+}
+
+const char *
+versions_describe(const struct versions *v, char *out, size_t cap)
+{
+	if (v->elixir[0] != '\0')
+		snprintf(out, cap, "OTP %s, Elixir %s", v->otp, v->elixir);
+	else
+		snprintf(out, cap, "OTP %s, no Elixir", v->otp);
+	return out;
+}
