@@ -91,6 +91,7 @@ deps-demo:
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
+	@tests/e2e/check_readme.sh
 
 e2e: all
 	@tests/e2e/run.sh
