@@ -1,0 +1,998 @@
+/*
+ * mux.c: one carrier's streams over one pair of descriptors (mux.h).
+ *
+ * Bytes from a stream's local socket are read straight into the carrier's
+ * output buffer behind a DATA header, one frame per turn, from a queue of
+ * streams with data ("ready"); a stream leaves the queue when its socket has
+ * nothing more or its send window is spent, and its socket is watched again.
+ * Bytes from the carrier for a stream are written to its socket at once;
+ * what the socket does not take waits in the stream's buffer, which the
+ * window bounds.  WINDOW is sent back once half a window has been delivered.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "carrier.h"
+#include "frame.h"
+#include "mux.h"
+
+#define IN_CAP		(4 * CARRIER_FRAME_MAX)
+#define OUT_LOW		(2 * CARRIER_FRAME_MAX)	/* refill below this */
+#define OUT_MAX		(8 * 1024 * 1024)	/* a peer that never reads */
+#define EVENTS_MAX	64
+#define DRAIN_MS	1000	/* after GOAWAY: wait this long for EOF */
+#define HELLO_QUOTE	80	/* bytes of a stranger's text we quote */
+
+enum hkind { H_CARRIER_R, H_CARRIER_W, H_CARRIER_RW, H_STREAM };
+
+struct handle {
+	enum hkind	 kind;
+	int		 fd;
+	uint32_t	 events;
+};
+
+struct stream {
+	struct handle		 h;		/* first: epoll points here */
+	TAILQ_ENTRY(stream)	 link;
+	TAILQ_ENTRY(stream)	 rlink;
+	int			 in_ready;
+	uint32_t		 id;
+	int			 rd_eof;	/* local EOF read, FIN sent */
+	int			 peer_fin;	/* FIN received */
+	uint32_t		 send_win;	/* we may send this much */
+	uint32_t		 recv_left;	/* the peer may send this much */
+	uint32_t		 consumed;	/* delivered since our WINDOW */
+	uint8_t			*buf;		/* from the peer, not yet written */
+	size_t			 off, len, cap;
+};
+
+TAILQ_HEAD(streamq, stream);
+
+struct mux {
+	struct mux_opts		 o;
+	const struct mux_ops	*ops;
+	void			*arg;
+	int			 ep;
+	struct handle		 hr, hw;
+	enum mux_state		 state;
+	int			 draining;	/* GOAWAY queued or EOF: ending */
+	int			 peer_eof;	/* nothing more to read */
+	long			 drain_until;
+	struct streamq		 streams, ready;
+	size_t			 nstreams;
+	uint32_t		 next_id;	/* client: the next to open */
+	uint32_t		 last_id;	/* server: the highest opened */
+	uint8_t			 in[IN_CAP];
+	size_t			 inlen;
+	uint8_t			*out;
+	size_t			 outoff, outlen, outcap;
+	long			 now, last_rx, next_ping;
+	int			 unanswered;
+	uint32_t		 ping_seq;
+	struct mux_stats	 st;
+	char			 why[256];
+};
+
+/* ---- descriptors ------------------------------------------------------ */
+
+static void
+watch(struct mux *m, struct handle *h, uint32_t events)
+{
+	struct epoll_event ev;
+	int op;
+
+	if (h->fd < 0 || h->events == events)
+		return;
+	if (events == 0) {
+		(void)epoll_ctl(m->ep, EPOLL_CTL_DEL, h->fd, NULL);
+		h->events = 0;
+		return;
+	}
+	op = h->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	ev.events = events;
+	ev.data.ptr = h;
+	if (epoll_ctl(m->ep, op, h->fd, &ev) == 0)
+		h->events = events;
+}
+
+static void
+nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Close a socket so that its peer sees a reset (a plain close elsewhere). */
+static void
+close_reset(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* ---- the output buffer -------------------------------------------------- */
+
+/* Room for len more bytes at the end of out; 0 or -1 (ends the carrier). */
+static int
+out_room(struct mux *m, size_t len)
+{
+	size_t cap;
+	uint8_t *nb;
+
+	if (m->outoff > 0 && m->outoff == m->outlen)
+		m->outoff = m->outlen = 0;
+	if (m->outlen + len <= m->outcap)
+		return 0;
+	if (m->outoff > 0) {
+		memmove(m->out, m->out + m->outoff, m->outlen - m->outoff);
+		m->outlen -= m->outoff;
+		m->outoff = 0;
+		if (m->outlen + len <= m->outcap)
+			return 0;
+	}
+	cap = m->outcap == 0 ? 4 * CARRIER_FRAME_MAX : m->outcap;
+	while (cap < m->outlen + len)
+		cap *= 2;
+	if (cap > OUT_MAX || (nb = realloc(m->out, cap)) == NULL)
+		return -1;
+	m->out = nb;
+	m->outcap = cap;
+	return 0;
+}
+
+static size_t
+out_pending(const struct mux *m)
+{
+	return m->outlen - m->outoff;
+}
+
+static void end(struct mux *m, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Queue a control frame (never DATA: those are read in place). */
+static void
+send_ctl(struct mux *m, enum carrier_type type, uint32_t id, const void *p,
+    size_t len)
+{
+	int n;
+
+	if (m->state == MUX_ENDED)
+		return;
+	if (out_room(m, CARRIER_HDR_LEN + len) != 0) {
+		/* Only a peer that stopped reading gets here. */
+		m->draining = 1;
+		snprintf(m->why, sizeof(m->why), "the peer stopped reading "
+		    "(%zu bytes queued)", out_pending(m));
+		return;
+	}
+	n = carrier_encode(m->out + m->outlen, m->outcap - m->outlen, type, id,
+	    p, len);
+	if (n > 0)
+		m->outlen += (size_t)n;
+}
+
+static void
+send_u32(struct mux *m, enum carrier_type type, uint32_t id, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 8), (uint8_t)v };
+
+	send_ctl(m, type, id, b, sizeof(b));
+}
+
+/* Write what is queued; 0, or -1 when the carrier's write side failed. */
+static int
+flush(struct mux *m)
+{
+	ssize_t n;
+
+	while (out_pending(m) > 0) {
+		n = write(m->hw.fd, m->out + m->outoff, out_pending(m));
+		if (n > 0) {
+			m->outoff += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- streams ---------------------------------------------------------- */
+
+static struct stream *
+find(struct mux *m, uint32_t id)
+{
+	struct stream *s;
+
+	/* Streams are few and mostly recent: newest first. */
+	TAILQ_FOREACH_REVERSE(s, &m->streams, streamq, link)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+/* The epoll interest that s's state calls for. */
+static void
+stream_watch(struct mux *m, struct stream *s)
+{
+	uint32_t ev = 0;
+
+	if (!s->rd_eof && !s->in_ready && s->send_win > 0)
+		ev |= EPOLLIN;
+	if (s->len > s->off)
+		ev |= EPOLLOUT;
+	watch(m, &s->h, ev);
+}
+
+static void
+make_ready(struct mux *m, struct stream *s)
+{
+	if (s->in_ready || s->rd_eof || s->send_win == 0)
+		return;
+	s->in_ready = 1;
+	TAILQ_INSERT_TAIL(&m->ready, s, rlink);
+}
+
+/* Forget s: its socket closed with a reset when reset is set. */
+static void
+stream_free(struct mux *m, struct stream *s, int reset)
+{
+	watch(m, &s->h, 0);
+	if (s->in_ready)
+		TAILQ_REMOVE(&m->ready, s, rlink);
+	TAILQ_REMOVE(&m->streams, s, link);
+	m->nstreams--;
+	if (reset)
+		close_reset(s->h.fd);
+	else
+		close(s->h.fd);
+	free(s->buf);
+	free(s);
+}
+
+/* End s on our side with RESET (code) to the peer. */
+static void
+stream_abort(struct mux *m, struct stream *s, int code)
+{
+	uint8_t c = (uint8_t)code;
+
+	send_ctl(m, CARRIER_RESET, s->id, &c, 1);
+	stream_free(m, s, 1);
+}
+
+/*
+ * Both directions done and everything delivered: the stream is over.
+ * Returns 1 when s was freed.
+ */
+static int
+maybe_done(struct mux *m, struct stream *s)
+{
+	if (s->rd_eof && s->peer_fin && s->len == s->off) {
+		stream_free(m, s, 0);
+		return 1;
+	}
+	stream_watch(m, s);
+	return 0;
+}
+
+static struct stream *
+stream_new(struct mux *m, uint32_t id, int fd)
+{
+	struct stream *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->h.kind = H_STREAM;
+	s->h.fd = fd;
+	s->id = id;
+	s->send_win = CARRIER_WINDOW;
+	s->recv_left = CARRIER_WINDOW;
+	nonblock(fd);
+	TAILQ_INSERT_TAIL(&m->streams, s, link);
+	m->nstreams++;
+	m->st.streams++;
+	return s;
+}
+
+/* Keep len bytes of p for s's socket; 0 or -1 (out of memory). */
+static int
+stream_keep(struct stream *s, const uint8_t *p, size_t len)
+{
+	size_t cap;
+	uint8_t *nb;
+
+	if (s->off > 0 && s->off == s->len)
+		s->off = s->len = 0;
+	if (s->len + len > s->cap && s->off > 0) {
+		memmove(s->buf, s->buf + s->off, s->len - s->off);
+		s->len -= s->off;
+		s->off = 0;
+	}
+	if (s->len + len > s->cap) {
+		cap = s->cap == 0 ? 16384 : s->cap;
+		while (cap < s->len + len)
+			cap *= 2;
+		if ((nb = realloc(s->buf, cap)) == NULL)
+			return -1;
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, len);
+	s->len += len;
+	return 0;
+}
+
+/* Count n bytes delivered to s's socket; give the peer more window. */
+static void
+delivered(struct mux *m, struct stream *s, size_t n)
+{
+	s->consumed += (uint32_t)n;
+	if (s->consumed >= CARRIER_WINDOW / 2) {
+		send_u32(m, CARRIER_WINDOW_UPDATE, s->id, s->consumed);
+		s->recv_left += s->consumed;
+		s->consumed = 0;
+	}
+}
+
+/*
+ * Write s's buffer to its socket.  Returns 0, or -1 when s was ended (its
+ * socket failed).
+ */
+static int
+stream_write(struct mux *m, struct stream *s)
+{
+	ssize_t n;
+
+	while (s->len > s->off) {
+		n = send(s->h.fd, s->buf + s->off, s->len - s->off,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			s->off += (size_t)n;
+			delivered(m, s, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		stream_abort(m, s, errno == ECONNRESET || errno == EPIPE ?
+		    CARRIER_RST_RESET : CARRIER_RST_ERROR);
+		return -1;
+	}
+	if (s->len == s->off) {
+		free(s->buf);
+		s->buf = NULL;
+		s->off = s->len = s->cap = 0;
+		if (s->peer_fin)
+			(void)shutdown(s->h.fd, SHUT_WR);
+	}
+	return 0;
+}
+
+/* Bytes of s's from the peer: to its socket now, or into its buffer. */
+static void
+stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
+{
+	ssize_t n = 0;
+
+	m->st.bytes_in += len;
+	if (s->len == s->off) {
+		n = send(s->h.fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			stream_abort(m, s, errno == ECONNRESET ||
+			    errno == EPIPE ? CARRIER_RST_RESET :
+			    CARRIER_RST_ERROR);
+			return;
+		}
+		if (n < 0)
+			n = 0;
+		delivered(m, s, (size_t)n);
+	}
+	if ((size_t)n < len && stream_keep(s, p + n, len - (size_t)n) != 0) {
+		stream_abort(m, s, CARRIER_RST_ERROR);
+		return;
+	}
+	stream_watch(m, s);
+}
+
+/*
+ * Read one frame's worth of s's socket into the output buffer.  Returns 1
+ * when s may have more at once, 0 otherwise (s may have been freed).
+ */
+static int
+stream_pull(struct mux *m, struct stream *s)
+{
+	size_t want = s->send_win < CARRIER_DATA_MAX ? s->send_win :
+	    CARRIER_DATA_MAX;
+	ssize_t n;
+
+	if (out_room(m, CARRIER_HDR_LEN + want) != 0) {
+		stream_abort(m, s, CARRIER_RST_ERROR);
+		return 0;
+	}
+	do
+		n = read(s->h.fd, m->out + m->outlen + CARRIER_HDR_LEN, want);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		carrier_put_hdr(m->out + m->outlen, CARRIER_DATA, s->id,
+		    (uint32_t)n);
+		m->outlen += CARRIER_HDR_LEN + (size_t)n;
+		s->send_win -= (uint32_t)n;
+		m->st.bytes_out += (uint64_t)n;
+		return (size_t)n == want && s->send_win > 0;
+	}
+	if (n == 0) {
+		send_ctl(m, CARRIER_FIN, s->id, NULL, 0);
+		s->rd_eof = 1;
+		(void)maybe_done(m, s);
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		stream_watch(m, s);
+		return 0;
+	}
+	stream_abort(m, s, errno == ECONNRESET ? CARRIER_RST_RESET :
+	    CARRIER_RST_ERROR);
+	return 0;
+}
+
+/* Fill the output buffer from the ready streams, one frame each in turn. */
+static void
+pump(struct mux *m)
+{
+	struct stream *s;
+
+	while (m->state == MUX_OPEN && !m->draining &&
+	    out_pending(m) < OUT_LOW && (s = TAILQ_FIRST(&m->ready)) != NULL) {
+		TAILQ_REMOVE(&m->ready, s, rlink);
+		s->in_ready = 0;
+		if (stream_pull(m, s))
+			make_ready(m, s);
+	}
+}
+
+/* ---- the carrier -------------------------------------------------------- */
+
+/*
+ * Start ending the carrier: GOAWAY with code (unless code < 0: the peer is
+ * gone or said goaway itself), then a drain.  The first reason is kept.
+ */
+static void
+end(struct mux *m, int code, const char *fmt, ...)
+{
+	uint8_t ga[CARRIER_CTL_MAX];
+	va_list ap;
+	size_t n;
+
+	if (m->draining || m->state == MUX_ENDED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m->why, sizeof(m->why), fmt, ap);
+	va_end(ap);
+	if (code >= 0) {
+		n = strlen(m->why);
+		if (n > CARRIER_REASON_MAX)
+			n = CARRIER_REASON_MAX;
+		ga[0] = (uint8_t)code;
+		for (size_t i = 0; i < n; i++)
+			ga[1 + i] = m->why[i] >= 0x20 && m->why[i] <= 0x7e ?
+			    (uint8_t)m->why[i] : '?';
+		send_ctl(m, CARRIER_GOAWAY, 0, ga, 1 + n);
+	}
+	m->draining = 1;
+}
+
+/* Tear every stream down and stop writing: the drain that follows waits for EOF. */
+static void
+close_all(struct mux *m)
+{
+	struct stream *s;
+
+	while ((s = TAILQ_FIRST(&m->streams)) != NULL)
+		stream_free(m, s, 0);
+}
+
+static void
+quote(char *dst, size_t cap, const uint8_t *p, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 5 < cap; i++) {
+		if (p[i] == '\n' && i + 1 < len && o > 0)
+			break;
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+			dst[o++] = (char)p[i];
+		else
+			o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", p[i]);
+	}
+	dst[o < cap ? o : cap - 1] = '\0';
+}
+
+/* The peer's CARRIER frame, at the start of in.  Returns bytes used, 0 for more. */
+static size_t
+on_hello(struct mux *m)
+{
+	struct frame f;
+	char q[4 * HELLO_QUOTE + 8];
+	int n;
+
+	n = frame_decode(m->in, m->inlen, FRAME_REQ_BODY_MAX, &f);
+	if (n == 0)
+		return 0;
+	if (n < 0 || f.tag != FRAME_TAG_CARRIER) {
+		quote(q, sizeof(q), m->in, m->inlen < HELLO_QUOTE ? m->inlen :
+		    HELLO_QUOTE);
+		end(m, -1, n == FRAME_EVERSION || (n > 0 && f.version == 1) ?
+		    "the other end speaks only protocol version 1" :
+		    "the other end sent \"%s\", not a carrier", q);
+		return 0;
+	}
+	m->state = MUX_OPEN;
+	return (size_t)n;
+}
+
+static void
+on_open(struct mux *m, const struct carrier_frame *f)
+{
+	uint8_t pre[MUX_PRE_MAX], tag, code = CARRIER_RST_REFUSED;
+	size_t prelen = 0;
+	uint16_t port;
+	struct stream *s;
+	int fd;
+
+	if (m->o.role != MUX_SERVER) {
+		end(m, CARRIER_GA_PROTOCOL, "OPEN from the server side");
+		return;
+	}
+	if ((f->stream & 1) == 0 || f->stream <= m->last_id) {
+		end(m, CARRIER_GA_PROTOCOL, "OPEN for stream %u: ids must be "
+		    "odd and rising", f->stream);
+		return;
+	}
+	m->last_id = f->stream;
+	if (m->nstreams >= m->o.max_streams) {
+		end(m, CARRIER_GA_LIMIT, "more than %zu streams open",
+		    m->o.max_streams);
+		return;
+	}
+	carrier_open(f, &tag, &port);
+	fd = m->ops->open(m->arg, f->stream, tag, port, pre, &prelen);
+	if (fd < 0) {
+		send_ctl(m, CARRIER_RESET, f->stream, &code, 1);
+		return;
+	}
+	if ((s = stream_new(m, f->stream, fd)) == NULL) {
+		close(fd);
+		code = CARRIER_RST_ERROR;
+		send_ctl(m, CARRIER_RESET, f->stream, &code, 1);
+		return;
+	}
+	if (prelen > 0 && stream_keep(s, pre, prelen) != 0) {
+		stream_abort(m, s, CARRIER_RST_ERROR);
+		return;
+	}
+	stream_watch(m, s);
+}
+
+/* A frame for a stream we do not have: late (ignore) or never opened (error). */
+static int
+unknown_stream(struct mux *m, const struct carrier_frame *f)
+{
+	uint32_t newest = m->o.role == MUX_SERVER ? m->last_id :
+	    m->next_id > 1 ? m->next_id - 2 : 0;
+
+	if (f->stream <= newest && (f->stream & 1))
+		return 0;
+	end(m, CARRIER_GA_PROTOCOL, "%s for stream %u, which was never opened",
+	    carrier_type_name(f->type), f->stream);
+	return -1;
+}
+
+static void
+on_frame(struct mux *m, const struct carrier_frame *f)
+{
+	struct stream *s = NULL;
+	uint32_t v;
+
+	switch (f->type) {
+	case CARRIER_PING:
+		send_ctl(m, CARRIER_PONG, 0, f->payload, 4);
+		return;
+	case CARRIER_PONG:
+		m->unanswered = 0;
+		return;
+	case CARRIER_GOAWAY:
+		end(m, -1, "the other end said goodbye (%.*s)",
+		    (int)f->len - 1, (const char *)f->payload + 1);
+		return;
+	case CARRIER_OPEN:
+		on_open(m, f);
+		return;
+	default:
+		break;
+	}
+	if ((s = find(m, f->stream)) == NULL) {
+		(void)unknown_stream(m, f);
+		return;
+	}
+	switch (f->type) {
+	case CARRIER_DATA:
+		if (s->peer_fin) {
+			end(m, CARRIER_GA_PROTOCOL, "DATA after FIN on stream "
+			    "%u", s->id);
+			return;
+		}
+		if (f->len > s->recv_left) {
+			end(m, CARRIER_GA_LIMIT, "stream %u sent past its window "
+			    "(%u > %u)", s->id, f->len, s->recv_left);
+			return;
+		}
+		s->recv_left -= f->len;
+		stream_data(m, s, f->payload, f->len);
+		return;
+	case CARRIER_WINDOW_UPDATE:
+		v = carrier_u32(f);
+		if ((uint64_t)s->send_win + v > CARRIER_WINDOW_MAX) {
+			end(m, CARRIER_GA_PROTOCOL, "window of stream %u past "
+			    "%u", s->id, CARRIER_WINDOW_MAX);
+			return;
+		}
+		s->send_win += v;
+		stream_watch(m, s);
+		return;
+	case CARRIER_FIN:
+		if (s->peer_fin) {
+			end(m, CARRIER_GA_PROTOCOL, "second FIN on stream %u",
+			    s->id);
+			return;
+		}
+		s->peer_fin = 1;
+		if (s->len == s->off)
+			(void)shutdown(s->h.fd, SHUT_WR);
+		(void)maybe_done(m, s);
+		return;
+	case CARRIER_RESET:
+		stream_free(m, s, 1);
+		return;
+	}
+}
+
+/* Read the carrier and act on every whole frame. */
+static void
+on_carrier_read(struct mux *m)
+{
+	struct carrier_frame f;
+	size_t used;
+	ssize_t n;
+	int k;
+
+	n = read(m->hr.fd, m->in + m->inlen, sizeof(m->in) - m->inlen);
+	if (n == 0) {
+		m->peer_eof = 1;
+		end(m, -1, "%s", m->state == MUX_STARTING ?
+		    "closed before the carrier started" :
+		    "the other end closed the carrier");
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			m->peer_eof = 1;
+			end(m, -1, "reading the carrier: %s", strerror(errno));
+		}
+		return;
+	}
+	if (m->draining)
+		return;		/* discarded: only EOF matters now */
+	m->inlen += (size_t)n;
+	m->last_rx = m->now;
+	used = 0;
+	if (m->state == MUX_STARTING) {
+		used = on_hello(m);
+		if (used == 0)
+			return;
+	}
+	while (!m->draining && m->state == MUX_OPEN) {
+		k = carrier_decode(m->in + used, m->inlen - used, &f);
+		if (k == 0)
+			break;
+		if (k < 0) {
+			end(m, CARRIER_GA_PROTOCOL, "bad frame: %s",
+			    carrier_strerror(k));
+			break;
+		}
+		on_frame(m, &f);
+		used += (size_t)k;
+	}
+	memmove(m->in, m->in + used, m->inlen - used);
+	m->inlen -= used;
+}
+
+static void
+on_stream(struct mux *m, struct stream *s, uint32_t ev)
+{
+	int err;
+	socklen_t len = sizeof(err);
+
+	if (ev & EPOLLOUT) {
+		if (stream_write(m, s) != 0)
+			return;
+		if (s->peer_fin && s->len == s->off && maybe_done(m, s))
+			return;
+	}
+	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if ((ev & EPOLLERR) && !(ev & EPOLLIN) &&
+		    getsockopt(s->h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+		    err != 0) {
+			stream_abort(m, s, err == ECONNRESET ?
+			    CARRIER_RST_RESET : CARRIER_RST_ERROR);
+			return;
+		}
+		make_ready(m, s);
+	}
+	stream_watch(m, s);
+}
+
+static void
+carrier_watch(struct mux *m)
+{
+	uint32_t w = out_pending(m) > 0 ? EPOLLOUT : 0;
+
+	if (m->hr.kind == H_CARRIER_RW)
+		watch(m, &m->hr, EPOLLIN | w);
+	else if (!m->draining || out_pending(m) > 0) {
+		watch(m, &m->hr, EPOLLIN);
+		watch(m, &m->hw, w);
+	}
+}
+
+static void
+timers(struct mux *m)
+{
+	if (m->draining)
+		return;
+	if (m->o.role == MUX_CLIENT && m->state == MUX_OPEN &&
+	    m->o.ping_ms > 0 && m->now >= m->next_ping) {
+		if (m->unanswered >= m->o.dead_pings) {
+			end(m, -1, "no answer to %d pings in %d s",
+			    m->unanswered, m->unanswered * m->o.ping_ms / 1000);
+			return;
+		}
+		send_u32(m, CARRIER_PING, 0, ++m->ping_seq);
+		m->unanswered++;
+		m->next_ping = m->now + m->o.ping_ms;
+	}
+	if (m->o.role == MUX_SERVER && m->o.idle_ms > 0 &&
+	    m->now - m->last_rx >= m->o.idle_ms)
+		end(m, CARRIER_GA_IDLE, "silent for %d s", m->o.idle_ms / 1000);
+}
+
+/* Draining: send what is queued, stop writing, wait for EOF or the deadline. */
+static void
+drain(struct mux *m)
+{
+	if (m->drain_until == 0) {
+		close_all(m);
+		m->drain_until = m->now + DRAIN_MS;
+	}
+	if (flush(m) != 0)
+		m->outoff = m->outlen = 0;
+	if (out_pending(m) == 0) {
+		/* FIN, never a reset: a port-forward may die of one.  A pipe
+		 * is its owner's to close. */
+		if (m->hr.kind == H_CARRIER_RW)
+			(void)shutdown(m->hw.fd, SHUT_WR);
+		else
+			watch(m, &m->hw, 0);
+	}
+	if (m->now >= m->drain_until || m->peer_eof)
+		m->state = MUX_ENDED;
+}
+
+enum mux_state
+mux_run(struct mux *m, long now)
+{
+	struct epoll_event evs[EVENTS_MAX];
+	struct handle *h;
+	int n, i;
+
+	m->now = now;
+	if (m->state == MUX_ENDED)
+		return m->state;
+	n = epoll_wait(m->ep, evs, EVENTS_MAX, 0);
+	for (i = 0; i < n && m->state != MUX_ENDED; i++) {
+		h = evs[i].data.ptr;
+		switch (h->kind) {
+		case H_CARRIER_RW:
+		case H_CARRIER_R:
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				on_carrier_read(m);
+			if (h->kind == H_CARRIER_R)
+				break;
+			/* FALLTHROUGH */
+		case H_CARRIER_W:
+			if ((evs[i].events & (EPOLLOUT | EPOLLERR)) &&
+			    flush(m) != 0)
+				end(m, -1, "writing the carrier: %s",
+				    strerror(errno));
+			break;
+		case H_STREAM:
+			if (!m->draining)
+				on_stream(m, (struct stream *)h, evs[i].events);
+			break;
+		}
+	}
+	timers(m);
+	pump(m);
+	if (!m->draining && flush(m) != 0)
+		end(m, -1, "writing the carrier: %s", strerror(errno));
+	if (m->draining)
+		drain(m);
+	if (m->state != MUX_ENDED)
+		carrier_watch(m);
+	return m->state;
+}
+
+int
+mux_timeout(const struct mux *m, long now)
+{
+	long t = -1, d;
+
+	if (m->state == MUX_ENDED)
+		return 0;
+	if (m->draining)
+		t = m->drain_until == 0 ? 0 : m->drain_until - now;
+	else if (m->o.role == MUX_CLIENT && m->o.ping_ms > 0 &&
+	    m->state == MUX_OPEN)
+		t = m->next_ping - now;
+	else if (m->o.role == MUX_SERVER && m->o.idle_ms > 0)
+		t = m->last_rx + m->o.idle_ms - now;
+	/* Streams with data and room to send it: come back at once. */
+	if (!TAILQ_EMPTY(&m->ready) && out_pending(m) < OUT_LOW)
+		t = 0;
+	d = t < 0 ? -1 : t > 0 ? t : 0;
+	return (int)d;
+}
+
+struct mux *
+mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
+    long now)
+{
+	struct mux *m;
+	int err;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->o = *o;
+	m->ops = ops;
+	m->arg = arg;
+	m->now = m->last_rx = now;
+	m->next_ping = now + o->ping_ms;
+	m->next_id = 1;
+	m->state = o->expect_hello ? MUX_STARTING : MUX_OPEN;
+	TAILQ_INIT(&m->streams);
+	TAILQ_INIT(&m->ready);
+	m->hr.fd = o->rfd;
+	m->hw.fd = o->wfd;
+	/* One socket both ways is watched through hr alone. */
+	m->hr.kind = o->rfd == o->wfd ? H_CARRIER_RW : H_CARRIER_R;
+	m->hw.kind = H_CARRIER_W;
+	nonblock(o->rfd);
+	nonblock(o->wfd);
+	if ((m->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		goto fail;
+	if (o->hello_len > 0) {
+		if (out_room(m, o->hello_len) != 0)
+			goto fail;
+		memcpy(m->out, o->hello, o->hello_len);
+		m->outlen = o->hello_len;
+	}
+	(void)flush(m);
+	carrier_watch(m);
+	return m;
+fail:
+	err = errno;
+	if (m->ep >= 0)
+		close(m->ep);
+	free(m->out);
+	free(m);
+	errno = err;
+	return NULL;
+}
+
+int
+mux_fd(const struct mux *m)
+{
+	return m->ep;
+}
+
+uint32_t
+mux_open(struct mux *m, int fd, uint8_t tag, uint16_t port,
+    const void *early, size_t len)
+{
+	uint8_t op[3] = { tag, (uint8_t)(port >> 8), (uint8_t)port };
+	const uint8_t *p = early;
+	struct stream *s;
+	size_t n;
+
+	if (m->state != MUX_OPEN || m->draining || m->next_id > 0x7ffffffe) {
+		errno = ENOTCONN;
+		return 0;
+	}
+	if (len > CARRIER_WINDOW) {
+		errno = EMSGSIZE;
+		return 0;
+	}
+	if ((s = stream_new(m, m->next_id, fd)) == NULL)
+		return 0;
+	m->next_id += 2;
+	send_ctl(m, CARRIER_OPEN, s->id, op, sizeof(op));
+	while (len > 0) {
+		n = len < CARRIER_DATA_MAX ? len : CARRIER_DATA_MAX;
+		send_ctl(m, CARRIER_DATA, s->id, p, n);
+		s->send_win -= (uint32_t)n;
+		m->st.bytes_out += n;
+		p += n;
+		len -= n;
+	}
+	make_ready(m, s);
+	stream_watch(m, s);
+	return s->id;
+}
+
+void
+mux_reset(struct mux *m, uint32_t id)
+{
+	struct stream *s = find(m, id);
+
+	if (s != NULL)
+		stream_abort(m, s, CARRIER_RST_RESET);
+}
+
+void
+mux_end(struct mux *m, int code, const char *reason)
+{
+	end(m, code, "%s", reason);
+}
+
+const char *
+mux_why(const struct mux *m)
+{
+	return m->why;
+}
+
+void
+mux_stats(const struct mux *m, struct mux_stats *st)
+{
+	*st = m->st;
+	st->open = m->nstreams;
+}
+
+void
+mux_free(struct mux *m)
+{
+	if (m == NULL)
+		return;
+	close_all(m);
+	close(m->ep);
+	free(m->out);
+	free(m);
+}

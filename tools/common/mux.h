@@ -1,0 +1,127 @@
+/*
+ * mux: one carrier's streams over one pair of descriptors (a socket, or a
+ * command's stdout and stdin), in the frames of carrier.h.  The same engine
+ * serves both ends: the client (the erlfwd command's agent) opens streams for
+ * local sockets; the server (erlfwd-server) is asked to open them and hands
+ * each a local socket through mux_ops.open.
+ *
+ * It owns an epoll set of its own, so that its owner watches one descriptor
+ * (mux_fd()) for readability and calls mux_run() when it wakes or when
+ * mux_timeout() expires.  Nothing here blocks.
+ *
+ * What it guarantees:
+ * - flow control: at most CARRIER_WINDOW bytes of a stream in flight each
+ *   way, so a stream whose local end is slow holds back only itself;
+ * - fairness: DATA frames of at most CARRIER_DATA_MAX bytes, taken from the
+ *   streams with data in turn, and only while less than a few frames wait
+ *   to be written: a bulk stream delays another by about one frame;
+ * - a stream's end travels as FIN (each way) or RESET; a stream's failure
+ *   never ends the carrier;
+ * - liveness: the client sends PING every ping_ms and gives up after
+ *   dead_pings unanswered; the server ends a carrier silent for idle_ms;
+ * - a carrier that ends says why (mux_why()), and closes its own
+ *   descriptors with FIN after a short drain, never with a reset.
+ */
+#ifndef ERLFWD_MUX_H
+#define ERLFWD_MUX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mux_role {
+	MUX_CLIENT = 1,
+	MUX_SERVER = 2,
+};
+
+enum mux_state {
+	MUX_STARTING = 0,	/* waiting for the peer's CARRIER frame */
+	MUX_OPEN = 1,
+	MUX_ENDED = 2,		/* mux_why() says why; only mux_free() is left */
+};
+
+struct mux_ops {
+	/*
+	 * open (servers): the peer opened stream id for tag and port (as in a
+	 * version 1 preamble).  Return a connected, non-blocking local socket
+	 * for the stream; bytes in pre (*prelen of at most MUX_PRE_MAX) are
+	 * written to it before the stream's own.  Return -1 to refuse it: the
+	 * peer gets RESET (refused).
+	 */
+	int	(*open)(void *arg, uint32_t id, uint8_t tag, uint16_t port,
+		    uint8_t *pre, size_t *prelen);
+};
+
+#define MUX_PRE_MAX	64
+
+struct mux_opts {
+	enum mux_role	 role;
+	int		 rfd, wfd;	/* the same socket, or two pipes */
+	int		 expect_hello;	/* the peer's CARRIER frame comes first */
+	const uint8_t	*hello;		/* ours, sent first (may be NULL) */
+	size_t		 hello_len;
+	int		 ping_ms;	/* client: PING interval */
+	int		 dead_pings;	/* client: unanswered PINGs to give up */
+	int		 idle_ms;	/* server: silence to give up */
+	size_t		 max_streams;	/* server: open at once; GOAWAY past */
+};
+
+struct mux_stats {
+	uint64_t	 streams;	/* opened in all */
+	uint64_t	 bytes_in;	/* stream bytes received */
+	uint64_t	 bytes_out;	/* stream bytes sent */
+	size_t		 open;		/* open now */
+};
+
+struct mux;
+
+/*
+ * mux_new: a carrier over o->rfd and o->wfd (made non-blocking; they stay
+ * the caller's to close after mux_free()), with ops and arg for callbacks,
+ * started at now (ms, tio_now_ms()).  Returns NULL with errno on failure.
+ */
+struct mux *mux_new(const struct mux_opts *o, const struct mux_ops *ops,
+	    void *arg, long now);
+
+/* mux_fd: the descriptor to watch for readability. */
+int	mux_fd(const struct mux *m);
+
+/*
+ * mux_run: do what the descriptors and timers allow, without blocking.
+ * Returns the state afterwards.
+ */
+enum mux_state mux_run(struct mux *m, long now);
+
+/* mux_timeout: ms until mux_run() has a timer to serve (-1: none). */
+int	mux_timeout(const struct mux *m, long now);
+
+/*
+ * mux_open (clients, once MUX_OPEN): carry the local socket fd (connected,
+ * non-blocking; the mux owns it from now on) as a new stream to tag and
+ * port, early (len bytes, may be NULL) first.  Returns the stream's id, or
+ * 0 with errno when it cannot.
+ */
+uint32_t mux_open(struct mux *m, int fd, uint8_t tag, uint16_t port,
+	    const void *early, size_t len);
+
+/*
+ * mux_reset: the far end of stream id was reset: send RESET and close its
+ * local socket.  For servers, whose local sockets cannot carry a reset.
+ */
+void	mux_reset(struct mux *m, uint32_t id);
+
+/*
+ * mux_end: end the carrier with GOAWAY (code, reason) and close every
+ * stream; mux_run() then drains and reports MUX_ENDED.
+ */
+void	mux_end(struct mux *m, int code, const char *reason);
+
+/* mux_why: why the carrier ended ("" while it has not). */
+const char *mux_why(const struct mux *m);
+
+/* mux_stats: counters so far. */
+void	mux_stats(const struct mux *m, struct mux_stats *st);
+
+/* mux_free: close every stream's socket and the epoll set; free m. */
+void	mux_free(struct mux *m);
+
+#endif /* ERLFWD_MUX_H */
