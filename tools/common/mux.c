@@ -67,6 +67,7 @@ struct mux {
 	enum mux_state		 state;
 	int			 draining;	/* GOAWAY queued or EOF: ending */
 	int			 peer_eof;	/* nothing more to read */
+	int			 pending_in;	/* in holds bytes not yet parsed */
 	long			 drain_until;
 	struct streamq		 streams, ready;
 	size_t			 nstreams;
@@ -438,7 +439,10 @@ stream_pull(struct mux *m, struct stream *s)
 		m->outlen += CARRIER_HDR_LEN + (size_t)n;
 		s->send_win -= (uint32_t)n;
 		m->st.bytes_out += (uint64_t)n;
-		return (size_t)n == want && s->send_win > 0;
+		if ((size_t)n == want && s->send_win > 0)
+			return 1;
+		stream_watch(m, s);	/* drained, or out of window */
+		return 0;
 	}
 	if (n == 0) {
 		send_ctl(m, CARRIER_FIN, s->id, NULL, 0);
@@ -676,14 +680,13 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 	}
 }
 
+static void parse(struct mux *m);
+
 /* Read the carrier and act on every whole frame. */
 static void
 on_carrier_read(struct mux *m)
 {
-	struct carrier_frame f;
-	size_t used;
 	ssize_t n;
-	int k;
 
 	n = read(m->hr.fd, m->in + m->inlen, sizeof(m->in) - m->inlen);
 	if (n == 0) {
@@ -704,7 +707,18 @@ on_carrier_read(struct mux *m)
 		return;		/* discarded: only EOF matters now */
 	m->inlen += (size_t)n;
 	m->last_rx = m->now;
-	used = 0;
+	parse(m);
+}
+
+/* Act on every whole frame in the input buffer. */
+static void
+parse(struct mux *m)
+{
+	struct carrier_frame f;
+	size_t used = 0;
+	int k;
+
+	m->pending_in = 0;
 	if (m->state == MUX_STARTING) {
 		used = on_hello(m);
 		if (used == 0)
@@ -817,6 +831,8 @@ mux_run(struct mux *m, long now)
 	m->now = now;
 	if (m->state == MUX_ENDED)
 		return m->state;
+	if (m->pending_in)
+		parse(m);
 	n = epoll_wait(m->ep, evs, EVENTS_MAX, 0);
 	for (i = 0; i < n && m->state != MUX_ENDED; i++) {
 		h = evs[i].data.ptr;
@@ -856,7 +872,7 @@ mux_timeout(const struct mux *m, long now)
 {
 	long t = -1, d;
 
-	if (m->state == MUX_ENDED)
+	if (m->state == MUX_ENDED || m->pending_in)
 		return 0;
 	if (m->draining)
 		t = m->drain_until == 0 ? 0 : m->drain_until - now;
@@ -904,6 +920,15 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 			goto fail;
 		memcpy(m->out, o->hello, o->hello_len);
 		m->outlen = o->hello_len;
+	}
+	if (o->early_len > 0) {
+		if (o->early_len > MUX_EARLY_MAX) {
+			errno = EMSGSIZE;
+			goto fail;
+		}
+		memcpy(m->in, o->early, o->early_len);
+		m->inlen = o->early_len;
+		m->pending_in = 1;
 	}
 	(void)flush(m);
 	carrier_watch(m);

@@ -52,6 +52,7 @@ struct mux_ops {
 };
 
 #define MUX_PRE_MAX	64
+#define MUX_EARLY_MAX	4096
 
 struct mux_opts {
 	enum mux_role	 role;
@@ -59,6 +60,8 @@ struct mux_opts {
 	int		 expect_hello;	/* the peer's CARRIER frame comes first */
 	const uint8_t	*hello;		/* ours, sent first (may be NULL) */
 	size_t		 hello_len;
+	const uint8_t	*early;		/* already read from rfd: taken as */
+	size_t		 early_len;	/* its first bytes (at most MUX_EARLY_MAX) */
 	int		 ping_ms;	/* client: PING interval */
 	int		 dead_pings;	/* client: unanswered PINGs to give up */
 	int		 idle_ms;	/* server: silence to give up */

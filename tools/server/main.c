@@ -20,8 +20,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: erlfwd-server [-l ADDR:PORT] [-e PORT] [--allow-port PORT]...\n"
+"usage: erlfwd-server [-l ADDR:PORT | --stdio] [-e PORT] [--allow-port PORT]...\n"
 "                     [--max-conns N] [--setup-timeout MS] [--relay auto|copy]\n"
+"                     [--carrier-idle MS]\n"
 "\n"
 "Relay erlfwd tunnel connections to this host's epmd and BEAM nodes.\n"
 "Run it beside the node; forward one port to it (heroku ps:forward,\n"
@@ -29,6 +30,12 @@ usage(FILE *f)
 "lists right now are reachable through it.\n"
 "\n"
 "  -l, --listen ADDR:PORT   where to listen (default 127.0.0.1:9369)\n"
+"      --stdio              serve one carrier on stdin and stdout, listen\n"
+"                           nowhere, and exit when it ends: the mode for\n"
+"                           erlfwd --via ('heroku run:inside DYNO\n"
+"                           \"erlfwd-server --stdio\"', 'kubectl exec -i POD --\n"
+"                           erlfwd-server --stdio', 'ssh HOST erlfwd-server\n"
+"                           --stdio')\n"
 "  -e, --epmd-port PORT     this host's epmd port (default $ERL_EPMD_PORT,\n"
 "                           else 4369)\n"
 "      --allow-port PORT    also allow this port for distribution, even if\n"
@@ -39,10 +46,15 @@ usage(FILE *f)
 "                           milliseconds (default 5000)\n"
 "      --relay auto|copy    auto: move bytes with splice(2) when the kernel\n"
 "                           can (the log says which); copy: read/write\n"
+"      --carrier-idle MS    end a carrier (the erlfwd command's one\n"
+"                           connection for a whole session) that has sent\n"
+"                           nothing for MS milliseconds; its agent pings\n"
+"                           every 15 s (default 60000)\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
-"Logs go to stderr in logfmt, one line per connection when it ends.\n"
+"Logs go to stderr in logfmt, one line per connection (or carrier stream)\n"
+"when it ends, and one per carrier.\n"
 "SIGTERM or SIGINT stop it cleanly.\n");
 }
 
@@ -85,13 +97,15 @@ main(int argc, char **argv)
 		{ "setup-timeout", required_argument, NULL, 't' },
 		{ "preamble-timeout", required_argument, NULL, 't' },
 		{ "relay", required_argument, NULL, 'r' },
+		{ "stdio", no_argument, NULL, 's' },
+		{ "carrier-idle", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_opts o;
 	struct route r;
-	const char *listen = CONFIG_DEFAULT_TUNNEL, *env;
+	const char *listen = NULL, *env;
 	char err[CONFIG_ERR_MAX];
 	uint16_t port;
 	long v;
@@ -101,6 +115,7 @@ main(int argc, char **argv)
 	o.epmd_port = CONFIG_DEFAULT_EPMD;
 	o.max_conns = 1024;
 	o.setup_timeout_ms = 5000;
+	o.carrier_idle_ms = 60000;
 	if ((env = getenv("ERL_EPMD_PORT")) != NULL && *env != '\0') {
 		if (port_arg("ERL_EPMD_PORT", env, &o.epmd_port) != 0)
 			return STATUS_USAGE;
@@ -134,6 +149,15 @@ main(int argc, char **argv)
 				return STATUS_USAGE;
 			o.setup_timeout_ms = (int)v;
 			break;
+		case 's':
+			o.stdio = 1;
+			break;
+		case 'i':
+			if (number("--carrier-idle", optarg, 100, 86400000,
+			    &v) != 0)
+				return STATUS_USAGE;
+			o.carrier_idle_ms = (int)v;
+			break;
 		case 'r':
 			if (strcmp(optarg, "copy") == 0)
 				o.copy = 1;
@@ -159,6 +183,15 @@ main(int argc, char **argv)
 		    "(see --help)\n", argv[optind]);
 		return STATUS_USAGE;
 	}
+	if (o.stdio && listen != NULL) {
+		fprintf(stderr, "erlfwd-server: --stdio listens nowhere: drop "
+		    "--listen\n");
+		return STATUS_USAGE;
+	}
+	if (o.stdio)
+		return server_run(&o);
+	if (listen == NULL)
+		listen = CONFIG_DEFAULT_TUNNEL;
 	if (config_parse_route(&r, listen, err, sizeof(err)) != 0 ||
 	    r.kind != ROUTE_ERLFWD) {
 		fprintf(stderr, "erlfwd-server: --listen: %s\n",

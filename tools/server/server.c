@@ -38,6 +38,7 @@
 #include "frame_info.h"
 #include "sock.h"
 #include "logfmt.h"
+#include "mux.h"
 #include "relay.h"
 #include "server.h"
 #include "tio.h"
@@ -55,13 +56,34 @@ enum conn_state {
 enum { H_CLIENT = RELAY_CLIENT, H_UPSTREAM = RELAY_UPSTREAM };
 
 struct conn;
+struct carrier;
 
-/* What epoll's data points at: one side of one connection. */
+/* What epoll's data points at: one side of one connection, or a carrier. */
 struct handle {
 	int		 fd;
 	uint32_t	 events;	/* registered interest; 0: not in epoll */
 	struct conn	*c;
+	struct carrier	*car;
 };
+
+/*
+ * A carrier (mux.h): many streams over one client connection, or over
+ * stdin and stdout (--stdio).  Each stream it opens becomes a conn whose
+ * client side is one end of a socketpair, the mux holding the other: every
+ * stream goes through the same states, policy and log line as a version 1
+ * connection.
+ */
+struct carrier {
+	struct handle		 h;	/* the mux's epoll descriptor */
+	TAILQ_ENTRY(carrier)	 entry;
+	struct server		*s;
+	struct mux		*m;
+	int			 rfd, wfd;
+	long			 started;
+	char			 peer[64];
+};
+
+TAILQ_HEAD(carrier_list, carrier);
 
 struct conn {
 	TAILQ_ENTRY(conn) entry;		/* conns, then graveyard */
@@ -85,6 +107,8 @@ struct conn {
 	uint64_t	 bytes_in, bytes_out;
 	char		 peer[64];
 	char		 upstream_addr[64];	/* "ADDR:PORT"; "" before */
+	struct carrier	*car;			/* a carrier's stream: its */
+	uint32_t	 stream;		/* carrier and stream id */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -96,6 +120,7 @@ struct server {
 	struct conn_list conns;			/* every live connection */
 	struct conn_list setupq;		/* in setup, by deadline */
 	struct conn_list graveyard;		/* ended in this batch */
+	struct carrier_list carriers;
 	int		 nconns;
 	long		 accept_resume;		/* 0: accepting */
 	int		 accept_short;		/* out of fds since the last
@@ -154,14 +179,20 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 	char rq[160];
 	int i;
 
-	logfmt(strcmp(outcome, "ok") == 0 || strcmp(outcome, "closed") == 0 ?
-	    "info" : "warn", "conn",
-	    "peer=%s tag=%s target=%s in=%llu out=%llu dur_ms=%ld outcome=%s%s%s",
-	    c->peer, tag_text(c),
-	    c->upstream_addr[0] != '\0' ? c->upstream_addr : "none",
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-	    tio_now_ms() - c->started, outcome, reason != NULL ? " reason=" : "",
-	    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
+	/* A carrier's stream: the reset travels as RESET on the carrier. */
+	if (c->car != NULL && reset)
+		mux_reset(c->car->m, c->stream);
+	if (outcome != NULL)	/* NULL: it lives on as a carrier */
+		logfmt(strcmp(outcome, "ok") == 0 ||
+		    strcmp(outcome, "closed") == 0 ? "info" : "warn", "conn",
+		    "peer=%s tag=%s target=%s in=%llu out=%llu dur_ms=%ld "
+		    "outcome=%s%s%s", c->peer, tag_text(c),
+		    c->upstream_addr[0] != '\0' ? c->upstream_addr : "none",
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out,
+		    tio_now_ms() - c->started, outcome,
+		    reason != NULL ? " reason=" : "",
+		    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
 	queue_remove(s, c);
 	for (i = 0; i < 2; i++)
 		watch(s, &c->h[i], 0);
@@ -372,6 +403,8 @@ epmd_done(struct server *s, struct conn *c, int ok)
 }
 
 /* The client's frame and (for EPMD) request are in c->in: act on them. */
+static void carrier_take(struct server *s, struct conn *c);
+
 static void
 on_preamble(struct server *s, struct conn *c)
 {
@@ -418,6 +451,9 @@ on_preamble(struct server *s, struct conn *c)
 			start_node(s, c);
 		else
 			start_epmd(s, c, s->names_req, sizeof(s->names_req));
+		return;
+	case FRAME_TAG_CARRIER:
+		carrier_take(s, c);
 		return;
 	default:
 		start_epmd(s, c, s->names_req, sizeof(s->names_req));
@@ -613,6 +649,179 @@ conn_new(struct server *s, int fd, const char *peer)
 	return c;
 }
 
+
+/* ---- carriers ------------------------------------------------------------ */
+
+/*
+ * A stream the carrier's peer opened: a socketpair, one end for the mux and
+ * the other a new conn, which reads the version 1 preamble (in pre) the mux
+ * writes first.  Returns the mux's end, or -1 to refuse the stream.
+ */
+static int
+carrier_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
+    size_t *prelen)
+{
+	struct carrier *car = arg;
+	struct server *s = car->s;
+	struct conn *c;
+	char peer[64];
+	int sv[2], n;
+
+	snprintf(peer, sizeof(peer), "%.48s#%u", car->peer, id);
+	if (s->nconns >= s->o->max_conns) {
+		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
+		    "dur_ms=0 outcome=refused reason=max-conns max_conns=%d",
+		    peer, frame_tag_name(tag), s->o->max_conns);
+		return -1;
+	}
+	n = frame_encode(pre, MUX_PRE_MAX, (enum frame_tag)tag, port, NULL, 0);
+	if (n < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	if ((c = conn_new(s, sv[1], peer)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	c->car = car;
+	c->stream = id;
+	*prelen = (size_t)n;
+	return sv[0];
+}
+
+static const struct mux_ops carrier_ops = { carrier_open };
+
+/*
+ * Start a carrier on rfd/wfd (the same socket, or stdin and stdout) for
+ * peer, with early bytes already read from it.  expect_hello: the peer's
+ * CARRIER frame is still to come (--stdio).  Returns 0, or -1 (logged; the
+ * descriptors are still the caller's).
+ */
+static int
+carrier_start(struct server *s, int rfd, int wfd, const char *peer,
+    const uint8_t *early, size_t early_len, int expect_hello)
+{
+	static const char body[] = "version=" ERLFWD_VERSION;
+	uint8_t hello[FRAME_HDR_LEN + sizeof(body)];
+	struct mux_opts mo = { 0 };
+	struct carrier *car;
+	int n;
+
+	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0, body,
+	    sizeof(body) - 1);
+	if (n < 0 || (car = calloc(1, sizeof(*car))) == NULL)
+		goto fail;
+	car->s = s;
+	car->rfd = rfd;
+	car->wfd = wfd;
+	car->started = tio_now_ms();
+	car->h.car = car;
+	snprintf(car->peer, sizeof(car->peer), "%s", peer);
+	mo.role = MUX_SERVER;
+	mo.rfd = rfd;
+	mo.wfd = wfd;
+	mo.expect_hello = expect_hello;
+	mo.hello = hello;
+	mo.hello_len = (size_t)n;
+	mo.early = early;
+	mo.early_len = early_len;
+	mo.idle_ms = s->o->carrier_idle_ms;
+	mo.max_streams = (size_t)s->o->max_conns;
+	if ((car->m = mux_new(&mo, &carrier_ops, car, car->started)) == NULL) {
+		free(car);
+		goto fail;
+	}
+	car->h.fd = mux_fd(car->m);
+	TAILQ_INSERT_TAIL(&s->carriers, car, entry);
+	watch(s, &car->h, EPOLLIN);
+	return 0;
+fail:
+	logfmt("warn", "carrier", "peer=%s outcome=error reason=%s", peer,
+	    logfmt_value(strerror(errno), (char[64]){ 0 }, 64));
+	return -1;
+}
+
+/* One line for the carrier, its streams let go of it, its descriptors closed. */
+static void
+carrier_end(struct server *s, struct carrier *car, const char *outcome)
+{
+	struct mux_stats st;
+	struct conn *c;
+	char rq[300];
+
+	mux_stats(car->m, &st);
+	logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn", "carrier",
+	    "peer=%s streams=%llu in=%llu out=%llu dur_ms=%ld outcome=%s "
+	    "reason=%s", car->peer, (unsigned long long)st.streams,
+	    (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+	    tio_now_ms() - car->started, outcome,
+	    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
+	    "server stopping", rq, sizeof(rq)));
+	/* Its streams' conns see their socketpair close and end as usual. */
+	TAILQ_FOREACH(c, &s->conns, entry)
+		if (c->car == car)
+			c->car = NULL;
+	watch(s, &car->h, 0);
+	mux_free(car->m);
+	if (car->wfd != car->rfd && car->wfd >= 0)
+		close(car->wfd);
+	if (car->rfd >= 0)
+		close(car->rfd);
+	TAILQ_REMOVE(&s->carriers, car, entry);
+	free(car);
+	if (s->o->stdio && !s->stopping)
+		s->stopping = -1;
+}
+
+static void
+carrier_run(struct server *s, struct carrier *car)
+{
+	const char *why;
+
+	if (mux_run(car->m, tio_now_ms()) != MUX_ENDED)
+		return;
+	why = mux_why(car->m);
+	carrier_end(s, car, strstr(why, "closed the carrier") != NULL ||
+	    strstr(why, "said goodbye") != NULL ? "closed" : "error");
+}
+
+/* A version 2 preamble: the conn's client becomes a carrier. */
+static void
+carrier_take(struct server *s, struct conn *c)
+{
+	int fd = c->h[H_CLIENT].fd;
+
+	watch(s, &c->h[H_CLIENT], 0);
+	if (carrier_start(s, fd, fd, c->peer, c->in + c->framelen,
+	    c->inlen - c->framelen, 0) != 0) {
+		conn_end(s, c, "error", "cannot start a carrier", 0);
+		return;
+	}
+	c->h[H_CLIENT].fd = -1;
+	conn_end(s, c, NULL, NULL, 0);
+}
+
+/* Serve the carriers with work due; returns ms until the next (-1: none). */
+static int
+carriers_due(struct server *s)
+{
+	struct carrier *car, *next;
+	long now = tio_now_ms();
+	int t, wait = -1;
+
+	for (car = TAILQ_FIRST(&s->carriers); car != NULL; car = next) {
+		next = TAILQ_NEXT(car, entry);
+		if (mux_timeout(car->m, now) == 0)
+			carrier_run(s, car);
+	}
+	TAILQ_FOREACH(car, &s->carriers, entry) {
+		t = mux_timeout(car->m, now);
+		if (t >= 0 && (wait < 0 || t < wait))
+			wait = t;
+	}
+	return wait;
+}
+
 static void
 on_accept(struct server *s)
 {
@@ -712,6 +921,19 @@ setup(struct server *s)
 		    logfmt_value(strerror(errno), addr, sizeof(addr)));
 		return -1;
 	}
+	splice = relay_ctx_init(&s->rctx, s->scratch, sizeof(s->scratch),
+	    !s->o->copy);
+	s->sh.fd = s->sfd;
+	watch(s, &s->sh, EPOLLIN);
+	if (s->o->stdio) {
+		/* One carrier on stdin and stdout, and no socket of ours. */
+		logfmt("info", "stdio", "epmd_port=%u max_conns=%d "
+		    "relay=%s version=%s", (unsigned)s->o->epmd_port,
+		    s->o->max_conns, splice ? "splice" : "copy",
+		    ERLFWD_VERSION);
+		return carrier_start(s, STDIN_FILENO, STDOUT_FILENO, "stdio",
+		    NULL, 0, 1);
+	}
 	s->lfd = sock_listen((const struct sockaddr *)&s->o->listen,
 	    s->o->listen_len, SOMAXCONN);
 	if (s->lfd < 0) {
@@ -721,11 +943,7 @@ setup(struct server *s)
 		return -1;
 	}
 	s->lh.fd = s->lfd;
-	s->sh.fd = s->sfd;
 	watch(s, &s->lh, EPOLLIN);
-	watch(s, &s->sh, EPOLLIN);
-	splice = relay_ctx_init(&s->rctx, s->scratch, sizeof(s->scratch),
-	    !s->o->copy);
 	logfmt("info", "listening", "addr=%s epmd_port=%u max_conns=%d "
 	    "setup_timeout_ms=%d relay=%s version=%s", s->o->listen_text,
 	    (unsigned)s->o->epmd_port, s->o->max_conns,
@@ -738,8 +956,13 @@ static void
 dispatch(struct server *s, struct handle *h, uint32_t ev)
 {
 	struct conn *c = h->c;
-	int side = h == &c->h[H_CLIENT] ? H_CLIENT : H_UPSTREAM;
+	int side;
 
+	if (h->car != NULL) {
+		carrier_run(s, h->car);
+		return;
+	}
+	side = h == &c->h[H_CLIENT] ? H_CLIENT : H_UPSTREAM;
 	if (c->dead)
 		return;
 	if (c->state == CS_RELAY)
@@ -757,7 +980,7 @@ server_run(const struct server_opts *o)
 	struct server *s;
 	struct signalfd_siginfo si;
 	struct handle *h;
-	int n, i, rc = 1;
+	int n, i, wait, t, rc = 1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		logfmt("error", "cannot start", "reason=\"out of memory\"");
@@ -767,12 +990,19 @@ server_run(const struct server_opts *o)
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->setupq);
 	TAILQ_INIT(&s->graveyard);
-	s->ep = s->lfd = s->sfd = -1;
+	TAILQ_INIT(&s->carriers);
+	s->ep = s->lfd = s->sfd = s->lh.fd = -1;
 	s->rctx.pipe[0] = s->rctx.pipe[1] = -1;
 	if (setup(s) != 0)
 		goto out;
 	while (!s->stopping) {
-		n = epoll_wait(s->ep, evs, EVENTS_MAX, expire(s));
+		wait = expire(s);
+		t = carriers_due(s);
+		if (s->stopping)
+			break;
+		if (t >= 0 && (wait < 0 || t < wait))
+			wait = t;
+		n = epoll_wait(s->ep, evs, EVENTS_MAX, wait);
 		if (n < 0 && errno != EINTR) {
 			logfmt("error", "epoll_wait failed", "reason=%s",
 			    strerror(errno));
@@ -790,8 +1020,10 @@ server_run(const struct server_opts *o)
 		}
 		bury(s);
 	}
-	logfmt("info", "stopping", "signal=%s conns=%d",
-	    s->stopping == SIGTERM ? "TERM" : "INT", s->nconns);
+	logfmt("info", "stopping", "signal=%s conns=%d", s->stopping == SIGTERM ?
+	    "TERM" : s->stopping == SIGINT ? "INT" : "none", s->nconns);
+	while (!TAILQ_EMPTY(&s->carriers))
+		carrier_end(s, TAILQ_FIRST(&s->carriers), "shutdown");
 	while (!TAILQ_EMPTY(&s->conns))
 		conn_end(s, TAILQ_FIRST(&s->conns), "shutdown", NULL, 0);
 	bury(s);

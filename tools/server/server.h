@@ -25,10 +25,13 @@ struct server_opts {
 	int			max_conns;
 	int			setup_timeout_ms;	/* preamble to relay */
 	int			copy;		/* 1: never splice(2) */
+	int			stdio;		/* 1: one carrier on stdin/out */
+	int			carrier_idle_ms; /* end a carrier silent so long */
 };
 
 /*
- * server_run: serve until SIGTERM or SIGINT.  Returns 0 after a clean stop,
+ * server_run: serve until SIGTERM or SIGINT (with stdio, until the carrier on
+ * stdin and stdout ends).  Returns 0 after a clean stop,
  * or 1 when the server could not start (reported on stderr).
  */
 int	server_run(const struct server_opts *o);
