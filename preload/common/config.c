@@ -140,7 +140,7 @@ unescape(char *dst, size_t cap, const char *s, size_t len)
 	return 0;
 }
 
-/* Parse the "?target=ADDR&epmd=PORT" of a SOCKS5 route. */
+/* Parse the "?target=ADDR&epmd=PORT&server=PORT" of a SOCKS5 route. */
 static int
 parse_query(struct route *r, const char *q, char *err, size_t errlen)
 {
@@ -169,10 +169,14 @@ parse_query(struct route *r, const char *q, char *err, size_t errlen)
 			if (port_parse(val, vlen, &r->epmd_port) != 0)
 				return fail(err, errlen, "socks5 route: epmd "
 				    "port '%s' is not a port", val);
+		} else if (klen == 6 && memcmp(p, "server", 6) == 0) {
+			if (port_parse(val, vlen, &r->server_port) != 0)
+				return fail(err, errlen, "socks5 route: server "
+				    "port '%s' is not a port", val);
 		} else
 			return fail(err, errlen, "socks5 route: unknown "
-			    "parameter '%.*s' (want target= or epmd=)",
-			    (int)klen, p);
+			    "parameter '%.*s' (want target=, epmd= or "
+			    "server=)", (int)klen, p);
 	}
 	return 0;
 }

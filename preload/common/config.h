@@ -14,9 +14,11 @@
  * A PATTERN is a host name ("dyno"), a glob with '*' and '?' ("web.*", "*"),
  * or an IPv4 literal ("127.0.0.1").  Matching ignores case.  A ROUTE is
  * either HOST:PORT, where an erlfwd-server answers (a forwarded port), or
- * socks5://[USER:PASS@]HOST:PORT[?target=ADDR&epmd=PORT], a SOCKS5 proxy
- * into the remote host that is asked to connect to ADDR (127.0.0.1) there,
- * with the remote epmd on PORT (4369).  HOST is an IP address ("127.0.0.1",
+ * socks5://[USER:PASS@]HOST:PORT[?target=ADDR&epmd=PORT&server=PORT], a
+ * SOCKS5 proxy into the remote host that is asked to connect to ADDR
+ * (127.0.0.1) there, with the remote epmd on PORT (4369); with server=, the
+ * erlfwd command makes one CONNECT to erlfwd-server on that port there and
+ * carries the whole session over it.  HOST is an IP address ("127.0.0.1",
  * "[::1]") or "localhost"; USER and PASS may use %XX escapes.
  */
 #ifndef ERLFWD_CONFIG_H
@@ -55,6 +57,10 @@ struct route {
 	char			pass[ROUTE_CRED_MAX];
 	char			target[ROUTE_TARGET_MAX];
 	uint16_t		epmd_port;	/* the remote host's epmd */
+	uint16_t		server_port;	/* erlfwd-server's port there:
+						 * the erlfwd command's agent
+						 * runs one carrier to it; 0:
+						 * one CONNECT per stream */
 };
 
 struct config_entry {

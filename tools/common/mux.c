@@ -521,8 +521,8 @@ quote(char *dst, size_t cap, const uint8_t *p, size_t len)
 	size_t i, o = 0;
 
 	for (i = 0; i < len && o + 5 < cap; i++) {
-		if (p[i] == '\n' && i + 1 < len && o > 0)
-			break;
+		if (p[i] == '\n' || p[i] == '\r')
+			break;	/* the first line says enough */
 		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
 			dst[o++] = (char)p[i];
 		else
@@ -547,7 +547,7 @@ on_hello(struct mux *m)
 		    HELLO_QUOTE);
 		end(m, -1, n == FRAME_EVERSION || (n > 0 && f.version == 1) ?
 		    "the other end speaks only protocol version 1" :
-		    "the other end sent \"%s\", not a carrier", q);
+		    "the other end sent \"%s\" instead of a carrier frame", q);
 		return 0;
 	}
 	m->state = MUX_OPEN;

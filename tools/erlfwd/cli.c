@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "cli.h"
 #include "safe.h"
 
@@ -59,6 +60,83 @@ cli_tunnel(struct cli *c, const char *text, char *err, size_t errlen)
 	}
 	c->tunnel_arg = text;
 	return 0;
+}
+
+int
+cli_via(struct cli *c, const char *text, char *err, size_t errlen)
+{
+	if (*text == '\0') {
+		snprintf(err, errlen, "--via: an empty command");
+		return -1;
+	}
+	c->via = text;
+	return 0;
+}
+
+int
+cli_carrier(struct cli *c)
+{
+	char err[512];
+	int rc, started;
+
+	if ((rc = cli_carrier_start(c, &started, err, sizeof(err))) != CLI_OK)
+		cli_msg("%s", err);
+	return rc;
+}
+
+int
+cli_carrier_start(struct cli *c, int *started, char *err, size_t errlen)
+{
+	struct agent_opts o = { 0 };
+	const struct route *t = &c->cfg.tunnel;
+	const char *mode = getenv("ERLFWD_CARRIER");
+	char text[ROUTE_TEXT_MAX];
+	enum agent_result res;
+	uint16_t port;
+	pid_t pid;
+	int status;
+
+	*started = 0;
+	err[0] = '\0';
+	if (c->via == NULL) {
+		if (t->kind == ROUTE_SOCKS5 && t->server_port == 0)
+			return CLI_OK;	/* one CONNECT per connection */
+		if (t->kind == ROUTE_ERLFWD && mode != NULL &&
+		    strcmp(mode, "off") == 0)
+			return CLI_OK;
+	}
+	o.via = c->via;
+	o.route = t;
+	o.timeout_ms = c->cfg.timeout_ms;
+	o.ping_ms = AGENT_PING_MS;
+	o.dead_pings = AGENT_DEAD_PINGS;
+	o.debug = c->cfg.debug;
+	if ((mode = getenv("ERLFWD_PING_MS")) != NULL && atoi(mode) > 0)
+		o.ping_ms = atoi(mode);
+	res = agent_start(&o, &port, &pid, err, errlen, &status);
+	if (res == AGENT_V1) {
+		if (t->kind == ROUTE_ERLFWD)
+			return CLI_OK;	/* an older server: one connection each */
+		snprintf(err, errlen, "the erlfwd-server behind %s speaks only "
+		    "protocol version 1: upgrade it, or drop server= to use "
+		    "one SOCKS5 CONNECT per connection", t->text);
+		return CLI_SERVER;
+	}
+	if (res != AGENT_UP)
+		return status;
+	if (c->via != NULL)
+		snprintf(text, sizeof(text), "a carrier over --via");
+	else
+		snprintf(text, sizeof(text), "a carrier over %.100s", t->text);
+	snprintf(c->agent_tunnel, sizeof(c->agent_tunnel), "127.0.0.1:%u",
+	    (unsigned)port);
+	if (config_parse_route(&c->cfg.tunnel, c->agent_tunnel, err,
+	    errlen) != 0)
+		return CLI_LOCAL;
+	snprintf(c->cfg.tunnel.text, sizeof(c->cfg.tunnel.text), "%s", text);
+	c->tunnel_arg = c->agent_tunnel;
+	*started = 1;
+	return CLI_OK;
 }
 
 int

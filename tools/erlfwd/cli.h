@@ -34,6 +34,8 @@ struct cli {
 	int		hosts_given;
 	const char	*tunnel_arg;	/* --tunnel as given (a socks5 route's
 					 * password is not in cfg.tunnel.text) */
+	const char	*via;		/* --via COMMAND */
+	char		 agent_tunnel[32];	/* the agent's 127.0.0.1:PORT */
 };
 
 /* cli_msg: "erlfwd: " and a formatted line on stderr. */
@@ -60,6 +62,38 @@ int	cli_host(struct cli *c, const char *text, char *err, size_t errlen);
  * Returns CLI_USAGE.
  */
 int	cli_bad_option(const char *sub, int ch, char **argv);
+
+/* cli_via: --via COMMAND.  Returns 0 or -1 with a message in err. */
+int	cli_via(struct cli *c, const char *text, char *err, size_t errlen);
+
+/*
+ * cli_carrier: start the agent (agent.h) when the session goes over a
+ * carrier: always with --via or a socks5 route with server=, and with a
+ * HOST:PORT tunnel whose erlfwd-server speaks version 2 (unless
+ * ERLFWD_CARRIER=off).  Then cfg.tunnel and tunnel_arg lead to the agent,
+ * so everything after it works as with a plain tunnel.  Returns CLI_OK, or
+ * an exit status after a one-line message.
+ */
+int	cli_carrier(struct cli *c);
+
+/*
+ * cli_carrier_start: cli_carrier() with its message in err instead of on
+ * stderr ("" when it started none: *started is 0).  Returns CLI_OK or an
+ * exit status.
+ */
+int	cli_carrier_start(struct cli *c, int *started, char *err,
+	    size_t errlen);
+
+/* The --tunnel/--via lines of every subcommand's --help. */
+#define CLI_ROUTE_HELP \
+"  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n" \
+"                           into the remote host, socks5://HOST:PORT, with\n" \
+"                           ?server=PORT for one carrier to erlfwd-server\n" \
+"                           there (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n" \
+"      --via COMMAND        carry the session over COMMAND's stdin and\n" \
+"                           stdout (run with sh -c), e.g. 'ssh HOST\n" \
+"                           erlfwd-server --stdio' or 'kubectl exec -i POD\n" \
+"                           -- erlfwd-server --stdio'\n"
 
 /* cli_info_exit: the exit status for a failed INFO request. */
 int	cli_info_exit(enum info_status s);

@@ -12,12 +12,14 @@ int	cmd_run(int argc, char **argv);
 int	cmd_names(int argc, char **argv);
 int	cmd_remsh(int argc, char **argv);
 int	cmd_doctor(int argc, char **argv);
+int	cmd_agent(int argc, char **argv);
 
 /* The subcommands' --help texts. */
 void	cmd_run_usage(FILE *f);
 void	cmd_names_usage(FILE *f);
 void	cmd_remsh_usage(FILE *f);
 void	cmd_doctor_usage(FILE *f);
+void	cmd_agent_usage(FILE *f);
 
 /* The exit statuses, as every --help lists them. */
 #define CMD_EXIT_HELP \

@@ -84,6 +84,42 @@ broken(int status, const char *name, const char *what, const char *fix)
 	return status;
 }
 
+/*
+ * The carrier step, when the session goes over one (cli_carrier()): the
+ * --via command, the forward or the proxy, and the CARRIER frames.
+ */
+static int
+carrier_step(struct cli *c)
+{
+	char err[512];
+	const char *fix;
+	int rc, started;
+
+	rc = cli_carrier_start(c, &started, err, sizeof(err));
+	if (rc == CLI_OK) {
+		if (started)
+			step("ok", "carrier", "%s is up", c->cfg.tunnel.text);
+		return CLI_OK;
+	}
+	if (strstr(err, "not a carrier") != NULL ||
+	    strstr(err, "instead of a carrier") != NULL)
+		fix = "the command printed something before erlfwd-server "
+		    "started: make it print nothing else on stdout (no login "
+		    "banner or motd; ssh -T; a non-interactive shell)";
+	else if (strstr(err, "version 1") != NULL)
+		fix = "upgrade erlfwd-server on the remote host";
+	else if (strstr(err, "did not answer") != NULL)
+		fix = "erlfwd-server did not start or is stuck: run the command "
+		    "by hand and look at what it prints";
+	else if (c->via != NULL)
+		fix = "run the --via command by hand: it must start "
+		    "`erlfwd-server --stdio` on the remote host";
+	else
+		fix = "start the forward or the proxy, and erlfwd-server behind "
+		    "it";
+	return broken(rc, "carrier", err, fix);
+}
+
 /* The tunnel and server steps; fills fi.  Returns an exit status. */
 static int
 check_server(const struct route *t, int timeout, struct frame_info *fi)
@@ -296,6 +332,7 @@ cmd_doctor(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "tunnel", required_argument, NULL, 't' },
+		{ "via", required_argument, NULL, 'v' },
 		{ "cookie-file", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -318,6 +355,12 @@ cmd_doctor(int argc, char **argv)
 		switch (ch) {
 		case 't':
 			if (cli_tunnel(&c, optarg, err, sizeof(err)) != 0) {
+				cli_msg("%s", err);
+				return CLI_USAGE;
+			}
+			break;
+		case 'v':
+			if (cli_via(&c, optarg, err, sizeof(err)) != 0) {
 				cli_msg("%s", err);
 				return CLI_USAGE;
 			}
@@ -358,6 +401,8 @@ cmd_doctor(int argc, char **argv)
 		    "file, or set ERLFWD_COOKIE");
 		goto out;
 	}
+	if ((rc = carrier_step(&c)) != CLI_OK)
+		goto out;
 	rc = walk(&c, node_arg != NULL ? &given : NULL, ck, fi, &partial);
 	if (rc == CLI_OK)
 		printf("the path works%s\n", partial ? " as far as it was "

@@ -13,15 +13,13 @@ void
 cmd_names_usage(FILE *f)
 {
 	fprintf(f,
-"usage: erlfwd names [--tunnel HOST:PORT] [-q]\n"
+"usage: erlfwd names [--tunnel ROUTE | --via COMMAND] [-q]\n"
 "\n"
 "List the nodes registered with the remote host's epmd and their ports, as\n"
 "`epmd -names` there would, after the remote host's name and the version\n"
 "of its erlfwd-server.\n"
 "\n"
-"  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
-"                           into the remote host, socks5://HOST:PORT\n"
-"                           (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n"
+CLI_ROUTE_HELP
 "  -q, --quiet              print only the node names, one a line\n"
 "  -h, --help               this help\n"
 "\n"
@@ -34,6 +32,7 @@ cmd_names(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "tunnel", required_argument, NULL, 't' },
+		{ "via", required_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -58,6 +57,12 @@ cmd_names(int argc, char **argv)
 				return CLI_USAGE;
 			}
 			break;
+		case 'v':
+			if (cli_via(&c, optarg, err, sizeof(err)) != 0) {
+				cli_msg("%s", err);
+				return CLI_USAGE;
+			}
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -72,6 +77,8 @@ cmd_names(int argc, char **argv)
 		cli_msg("names: unexpected argument '%s'", argv[optind]);
 		return CLI_USAGE;
 	}
+	if ((rc = cli_carrier(&c)) != CLI_OK)
+		return rc;
 	if ((fi = malloc(sizeof(*fi))) == NULL) {
 		cli_msg("out of memory");
 		return CLI_LOCAL;

@@ -348,6 +348,7 @@ cmd_remsh(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "tunnel", required_argument, NULL, 't' },
+		{ "via", required_argument, NULL, 'v' },
 		{ "cookie-file", required_argument, NULL, 'c' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "iex", no_argument, NULL, 'I' },
@@ -380,6 +381,10 @@ cmd_remsh(int argc, char **argv)
 			break;
 		case 't':
 			if (cli_tunnel(&r->cli, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
+		case 'v':
+			if (cli_via(&r->cli, optarg, err, sizeof(err)) != 0)
 				goto usage_err;
 			break;
 		case 'c':
@@ -442,7 +447,8 @@ cmd_remsh(int argc, char **argv)
 		    LAUNCH_LIB_NAME);
 		goto fail;
 	}
-	if ((rc = find_node(r)) != CLI_OK)
+	if ((rc = cli_carrier(&r->cli)) != CLI_OK ||
+	    (rc = find_node(r)) != CLI_OK)
 		goto out;
 	if (check_iex(r) != 0) {
 		rc = CLI_LOCAL;

@@ -98,6 +98,7 @@ cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "tunnel", required_argument, NULL, 't' },
+		{ "via", required_argument, NULL, 'v' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -119,6 +120,10 @@ cmd_run(int argc, char **argv)
 			if (cli_tunnel(&c, optarg, err, sizeof(err)) != 0)
 				goto usage_err;
 			break;
+		case 'v':
+			if (cli_via(&c, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
 		case 'H':
 			if (cli_host(&c, optarg, err, sizeof(err)) != 0)
 				goto usage_err;
@@ -134,6 +139,8 @@ cmd_run(int argc, char **argv)
 		cli_msg("run: no COMMAND (see erlfwd run --help)");
 		return CLI_USAGE;
 	}
+	if ((status = cli_carrier(&c)) != CLI_OK)
+		return status;
 	if (c.hosts_given)
 		hosts = c.hosts;
 	else if ((env = getenv("ERLFWD_HOSTS")) == NULL || *env == '\0') {

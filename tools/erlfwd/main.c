@@ -24,6 +24,8 @@ static const struct subcommand subcommands[] = {
 	    "open a remote shell on a node" },
 	{ "doctor", cmd_doctor, cmd_doctor_usage,
 	    "check the path to a node step by step" },
+	{ "agent", cmd_agent, cmd_agent_usage,
+	    "keep one carrier up, for programs started by hand" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -1,0 +1,773 @@
+/*
+ * agent.c: the client end of a carrier, for the erlfwd command (agent.h).
+ *
+ * One thread, one epoll set: the listener, the connections waiting for
+ * their preamble or for the carrier, the mux's own descriptor, the --via
+ * command's stderr and a signalfd.
+ */
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/queue.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cli.h"
+#include "dial.h"
+#include "frame.h"
+#include "mux.h"
+#include "safe.h"
+#include "sock.h"
+#include "socksdial.h"
+#include "tio.h"
+
+#define PENDING_IN	1024	/* a preamble and the first bytes behind it */
+#define EVENTS_MAX	32
+#define REAP_MS		1000	/* SIGTERM, then this long, then SIGKILL */
+
+enum hkind { H_LISTEN, H_MUX, H_ERR, H_SIG, H_PENDING };
+
+struct ahandle {
+	enum hkind	 kind;
+	int		 fd;
+	uint32_t	 events;
+};
+
+/* A local connection that has not become a stream yet. */
+struct pending {
+	struct ahandle		 h;	/* first: epoll points here */
+	TAILQ_ENTRY(pending)	 entry;
+	uint8_t			 in[PENDING_IN];
+	size_t			 inlen, framelen;
+	struct frame		 f;
+	long			 deadline;
+};
+
+struct agent {
+	const struct agent_opts	*o;
+	int			 ep;
+	struct ahandle		 hl, hm, he, hs;
+	uint16_t		 port;
+	int			 report_fd;	/* to agent_start()'s parent */
+	int			 foreground;
+	struct mux		*m;
+	int			 rfd, wfd;
+	pid_t			 via_pid;
+	char			 errline[1024];
+	size_t			 errlen;
+	int			 up, ever_up;
+	long			 start_deadline, lost_at, retry_at;
+	int			 backoff_s;
+	TAILQ_HEAD(, pending)	 pending;
+	int			 quit;
+	int			 status;	/* exit status when it quits */
+};
+
+static void
+watch(struct agent *a, struct ahandle *h, uint32_t events)
+{
+	struct epoll_event ev;
+	int op;
+
+	if (h->fd < 0 || h->events == events)
+		return;
+	if (events == 0) {
+		(void)epoll_ctl(a->ep, EPOLL_CTL_DEL, h->fd, NULL);
+		h->events = 0;
+		return;
+	}
+	op = h->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	ev.events = events;
+	ev.data.ptr = h;
+	if (epoll_ctl(a->ep, op, h->fd, &ev) == 0)
+		h->events = events;
+}
+
+/* ---- reporting ---------------------------------------------------------- */
+
+/*
+ * Tell the parent (or, in the foreground, the user) how the first carrier
+ * went: "UP PORT", "V1" or "FAIL STATUS MESSAGE".
+ */
+static void
+report(struct agent *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+report(struct agent *a, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (a->report_fd < 0 || n < 0)
+		return;
+	/* A pipe, not a socket: tio's send() would not do. */
+	(void)dprintf(a->report_fd, "%s", line);
+	close(a->report_fd);
+	a->report_fd = -1;
+}
+
+/* The first carrier could not be had: say why and stop. */
+static void
+give_up(struct agent *a, int status, const char *why)
+{
+	if (a->foreground)
+		safe_line(stderr, "erlfwd: %s", why);
+	else
+		report(a, "FAIL %d %s", status, why);
+	a->status = status;
+	a->quit = 1;
+}
+
+/* ---- the --via command -------------------------------------------------- */
+
+/* Start sh -c COMMAND with pipes for stdin, stdout and stderr. */
+static int
+via_spawn(struct agent *a)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
+	    pipe2(err, O_CLOEXEC) != 0)
+		goto fail;
+	if ((pid = fork()) < 0)
+		goto fail;
+	if (pid == 0) {
+		/* Its own process group: the terminal's ^C is the shell's. */
+		(void)setpgid(0, 0);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
+		    dup2(err[1], 2) < 0)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", a->o->via, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	a->via_pid = pid;
+	a->rfd = out[0];
+	a->wfd = in[1];
+	a->he.fd = err[0];
+	a->errlen = 0;
+	(void)fcntl(err[0], F_SETFL, O_NONBLOCK);
+	watch(a, &a->he, EPOLLIN);
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	return -1;
+}
+
+/*
+ * One line of the command's stderr for the user: erlfwd-server's own info
+ * lines only with debug, everything else (ssh's, the CLI's, warnings).
+ */
+static void
+via_line(struct agent *a, const char *line, size_t len)
+{
+	if (len == 0)
+		return;
+	if (!a->o->debug && len > 3 && memcmp(line, "ts=", 3) == 0 &&
+	    memmem(line, len, " level=info ", 12) != NULL)
+		return;
+	safe_line(stderr, "erlfwd: via: %.*s", (int)len, line);
+}
+
+static void
+via_read_err(struct agent *a)
+{
+	ssize_t n;
+	char *nl;
+
+	for (;;) {
+		n = read(a->he.fd, a->errline + a->errlen,
+		    sizeof(a->errline) - a->errlen);
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				via_line(a, a->errline, a->errlen);
+				a->errlen = 0;
+				watch(a, &a->he, 0);
+				close(a->he.fd);
+				a->he.fd = -1;
+			}
+			return;
+		}
+		a->errlen += (size_t)n;
+		while ((nl = memchr(a->errline, '\n', a->errlen)) != NULL) {
+			via_line(a, a->errline, (size_t)(nl - a->errline));
+			a->errlen -= (size_t)(nl + 1 - a->errline);
+			memmove(a->errline, nl + 1, a->errlen);
+		}
+		if (a->errlen == sizeof(a->errline)) {
+			via_line(a, a->errline, a->errlen);
+			a->errlen = 0;
+		}
+	}
+}
+
+/* Stop the command (its whole process group) and reap it; its exit status. */
+static int
+via_stop(struct agent *a)
+{
+	long until;
+	int ws = 0;
+	pid_t r;
+
+	if (a->he.fd >= 0)
+		via_read_err(a);
+	if (a->via_pid <= 0)
+		return 0;
+	r = waitpid(a->via_pid, &ws, WNOHANG);
+	if (r == 0) {
+		(void)kill(-a->via_pid, SIGTERM);
+		(void)kill(a->via_pid, SIGTERM);
+		until = tio_now_ms() + REAP_MS;
+		while ((r = waitpid(a->via_pid, &ws, WNOHANG)) == 0 &&
+		    tio_now_ms() < until)
+			(void)poll(NULL, 0, 20);
+		if (r == 0) {
+			(void)kill(-a->via_pid, SIGKILL);
+			(void)kill(a->via_pid, SIGKILL);
+			(void)waitpid(a->via_pid, &ws, 0);
+		}
+	}
+	a->via_pid = 0;
+	return ws;
+}
+
+/* ---- the carrier -------------------------------------------------------- */
+
+static void
+carrier_close(struct agent *a)
+{
+	if (a->m != NULL) {
+		watch(a, &a->hm, 0);
+		mux_free(a->m);
+		a->m = NULL;
+	}
+	if (a->wfd >= 0 && a->wfd != a->rfd)
+		close(a->wfd);
+	if (a->rfd >= 0)
+		close(a->rfd);
+	a->rfd = a->wfd = -1;
+}
+
+/* Open the carrier's connection (not its handshake); -1 with why. */
+static int
+carrier_dial(struct agent *a, char *why, size_t cap)
+{
+	const struct route *r = a->o->route;
+	struct socksdial_failure sf;
+	long deadline = tio_now_ms() + a->o->timeout_ms;
+	int fd;
+
+	if (a->o->via != NULL) {
+		if (via_spawn(a) != 0) {
+			snprintf(why, cap, "cannot start the --via command: %s",
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	fd = dial_connect((const struct sockaddr *)&r->addr, r->addrlen,
+	    deadline);
+	if (fd < 0) {
+		snprintf(why, cap, "nothing answers on %s: %s", r->text,
+		    strerror(errno));
+		return -1;
+	}
+	if (r->kind == ROUTE_SOCKS5 && socksdial_connect(fd, r, r->server_port,
+	    deadline, &sf) != 0) {
+		snprintf(why, cap, "the SOCKS5 proxy %s did not reach "
+		    "erlfwd-server at %.64s:%u: %s", r->text, r->target,
+		    (unsigned)r->server_port, sf.why != NULL ? sf.why :
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	a->rfd = a->wfd = fd;
+	return 0;
+}
+
+/* Start a carrier: connect, then let the mux exchange the CARRIER frames. */
+static void
+carrier_start(struct agent *a)
+{
+	static const char body[] = "version=" ERLFWD_VERSION;
+	uint8_t hello[FRAME_HDR_LEN + sizeof(body)];
+	struct mux_opts mo = { 0 };
+	char why[300];
+	int n, start_ms;
+
+	a->retry_at = 0;
+	if (carrier_dial(a, why, sizeof(why)) != 0)
+		goto fail;
+	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0, body,
+	    sizeof(body) - 1);
+	mo.role = MUX_CLIENT;
+	mo.rfd = a->rfd;
+	mo.wfd = a->wfd;
+	mo.expect_hello = 1;
+	mo.hello = hello;
+	mo.hello_len = n > 0 ? (size_t)n : 0;
+	mo.ping_ms = a->o->ping_ms;
+	mo.dead_pings = a->o->dead_pings;
+	if ((a->m = mux_new(&mo, NULL, a, tio_now_ms())) == NULL) {
+		snprintf(why, sizeof(why), "cannot start a carrier: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	a->hm.fd = mux_fd(a->m);
+	watch(a, &a->hm, EPOLLIN);
+	start_ms = a->o->timeout_ms;
+	if (a->o->via != NULL && start_ms < AGENT_VIA_START_MS)
+		start_ms = AGENT_VIA_START_MS;
+	a->start_deadline = tio_now_ms() + start_ms;
+	return;
+fail:
+	carrier_close(a);
+	(void)via_stop(a);
+	if (!a->ever_up) {
+		give_up(a, CLI_TUNNEL, why);
+		return;
+	}
+	if (a->o->debug)
+		safe_line(stderr, "erlfwd: tunnel still down (%s)", why);
+	a->retry_at = tio_now_ms() + a->backoff_s * 1000L;
+	if ((a->backoff_s *= 2) > AGENT_BACKOFF_MAX_S)
+		a->backoff_s = AGENT_BACKOFF_MAX_S;
+}
+
+/* The carrier is up: the first time, tell the parent; later, the user. */
+static void
+carrier_up(struct agent *a)
+{
+	a->up = 1;
+	a->backoff_s = 1;
+	a->start_deadline = 0;
+	if (!a->ever_up) {
+		a->ever_up = 1;
+		if (a->foreground) {
+			printf("ERLFWD_TUNNEL=127.0.0.1:%u\n", (unsigned)a->port);
+			fflush(stdout);
+		} else
+			report(a, "UP %u", (unsigned)a->port);
+		return;
+	}
+	fprintf(stderr, "erlfwd: tunnel back after %ld s\n",
+	    (tio_now_ms() - a->lost_at + 500) / 1000);
+}
+
+/* The carrier ended (or never started): why, and what to do next. */
+static void
+carrier_lost(struct agent *a, const char *why)
+{
+	char msg[400];
+	int ws, v1;
+
+	const char *q;
+
+	v1 = strstr(why, "only protocol version 1") != NULL ||
+	    (a->o->via == NULL && strstr(why, "before the carrier") != NULL);
+	if (a->o->via != NULL && (q = strstr(why, "sent \"")) != NULL)
+		snprintf(msg, sizeof(msg), "the --via command printed %.*s "
+		    "before erlfwd-server's first frame (a login banner, a "
+		    "motd, a shell profile that echoes?): not a carrier",
+		    (int)(strstr(q, " instead") != NULL ?
+		    strstr(q, " instead") - q - 5 : 80), q + 5);
+	else
+		snprintf(msg, sizeof(msg), "%s", why);
+	carrier_close(a);
+	ws = via_stop(a);
+	if (a->o->via != NULL && WIFEXITED(ws) && WEXITSTATUS(ws) != 0)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+		    "; the --via command exited with status %d",
+		    WEXITSTATUS(ws));
+	if (!a->ever_up) {
+		if (v1 && a->o->via == NULL) {
+			report(a, "V1");
+			a->status = CLI_OK;
+			a->quit = 1;
+			return;
+		}
+		give_up(a, strstr(msg, "not a carrier") != NULL ||
+		    strstr(why, "instead of a carrier") != NULL || v1 ?
+		    CLI_SERVER : CLI_TUNNEL, msg);
+		return;
+	}
+	if (a->up) {
+		safe_line(stderr, "erlfwd: tunnel lost (%s)", msg);
+		a->lost_at = tio_now_ms();
+	}
+	a->up = 0;
+	a->retry_at = tio_now_ms() + a->backoff_s * 1000L;
+	if ((a->backoff_s *= 2) > AGENT_BACKOFF_MAX_S)
+		a->backoff_s = AGENT_BACKOFF_MAX_S;
+}
+
+/* ---- local connections -------------------------------------------------- */
+
+static void
+pending_free(struct agent *a, struct pending *p, int reset)
+{
+	watch(a, &p->h, 0);
+	TAILQ_REMOVE(&a->pending, p, entry);
+	if (p->h.fd >= 0) {
+		if (reset)
+			sock_reset(p->h.fd);
+		else
+			close(p->h.fd);
+	}
+	free(p);
+}
+
+/* Read what p's client sent so far; a bad preamble ends it. */
+static void
+pending_read(struct agent *a, struct pending *p)
+{
+	ssize_t n;
+	int k;
+
+	if (p->inlen == sizeof(p->in)) {
+		watch(a, &p->h, 0);	/* enough to open the stream with */
+		return;
+	}
+	n = sock_recv(p->h.fd, p->in + p->inlen, sizeof(p->in) - p->inlen);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		pending_free(a, p, 0);
+		return;
+	}
+	if (n < 0)
+		return;
+	p->inlen += (size_t)n;
+	if (p->framelen == 0) {
+		k = frame_decode(p->in, p->inlen, FRAME_REQ_BODY_MAX, &p->f);
+		if (k < 0 || (k > 0 && p->f.tag == FRAME_TAG_CARRIER)) {
+			pending_free(a, p, 0);
+			return;
+		}
+		p->framelen = (size_t)k;
+	}
+}
+
+/* Hand every complete pending connection to the carrier; expire the rest. */
+static void
+pending_serve(struct agent *a, long now)
+{
+	struct pending *p, *next;
+	uint32_t id;
+
+	for (p = TAILQ_FIRST(&a->pending); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->framelen > 0 && a->up && a->m != NULL) {
+			watch(a, &p->h, 0);
+			id = mux_open(a->m, p->h.fd, p->f.tag, p->f.port,
+			    p->in + p->framelen, p->inlen - p->framelen);
+			if (id != 0)
+				p->h.fd = -1;	/* the mux's now */
+			pending_free(a, p, id == 0);
+			continue;
+		}
+		if (now >= p->deadline)
+			pending_free(a, p, 1);	/* the tunnel is down */
+	}
+}
+
+static void
+on_accept(struct agent *a)
+{
+	struct pending *p;
+	int fd, i;
+
+	for (i = 0; i < 64; i++) {
+		fd = accept4(a->hl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if ((p = calloc(1, sizeof(*p))) == NULL) {
+			close(fd);
+			continue;
+		}
+		p->h.kind = H_PENDING;
+		p->h.fd = fd;
+		p->deadline = tio_now_ms() + a->o->timeout_ms;
+		sock_nodelay(fd);
+		TAILQ_INSERT_TAIL(&a->pending, p, entry);
+		watch(a, &p->h, EPOLLIN);
+		pending_read(a, p);
+	}
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static int
+next_wait(struct agent *a, long now)
+{
+	struct pending *p;
+	long t = -1;
+
+#define SOONER(x) do { long x_ = (x) - now; if (x_ < 0) x_ = 0; \
+	if (t < 0 || x_ < t) t = x_; } while (0)
+	if (a->m != NULL) {
+		int mt = mux_timeout(a->m, now);
+
+		if (mt >= 0)
+			SOONER(now + mt);
+		if (a->start_deadline != 0)
+			SOONER(a->start_deadline);
+	} else if (a->retry_at != 0)
+		SOONER(a->retry_at);
+	TAILQ_FOREACH(p, &a->pending, entry)
+		SOONER(p->deadline);
+#undef SOONER
+	return (int)t;
+}
+
+static void
+loop(struct agent *a)
+{
+	struct epoll_event evs[EVENTS_MAX];
+	struct signalfd_siginfo si;
+	struct ahandle *h;
+	enum mux_state st;
+	long now;
+	int n, i;
+
+	carrier_start(a);
+	while (!a->quit) {
+		now = tio_now_ms();
+		if (a->m == NULL && a->retry_at != 0 && now >= a->retry_at)
+			carrier_start(a);
+		if (a->m != NULL) {
+			st = mux_run(a->m, now);
+			if (st == MUX_STARTING && a->start_deadline != 0 &&
+			    now >= a->start_deadline) {
+				mux_end(a->m, -1, "erlfwd-server did not answer "
+				    "in time");
+				st = mux_run(a->m, now);
+			}
+			if (st == MUX_OPEN && !a->up)
+				carrier_up(a);
+			else if (st == MUX_ENDED)
+				carrier_lost(a, mux_why(a->m));
+		}
+		if (a->quit)
+			break;
+		pending_serve(a, now);
+		n = epoll_wait(a->ep, evs, EVENTS_MAX, next_wait(a, now));
+		for (i = 0; i < n; i++) {
+			h = evs[i].data.ptr;
+			switch (h->kind) {
+			case H_LISTEN:
+				on_accept(a);
+				break;
+			case H_PENDING:
+				pending_read(a, (struct pending *)h);
+				break;
+			case H_ERR:
+				via_read_err(a);
+				break;
+			case H_SIG:
+				if (read(a->hs.fd, &si, sizeof(si)) > 0) {
+					a->quit = 1;
+					a->status = CLI_OK;
+				}
+				break;
+			case H_MUX:
+				break;	/* mux_run() at the top */
+			}
+		}
+	}
+}
+
+/* Set up the listener, the epoll set and the signals; 0 or -1 with why. */
+static int
+agent_init(struct agent *a, const struct agent_opts *o, char *why,
+    size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	sigset_t mask;
+
+	memset(a, 0, sizeof(*a));
+	a->o = o;
+	a->report_fd = a->rfd = a->wfd = -1;
+	a->hl.kind = H_LISTEN;
+	a->hm.kind = H_MUX;
+	a->he.kind = H_ERR;
+	a->hs.kind = H_SIG;
+	a->hl.fd = a->hm.fd = a->he.fd = a->hs.fd = -1;
+	a->backoff_s = 1;
+	a->status = CLI_LOCAL;
+	TAILQ_INIT(&a->pending);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if ((a->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
+	    (a->hs.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		snprintf(why, cap, "cannot start the agent: %s",
+		    strerror(errno));
+		return -1;
+	}
+	len = sock_loopback(&ss, 0);
+	if ((a->hl.fd = sock_listen((struct sockaddr *)&ss, len, 128)) < 0 ||
+	    getsockname(a->hl.fd, (struct sockaddr *)&ss, &len) != 0) {
+		snprintf(why, cap, "cannot listen on 127.0.0.1: %s",
+		    strerror(errno));
+		return -1;
+	}
+	a->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	watch(a, &a->hl, EPOLLIN);
+	watch(a, &a->hs, EPOLLIN);
+	return 0;
+}
+
+static void
+agent_fini(struct agent *a)
+{
+	while (!TAILQ_EMPTY(&a->pending))
+		pending_free(a, TAILQ_FIRST(&a->pending), 0);
+	carrier_close(a);
+	(void)via_stop(a);
+	if (a->hl.fd >= 0)
+		close(a->hl.fd);
+	if (a->hs.fd >= 0)
+		close(a->hs.fd);
+	if (a->ep >= 0)
+		close(a->ep);
+}
+
+int
+agent_run(const struct agent_opts *o)
+{
+	struct agent a;
+	char why[300];
+
+	if (agent_init(&a, o, why, sizeof(why)) != 0) {
+		cli_msg("%s", why);
+		agent_fini(&a);
+		return CLI_LOCAL;
+	}
+	a.foreground = 1;
+	loop(&a);
+	agent_fini(&a);
+	return a.status;
+}
+
+/* The agent's process: detached from the terminal's signals, dies with us. */
+static void
+agent_child(const struct agent_opts *o, int report_fd, pid_t parent)
+{
+	struct agent a;
+	char why[300];
+	int null;
+
+	(void)setpgid(0, 0);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0);
+	/* Only the report pipe and stderr: the terminal is the shell's. */
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		(void)dup2(null, 0);
+		(void)dup2(null, 1);
+		close(null);
+	}
+	if (dup2(report_fd, 3) < 0)
+		_exit(CLI_LOCAL);
+	(void)close_range(4, ~0U, 0);
+	(void)fcntl(3, F_SETFD, FD_CLOEXEC);
+	if (agent_init(&a, o, why, sizeof(why)) != 0) {
+		dprintf(3, "FAIL %d %s", CLI_LOCAL, why);
+		_exit(CLI_LOCAL);
+	}
+	a.report_fd = 3;
+	loop(&a);
+	agent_fini(&a);
+	_exit(a.status);
+}
+
+enum agent_result
+agent_start(const struct agent_opts *o, uint16_t *port, pid_t *pid,
+    char *err, size_t errlen, int *status)
+{
+	char line[600];
+	size_t len = 0;
+	ssize_t n;
+	int p[2], ws, code, off = 0;
+	unsigned v;
+	pid_t child;
+
+	*status = CLI_LOCAL;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "cannot start the agent: %s",
+		    strerror(errno));
+		return AGENT_FAILED;
+	}
+	fflush(NULL);
+	if ((child = fork()) < 0) {
+		snprintf(err, errlen, "cannot start the agent: %s",
+		    strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return AGENT_FAILED;
+	}
+	if (child == 0) {
+		close(p[0]);
+		agent_child(o, p[1], getppid());
+	}
+	close(p[1]);
+	while (len < sizeof(line) - 1 &&
+	    (n = read(p[0], line + len, sizeof(line) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(p[0]);
+	line[len] = '\0';
+	if (sscanf(line, "UP %u", &v) == 1 && v > 0 && v < 65536) {
+		*port = (uint16_t)v;
+		*pid = child;
+		return AGENT_UP;
+	}
+	(void)waitpid(child, &ws, 0);
+	if (strcmp(line, "V1") == 0)
+		return AGENT_V1;
+	if (sscanf(line, "FAIL %d %n", &code, &off) == 1 && off > 0) {
+		*status = code;
+		snprintf(err, errlen, "%s", line + off);
+	} else
+		snprintf(err, errlen, "the agent ended before its carrier "
+		    "was up");
+	return AGENT_FAILED;
+}

@@ -1,0 +1,97 @@
+/*
+ * cmd_agent.c: `erlfwd agent`, the carrier's agent alone in the foreground
+ * (cmd.h), for a preloaded program started by hand.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "agent.h"
+#include "cli.h"
+#include "cmd.h"
+
+void
+cmd_agent_usage(FILE *f)
+{
+	fprintf(f,
+"usage: erlfwd agent [--tunnel ROUTE | --via COMMAND]\n"
+"\n"
+"Open one carrier to erlfwd-server and keep it up, in the foreground, until\n"
+"^C.  Once it is up, print the line to use for a preloaded program started\n"
+"by hand:\n"
+"\n"
+"  ERLFWD_TUNNEL=127.0.0.1:PORT\n"
+"\n"
+"e.g. `LD_PRELOAD=.../liberlfwd.so ERLFWD_TUNNEL=127.0.0.1:PORT\n"
+"ERLFWD_HOSTS=web.1 iex --sname me --remsh app@web.1`.  Every connection to\n"
+"that port becomes a stream of the carrier.\n"
+"\n"
+CLI_ROUTE_HELP
+"  -h, --help               this help\n"
+"\n"
+"It pings erlfwd-server every 15 s (ERLFWD_PING_MS), gives up on a carrier\n"
+"after 3 unanswered pings, and reconnects with backoff (1, 2, 4 ... 30 s),\n"
+"printing one line per loss and per recovery.\n"
+"\n" CMD_EXIT_HELP);
+}
+
+int
+cmd_agent(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tunnel", required_argument, NULL, 't' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct agent_opts o = { 0 };
+	struct cli c;
+	const char *env;
+	char err[512];
+	int ch;
+
+	opterr = 0;
+	if (cli_init(&c, err, sizeof(err)) != 0) {
+		cli_msg("%s", err);
+		return CLI_USAGE;
+	}
+	while ((ch = getopt_long(argc, argv, ":t:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (cli_tunnel(&c, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
+		case 'v':
+			if (cli_via(&c, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
+		case 'h':
+			cmd_agent_usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("agent", ch, argv);
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, sizeof(err), "agent: unexpected argument '%s'",
+		    argv[optind]);
+		goto usage_err;
+	}
+	o.via = c.via;
+	o.route = &c.cfg.tunnel;
+	o.timeout_ms = c.cfg.timeout_ms;
+	o.ping_ms = AGENT_PING_MS;
+	o.dead_pings = AGENT_DEAD_PINGS;
+	o.debug = c.cfg.debug;
+	if ((env = getenv("ERLFWD_PING_MS")) != NULL && atoi(env) > 0)
+		o.ping_ms = atoi(env);
+	if (o.via == NULL && o.route->kind == ROUTE_SOCKS5 &&
+	    o.route->server_port == 0) {
+		snprintf(err, sizeof(err), "agent: a SOCKS5 route needs "
+		    "?server=PORT (erlfwd-server's port on the remote host)");
+		goto usage_err;
+	}
+	return agent_run(&o);
+usage_err:
+	cli_msg("%s", err);
+	return CLI_USAGE;
+}
