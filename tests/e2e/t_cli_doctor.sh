@@ -150,12 +150,12 @@ broken server "127.0.0.1:$http_port is not erlfwd-server \\(it answered 'HTTP/1.
 # ... and an erlfwd-server of another protocol version.
 v2_port=
 e2e_free_port v2_port
-responder v2 'EFWD\002\003\000\000\000\000'
-e2e_spawn v2 socat "TCP-LISTEN:$v2_port,bind=127.0.0.1,reuseaddr,fork" \
-    "EXEC:$E2E_TMP/v2.sh"
+responder v3 'EFWD\003\003\000\000\000\000'
+e2e_spawn v3 socat "TCP-LISTEN:$v2_port,bind=127.0.0.1,reuseaddr,fork" \
+    "EXEC:$E2E_TMP/v3.sh"
 e2e_wait_port "$v2_port"
-doctor 4 server "protocol version 2" --tunnel "127.0.0.1:$v2_port"
-broken server "the erlfwd-server on 127.0.0.1:$v2_port speaks protocol version 2, this erlfwd speaks 1" \
+doctor 4 server "protocol version 3" --tunnel "127.0.0.1:$v2_port"
+broken server "the erlfwd-server on 127.0.0.1:$v2_port speaks protocol version 3, this erlfwd speaks 1" \
     "install the same erlfwd release"
 
 # The server gone: the forward accepts and closes.

@@ -18,7 +18,7 @@ tunnel=127.0.0.1:$E2E_TUNNEL_PORT
 cli_run names --tunnel "$tunnel"
 e2e_assert_eq 0 "$CLI_RC" "names exits 0"
 version=$("$E2E_SERVER_BIN" --version)
-e2e_assert_eq "host dyno, $version, through $tunnel" \
+e2e_assert_eq "host dyno, $version, through a carrier over $tunnel" \
     "$(head -n 1 <<<"$CLI_OUT")" "the first line names the host and the server's version"
 e2e_assert_eq "epmd: up and running on port 4369 with data:" \
     "$(sed -n 2p <<<"$CLI_OUT")" "the second line is epmd's, with its port"
@@ -85,7 +85,7 @@ e2e_stop "$E2E_EPMD_PID"
 e2e_wait_port_closed -n dyno 4369
 cli_run names --tunnel "$tunnel"
 e2e_assert_eq 1 "$CLI_RC" "epmd down: names exits 1"
-e2e_assert_eq "host dyno, $version, through $tunnel" "$CLI_OUT" \
+e2e_assert_eq "host dyno, $version, through a carrier over $tunnel" "$CLI_OUT" \
     "epmd down: still the host and version"
 cli_assert_one_line "epmd down"
 e2e_assert_contains "$CLI_ERR" "no epmd on dyno port 4369" "epmd down: the line says so"

@@ -35,6 +35,17 @@ run_erl() {
 		halt().'
 }
 
+# The default: one carrier, and the preload pointed at the agent.
+run_erl "$CLI_BIN" --tunnel "$tunnel"
+e2e_assert_eq 0 "$CLI_RC" "run -- erl (carrier) exits 0"
+e2e_assert_match "$CLI_OUT" "^\\{\"$pid\",\"$lib\",\"dyno\",\"127\\.0\\.0\\.1:[0-9]+\"\\}\$" \
+    "erl reaches app@dyno over a carrier; ERLFWD_TUNNEL is the agent's"
+[[ $CLI_OUT != *"\"$tunnel\""* ]] ||
+	e2e_fail "ERLFWD_TUNNEL is the agent's, not the forward's: $CLI_OUT"
+
+# Version 1, one forwarded connection per BEAM connection: what passes
+# through to the program.
+export ERLFWD_CARRIER=off
 LD_PRELOAD=$libm run_erl "$CLI_BIN" --tunnel "$tunnel"
 e2e_assert_eq 0 "$CLI_RC" "run -- erl exits 0"
 e2e_assert_eq "{\"$pid\",\"$libm:$lib\",\"dyno\",\"$tunnel\"}" "$CLI_OUT" \

@@ -542,6 +542,11 @@ on_hello(struct mux *m)
 	n = frame_decode(m->in, m->inlen, FRAME_REQ_BODY_MAX, &f);
 	if (n == 0)
 		return 0;
+	/* An older server answers in version 1 (INFO, with a long body). */
+	if (n < 0 && m->inlen > FRAME_MAGIC_LEN &&
+	    memcmp(m->in, FRAME_MAGIC, FRAME_MAGIC_LEN) == 0 &&
+	    m->in[FRAME_MAGIC_LEN] == FRAME_VERSION)
+		n = FRAME_EVERSION;
 	if (n < 0 || f.tag != FRAME_TAG_CARRIER) {
 		quote(q, sizeof(q), m->in, m->inlen < HELLO_QUOTE ? m->inlen :
 		    HELLO_QUOTE);

@@ -355,6 +355,14 @@ fail:
 	carrier_close(a);
 	(void)via_stop(a);
 	if (!a->ever_up) {
+		/* A forward with nothing behind it yet: the caller's version 1
+		 * path says so in its own words, or works once it is up. */
+		if (a->o->via == NULL && a->o->route->kind == ROUTE_ERLFWD) {
+			report(a, "V1");
+			a->status = CLI_OK;
+			a->quit = 1;
+			return;
+		}
 		give_up(a, CLI_TUNNEL, why);
 		return;
 	}
@@ -411,7 +419,11 @@ carrier_lost(struct agent *a, const char *why)
 		    "; the --via command exited with status %d",
 		    WEXITSTATUS(ws));
 	if (!a->ever_up) {
-		if (v1 && a->o->via == NULL) {
+		/* Through a forward, anything but a carrier is for the version
+		 * 1 path: an older server works, and a foreign or silent one
+		 * is diagnosed there, in its words. */
+		if (a->o->via == NULL && (v1 || a->o->route->kind ==
+		    ROUTE_ERLFWD)) {
 			report(a, "V1");
 			a->status = CLI_OK;
 			a->quit = 1;
