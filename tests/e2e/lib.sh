@@ -30,7 +30,10 @@
 #     a deadline and fails with the log of whatever did not come up.
 #   - Exit status: 0 pass, 1 fail, 77 skip (E2E_SKIP).
 #
-# Knobs (environment): E2E_BUILD (default REPO/build), E2E_KEEP=1 keeps the
+# Knobs (environment): E2E_OTP_LOCAL and E2E_OTP_REMOTE (a Debian root
+# filesystem with erlang and elixir, as `make otp-matrix` builds: the laptop's,
+# or the dynos', erl/epmd/iex/elixir come from there; default this machine's),
+# E2E_BUILD (default REPO/build), E2E_KEEP=1 keeps the
 # temporary directory, E2E_ID names the namespaces and the mark (default $$;
 # run.sh passes its own so that it can sweep after a scenario it had to kill).
 
@@ -57,6 +60,7 @@ E2E_RC=
 E2E_ERR=
 E2E_ERL_SEQ=0
 declare -A E2E_DYNO_HOST=()
+declare -A E2E_DYNO_LOCAL=()	# dynos that play a laptop: the local OTP
 declare -A E2E_NODE_PID=()
 declare -A E2E_TUNNEL_PIDS=()
 declare -A E2E_TUNNEL_PORTS=()
@@ -213,7 +217,7 @@ e2e_init() {
 	    RELEASE_COOKIE XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_HOME \
 	    XDG_STATE_HOME MIX_HOME HEX_HOME
 	e2e_require_root
-	e2e_require_cmd erl epmd timeout unshare ss socat
+	e2e_require_cmd timeout unshare ss socat
 	e2e_sweep "$E2E_ID"	# leftovers of a killed run that had our pid
 	# The id in the name lets e2e_sweep find it after a kill.
 	E2E_TMP=$(mktemp -d "/tmp/erlfwd-e2e.$E2E_NAME.$E2E_ID.XXXXXX") ||
@@ -227,6 +231,11 @@ e2e_init() {
 	# ~/.iex.exs, ~/.ssh, ~/.mix) can make a scenario pass or fail.
 	export HOME=$E2E_TMP/home
 	mkdir -m 700 "$HOME" || e2e_fail "mkdir $HOME failed"
+	e2e__otp_side local "${E2E_OTP_LOCAL:-}"
+	e2e__otp_side remote "${E2E_OTP_REMOTE:-}"
+	# The laptop's programs come first on PATH; a dyno's, in the dyno.
+	[[ -n ${E2E_OTP_LOCAL:-} ]] && export PATH=$E2E_TMP/otp-local:$PATH
+	e2e_require_cmd erl epmd
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -462,9 +471,47 @@ e2e_dyno_create() {
 # dyno's host name.  Every step execs the next: the pid of the prefix is the
 # program's.
 e2e__dyno_cmd() {
+	local path=$PATH
+	# A dyno runs the remote OTP, unless it plays a laptop (E2E_DYNO_LOCAL).
+	if [[ -z ${E2E_DYNO_LOCAL[$1]:-} ]]; then
+		path=${PATH#"$E2E_TMP/otp-local:"}
+		[[ -n ${E2E_OTP_REMOTE:-} ]] && path=$E2E_TMP/otp-remote:$path
+	fi
 	# shellcheck disable=SC2016 # expanded by sh -c, not here
 	E2E_DYNO_CMD=(ip netns exec "$(e2e_ns "$1")" unshare --uts
-	    sh -c 'hostname "$0" && exec "$@"' "${E2E_DYNO_HOST[$1]}")
+	    env PATH="$path" sh -c 'hostname "$0" && exec "$@"'
+	    "${E2E_DYNO_HOST[$1]}")
+}
+
+# e2e__otp_side SIDE ROOT: with ROOT (a root filesystem with erlang and
+# elixir), $E2E_TMP/otp-SIDE holds erl, epmd, iex, elixir, escript and erlc
+# that run ROOT's, chrooted, in a mount namespace of their own where /proc,
+# /dev, /sys, /tmp and the repository are bound at their own paths (the
+# library, the build, the scenario's files and HOME are where the caller
+# left them).  Each step execs the next: the pid is the program's.
+e2e__otp_side() {
+	local side=$1 root=$2 dir prog binds
+	[[ -n $root ]] || return 0
+	[[ -x $root/usr/bin/erl ]] || e2e_skip "no erl in $root (make otp-matrix)"
+	e2e_log "the $side side runs OTP $(cat "$root"/usr/lib/erlang/releases/*/OTP_VERSION 2>/dev/null) from $root"
+	dir=$E2E_TMP/otp-$side
+	mkdir -p "$dir" || e2e_fail "mkdir $dir failed"
+	binds="/proc /dev /sys /tmp $E2E_ROOT"
+	[[ $E2E_BUILD == "$E2E_ROOT"/* ]] || binds+=" $E2E_BUILD"
+	for prog in erl epmd iex elixir escript erlc; do
+		# shellcheck disable=SC2016 # expanded by the wrapper's shells
+		printf '#!/bin/bash\n# %s from %s (tests/e2e/lib.sh)\nexec unshare -m /bin/sh -c %q sh %q %q %q "$@"\n' \
+		    "$prog" "$root" \
+		    'root=$1 binds=$2; shift 2
+		     for d in $binds; do
+		         mkdir -p "$root$d" && mount --rbind "$d" "$root$d" || exit 126
+		     done
+		     exec chroot "$root" /usr/bin/env \
+		         PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+		         /bin/sh -c "cd \"\$0\" 2>/dev/null || cd /; exec \"\$@\"" "$PWD" "$@"' \
+		    "$root" "$binds" "$prog" >"$dir/$prog" &&
+		    chmod 755 "$dir/$prog" || e2e_fail "cannot write $dir/$prog"
+	done
 }
 
 # e2e_dyno_exec DYNO CMD...: run CMD in the foreground inside the dyno.

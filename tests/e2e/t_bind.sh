@@ -23,6 +23,7 @@ node_up() {
 	local laptop=$1 bind=$2
 	shift 2
 	e2e_dyno_create "$laptop" laptop
+	E2E_DYNO_LOCAL[$laptop]=1	# a local node, under the preload
 	mapfile -t env < <(E2E_BIND=$bind e2e_preload_env)
 	e2e_dyno_spawn "$laptop" "node-$laptop" env "${env[@]}" \
 	    erl -sname x -setcookie "$E2E_COOKIE" -noinput "$@"

@@ -41,6 +41,7 @@ not_loopback() {
 
 E2E_TUNNEL_PORT=	# nothing is routed here: only binds and connects
 e2e_dyno_create laptop laptop
+E2E_DYNO_LOCAL[laptop]=1	# its nodes are local ones, under the preload
 e2e_dyno_create peer peer
 # Created inside the namespaces: the host's own namespace never sees them.
 ip link add veth0 netns "$(e2e_ns laptop)" type veth \

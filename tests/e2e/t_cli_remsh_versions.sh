@@ -4,7 +4,9 @@
 # one line saying why and how to get IEx.  `erlfwd doctor` reports the pair.
 #
 # Three nodes in one dyno, each asked through the real OpenSSH forward:
-#   same@dyno   Elixir's libraries, iex started: the same versions -> IEx
+#   same@dyno   Elixir's libraries, iex started: IEx when the dyno's OTP and
+#               Elixir are this machine's (always, but under make otp-matrix),
+#               else erl and the notice naming both
 #   plain@dyno  a plain erl node, no Elixir loaded -> erl and the notice
 #   other@dyno  a stand-in Elixir 1.99.0 (an application spec with that vsn,
 #               no code): another version -> erl and the notice naming both
@@ -19,16 +21,28 @@ cli_require
 e2e_require_cmd tmux iex elixir
 E2E_COOKIE="versions-secret-$RANDOM$RANDOM"
 
-here=$(elixir --version)
-otp=$(sed -n 's/^Erlang\/OTP \([0-9]*\) .*/\1/p' <<<"$here")
-ex=$(sed -n 's/^Elixir \([^ ]*\) .*/\1/p' <<<"$here")
-[[ -n $otp && -n $ex ]] || e2e_fail "cannot read elixir --version" "$here"
+# versions WHERE...: "OTP ELIXIR" from `elixir --version` run by WHERE.
+versions() {
+	local out otp ex
+	out=$("$@" elixir --version 2>&1)
+	otp=$(sed -n 's/^Erlang\/OTP \([0-9]*\) .*/\1/p' <<<"$out")
+	ex=$(sed -n 's/^Elixir \([^ ]*\) .*/\1/p' <<<"$out")
+	[[ -n $otp && -n $ex ]] || e2e_fail "cannot read elixir --version" "$out"
+	printf '%s %s\n' "$otp" "$ex"
+}
+read -r otp ex < <(versions)
 e2e_log "this machine: OTP $otp, Elixir $ex"
-
-elixir_lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
-[[ -d $elixir_lib/iex/ebin ]] || e2e_skip "no IEx under $elixir_lib"
 e2e_dyno_start dyno
-e2e_node_start dyno same@dyno -pa "$elixir_lib"/*/ebin \
+read -r rotp rex < <(versions e2e_dyno_exec dyno)
+e2e_log "the dyno: OTP $rotp, Elixir $rex"
+
+# IEx's remote shell runs IEx on the remote node: give it Elixir's libraries
+# (the dyno's own), as a release has them.
+ebins=$(e2e_dyno_exec dyno elixir -e 'IO.puts(Enum.join(Path.wildcard(
+    Path.join(Path.dirname(to_string(:code.lib_dir(:elixir))), "*/ebin")), " "))')
+[[ $ebins == */iex/ebin* ]] || e2e_skip "no IEx in the dyno's Elixir: $ebins"
+# shellcheck disable=SC2086 # one directory per word
+e2e_node_start dyno same@dyno -pa $ebins \
     -eval '{ok, _} = application:ensure_all_started(iex).'
 e2e_node_start dyno plain@dyno
 e2e_node_start dyno other@dyno -eval 'ok = application:load({application,
@@ -48,11 +62,18 @@ shell_line() {
 	e2e_assert_eq 0 "$CLI_RC" "doctor $1: exit 0"
 	grep -E '^ok +shell ' <<<"$CLI_OUT"
 }
-e2e_assert_eq "ok   shell   the node runs OTP $otp, Elixir $ex, as this machine: erlfwd remsh starts IEx" \
-    "$(shell_line same)" "doctor: same versions, IEx"
-e2e_assert_eq "ok   shell   the node runs OTP $otp without Elixir: erlfwd remsh starts the Erlang shell" \
+same=0
+[[ "$otp $ex" == "$rotp $rex" ]] && same=1
+if (( same )); then
+	e2e_assert_eq "ok   shell   the node runs OTP $otp, Elixir $ex, as this machine: erlfwd remsh starts IEx" \
+	    "$(shell_line same)" "doctor: same versions, IEx"
+else
+	e2e_assert_eq "ok   shell   the node runs OTP $rotp, Elixir $rex, this machine OTP $otp, Elixir $ex: erlfwd remsh starts the Erlang shell (IEx needs the same Elixir and OTP on both ends)" \
+	    "$(shell_line same)" "doctor: other versions, erl"
+fi
+e2e_assert_eq "ok   shell   the node runs OTP $rotp without Elixir: erlfwd remsh starts the Erlang shell" \
     "$(shell_line plain)" "doctor: no Elixir on the node, erl"
-e2e_assert_eq "ok   shell   the node runs OTP $otp, Elixir 1.99.0, this machine OTP $otp, Elixir $ex: erlfwd remsh starts the Erlang shell (IEx needs the same Elixir and OTP on both ends)" \
+e2e_assert_eq "ok   shell   the node runs OTP $rotp, Elixir 1.99.0, this machine OTP $otp, Elixir $ex: erlfwd remsh starts the Erlang shell (IEx needs the same Elixir and OTP on both ends)" \
     "$(shell_line other)" "doctor: another Elixir, erl"
 
 # remsh NODE SESSION [ARGS...]: the shell on NODE in tmux session SESSION.
@@ -65,8 +86,13 @@ remsh() {
 }
 
 remsh same s1
-e2e_tmux_wait s1 '^iex\(same@dyno\)1> ' 30
-e2e_assert_not_contains "$(e2e_tmux_screen s1)" "not IEx" "same: no notice"
+if (( same )); then
+	e2e_tmux_wait s1 '^iex\(same@dyno\)1> ' 30
+	e2e_assert_not_contains "$(e2e_tmux_screen s1)" "not IEx" "same: no notice"
+else
+	e2e_tmux_wait s1 '^\(same@dyno\)1> ' 30
+	e2e_tmux_wait s1 "^erlfwd: the Erlang shell, not IEx: the node runs OTP $rotp, Elixir ${rex//./\\.}, this machine OTP $otp, Elixir ${ex//./\\.}\\. IEx needs" 1
+fi
 cli_tmux_quit s1
 e2e_assert_eq 0 "$(cli_tmux_status s1)" "same: remsh exits 0"
 
@@ -81,7 +107,7 @@ e2e_assert_eq 0 "$(cli_tmux_status s2)" "plain: remsh exits 0"
 
 remsh other s3
 e2e_tmux_wait s3 '^\(other@dyno\)1> ' 30
-e2e_tmux_wait s3 "^erlfwd: the Erlang shell, not IEx: the node runs OTP $otp, Elixir 1\\.99\\.0, this machine OTP $otp, Elixir ${ex//./\\.}\\. IEx needs" 1
+e2e_tmux_wait s3 "^erlfwd: the Erlang shell, not IEx: the node runs OTP $rotp, Elixir 1\\.99\\.0, this machine OTP $otp, Elixir ${ex//./\\.}\\. IEx needs" 1
 cli_tmux_quit s3
 
 remsh other s4 --erl
