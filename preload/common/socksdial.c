@@ -39,6 +39,18 @@ socksdial_connect(int fd, const struct route *r, uint16_t port,
 			return -1;
 		}
 		if ((size_t)got < need) {
+			/* heroku ps:socks refuses with VER REP alone, then
+			 * closes: a refusal, in the reply's own words. */
+			if (s.state == S5_REPLY && got >= 2 &&
+			    in[0] == SOCKS5_VERSION &&
+			    in[1] != SOCKS5_REP_SUCCEEDED) {
+				s.rep = in[1];
+				d->eof = 1;
+				d->target = 1;
+				d->why = socks5_rep_text(s.rep);
+				errno = socks5_errno(&s, SOCKS5_EREPLY);
+				return -1;
+			}
 			/* ssh -D closes when the far side refuses. */
 			d->eof = 1;
 			d->target = s.state != S5_METHOD;

@@ -3,12 +3,16 @@
 # within ERLFWD_TIMEOUT_MS, and that the node keeps running afterwards:
 #   - the proxy refuses: the port is closed on the remote side;
 #   - the proxy is down: nothing listens on its local port;
-#   - the proxy stalls mid-handshake: a listener that never answers.
+#   - the proxy stalls mid-handshake: a listener that never answers;
+#   - the proxy answers a refused CONNECT with VER REP alone and closes, as
+#     heroku ps:socks does ("05 02", then EOF): a refusal in its own words.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=cli.sh
+. "$(dirname "$0")/cli.sh"
 e2e_init
-e2e_require_build
+cli_require
 
 e2e_dyno_start dyno
 e2e_node_start dyno app@dyno
@@ -45,4 +49,24 @@ e2e_assert_le 1400 "$stall_ms" "the stall is cut at the timeout, not before"
 e2e_assert_le "$stall_ms" 4000 "... and not much after it (1500 ms)"
 e2e_assert_match "$E2E_ERR" "nothing is listening on socks5://127.0.0.1:$down, the SOCKS5 proxy" \
     "the down proxy is named in the one warning line"
+
+# A stand-in for heroku ps:socks refusing: no authentication, then "05 02"
+# and EOF in answer to the CONNECT (its ruleset refuses the target).
+short=''
+e2e_free_port short
+cat >"$E2E_TMP/short.sh" <<'SH'
+#!/bin/sh
+head -c 3 >/dev/null
+printf '\005\000'
+head -c 10 >/dev/null
+printf '\005\002'
+SH
+chmod +x "$E2E_TMP/short.sh"
+e2e_spawn short-refusal socat "TCP-LISTEN:$short,bind=127.0.0.1,reuseaddr,fork" \
+    "EXEC:$E2E_TMP/short.sh"
+e2e_wait_port "$short"
+cli_run names --tunnel "socks5://127.0.0.1:$short?server=9369"
+e2e_assert_eq 3 "$CLI_RC" "a refused carrier CONNECT: names exits 3"
+e2e_assert_contains "$CLI_ERR" "not allowed by ruleset" \
+    "the refusal is read as the proxy's reply 2, not as a vanished proxy"
 e2e_pass
