@@ -733,6 +733,9 @@ carrier_start(struct server *s, int rfd, int wfd, const char *peer,
 	}
 	car->h.fd = mux_fd(car->m);
 	TAILQ_INSERT_TAIL(&s->carriers, car, entry);
+	/* A carrier holds a descriptor and buffers: it counts against
+	 * --max-conns like a connection, and so does each of its streams. */
+	s->nconns++;
 	watch(s, &car->h, EPOLLIN);
 	return 0;
 fail:
@@ -768,6 +771,7 @@ carrier_end(struct server *s, struct carrier *car, const char *outcome)
 	if (car->rfd >= 0)
 		close(car->rfd);
 	TAILQ_REMOVE(&s->carriers, car, entry);
+	s->nconns--;
 	free(car);
 	if (s->o->stdio && !s->stopping)
 		s->stopping = -1;
