@@ -681,6 +681,8 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 		return;
 	case CARRIER_RESET:
 		stream_free(m, s, 1);
+		if (m->ops != NULL && m->ops->reset != NULL)
+			m->ops->reset(m->arg, f->stream);
 		return;
 	}
 }

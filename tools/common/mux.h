@@ -49,6 +49,12 @@ struct mux_ops {
 	 */
 	int	(*open)(void *arg, uint32_t id, uint8_t tag, uint16_t port,
 		    uint8_t *pre, size_t *prelen);
+	/*
+	 * reset (servers, may be NULL): the peer reset stream id, whose local
+	 * socket is already closed: a socketpair cannot carry a reset, so
+	 * the owner passes it on (to the node) itself.
+	 */
+	void	(*reset)(void *arg, uint32_t id);
 };
 
 #define MUX_PRE_MAX	64

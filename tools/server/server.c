@@ -689,7 +689,21 @@ carrier_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
 	return sv[0];
 }
 
-static const struct mux_ops carrier_ops = { carrier_open };
+/* The client reset stream id: carry it to the node as a reset. */
+static void
+carrier_reset(void *arg, uint32_t id)
+{
+	struct carrier *car = arg;
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &car->s->conns, entry)
+		if (c->car == car && c->stream == id) {
+			conn_end(car->s, c, "reset", "reset by the client", 1);
+			return;
+		}
+}
+
+static const struct mux_ops carrier_ops = { carrier_open, carrier_reset };
 
 /*
  * Start a carrier on rfd/wfd (the same socket, or stdin and stdout) for
