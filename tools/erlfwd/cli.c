@@ -73,6 +73,21 @@ cli_via(struct cli *c, const char *text, char *err, size_t errlen)
 	return 0;
 }
 
+void
+cli_agent_opts(const struct cli *c, struct agent_opts *o)
+{
+	const char *ping = getenv("ERLFWD_PING_MS");
+
+	memset(o, 0, sizeof(*o));
+	o->via = c->via;
+	o->route = &c->cfg.tunnel;
+	o->timeout_ms = c->cfg.timeout_ms;
+	o->ping_ms = ping != NULL && atoi(ping) > 0 ? atoi(ping) :
+	    AGENT_PING_MS;
+	o->dead_pings = AGENT_DEAD_PINGS;
+	o->debug = c->cfg.debug;
+}
+
 int
 cli_carrier(struct cli *c)
 {
@@ -105,14 +120,7 @@ cli_carrier_start(struct cli *c, int *started, char *err, size_t errlen)
 		    strcmp(mode, "off") == 0)
 			return CLI_OK;
 	}
-	o.via = c->via;
-	o.route = t;
-	o.timeout_ms = c->cfg.timeout_ms;
-	o.ping_ms = AGENT_PING_MS;
-	o.dead_pings = AGENT_DEAD_PINGS;
-	o.debug = c->cfg.debug;
-	if ((mode = getenv("ERLFWD_PING_MS")) != NULL && atoi(mode) > 0)
-		o.ping_ms = atoi(mode);
+	cli_agent_opts(c, &o);
 	res = agent_start(&o, &port, &pid, err, errlen, &status);
 	if (res == AGENT_V1) {
 		if (t->kind == ROUTE_ERLFWD)

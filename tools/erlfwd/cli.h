@@ -76,6 +76,11 @@ int	cli_via(struct cli *c, const char *text, char *err, size_t errlen);
  */
 int	cli_carrier(struct cli *c);
 
+struct agent_opts;
+
+/* cli_agent_opts: the agent's options from c's route, --via and environment. */
+void	cli_agent_opts(const struct cli *c, struct agent_opts *o);
+
 /*
  * cli_carrier_start: cli_carrier() with its message in err instead of on
  * stderr ("" when it started none: *started is 0).  Returns CLI_OK or an

@@ -43,9 +43,8 @@ cmd_agent(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct agent_opts o = { 0 };
+	struct agent_opts o;
 	struct cli c;
-	const char *env;
 	char err[512];
 	int ch;
 
@@ -76,14 +75,7 @@ cmd_agent(int argc, char **argv)
 		    argv[optind]);
 		goto usage_err;
 	}
-	o.via = c.via;
-	o.route = &c.cfg.tunnel;
-	o.timeout_ms = c.cfg.timeout_ms;
-	o.ping_ms = AGENT_PING_MS;
-	o.dead_pings = AGENT_DEAD_PINGS;
-	o.debug = c.cfg.debug;
-	if ((env = getenv("ERLFWD_PING_MS")) != NULL && atoi(env) > 0)
-		o.ping_ms = atoi(env);
+	cli_agent_opts(&c, &o);
 	if (o.via == NULL && o.route->kind == ROUTE_SOCKS5 &&
 	    o.route->server_port == 0) {
 		snprintf(err, sizeof(err), "agent: a SOCKS5 route needs "
