@@ -257,7 +257,9 @@ e2e_tunnel_up() {
 }
 
 # e2e__ssh LOG DYNO SSH_ARGS...: a background ssh -N into the dyno, through
-# an sshd -i started inside its namespace by ProxyCommand.
+# an sshd -i started inside its namespace by ProxyCommand.  E2E_SSH_LOGLEVEL
+# (default ERROR) is its LogLevel: DEBUG1 logs every channel it opens (one
+# "new direct-tcpip" line per forwarded connection) in $E2E_TMP/LOG.log.
 e2e__ssh() {
 	local log=$1 dyno=$2
 	shift 2
@@ -265,8 +267,9 @@ e2e__ssh() {
 	e2e_spawn "$log" ssh -F /dev/null -n -N "$@" \
 	    -o "ProxyCommand=ip netns exec $(e2e_ns "$dyno") /usr/sbin/sshd -i -e -f $E2E_TMP/sshd_config" \
 	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-	    -o BatchMode=yes -o ExitOnForwardFailure=yes -o LogLevel=ERROR \
-	    -o ConnectTimeout=10 -o IdentitiesOnly=yes \
+	    -o BatchMode=yes -o ExitOnForwardFailure=yes \
+	    -o "LogLevel=${E2E_SSH_LOGLEVEL:-ERROR}" -o ConnectTimeout=10 \
+	    -o IdentitiesOnly=yes \
 	    -i "$E2E_TMP/client_key" "root@${E2E_DYNO_HOST[$dyno]}"
 }
 
