@@ -11,8 +11,12 @@
 #   - socat binds 0.0.0.0 before connecting to the peer: it must get through
 #     (before the listen-time rule, its bind became 127.0.0.1 and the connect
 #     failed with EINVAL);
-#   - a node with the default backend and one with -kernel inet_backend socket
-#     both gen_tcp:connect to the peer and read its answer;
+#   - a node with the default backend, one with -kernel inet_backend socket
+#     and, on OTP 27 and later, one whose distribution runs on it too
+#     (-proto_dist inet_epmd -inet_epmd socket) each gen_tcp:connect to the
+#     peer and read its answer, and rpc a node on the peer through an
+#     erlfwd-server listening on the peer's address (a route that leaves the
+#     laptop: the redirected connect must not be bound to loopback either);
 #   - every listener of the nodes and of the epmd they started, and a socat
 #     TCP-LISTEN on the wildcard, is on the loopback (ss).
 set -u -o pipefail
@@ -57,8 +61,14 @@ e2e_dyno_spawn peer peer-service socat \
     "TCP-LISTEN:$PEER_PORT,bind=$PEER_ADDR,reuseaddr,fork" \
     'SYSTEM:echo pong from $SOCAT_PEERADDR'
 e2e_wait_port -n peer "$PEER_PORT"
+# A node on the peer, behind an erlfwd-server on the peer's own address: a
+# route that leaves the laptop.
+e2e_epmd_start peer
+e2e_node_start peer app@peer
+e2e_server_start peer -l "$PEER_ADDR:$E2E_SERVER_PORT"
 
-mapfile -t env < <(e2e_preload_env)
+mapfile -t env < <(E2E_HOSTS=peer e2e_preload_env)
+env+=("ERLFWD_TUNNEL=$PEER_ADDR:$E2E_SERVER_PORT")
 
 got=$(e2e_dyno_exec laptop env "${env[@]}" timeout 10 socat -T5 - \
     "TCP:$PEER_ADDR:$PEER_PORT,bind=0.0.0.0" </dev/null 2>"$E2E_TMP/socat.err")
@@ -67,23 +77,40 @@ e2e_assert_eq "pong from $LAPTOP_ADDR" "$got" \
 e2e_assert_contains "$(cat "$E2E_TMP/socat.err")" "0.0.0.0:0 deferred" \
     "the preload saw the bind and left the socket unbound"
 
-for backend in inet socket; do
-	e2e_dyno_spawn laptop "node-$backend" env "${env[@]}" \
-	    erl -sname "n$backend" -setcookie "$E2E_COOKIE" -noinput \
-	    -kernel inet_backend "$backend" -eval "
+# OTP 27 and later can run the distribution itself on the socket backend.
+otp=$(e2e_dyno_exec laptop erl -noshell -eval \
+    'io:put_chars(erlang:system_info(otp_release)), halt().')
+variants=(inet socket)
+(( otp >= 27 )) && variants+=(socketdist)
+e2e_log "laptop OTP $otp: ${variants[*]}"
+nodes=0
+for v in "${variants[@]}"; do
+	case $v in
+	inet) args=(-kernel inet_backend inet) ;;
+	socket) args=(-kernel inet_backend socket) ;;
+	socketdist) args=(-kernel inet_backend socket -proto_dist inet_epmd
+	    -inet_epmd socket) ;;
+	esac
+	e2e_dyno_spawn laptop "node-$v" env "${env[@]}" \
+	    erl -sname "n$v" -setcookie "$E2E_COOKIE" -noinput "${args[@]}" \
+	    -eval "
 	    R = case gen_tcp:connect({10,99,0,2}, $PEER_PORT,
 	            [binary, {active, false}], 5000) of
 	            {ok, S} -> gen_tcp:recv(S, 0, 5000);
 	            E -> E
 	        end,
-	    io:format(\"CONNECT=~p~n\", [R])."
-	e2e_wait_until 30 "the $backend node's connect to finish" \
-	    e2e_file_has "$E2E_TMP/node-$backend.log" "CONNECT="
-	got=$(grep -o 'CONNECT=.*' "$E2E_TMP/node-$backend.log")
+	    io:format(\"CONNECT=~p~n\", [R]),
+	    io:format(\"RPC=~p~n\", [rpc:call(app@peer, erlang, node, [], 10000)])."
+	nodes=$(( nodes + 1 ))
+	e2e_wait_until 30 "the $v node's rpc to finish" \
+	    e2e_file_has "$E2E_TMP/node-$v.log" "RPC="
+	got=$(grep -o 'CONNECT=.*' "$E2E_TMP/node-$v.log")
 	e2e_assert_eq "CONNECT={ok,<<\"pong from $LAPTOP_ADDR\\n\">>}" "$got" \
-	    "inet_backend $backend: gen_tcp:connect to $PEER_ADDR works"
-	e2e_wait_until 20 "n$backend to register with the laptop's epmd" \
-	    e2e_node_registered laptop "n$backend"
+	    "$v: gen_tcp:connect to $PEER_ADDR works"
+	e2e_assert_eq "RPC=app@peer" "$(grep -o 'RPC=.*' "$E2E_TMP/node-$v.log")" \
+	    "$v: rpc to app@peer through the erlfwd-server at $PEER_ADDR works"
+	e2e_wait_until 20 "n$v to register with the laptop's epmd" \
+	    e2e_node_registered laptop "n$v"
 done
 
 e2e_dyno_spawn laptop listener env "${env[@]}" socat \
@@ -95,8 +122,8 @@ e2e_log "laptop listens on:"
 sed 's/^/    /' <<<"$socks" >&2
 e2e_assert_match "$socks" "(^|
 )epmd (127\.0\.0\.1|\[::1\]):4369" "the epmd the nodes started is there"
-e2e_assert_eq 2 "$(grep -c '^beam\.smp ' <<<"$socks")" \
-    "both nodes' distribution listeners are there"
+e2e_assert_eq "$nodes" "$(grep -c '^beam\.smp ' <<<"$socks")" \
+    "every node's distribution listener is there"
 e2e_assert_match "$socks" "(^|
 )socat 127\.0\.0\.1:$LISTEN_PORT" "socat's wildcard listener is on 127.0.0.1"
 e2e_assert_eq "" "$(not_loopback "$socks")" \
