@@ -162,12 +162,16 @@ check_server(const struct route *t, int timeout, struct frame_info *fi)
  */
 static void
 check_shell(const struct route *t, int timeout, uint16_t port,
-    const char *self, const struct cookie *ck)
+    const struct cookie *ck)
 {
 	struct probe_result res;
 	struct versions there, here;
-	char iex[PATH_MAX], a[160], b[160], why[512];
+	char iex[PATH_MAX], a[160], b[160], why[512], self[64];
 
+	/* A name of its own: the node may not have dropped the cookie step's
+	 * connection yet, and would answer "alive" to the same name. */
+	snprintf(self, sizeof(self), "erlfwd-doctor-v%ld@localhost",
+	    (long)getpid());
 	if (probe_versions(t, port, self, ck->value, timeout, &res,
 	    &there) != 0) {
 		step("skip", "shell", "the node did not say which OTP and "
@@ -271,7 +275,7 @@ check_node(const struct route *t, int timeout, const struct frame_info *fi,
 	}
 	step("ok", "cookie", "%s accepts the cookie from %s (%ld ms)", res.node,
 	    ck->origin, res.elapsed_ms);
-	check_shell(t, timeout, n->port, self, ck);
+	check_shell(t, timeout, n->port, ck);
 	return CLI_OK;
 }
 

@@ -224,7 +224,8 @@ check_iex(struct remsh *r)
 
 	if (!r->shell_auto || r->shell != SHELL_IEX)
 		return 0;
-	snprintf(self, sizeof(self), "erlfwd-%ld@localhost", (long)getpid());
+	/* Not find_node()'s name: the node may still hold that connection. */
+	snprintf(self, sizeof(self), "erlfwd-v%ld@localhost", (long)getpid());
 	if (probe_versions(&r->cli.cfg.tunnel, r->port, self,
 	    r->cookie.value, r->cli.cfg.timeout_ms, &pres, &there) != 0)
 		snprintf(why, sizeof(why), "%s did not say which Elixir it "
