@@ -217,6 +217,18 @@ fuzz-smoke: fuzz-bins
 
 -include $(shell find $(B)/fuzz -name '*.d' 2>/dev/null)
 
+# --- otp-matrix --------------------------------------------------------------
+# The core end-to-end scenarios with the local and the remote node on every
+# pair of this machine's OTP and Debian trixie's and sid's, each in a root
+# filesystem cached in $(B)/otp-matrix (scripts/otp-matrix.sh).  Root; not
+# part of `check`.
+
+otp-matrix: all
+	@E2E_BUILD=$(abspath $(B)) OTP_MATRIX_DIR=$(abspath $(B))/otp-matrix \
+	    scripts/otp-matrix.sh
+
+.PHONY: otp-matrix
+
 # --- stress ------------------------------------------------------------------
 # The preload under 16 threads (tests/stress/preload_stress.c), once with
 # ASan+UBSan and once with TSan.  The library is preloaded as in real use, so

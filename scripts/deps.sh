@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh PURPOSE: make sure the Debian/Ubuntu packages that PURPOSE needs are
-# installed.  PURPOSE is "build", "test" (make check), "demo" (make demo) or
-# "bench" (make bench).  As root it installs what is missing with apt-get;
-# otherwise it prints the exact command to run and fails.
+# installed.  PURPOSE is "build", "test" (make check), "demo" (make demo),
+# "bench" (make bench) or "matrix" (make otp-matrix).  As root it installs
+# what is missing with apt-get; otherwise it prints the exact command to run
+# and fails.
 set -euo pipefail
 
 build=(gcc make libc6-dev pkg-config)
@@ -12,8 +13,9 @@ build) want=("${build[@]}") ;;
 test) want=("${build[@]}" "${runtime[@]}" check elixir erlang-dev tmux psmisc microsocks clang libclang-rt-dev valgrind) ;;
 demo) want=("${build[@]}" "${runtime[@]}") ;;
 bench) want=("${build[@]}" "${runtime[@]}" iperf3 gnuplot-nox microsocks) ;;
+matrix) want=("${build[@]}" "${runtime[@]}" check elixir erlang-dev tmux psmisc mmdebstrap debian-archive-keyring binutils) ;;
 *)
-	echo "usage: scripts/deps.sh build|test|demo|bench" >&2
+	echo "usage: scripts/deps.sh build|test|demo|bench|matrix" >&2
 	exit 2
 	;;
 esac
