@@ -65,7 +65,7 @@ $(CLI): $(call obj,$(ERLFWD_SRC))
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename port \
-		   cookie launch confine carrier safe etf
+		   cookie launch confine carrier safe etf info probe
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
 # The tests link the modules they test from one archive of everything but
 # the programs' main() and the hooks, so the linker takes what each needs.
@@ -78,10 +78,17 @@ $(TEST_LIB): $(call obj,$(TEST_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/tests/check_%: tests/unit/check_%.c $(TEST_LIB)
+# Helpers the suites share (a scripted far end): test code, not product.
+TEST_HELPERS	:= $(patsubst %.c,$(B)/tests/obj/%.o,tests/unit/fake.c)
+
+$(B)/tests/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(TEST_INC) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(B)/tests/check_%: tests/unit/check_%.c $(TEST_HELPERS) $(TEST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(TEST_INC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $^ \
-	    $(LDFLAGS) $(CHECK_LIBS)
+	    $(LDFLAGS) $(CHECK_LIBS) -lpthread
 
 deps-test:
 	@scripts/deps.sh test
