@@ -144,3 +144,30 @@ cli_tmux_quit() {
 	done
 	e2e_log "tmux $s: the shell exited (^G q)"
 }
+
+# cli_agent_start NAME AGENT_ARGS...: `erlfwd agent AGENT_ARGS` in the
+# background (with the caller's environment: `ERLFWD_PING_MS=1000
+# cli_agent_start ...`), its stdout and stderr in $E2E_TMP/agent-NAME.log,
+# and wait (30 s) until it prints its ERLFWD_TUNNEL= line.  Sets
+# CLI_AGENT_PID, CLI_AGENT_PORT (that line's port) and CLI_AGENT_LOG.
+cli_agent_start() {
+	local name=$1 line
+	shift
+	CLI_AGENT_LOG=$E2E_TMP/agent-$name.log
+	e2e_spawn "agent-$name" "$CLI_BIN" agent "$@"
+	CLI_AGENT_PID=$E2E_LAST_PID
+	e2e_wait_until 30 "erlfwd agent $name to print ERLFWD_TUNNEL=" \
+	    cli__agent_up "$CLI_AGENT_LOG" "$CLI_AGENT_PID"
+	line=$(grep -a -m1 '^ERLFWD_TUNNEL=' "$CLI_AGENT_LOG")
+	[[ $line =~ ^ERLFWD_TUNNEL=127\.0\.0\.1:([0-9]+)$ ]] ||
+	    e2e_fail "erlfwd agent $name printed '$line'"
+	# shellcheck disable=SC2034 # read by the scenarios
+	CLI_AGENT_PORT=${BASH_REMATCH[1]}
+	e2e_log "laptop: erlfwd agent $name pid $CLI_AGENT_PID on 127.0.0.1:$CLI_AGENT_PORT"
+}
+
+cli__agent_up() {
+	grep -aq '^ERLFWD_TUNNEL=' "$1" 2>/dev/null && return 0
+	e2e_alive "$2" || e2e_fail "erlfwd agent exited" "$(cat "$1")"
+	return 1
+}

@@ -292,23 +292,25 @@ e2e_socks_up() {
 
 # e2e_via DYNO [REMOTE_COMMAND]: set E2E_VIA to a command for `erlfwd
 # --via` that runs REMOTE_COMMAND (a command line for the remote shell;
-# default: build/erlfwd-server --stdio, by its absolute path) in the dyno through a real OpenSSH exec channel, the
-# way `heroku run:inside DYNO COMMAND` does: "ssh ... root@HOST
-# REMOTE_COMMAND", with no terminal, its stdin and stdout the byte pipe.
-# ProxyCommand starts an sshd -i inside the dyno's namespace, in a UTS
-# namespace carrying the dyno's host name (erlfwd-server's INFO names it)
-# and a mount namespace whose /root (root's home there) is an empty tmpfs,
-# so that no dotfile of this machine prints or decides anything.  E2E_VIA
-# is one line for sh -c; ssh's command line holds "root@HOST", for finding
-# it among a process's children.
+# default: build/erlfwd-server --stdio, by its absolute path) in the dyno
+# through a real OpenSSH exec channel, the way `heroku run:inside DYNO
+# COMMAND` does: "ssh ... root@HOST REMOTE_COMMAND", with no terminal, its
+# stdin and stdout the byte pipe.  ProxyCommand starts an sshd -i inside
+# the dyno's namespace, in a UTS namespace carrying the dyno's host name
+# (erlfwd-server's INFO names it) and a mount namespace whose /root (root's
+# home there) is an empty tmpfs, so that no dotfile of this machine prints
+# or decides anything.  While $E2E_TMP/proxy-DYNO.down exists, the
+# ProxyCommand fails at once instead (the dyno cannot be reached, as while
+# it restarts).  E2E_VIA is one line for sh -c; ssh's command line holds
+# "root@HOST", for finding it among a process's children.
 e2e_via() {
 	local dyno=$1 remote=${2:-"$E2E_SERVER_BIN --stdio"} proxy inner
 	e2e__ssh_setup
 	proxy="$E2E_TMP/proxy-$dyno.sh"
 	printf -v inner 'hostname %q && mount -t tmpfs -o mode=0700 tmpfs /root && exec /usr/sbin/sshd -i -e -f %q' \
 	    "${E2E_DYNO_HOST[$dyno]}" "$E2E_TMP/sshd_config"
-	printf '#!/bin/sh\nexec ip netns exec %q unshare --uts --mount sh -c %q\n' \
-	    "$(e2e_ns "$dyno")" "$inner" >"$proxy" ||
+	printf '#!/bin/sh\n[ -e %q ] && { echo "dyno %s is down" >&2; exit 1; }\nexec ip netns exec %q unshare --uts --mount sh -c %q\n' \
+	    "$proxy.down" "$dyno" "$(e2e_ns "$dyno")" "$inner" >"$proxy" ||
 	    e2e_fail "cannot write $proxy"
 	chmod +x "$proxy"
 	printf -v E2E_VIA '%q ' ssh -F /dev/null -T -o "ProxyCommand=$proxy" \
