@@ -66,7 +66,7 @@ CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename port \
 		   cookie launch confine carrier safe etf info probe dial redirect \
-		   runtime cli
+		   runtime cli cluster
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
 # The tests link the modules they test from one archive of everything but
 # the programs' main() and the hooks, so the linker takes what each needs.
@@ -196,11 +196,12 @@ bench: deps-bench
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_NAMES	:= frame epmd info socks5 config carrier
+FUZZ_NAMES	:= frame epmd info socks5 config carrier cluster
 FUZZ_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
 FUZZ_BINS	:= $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
 FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/common/frame.c \
+		   preload/common/cluster.c \
 		   preload/common/config.c preload/common/socks5.c \
 		   preload/common/port.c tools/common/epmd.c tools/common/carrier.c \
 		   tools/common/frame_info.c)
