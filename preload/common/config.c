@@ -9,10 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "port.h"
 
 #define SOCKS5_SCHEME	"socks5://"
+#define SOCKS5H_SCHEME	"socks5h://"
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -140,7 +142,10 @@ unescape(char *dst, size_t cap, const char *s, size_t len)
 	return 0;
 }
 
-/* Parse the "?target=ADDR&epmd=PORT&server=PORT" of a SOCKS5 route. */
+/*
+ * Parse the "?target=ADDR&epmd=PORT&server=PORT" of a SOCKS5 route, or the
+ * "?epmd=PORT&helper=PORT" of a SOCKS5H one.
+ */
 static int
 parse_query(struct route *r, const char *q, char *err, size_t errlen)
 {
@@ -163,7 +168,17 @@ parse_query(struct route *r, const char *q, char *err, size_t errlen)
 			    "value for '%.*s'", (int)klen, p);
 		memcpy(val, eq + 1, vlen);
 		val[vlen] = '\0';
-		if (klen == 6 && memcmp(p, "target", 6) == 0)
+		if (r->kind == ROUTE_SOCKS5H && klen == 6 &&
+		    memcmp(p, "helper", 6) == 0) {
+			if (port_parse(val, vlen, &r->helper_port) != 0)
+				return fail(err, errlen, "socks5h route: helper "
+				    "port '%s' is not a port", val);
+		} else if (r->kind == ROUTE_SOCKS5H &&
+		    !(klen == 4 && memcmp(p, "epmd", 4) == 0))
+			return fail(err, errlen, "socks5h route: unknown "
+			    "parameter '%.*s' (want epmd= or helper=)",
+			    (int)klen, p);
+		else if (klen == 6 && memcmp(p, "target", 6) == 0)
 			strcpy(r->target, val);
 		else if (klen == 4 && memcmp(p, "epmd", 4) == 0) {
 			if (port_parse(val, vlen, &r->epmd_port) != 0)
@@ -181,15 +196,20 @@ parse_query(struct route *r, const char *q, char *err, size_t errlen)
 	return 0;
 }
 
+/* A socks5:// route, or with kind ROUTE_SOCKS5H a socks5h:// one. */
 static int
-parse_socks5(struct route *r, const char *text, char *err, size_t errlen)
+parse_socks5(struct route *r, enum route_kind kind, const char *text,
+    char *err, size_t errlen)
 {
-	const char *p = text + strlen(SOCKS5_SCHEME), *at, *q, *colon;
+	const char *scheme = kind == ROUTE_SOCKS5H ? SOCKS5H_SCHEME :
+	    SOCKS5_SCHEME;
+	const char *p = text + strlen(scheme), *at, *q, *colon;
 	size_t hplen;
 
-	r->kind = ROUTE_SOCKS5;
+	r->kind = kind;
 	strcpy(r->target, ROUTE_DEFAULT_TARGET);
 	r->epmd_port = CONFIG_DEFAULT_EPMD;
+	r->helper_port = CLUSTER_DEFAULT_HELPER;
 	/* A password may hold '@' and '?'; a host and a query cannot. */
 	at = strrchr(p, '@');
 	q = strchr(at != NULL ? at : p, '?');
@@ -214,7 +234,7 @@ parse_socks5(struct route *r, const char *text, char *err, size_t errlen)
 		return -1;
 	if (*q == '?' && parse_query(r, q + 1, err, errlen) != 0)
 		return -1;
-	snprintf(r->text, sizeof(r->text), "%s%s%.*s", SOCKS5_SCHEME,
+	snprintf(r->text, sizeof(r->text), "%s%s%.*s", scheme,
 	    at != NULL ? "***@" : "", (int)hplen, p);
 	return 0;
 }
@@ -227,11 +247,14 @@ config_parse_route(struct route *r, const char *text, char *err, size_t errlen)
 
 	memset(r, 0, sizeof(*r));
 	if (strncasecmp(text, SOCKS5_SCHEME, strlen(SOCKS5_SCHEME)) == 0)
-		rc = parse_socks5(r, text, err, errlen);
+		rc = parse_socks5(r, ROUTE_SOCKS5, text, err, errlen);
+	else if (strncasecmp(text, SOCKS5H_SCHEME,
+	    strlen(SOCKS5H_SCHEME)) == 0)
+		rc = parse_socks5(r, ROUTE_SOCKS5H, text, err, errlen);
 	else if ((scheme = strstr(text, "://")) != NULL)
 		/* Name the scheme only: what follows may hold a password. */
 		rc = fail(err, errlen, "route scheme '%.*s://' is unknown: the "
-		    "only scheme is socks5://", (int)(scheme - text > 16 ? 16 :
+		    "schemes are socks5:// and socks5h://", (int)(scheme - text > 16 ? 16 :
 		    scheme - text), text);
 	else if ((rc = parse_hostport(r, text, strlen(text), 1, err,
 	    errlen)) == 0) {
@@ -308,6 +331,28 @@ defaults(struct config *c)
 	c->timeout_ms = CONFIG_DEFAULT_TIMEOUT;
 }
 
+/*
+ * Every socks5h entry names the same helper: a cluster sentinel does not say
+ * which entry it came from (cluster.h), so its connect must find one helper.
+ */
+static int
+check_helpers(const struct config *c, char *err, size_t errlen)
+{
+	uint16_t port = 0;
+	size_t i;
+
+	for (i = 0; i < c->nentries; i++) {
+		if (!c->entries[i].has_route ||
+		    c->entries[i].route.kind != ROUTE_SOCKS5H)
+			continue;
+		if (port != 0 && c->entries[i].route.helper_port != port)
+			return fail(err, errlen, "ERLFWD_HOSTS: every socks5h "
+			    "route must name the same helper= port");
+		port = c->entries[i].route.helper_port;
+	}
+	return 0;
+}
+
 /* The body of config_parse; leaves c half-filled on error. */
 static int
 parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
@@ -322,6 +367,9 @@ parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
 	if (env->tunnel != NULL && *env->tunnel != '\0' &&
 	    config_parse_route(&c->tunnel, env->tunnel, rerr, sizeof(rerr)) != 0)
 		return fail(err, errlen, "ERLFWD_TUNNEL: %s", rerr);
+	if (c->tunnel.kind == ROUTE_SOCKS5H)
+		return fail(err, errlen, "ERLFWD_TUNNEL: a socks5h:// route "
+		    "belongs to a pattern (ERLFWD_HOSTS='web-*=socks5h://...')");
 	if (env->epmd_port != NULL && *env->epmd_port != '\0') {
 		if (port_parse(env->epmd_port, strlen(env->epmd_port),
 		    &c->epmd_port) != 0)
@@ -357,7 +405,7 @@ parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
 		if (*comma == '\0')
 			break;
 	}
-	return 0;
+	return check_helpers(c, err, errlen);
 }
 
 int

@@ -20,6 +20,13 @@
  * erlfwd command makes one CONNECT to erlfwd-server on that port there and
  * carries the whole session over it.  HOST is an IP address ("127.0.0.1",
  * "[::1]") or "localhost"; USER and PASS may use %XX escapes.
+ *
+ * socks5h://[USER:PASS@]HOST:PORT[?epmd=PORT&helper=PORT] is a cluster
+ * route (cluster.h): the proxy (an overlay's, e.g. tailscaled's) is asked
+ * for the host's own name, with the remote epmd on PORT (4369), by the
+ * cluster helper on 127.0.0.1:PORT (9370), never by the preload itself.
+ * It is a per-pattern route only (not ERLFWD_TUNNEL), and every socks5h
+ * entry names the same helper.
  */
 #ifndef ERLFWD_CONFIG_H
 #define ERLFWD_CONFIG_H
@@ -45,6 +52,8 @@
 enum route_kind {
 	ROUTE_ERLFWD = 1,	/* an erlfwd-server behind a forwarded port */
 	ROUTE_SOCKS5 = 2,	/* a SOCKS5 proxy into the remote host */
+	ROUTE_SOCKS5H = 3,	/* an overlay's SOCKS5 proxy, asked for the
+				 * host's name, through the cluster helper */
 };
 
 struct route {
@@ -61,6 +70,9 @@ struct route {
 						 * the erlfwd command's agent
 						 * runs one carrier to it; 0:
 						 * one CONNECT per stream */
+	/* SOCKS5H only: */
+	uint16_t		helper_port;	/* the cluster helper, on
+						 * 127.0.0.1 (cluster.h) */
 };
 
 struct config_entry {

@@ -24,7 +24,9 @@ stream_open(const struct route *r, enum frame_tag tag, uint16_t port,
 
 	memset(f, 0, sizeof(*f));
 	*fd = -1;
-	if (r->kind == ROUTE_SOCKS5 && tag == FRAME_TAG_INFO) {
+	/* A socks5h route is the preload's alone, through the cluster helper. */
+	if (r->kind == ROUTE_SOCKS5H ||
+	    (r->kind == ROUTE_SOCKS5 && tag == FRAME_TAG_INFO)) {
 		/* Only erlfwd-server answers INFO. */
 		errno = EINVAL;
 		return -1;

@@ -378,6 +378,45 @@ START_TEST(hosts_entry_socks5_route)
 }
 END_TEST
 
+START_TEST(hosts_entry_socks5h_route)
+{
+	env.hosts = "web-*=socks5h://u:p@127.0.0.1:1055?epmd=4370,"
+	    "*.ts.net=socks5h://127.0.0.1:1056";
+	ck_assert_int_eq(parse(), 0);
+	ck_assert_int_eq(config_route(c, 0)->kind, ROUTE_SOCKS5H);
+	ck_assert_uint_eq(config_route(c, 0)->epmd_port, 4370);
+	ck_assert_uint_eq(config_route(c, 0)->helper_port, 9370);
+	ck_assert_str_eq(config_route(c, 0)->user, "u");
+	ck_assert_str_eq(config_route(c, 0)->text, "socks5h://***@127.0.0.1:1055");
+	ck_assert_uint_eq(config_route(c, 1)->epmd_port, 4369);
+	ck_assert_int_eq(config_match(c, "web-848cd4f64d-pvpr2", NULL), 0);
+	ck_assert_int_eq(config_match(c, "web-1.tail1234.ts.net", NULL), 0);
+	ck_assert_int_eq(config_match(c, "db.tail1234.ts.net", NULL), 1);
+}
+END_TEST
+
+/* A cluster sentinel says nothing of its entry: one helper for all. */
+START_TEST(hosts_socks5h_one_helper)
+{
+	env.hosts = "web-*=socks5h://127.0.0.1:1055?helper=9400,"
+	    "db-*=socks5h://127.0.0.1:1055?helper=9400";
+	ck_assert_int_eq(parse(), 0);
+	ck_assert_uint_eq(config_route(c, 1)->helper_port, 9400);
+	env.hosts = "web-*=socks5h://127.0.0.1:1055?helper=9400,"
+	    "db-*=socks5h://127.0.0.1:1055";
+	ck_assert_int_eq(parse(), -1);
+	ck_assert_msg(strstr(err, "same helper") != NULL, "'%s'", err);
+}
+END_TEST
+
+START_TEST(socks5h_not_a_tunnel)
+{
+	env.tunnel = "socks5h://127.0.0.1:1055";
+	ck_assert_int_eq(parse(), -1);
+	ck_assert_msg(strstr(err, "belongs to a pattern") != NULL, "'%s'", err);
+}
+END_TEST
+
 START_TEST(hosts_entry_route_bad)
 {
 	static const char *const bad[] = { "web=nohost:1", "web=",
@@ -542,8 +581,21 @@ END_TEST
 
 START_TEST(route_unknown_scheme)
 {
-	assert_route_refused("http://127.0.0.1:8080", "socks5://");
+	assert_route_refused("http://127.0.0.1:8080", "socks5:// and socks5h://");
 	assert_route_refused("socks4://127.0.0.1:1080", "socks5://");
+}
+END_TEST
+
+START_TEST(route_socks5h_bad)
+{
+	assert_route_refused("socks5h://127.0.0.1:1055?target=10.0.0.1",
+	    "want epmd= or helper=");
+	assert_route_refused("socks5h://127.0.0.1:1055?server=9369",
+	    "want epmd= or helper=");
+	assert_route_refused("socks5h://127.0.0.1:1055?helper=0", "helper port");
+	assert_route_refused("socks5h://tailscale:1055", "IP address");
+	assert_route_refused("socks5h://s3cret@127.0.0.1:1055", "USER:PASS");
+	ck_assert_ptr_null(strstr(err, "s3cret"));
 }
 END_TEST
 
@@ -1005,6 +1057,10 @@ config_suite(void)
 	tcase_add_test(tc, match_exact_names_are_not_skipped);
 	tcase_add_test(tc, match_first_wins);
 	tcase_add_test(tc, match_nothing_configured);
+	tcase_add_test(tc, hosts_entry_socks5h_route);
+	tcase_add_test(tc, hosts_socks5h_one_helper);
+	tcase_add_test(tc, socks5h_not_a_tunnel);
+	tcase_add_test(tc, route_socks5h_bad);
 	suite_add_tcase(s, tc);
 	return s;
 }
