@@ -9,7 +9,9 @@
 #include <netdb.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "confine.h"
+#include "helper.h"
 #include "libc.h"
 #include "log.h"
 #include "redirect.h"
@@ -37,18 +39,48 @@ is_stream(int fd)
 	return type == SOCK_STREAM;
 }
 
+/* The cluster sentinel's slot of a socket address, its port in *port; or 0. */
+static uint32_t
+cluster_slot_sa(const struct sockaddr *sa, socklen_t len, uint16_t *port)
+{
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(*sin)) {
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		*port = ntohs(sin->sin_port);
+		return cluster_slot_v4(&sin->sin_addr);
+	}
+	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(*sin6)) {
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		*port = ntohs(sin6->sin6_port);
+		return cluster_slot_v6(&sin6->sin6_addr);
+	}
+	return 0;
+}
+
 EXPORT int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct runtime *rt = runtime_get();
 	uint16_t port = 0;
+	uint32_t slot;
 	int entry, err, saved = errno;
 
-	if (!rt->active || rt->cfg.nentries == 0 ||
-	    (entry = sentinel_entry_sa(sa, len, rt->cfg.nentries, &port)) < 0 ||
-	    !is_stream(fd))
+	if (!rt->active || rt->cfg.nentries == 0)
 		return libc.connect(fd, sa, len);
-	err = redirect_connect(rt, fd, sa->sa_family, entry, port);
+	if ((entry = sentinel_entry_sa(sa, len, rt->cfg.nentries, &port)) >= 0) {
+		if (!is_stream(fd))
+			return libc.connect(fd, sa, len);
+		err = redirect_connect(rt, fd, sa->sa_family, entry, port);
+	} else if (rt->cluster && (slot = cluster_slot_sa(sa, len, &port)) != 0 &&
+	    is_stream(fd))
+		/* Only the local helper: the proxy is its business. */
+		err = helper_connect(rt, fd, sa->sa_family, slot, port);
+	else
+		return libc.connect(fd, sa, len);
 	/* The steps inside leave EINPROGRESS and the like behind. */
 	errno = err != 0 ? err : saved;
 	return err != 0 ? -1 : 0;
@@ -75,15 +107,33 @@ listen(int fd, int backlog)
 	return confine_listen(fd, backlog);
 }
 
+/*
+ * The IPv4 address name stands for (entry >= 0): the entry's sentinel, or
+ * for a socks5h entry the one the cluster helper hands out.  Returns 0, or
+ * ENOENT: no such name (the helper said so, or is not there).
+ */
+static int
+where(const struct runtime *rt, int entry, const char *name,
+    struct in_addr *v4)
+{
+	if (config_route(&rt->cfg, (size_t)entry)->kind == ROUTE_SOCKS5H)
+		return helper_lookup(rt, name, v4);
+	return sentinel_v4((size_t)entry, v4) == 0 ? 0 : ENOENT;
+}
+
 /* The shared body of the gethostbyname family; entry >= 0. */
 static int
 answer_r(const char *name, int af, int entry, struct hostent *ret, char *buf,
     size_t buflen, struct hostent **result, int *h_errnop)
 {
-	int err = resolve_hostent(ret, buf, buflen, name, af, entry);
+	struct in_addr v4;
+	int err = where(runtime_get(), entry, name, &v4);
 
+	if (err == 0)
+		err = resolve_hostent_v4(ret, buf, buflen, name, af, &v4);
 	*result = err == 0 ? ret : NULL;
-	*h_errnop = err == 0 ? 0 : err == ERANGE ? NETDB_INTERNAL : NO_RECOVERY;
+	*h_errnop = err == 0 ? 0 : err == ERANGE ? NETDB_INTERNAL :
+	    err == ENOENT ? HOST_NOT_FOUND : NO_RECOVERY;
 	/* glibc sets errno too, and callers that see NETDB_INTERNAL look
 	 * there for ERANGE before they retry with a bigger buffer. */
 	if (err != 0)
@@ -189,6 +239,7 @@ getaddrinfo(const char *node, const char *service,
 {
 	const struct runtime *rt = runtime_get();
 	struct addrinfo h;
+	struct in_addr v4;
 	char text[INET6_ADDRSTRLEN];
 	int entry, af, rc;
 
@@ -207,8 +258,12 @@ getaddrinfo(const char *node, const char *service,
 	}
 	/* AI_ADDRCONFIG ignores loopback, where every sentinel lives. */
 	h.ai_flags = (h.ai_flags | AI_NUMERICHOST) & ~AI_ADDRCONFIG;
-	if (resolve_sentinel_text(text, sizeof(text),
-	    af == AF_INET6 ? AF_INET6 : AF_INET, entry) != 0)
+	if (where(rt, entry, node, &v4) != 0) {
+		log_debug("resolve %s: no such name (cluster helper)", node);
+		return EAI_NONAME;
+	}
+	if (resolve_v4_text(text, sizeof(text),
+	    af == AF_INET6 ? AF_INET6 : AF_INET, &v4) != 0)
 		return EAI_FAIL;
 	log_debug("resolve %s -> %s (getaddrinfo)", node, text);
 	if ((rc = libc.getaddrinfo(text, service, &h, res)) != 0)

@@ -113,6 +113,33 @@ report(const struct runtime *rt, int entry, const struct route *r, int err,
 }
 
 int
+redirect_local(const struct route *r, int fd, int af, const uint8_t *pre,
+    size_t prelen, int timeout_ms)
+{
+	struct target t;
+	long deadline;
+	int flags, err = 0, off = 0;
+
+	t.fd = fd;
+	if ((err = route_addr(r, af, &t.ss, &t.len)) != 0)
+		return err;
+	if (af == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
+		    sizeof(off));
+	if ((flags = fcntl(fd, F_GETFL)) < 0)
+		return errno;
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return errno;
+	deadline = tio_now_ms() + timeout_ms;
+	if (connect_bounded(&t, deadline) < 0 ||
+	    tio_write_all(fd, pre, prelen, deadline) != 0)
+		err = errno;
+	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags) < 0 && err == 0)
+		err = errno;
+	return err;
+}
+
+int
 redirect_connect(const struct runtime *rt, int fd, int af, int entry,
     uint16_t port)
 {

@@ -27,4 +27,13 @@
 int	redirect_connect(const struct runtime *rt, int fd, int af, int entry,
 	    uint16_t port);
 
+/*
+ * redirect_local: connect fd (family af) to r's address, a local one, and
+ * write the prelen bytes of pre, within timeout_ms, whatever fd's
+ * O_NONBLOCK says; fd's flags are left as they were.  Returns 0 or a
+ * positive errno.
+ */
+int	redirect_local(const struct route *r, int fd, int af,
+	    const uint8_t *pre, size_t prelen, int timeout_ms);
+
 #endif /* ERLFWD_REDIRECT_H */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "resolve.h"
 #include "sentinel.h"
 
@@ -28,6 +29,17 @@ int
 resolve_hostent(struct hostent *he, char *buf, size_t buflen, const char *name,
     int af, int entry)
 {
+	struct in_addr v4;
+
+	if (sentinel_v4((size_t)entry, &v4) != 0)
+		return EAFNOSUPPORT;
+	return resolve_hostent_v4(he, buf, buflen, name, af, &v4);
+}
+
+int
+resolve_hostent_v4(struct hostent *he, char *buf, size_t buflen,
+    const char *name, int af, const struct in_addr *v4)
+{
 	struct hostent_store *st;
 	uintptr_t p = (uintptr_t)buf;
 	size_t pad, namelen = strlen(name);
@@ -39,12 +51,10 @@ resolve_hostent(struct hostent *he, char *buf, size_t buflen, const char *name,
 	st = (struct hostent_store *)(void *)(buf + pad);
 	memset(st, 0, sizeof(*st));
 	if (af == AF_INET) {
-		if (sentinel_v4((size_t)entry, &st->addr.v4) != 0)
-			return EAFNOSUPPORT;
+		st->addr.v4 = *v4;
 		he->h_length = (int)sizeof(st->addr.v4);
 	} else if (af == AF_INET6) {
-		if (sentinel_v6((size_t)entry, &st->addr.v6) != 0)
-			return EAFNOSUPPORT;
+		addr_v4mapped(v4, &st->addr.v6);
 		he->h_length = (int)sizeof(st->addr.v6);
 	} else
 		return EAFNOSUPPORT;
@@ -74,6 +84,20 @@ resolve_sentinel_text(char *buf, size_t buflen, int af, int entry)
 		    inet_ntop(AF_INET6, &v6, buf, (socklen_t)buflen) != NULL ?
 		    0 : -1;
 	return -1;
+}
+
+int
+resolve_v4_text(char *buf, size_t buflen, int af, const struct in_addr *v4)
+{
+	struct in6_addr v6;
+
+	if (af == AF_INET)
+		return inet_ntop(AF_INET, v4, buf, (socklen_t)buflen) != NULL ?
+		    0 : -1;
+	if (af != AF_INET6)
+		return -1;
+	addr_v4mapped(v4, &v6);
+	return inet_ntop(AF_INET6, &v6, buf, (socklen_t)buflen) != NULL ? 0 : -1;
 }
 
 int

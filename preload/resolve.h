@@ -6,6 +6,7 @@
 #define ERLFWD_RESOLVE_H
 
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <netdb.h>
 #include <stddef.h>
@@ -17,6 +18,20 @@
  */
 int	resolve_hostent(struct hostent *he, char *buf, size_t buflen,
 	    const char *name, int af, int entry);
+
+/*
+ * resolve_hostent_v4: the same for the IPv4 address *v4 (IPv4-mapped when af
+ * is AF_INET6): a cluster sentinel the helper handed out.
+ */
+int	resolve_hostent_v4(struct hostent *he, char *buf, size_t buflen,
+	    const char *name, int af, const struct in_addr *v4);
+
+/*
+ * resolve_v4_text: *v4 as numeric text of family af (IPv4-mapped for
+ * AF_INET6) in buf (INET6_ADDRSTRLEN bytes).  Returns 0 or -1.
+ */
+int	resolve_v4_text(char *buf, size_t buflen, int af,
+	    const struct in_addr *v4);
 
 /*
  * resolve_sentinel_text: entry's sentinel of family af as numeric text in

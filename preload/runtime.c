@@ -46,6 +46,29 @@ epmd_arg(char *buf, size_t cap)
 	return buf;
 }
 
+/*
+ * With a socks5h entry, the cluster helper's address (config.c checked that
+ * they all name the same one): 127.0.0.1:helper_port.
+ */
+static void
+cluster_init(void)
+{
+	const struct route *r;
+	char text[32], err[CONFIG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; rt.active && i < rt.cfg.nentries; i++) {
+		r = config_route(&rt.cfg, i);
+		if (r->kind != ROUTE_SOCKS5H)
+			continue;
+		snprintf(text, sizeof(text), "127.0.0.1:%u",
+		    (unsigned)r->helper_port);
+		rt.cluster = config_parse_route(&rt.helper, text, err,
+		    sizeof(err)) == 0;
+		return;
+	}
+}
+
 static void
 init(void)
 {
@@ -70,6 +93,7 @@ init(void)
 		log_warn("%s; passing every call through untouched", err);
 		setenv(REPORTED_VAR, "1", 1);
 	}
+	cluster_init();
 	if (gethostname(rt.hostname, sizeof(rt.hostname) - 1) == 0 &&
 	    rt.hostname[0] != '\0')
 		rt.skip[0] = rt.hostname;

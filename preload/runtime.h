@@ -17,6 +17,8 @@ struct runtime {
 	int		 active;	/* 0: configuration bad, pass everything */
 	char		 hostname[RUNTIME_HOSTNAME_MAX];
 	const char	*skip[2];	/* names a glob never matches: this host */
+	int		 cluster;	/* 1: some entry has a socks5h route */
+	struct route	 helper;	/* then: the cluster helper, 127.0.0.1 */
 };
 
 /* runtime_get: the state, initialised on first use. */
