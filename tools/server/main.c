@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clusterd.h"
 #include "config.h"
 #include "port.h"
 #include "server.h"
@@ -23,6 +24,8 @@ usage(FILE *f)
 "usage: erlfwd-server [-l ADDR:PORT | --stdio] [-e PORT] [--allow-port PORT]...\n"
 "                     [--max-conns N] [--setup-timeout MS] [--relay auto|copy]\n"
 "                     [--carrier-idle MS]\n"
+"       erlfwd-server --cluster 'PATTERN=socks5h://HOST:PORT,...'\n"
+"                     [--max-conns N] [--setup-timeout MS] [--relay auto|copy]\n"
 "\n"
 "Relay erlfwd tunnel connections to this host's epmd and BEAM nodes.\n"
 "Run it beside the node; forward one port to it (heroku ps:forward,\n"
@@ -50,6 +53,14 @@ usage(FILE *f)
 "                           connection for a whole session) that has sent\n"
 "                           nothing for MS milliseconds; its agent pings\n"
 "                           every 15 s (default 60000)\n"
+"      --cluster ROUTES     be the cluster helper instead: on 127.0.0.1:9370\n"
+"                           (the routes' helper= port) give this host's\n"
+"                           preloaded nodes a sentinel per peer host name\n"
+"                           that matches a PATTERN, and connect them to it\n"
+"                           through that route's SOCKS5 proxy (an overlay's:\n"
+"                           tailscaled --socks5-server), by name; ROUTES is\n"
+"                           the nodes' ERLFWD_HOSTS, e.g.\n"
+"                           'web-*=socks5h://127.0.0.1:1055'\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
@@ -99,13 +110,16 @@ main(int argc, char **argv)
 		{ "relay", required_argument, NULL, 'r' },
 		{ "stdio", no_argument, NULL, 's' },
 		{ "carrier-idle", required_argument, NULL, 'i' },
+		{ "cluster", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_opts o;
+	static struct clusterd_opts co;	/* a config is large: not on the stack */
+	struct config_env cenv;
 	struct route r;
-	const char *listen = NULL, *env;
+	const char *listen = NULL, *env, *cluster = NULL;
 	char err[CONFIG_ERR_MAX];
 	uint16_t port;
 	long v;
@@ -152,6 +166,9 @@ main(int argc, char **argv)
 		case 's':
 			o.stdio = 1;
 			break;
+		case 'c':
+			cluster = optarg;
+			break;
 		case 'i':
 			if (number("--carrier-idle", optarg, 100, 86400000,
 			    &v) != 0)
@@ -187,6 +204,25 @@ main(int argc, char **argv)
 		fprintf(stderr, "erlfwd-server: --stdio listens nowhere: drop "
 		    "--listen\n");
 		return STATUS_USAGE;
+	}
+	if (cluster != NULL) {
+		if (o.stdio || listen != NULL) {
+			fprintf(stderr, "erlfwd-server: --cluster listens on "
+			    "127.0.0.1 at the routes' helper= port: drop "
+			    "--stdio and --listen\n");
+			return STATUS_USAGE;
+		}
+		memset(&cenv, 0, sizeof(cenv));
+		cenv.hosts = cluster;
+		if (config_parse(&co.cfg, &cenv, err, sizeof(err)) != 0 ||
+		    clusterd_check(&co.cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "erlfwd-server: --cluster: %s\n", err);
+			return STATUS_USAGE;
+		}
+		co.max_conns = o.max_conns;
+		co.setup_timeout_ms = o.setup_timeout_ms;
+		co.copy = o.copy;
+		return clusterd_run(&co);
 	}
 	if (o.stdio)
 		return server_run(&o);

@@ -1,0 +1,626 @@
+/*
+ * clusterd.c: the cluster helper's event loop (clusterd.h).
+ *
+ * A connection from the preload goes through these states:
+ *
+ *   REQ     reading its request (cluster.h); a LOOKUP is answered at once
+ *           and closed
+ *   PROXY   connecting to the route's SOCKS5 proxy
+ *   SOCKS   the SOCKS5 CONNECT for the name and port (socks5.h's state
+ *           machine: exactly socks5_need() bytes read before each step)
+ *   RELAY   moving bytes both ways (relay.c), the bytes the client sent
+ *           behind its request first
+ *
+ * Every state but RELAY is bounded by the setup timeout, counted from
+ * accept; the timeout is the same for all, so the connections in setup form
+ * a queue ordered by deadline.  The client is not read while its proxy is
+ * being set up: what it sends waits in its socket.
+ */
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster.h"
+#include "clusterd.h"
+#include "frame.h"
+#include "logfmt.h"
+#include "names.h"
+#include "relay.h"
+#include "sock.h"
+#include "socks5.h"
+#include "tio.h"
+
+#define EVENTS_MAX	64
+#define EARLY_MAX	512	/* bytes taken behind a request, kept for the relay */
+
+enum kstate { K_REQ, K_PROXY, K_SOCKS, K_RELAY };
+
+enum { K_CLIENT = RELAY_CLIENT, K_UPSTREAM = RELAY_UPSTREAM };
+
+struct kconn;
+
+struct khandle {
+	int		 fd;
+	uint32_t	 events;
+	struct kconn	*c;
+};
+
+struct kconn {
+	TAILQ_ENTRY(kconn) entry;		/* conns, then graveyard */
+	TAILQ_ENTRY(kconn) qentry;		/* setupq */
+	int		 queued, dead;
+	struct khandle	 h[2];
+	enum kstate	 state;
+	struct cluster_req req;
+	const struct route *route;
+	const char	*name;			/* the table's: lives on */
+	uint16_t	 port;			/* asked of the proxy */
+	uint8_t		 in[CLUSTER_REQ_MAX + EARLY_MAX];
+	size_t		 inlen, framelen;
+	struct socks5	 s5;
+	uint8_t		 out[SOCKS5_MSG_MAX];
+	size_t		 outlen, outoff;
+	uint8_t		 s5in[256 + 2];
+	size_t		 s5got;
+	struct relay	 relay;
+	long		 started, deadline;
+	char		 peer[64];
+};
+
+TAILQ_HEAD(kconn_list, kconn);
+
+struct clusterd {
+	const struct clusterd_opts *o;
+	int		 ep, lfd, sfd;
+	struct khandle	 lh, sh;
+	struct kconn_list conns, setupq, graveyard;
+	int		 nconns, stopping;
+	char		 hostname[256];
+	const char	*skip[2];
+	struct names	 names;
+	struct relay_ctx rctx;
+	uint8_t		 scratch[RELAY_SCRATCH];
+};
+
+int
+clusterd_check(const struct config *cfg, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (cfg->nentries == 0) {
+		snprintf(err, errlen, "--cluster needs PATTERN=socks5h://... "
+		    "entries");
+		return -1;
+	}
+	for (i = 0; i < cfg->nentries; i++)
+		if (!cfg->entries[i].has_route ||
+		    cfg->entries[i].route.kind != ROUTE_SOCKS5H) {
+			snprintf(err, errlen, "--cluster: '%s' needs a "
+			    "socks5h:// route of its own", cfg->entries[i].pattern);
+			return -1;
+		}
+	return 0;
+}
+
+static void
+watch(struct clusterd *d, struct khandle *h, uint32_t events)
+{
+	struct epoll_event ev;
+	int op;
+
+	if (h->fd < 0 || h->events == events)
+		return;
+	if (events == 0) {
+		(void)epoll_ctl(d->ep, EPOLL_CTL_DEL, h->fd, NULL);
+		h->events = 0;
+		return;
+	}
+	op = h->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	ev.events = events;
+	ev.data.ptr = h;
+	if (epoll_ctl(d->ep, op, h->fd, &ev) == 0)
+		h->events = events;
+}
+
+static void
+queue_remove(struct clusterd *d, struct kconn *c)
+{
+	if (!c->queued)
+		return;
+	TAILQ_REMOVE(&d->setupq, c, qentry);
+	c->queued = 0;
+}
+
+/*
+ * End a connection: one log line (none for a LOOKUP that went well), then
+ * close both sides, with a reset when reset is set: a refusal reaches the
+ * client's next read as ECONNRESET, never as a clean end of stream.  rep:
+ * the proxy's reply code, or -1.
+ */
+static void
+kconn_end(struct clusterd *d, struct kconn *c, const char *outcome,
+    const char *reason, int rep, int reset)
+{
+	char rq[160], target[CLUSTER_NAME_MAX + 16], reptext[16] = "";
+	int i;
+
+	if (c->name != NULL)
+		snprintf(target, sizeof(target), "%s:%u", c->name,
+		    (unsigned)c->port);
+	else
+		strcpy(target, "none");
+	if (rep >= 0)
+		snprintf(reptext, sizeof(reptext), " rep=%d", rep);
+	if (outcome != NULL)
+		logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn",
+		    "cluster", "peer=%s tag=%s target=%s via=%s in=%llu "
+		    "out=%llu dur_ms=%ld outcome=%s%s%s%s", c->peer,
+		    c->framelen == 0 ? "none" : c->req.tag == CLUSTER_TAG_EPMD ?
+		    "epmd" : c->req.tag == CLUSTER_TAG_DIST ? "dist" : "lookup",
+		    target, c->route != NULL ? c->route->text : "none",
+		    (unsigned long long)c->relay.bytes[RELAY_C2U],
+		    (unsigned long long)c->relay.bytes[RELAY_U2C],
+		    tio_now_ms() - c->started, outcome,
+		    reason != NULL ? " reason=" : "",
+		    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "",
+		    reptext);
+	queue_remove(d, c);
+	for (i = 0; i < 2; i++)
+		watch(d, &c->h[i], 0);
+	if (c->state == K_RELAY)
+		relay_close(&c->relay, reset);
+	else
+		for (i = 0; i < 2; i++)
+			if (c->h[i].fd >= 0) {
+				if (reset)
+					sock_reset(c->h[i].fd);
+				else
+					close(c->h[i].fd);
+			}
+	TAILQ_REMOVE(&d->conns, c, entry);
+	d->nconns--;
+	c->dead = 1;	/* later events of this batch may point at c */
+	TAILQ_INSERT_TAIL(&d->graveyard, c, entry);
+}
+
+/* Answer a LOOKUP: the name's sentinel when it matches a route, else none. */
+static void
+answer_lookup(struct clusterd *d, struct kconn *c)
+{
+	uint8_t ans[CLUSTER_ANSWER_LEN];
+	char text[INET_ADDRSTRLEN];
+	struct in_addr a;
+	uint32_t slot = 0;
+	int n, fresh = 0;
+
+	if (config_match(&d->o->cfg, c->req.name, d->skip) >= 0)
+		slot = names_slot(&d->names, c->req.name, &fresh);
+	if (fresh && cluster_v4(slot, &a) == 0)
+		logfmt("info", "sentinel", "name=%s addr=%s names=%zu",
+		    names_name(&d->names, slot),
+		    inet_ntop(AF_INET, &a, text, sizeof(text)), d->names.n);
+	n = cluster_encode_answer(ans, sizeof(ans), slot);
+	/* 14 bytes into a fresh socket's empty buffer: all or nothing. */
+	if (n < 0 || sock_send(c->h[K_CLIENT].fd, ans, (size_t)n) != n) {
+		kconn_end(d, c, "error", "cannot answer", -1, 1);
+		return;
+	}
+	if (slot == 0) {
+		kconn_end(d, c, "refused", d->names.n == NAMES_MAX ?
+		    "name table full" : "name matches no route", -1, 0);
+		return;
+	}
+	kconn_end(d, c, NULL, NULL, -1, 0);
+}
+
+/* Send what is left of c->out to the proxy; then wait for its answer. */
+static void
+socks_send(struct clusterd *d, struct kconn *c)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = sock_send(c->h[K_UPSTREAM].fd, c->out + c->outoff,
+		    c->outlen - c->outoff);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			watch(d, &c->h[K_UPSTREAM], EPOLLOUT);
+			return;
+		}
+		if (n <= 0) {
+			kconn_end(d, c, "error", "cannot write to the proxy",
+			    -1, 1);
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	watch(d, &c->h[K_UPSTREAM], EPOLLIN);
+}
+
+/* Start an EPMD or DIST request: find its name and route, dial the proxy. */
+static void
+start_proxy(struct clusterd *d, struct kconn *c)
+{
+	const struct route *r;
+	char why[96];
+	int entry;
+
+	if ((c->name = names_name(&d->names, c->req.slot)) == NULL ||
+	    (entry = config_match(&d->o->cfg, c->name, d->skip)) < 0) {
+		c->name = NULL;
+		kconn_end(d, c, "refused", "unknown sentinel", -1, 1);
+		return;
+	}
+	r = c->route = config_route(&d->o->cfg, (size_t)entry);
+	c->port = c->req.tag == CLUSTER_TAG_EPMD ? r->epmd_port : c->req.port;
+	/* Not read until relayed: what it sends waits in its socket. */
+	watch(d, &c->h[K_CLIENT], 0);
+	c->state = K_PROXY;
+	if ((c->h[K_UPSTREAM].fd = sock_connect((const struct sockaddr *)
+	    &r->addr, r->addrlen)) < 0) {
+		snprintf(why, sizeof(why), "proxy: %s", strerror(errno));
+		kconn_end(d, c, "error", why, -1, 1);
+		return;
+	}
+	watch(d, &c->h[K_UPSTREAM], EPOLLOUT);
+}
+
+static void
+on_request(struct clusterd *d, struct kconn *c)
+{
+	ssize_t n;
+	int rc;
+
+	n = sock_recv(c->h[K_CLIENT].fd, c->in + c->inlen,
+	    sizeof(c->in) - c->inlen);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		kconn_end(d, c, "closed", "no complete request", -1, 0);
+		return;
+	}
+	c->inlen += (size_t)n;
+	if ((rc = cluster_decode_req(c->in, c->inlen, &c->req)) < 0) {
+		kconn_end(d, c, "rejected", frame_strerror(rc), -1, 1);
+		return;
+	}
+	if (rc == 0)
+		return;
+	c->framelen = (size_t)rc;
+	if (c->req.tag == CLUSTER_TAG_LOOKUP)
+		answer_lookup(d, c);
+	else
+		start_proxy(d, c);
+}
+
+static void
+start_relay(struct clusterd *d, struct kconn *c)
+{
+	int i, rd, wr;
+
+	c->state = K_RELAY;
+	queue_remove(d, c);
+	watch(d, &c->h[K_UPSTREAM], 0);
+	relay_init(&c->relay, c->h[K_CLIENT].fd, c->h[K_UPSTREAM].fd);
+	if (relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
+	    c->inlen - c->framelen) != RELAY_OPEN) {
+		kconn_end(d, c, "error", "early bytes", -1, 1);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		relay_wants(&c->relay, i, &rd, &wr);
+		watch(d, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
+	}
+}
+
+/* The proxy said no (step < 0): one line with its reply code. */
+static void
+socks_failed(struct clusterd *d, struct kconn *c, int step)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "proxy: %s", step == SOCKS5_EREPLY ?
+	    socks5_rep_text(c->s5.rep) : step == SOCKS5_EAUTH ?
+	    "authentication refused" : "not a SOCKS5 reply");
+	kconn_end(d, c, "refused", why, step == SOCKS5_EREPLY ? c->s5.rep : -1,
+	    1);
+}
+
+static void
+on_proxy(struct clusterd *d, struct kconn *c, uint32_t ev)
+{
+	const struct route *r = c->route;
+	size_t need;
+	ssize_t n;
+	char why[96];
+	int err, step;
+
+	if (c->state == K_PROXY) {
+		if ((err = sock_connect_result(c->h[K_UPSTREAM].fd)) != 0) {
+			snprintf(why, sizeof(why), "proxy: connect: %s",
+			    strerror(err));
+			kconn_end(d, c, "error", why, -1, 1);
+			return;
+		}
+		if ((n = socks5_begin(&c->s5, c->name, c->port, r->user[0] !=
+		    '\0' ? r->user : NULL, r->pass, c->out, sizeof(c->out))) < 0) {
+			kconn_end(d, c, "error", "name or credentials too long",
+			    -1, 1);
+			return;
+		}
+		c->state = K_SOCKS;
+		c->outlen = (size_t)n;
+		c->outoff = 0;
+		socks_send(d, c);
+		return;
+	}
+	if (c->outoff < c->outlen) {
+		if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			socks_send(d, c);
+		return;
+	}
+	need = socks5_need(&c->s5);
+	n = sock_recv(c->h[K_UPSTREAM].fd, c->s5in + c->s5got, need - c->s5got);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		/* heroku ps:socks refuses with VER REP alone, then closes. */
+		if (n == 0 && c->s5.state == S5_REPLY && c->s5got >= 2 &&
+		    c->s5in[0] == SOCKS5_VERSION &&
+		    c->s5in[1] != SOCKS5_REP_SUCCEEDED) {
+			c->s5.rep = c->s5in[1];
+			socks_failed(d, c, SOCKS5_EREPLY);
+			return;
+		}
+		kconn_end(d, c, "refused", "proxy: the proxy closed the "
+		    "connection", -1, 1);
+		return;
+	}
+	if ((c->s5got += (size_t)n) < need)
+		return;
+	c->s5got = 0;
+	step = socks5_feed(&c->s5, c->s5in, need, c->out, sizeof(c->out),
+	    &c->outlen);
+	if (step == SOCKS5_DONE) {
+		start_relay(d, c);
+		return;
+	}
+	if (step < 0) {
+		socks_failed(d, c, step);
+		return;
+	}
+	c->outoff = 0;
+	socks_send(d, c);
+}
+
+static void
+on_relay(struct clusterd *d, struct kconn *c, int side, uint32_t ev)
+{
+	int rc, rd, wr, i, err;
+
+	rc = relay_event(&c->relay, &d->rctx, side, (ev & (EPOLLIN | EPOLLHUP |
+	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0);
+	if (rc == RELAY_DONE) {
+		kconn_end(d, c, "closed", NULL, -1, 0);
+		return;
+	}
+	if (rc != RELAY_OPEN) {
+		kconn_end(d, c, rc == RELAY_NOMEM ? "error" : "reset",
+		    rc == RELAY_NOMEM ? "out of memory" : NULL, -1, 1);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		relay_wants(&c->relay, i, &rd, &wr);
+		/* A hung-up side we are not reading would wake us forever. */
+		if (i == side && (ev & (EPOLLHUP | EPOLLERR)) && !rd && !wr) {
+			if ((err = sock_connect_result(c->h[i].fd)) != 0) {
+				kconn_end(d, c, "reset", strerror(err), -1, 1);
+				return;
+			}
+			watch(d, &c->h[i], 0);
+			continue;
+		}
+		watch(d, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
+	}
+}
+
+static void
+on_accept(struct clusterd *d)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct kconn *c;
+	char peer[64];
+	int fd;
+
+	for (;;) {
+		len = sizeof(ss);
+		fd = accept4(d->lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;	/* EAGAIN; a shortage retries on the next event */
+		sock_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
+		if (d->nconns >= d->o->max_conns ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			logfmt("warn", "cluster", "peer=%s outcome=refused "
+			    "reason=%s", peer, d->nconns >= d->o->max_conns ?
+			    "max-conns" : "\"out of memory\"");
+			sock_reset(fd);
+			continue;
+		}
+		snprintf(c->peer, sizeof(c->peer), "%s", peer);
+		c->h[K_CLIENT].fd = fd;
+		c->h[K_UPSTREAM].fd = -1;
+		c->h[K_CLIENT].c = c->h[K_UPSTREAM].c = c;
+		c->started = tio_now_ms();
+		c->deadline = c->started + d->o->setup_timeout_ms;
+		TAILQ_INSERT_HEAD(&d->conns, c, entry);
+		TAILQ_INSERT_TAIL(&d->setupq, c, qentry);
+		c->queued = 1;
+		d->nconns++;
+		sock_nodelay(fd);
+		watch(d, &c->h[K_CLIENT], EPOLLIN);
+		/* The request follows the handshake at once: usually here. */
+		on_request(d, c);
+	}
+}
+
+/* End the setups whose deadline passed; returns ms until the next one. */
+static int
+expire(struct clusterd *d)
+{
+	long now = tio_now_ms();
+	struct kconn *c;
+
+	while ((c = TAILQ_FIRST(&d->setupq)) != NULL && c->deadline <= now)
+		kconn_end(d, c, "timeout", c->state == K_REQ ?
+		    "no complete request in time" : c->state == K_PROXY ?
+		    "proxy: no connection in time" : "proxy: no answer in time",
+		    -1, 1);
+	return (c = TAILQ_FIRST(&d->setupq)) != NULL ?
+	    (int)(c->deadline - now) : -1;
+}
+
+static int
+setup(struct clusterd *d)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	sigset_t mask;
+	char why[64], addr[64];
+	size_t i;
+	int splice;
+
+	if (gethostname(d->hostname, sizeof(d->hostname) - 1) == 0 &&
+	    d->hostname[0] != '\0')
+		d->skip[0] = d->hostname;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (names_init(&d->names) != 0 ||
+	    sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
+	    (d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    (d->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		logfmt("error", "cannot start", "reason=%s",
+		    logfmt_value(strerror(errno), why, sizeof(why)));
+		return -1;
+	}
+	splice = relay_ctx_init(&d->rctx, d->scratch, sizeof(d->scratch),
+	    !d->o->copy);
+	d->sh.fd = d->sfd;
+	watch(d, &d->sh, EPOLLIN);
+	/* Loopback only: the helper serves this host's processes, no one else. */
+	len = sock_loopback(&ss, d->o->cfg.entries[0].route.helper_port);
+	sock_addr_text((struct sockaddr *)&ss, addr, sizeof(addr));
+	if ((d->lfd = sock_listen((struct sockaddr *)&ss, len,
+	    SOMAXCONN)) < 0) {
+		logfmt("error", "cannot listen", "addr=%s reason=%s", addr,
+		    logfmt_value(strerror(errno), why, sizeof(why)));
+		return -1;
+	}
+	d->lh.fd = d->lfd;
+	watch(d, &d->lh, EPOLLIN);
+	for (i = 0; i < d->o->cfg.nentries; i++)
+		logfmt("info", "cluster route", "pattern=%s via=%s epmd_port=%u",
+		    d->o->cfg.entries[i].pattern, d->o->cfg.entries[i].route.text,
+		    (unsigned)d->o->cfg.entries[i].route.epmd_port);
+	logfmt("info", "listening", "addr=%s role=cluster max_conns=%d "
+	    "setup_timeout_ms=%d relay=%s version=%s", addr, d->o->max_conns,
+	    d->o->setup_timeout_ms, splice ? "splice" : "copy", ERLFWD_VERSION);
+	return 0;
+}
+
+static void
+dispatch(struct clusterd *d, struct khandle *h, uint32_t ev)
+{
+	struct kconn *c = h->c;
+	int side = h == &c->h[K_CLIENT] ? K_CLIENT : K_UPSTREAM;
+
+	if (c->dead)
+		return;
+	if (c->state == K_RELAY)
+		on_relay(d, c, side, ev);
+	else if (side == K_CLIENT && c->state == K_REQ)
+		on_request(d, c);
+	else if (side == K_UPSTREAM)
+		on_proxy(d, c, ev);
+}
+
+static void
+bury(struct clusterd *d)
+{
+	struct kconn *c;
+
+	while ((c = TAILQ_FIRST(&d->graveyard)) != NULL) {
+		TAILQ_REMOVE(&d->graveyard, c, entry);
+		free(c);
+	}
+}
+
+int
+clusterd_run(const struct clusterd_opts *o)
+{
+	struct epoll_event evs[EVENTS_MAX];
+	struct signalfd_siginfo si;
+	struct clusterd *d;
+	struct khandle *h;
+	int n, i, rc = 1;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		logfmt("error", "cannot start", "reason=\"out of memory\"");
+		return 1;
+	}
+	d->o = o;
+	TAILQ_INIT(&d->conns);
+	TAILQ_INIT(&d->setupq);
+	TAILQ_INIT(&d->graveyard);
+	d->ep = d->lfd = d->sfd = d->lh.fd = d->sh.fd = -1;
+	d->rctx.pipe[0] = d->rctx.pipe[1] = -1;
+	if (setup(d) != 0)
+		goto out;
+	while (!d->stopping) {
+		n = epoll_wait(d->ep, evs, EVENTS_MAX, expire(d));
+		if (n < 0 && errno != EINTR) {
+			logfmt("error", "epoll_wait failed", "reason=%s",
+			    strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			h = evs[i].data.ptr;
+			if (h == &d->lh)
+				on_accept(d);
+			else if (h == &d->sh) {
+				if (read(d->sfd, &si, sizeof(si)) > 0)
+					d->stopping = (int)si.ssi_signo;
+			} else
+				dispatch(d, h, evs[i].events);
+		}
+		bury(d);
+	}
+	logfmt("info", "stopping", "signal=%s conns=%d",
+	    d->stopping == SIGTERM ? "TERM" : "INT", d->nconns);
+	while (!TAILQ_EMPTY(&d->conns))
+		kconn_end(d, TAILQ_FIRST(&d->conns), "shutdown", NULL, -1, 0);
+	bury(d);
+	rc = 0;
+out:
+	if (d->lfd >= 0)
+		close(d->lfd);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	if (d->ep >= 0)
+		close(d->ep);
+	relay_ctx_free(&d->rctx);
+	names_free(&d->names);
+	free(d);
+	return rc;
+}
