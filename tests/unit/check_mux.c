@@ -1,0 +1,1798 @@
+/*
+ * check_mux.c: the carrier engine (tools/common/mux.h), one Check suite.
+ *
+ * Two muxes in one process, a MUX_CLIENT and a MUX_SERVER, over a socketpair
+ * (or two pipes, as --via and --stdio have it), both run with mux_run() in
+ * one loop that polls their descriptors with a deadline: no sleeps.  The
+ * server's open callback hands back one end of a socketpair and keeps the
+ * other as "the node"; the client's streams are socketpairs (or TCP pairs
+ * where a reset must show) whose other end "the app" holds.  Every local
+ * end is driven without blocking by the same loop (struct lend).
+ *
+ * Where the frames themselves matter, a tap sits between the two muxes and
+ * decodes what crosses it (flow control, fairness); where a peer must break
+ * the protocol, a raw peer writes frames by hand with carrier_encode().
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "carrier.h"
+#include "frame.h"
+#include "mux.h"
+#include "tio.h"
+
+#define SPIN_MS		20000	/* a deadline, not a wait: valgrind is slow */
+#define MAX_ENDS	16
+#define MAX_NODES	8
+#define BULK		(4u * 1024 * 1024)
+
+/* ---- local ends, driven without blocking ------------------------------- */
+
+/*
+ * One local socket end the test holds: bytes queued for it are written as
+ * the socket takes them (then SHUT_WR when shut is set); what it reads is
+ * kept, up to EOF or an error.
+ */
+struct lend {
+	int	 fd;
+	uint8_t	*out;
+	size_t	 outlen, outoff, outcap;
+	int	 shut, shut_done;
+	uint8_t	*in;
+	size_t	 inlen, incap;
+	int	 eof, err;	/* err: errno of the recv that failed */
+	int	 stalled;	/* read nothing for now */
+	size_t	 rd_step;	/* read at most this much per turn (0: all) */
+};
+
+static void
+lend_queue(struct lend *e, const void *p, size_t len)
+{
+	if (e->outlen + len > e->outcap) {
+		e->outcap = e->outlen + len + 4096;
+		e->out = realloc(e->out, e->outcap);
+		ck_assert_ptr_nonnull(e->out);
+	}
+	memcpy(e->out + e->outlen, p, len);
+	e->outlen += len;
+}
+
+/* Move what the socket allows, both ways. */
+static void
+lend_step(struct lend *e)
+{
+	uint8_t buf[65536];
+	size_t want;
+	ssize_t n;
+
+	if (e->fd < 0)
+		return;
+	while (e->outoff < e->outlen) {
+		n = send(e->fd, e->out + e->outoff, e->outlen - e->outoff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		e->outoff += (size_t)n;
+	}
+	if (e->shut && !e->shut_done && e->outoff == e->outlen) {
+		(void)shutdown(e->fd, SHUT_WR);
+		e->shut_done = 1;
+	}
+	while (!e->eof && !e->err && !e->stalled) {
+		want = e->rd_step > 0 && e->rd_step < sizeof(buf) ? e->rd_step :
+		    sizeof(buf);
+		n = recv(e->fd, buf, want, MSG_DONTWAIT);
+		if (n == 0) {
+			e->eof = 1;
+			break;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				e->err = errno;
+			break;
+		}
+		if (e->inlen + (size_t)n > e->incap) {
+			e->incap = 2 * (e->inlen + (size_t)n);
+			e->in = realloc(e->in, e->incap);
+			ck_assert_ptr_nonnull(e->in);
+		}
+		memcpy(e->in + e->inlen, buf, (size_t)n);
+		e->inlen += (size_t)n;
+		if (e->rd_step > 0)
+			break;
+	}
+}
+
+static void
+lend_free(struct lend *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->out);
+	free(e->in);
+	free(e);
+}
+
+/* ---- the tap: decodes what crosses between the two muxes ---------------- */
+
+#define TAP_LOG_MAX	4096
+
+struct tap_dir {
+	int	 from, to;	/* our ends of the two carriers' socketpairs */
+	uint8_t	 pend[65536];	/* read, not yet forwarded */
+	size_t	 pendoff, pendlen;
+	uint8_t	 parse[4 * CARRIER_FRAME_MAX];
+	size_t	 parselen;
+	int	 hello_done;
+	int	 bad;		/* a frame the tap could not decode */
+};
+
+struct tap {
+	struct tap_dir	 cs, sc;	/* client to server, and back */
+	uint64_t	 data[MAX_NODES];	/* c->s DATA bytes per stream */
+	uint64_t	 granted[MAX_NODES];	/* s->c WINDOW per stream */
+	uint64_t	 inflight_max[MAX_NODES];
+	int		 over;		/* the window was overrun */
+	uint32_t	 log[TAP_LOG_MAX];	/* c->s DATA frames' streams */
+	size_t		 nlog;
+	int		 types[2][CARRIER_GOAWAY + 1];	/* frames seen per way */
+};
+
+/* A stream's slot in the tap's arrays: ids 1, 3, 5 ... */
+static size_t
+slot(uint32_t id)
+{
+	return id / 2 < MAX_NODES ? id / 2 : MAX_NODES - 1;
+}
+
+static void
+tap_frame(struct tap *t, int cs, const struct carrier_frame *f)
+{
+	size_t k = slot(f->stream);
+	uint64_t inflight;
+
+	t->types[cs ? 0 : 1][f->type]++;
+	if (cs && f->type == CARRIER_DATA) {
+		t->data[k] += f->len;
+		if (t->nlog < TAP_LOG_MAX)
+			t->log[t->nlog++] = f->stream;
+	} else if (!cs && f->type == CARRIER_WINDOW_UPDATE)
+		t->granted[k] += carrier_u32(f);
+	if (cs && f->type == CARRIER_DATA) {
+		/* What the client sent that the server had not yet granted
+		 * back, as the tap sees it: never more than the window. */
+		inflight = t->data[k] - t->granted[k];
+		if (inflight > t->inflight_max[k])
+			t->inflight_max[k] = inflight;
+		if (inflight > CARRIER_WINDOW)
+			t->over = 1;
+	}
+}
+
+/* Decode whatever whole frames the parse buffer of d holds. */
+static void
+tap_parse(struct tap *t, struct tap_dir *d, int cs)
+{
+	struct carrier_frame f;
+	struct frame hf;
+	size_t used = 0;
+	int n;
+
+	if (!d->hello_done) {
+		n = frame_decode(d->parse, d->parselen, FRAME_REQ_BODY_MAX, &hf);
+		if (n == 0)
+			return;
+		if (n < 0 || hf.tag != FRAME_TAG_CARRIER) {
+			d->bad = 1;
+			return;
+		}
+		d->hello_done = 1;
+		used = (size_t)n;
+	}
+	while (!d->bad && (n = carrier_decode(d->parse + used,
+	    d->parselen - used, &f)) != 0) {
+		if (n < 0) {
+			d->bad = 1;
+			break;
+		}
+		tap_frame(t, cs, &f);
+		used += (size_t)n;
+	}
+	memmove(d->parse, d->parse + used, d->parselen - used);
+	d->parselen -= used;
+}
+
+static void
+tap_dir_step(struct tap *t, struct tap_dir *d, int cs)
+{
+	size_t room;
+	ssize_t n;
+
+	if (d->from < 0)
+		return;
+	for (;;) {
+		if (d->pendoff < d->pendlen) {
+			n = send(d->to, d->pend + d->pendoff,
+			    d->pendlen - d->pendoff, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n <= 0)
+				return;
+			d->pendoff += (size_t)n;
+			continue;
+		}
+		d->pendoff = d->pendlen = 0;
+		room = sizeof(d->parse) - d->parselen;
+		n = recv(d->from, d->pend, room < sizeof(d->pend) ? room :
+		    sizeof(d->pend), MSG_DONTWAIT);
+		if (n == 0) {
+			(void)shutdown(d->to, SHUT_WR);
+			d->from = -1;	/* still closed by its owner */
+			return;
+		}
+		if (n < 0)
+			return;
+		d->pendlen = (size_t)n;
+		memcpy(d->parse + d->parselen, d->pend, (size_t)n);
+		d->parselen += (size_t)n;
+		tap_parse(t, d, cs);
+	}
+}
+
+/* ---- the world: two muxes, their local ends, a tap or a raw peer ---------- */
+
+static const uint8_t HELLO_BODY[] = "version=test";
+
+struct world {
+	struct mux	*cm, *sm;
+	int		 cfrozen, sfrozen;	/* skip mux_run() */
+	int		 fds[16];		/* ours to close */
+	int		 nfds;
+	struct lend	*ends[MAX_ENDS];
+	int		 nends;
+	struct tap	*tap;
+	int		 tapfd[4];
+	/* The server's open callback. */
+	int		 refuse;
+	int		 tcp_nodes;	/* nodes over TCP (resets show) */
+	int		 node_sndbuf;	/* a small buffer toward the node */
+	int		 stall_nodes;	/* nodes read nothing at first */
+	int		 nnodes;
+	struct lend	*node[MAX_NODES];
+	uint32_t	 node_id[MAX_NODES];
+	uint8_t		 node_tag[MAX_NODES];
+	uint16_t	 node_port[MAX_NODES];
+	int		 opens;		/* open callbacks, refused ones too */
+	int		 resets;	/* reset callbacks */
+	uint32_t	 reset_id;	/* the last one's stream */
+};
+
+static struct world	 W;
+static uint8_t		 hello[FRAME_HDR_LEN + sizeof(HELLO_BODY)];
+static size_t		 hello_len;
+
+static struct lend *
+end_add(int fd)
+{
+	struct lend *e = calloc(1, sizeof(*e));
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_lt(W.nends, MAX_ENDS);
+	e->fd = fd;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	W.ends[W.nends++] = e;
+	return e;
+}
+
+static void
+keep_fd(int fd)
+{
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_lt(W.nfds, (int)(sizeof(W.fds) / sizeof(W.fds[0])));
+	W.fds[W.nfds++] = fd;
+}
+
+/* A connected TCP pair on loopback: reset semantics, as the agent's sockets. */
+static void
+tcp_pair(int sv[2])
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int l, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &len), 0);
+	sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(sv[0], 0);
+	ck_assert_int_eq(connect(sv[0], (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(sv[1], 0);
+	(void)setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	close(l);
+}
+
+static void
+pair(int tcp, int sv[2])
+{
+	if (tcp)
+		tcp_pair(sv);
+	else
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM |
+		    SOCK_CLOEXEC, 0, sv), 0);
+}
+
+/* The server's open callback: a socketpair; the node keeps one end. */
+static int
+node_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
+    size_t *prelen)
+{
+	struct world *w = arg;
+	int sv[2], k;
+
+	w->opens++;
+	if (w->refuse || w->nnodes >= MAX_NODES)
+		return -1;
+	pair(w->tcp_nodes, sv);
+	if (w->node_sndbuf > 0)
+		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &w->node_sndbuf,
+		    sizeof(w->node_sndbuf));
+	k = w->nnodes++;
+	w->node[k] = end_add(sv[1]);
+	w->node[k]->stalled = w->stall_nodes;
+	w->node_id[k] = id;
+	w->node_tag[k] = tag;
+	w->node_port[k] = port;
+	/* Written to the node before the stream's bytes, as the server's
+	 * version 1 preamble is. */
+	*prelen = (size_t)snprintf((char *)pre, MUX_PRE_MAX, "pre:%u;", id);
+	return sv[0];
+}
+
+/* The server's reset callback: the peer reset stream id. */
+static void
+node_reset(void *arg, uint32_t id)
+{
+	struct world *w = arg;
+
+	w->resets++;
+	w->reset_id = id;
+}
+
+static const struct mux_ops node_ops = { node_open, node_reset };
+
+static void
+opts(struct mux_opts *o, enum mux_role role, int rfd, int wfd)
+{
+	memset(o, 0, sizeof(*o));
+	o->role = role;
+	o->rfd = rfd;
+	o->wfd = wfd;
+	o->hello = hello;
+	o->hello_len = hello_len;
+	o->dead_pings = 3;
+	o->max_streams = 64;
+}
+
+static void
+setup(void)
+{
+	int n;
+
+	memset(&W, 0, sizeof(W));
+	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0,
+	    HELLO_BODY, sizeof(HELLO_BODY) - 1);
+	ck_assert_int_gt(n, 0);
+	hello_len = (size_t)n;
+}
+
+static void
+teardown(void)
+{
+	int i;
+
+	mux_free(W.cm);
+	mux_free(W.sm);
+	for (i = 0; i < W.nends; i++)
+		lend_free(W.ends[i]);
+	for (i = 0; i < W.nfds; i++)
+		close(W.fds[i]);
+	free(W.tap);
+	memset(&W, 0, sizeof(W));
+}
+
+/*
+ * The client's CARRIER frame is a TCP carrier's preamble: erlfwd-server reads
+ * it before it starts the mux, with what follows as early bytes.  Do the
+ * same from fd; returns the early bytes' count (in early).
+ */
+static size_t
+take_hello(int fd, uint8_t *early, size_t cap)
+{
+	uint8_t buf[256];
+	struct frame f;
+	size_t len = 0;
+	ssize_t n;
+	int k = 0;
+
+	while (k == 0) {
+		ck_assert_int_eq(tio_wait(fd, POLLIN, tio_now_ms() + SPIN_MS), 0);
+		n = recv(fd, buf + len, sizeof(buf) - len, MSG_DONTWAIT);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+		k = frame_decode(buf, len, FRAME_REQ_BODY_MAX, &f);
+	}
+	ck_assert_int_gt(k, 0);
+	ck_assert_int_eq(f.version, FRAME_VERSION_CARRIER);
+	ck_assert_int_eq(f.tag, FRAME_TAG_CARRIER);
+	ck_assert_uint_le(len - (size_t)k, cap);
+	memcpy(early, buf + k, len - (size_t)k);
+	return len - (size_t)k;
+}
+
+/*
+ * Start both muxes.  how: 0 over one socketpair, the server started as
+ * erlfwd-server starts a TCP carrier (the client's hello already read);
+ * 1 over two pipes, both expecting the other's hello (--via, --stdio);
+ * 2 over two socketpairs with the tap between them.
+ */
+static void
+start(int how, int ping_ms, int idle_ms)
+{
+	struct mux_opts co, so;
+	uint8_t early[256];
+	int a[2], b[2], small = 4096;
+
+	if (how == 1) {
+		ck_assert_int_eq(pipe2(a, O_CLOEXEC), 0);	/* c -> s */
+		ck_assert_int_eq(pipe2(b, O_CLOEXEC), 0);	/* s -> c */
+		keep_fd(a[0]);
+		keep_fd(a[1]);
+		keep_fd(b[0]);
+		keep_fd(b[1]);
+		opts(&co, MUX_CLIENT, b[0], a[1]);
+		opts(&so, MUX_SERVER, a[0], b[1]);
+		so.expect_hello = 1;
+	} else if (how == 2) {
+		pair(0, a);
+		pair(0, b);
+		keep_fd(a[0]);
+		keep_fd(a[1]);
+		keep_fd(b[0]);
+		keep_fd(b[1]);
+		/* Little room in the kernel between client and tap, so what
+		 * the tap sees is close to what the client chose to send. */
+		(void)setsockopt(a[0], SOL_SOCKET, SO_SNDBUF, &small,
+		    sizeof(small));
+		W.tap = calloc(1, sizeof(*W.tap));
+		ck_assert_ptr_nonnull(W.tap);
+		W.tap->cs.from = a[1];
+		W.tap->cs.to = b[1];
+		W.tap->sc.from = b[1];
+		W.tap->sc.to = a[1];
+		(void)fcntl(a[1], F_SETFL, O_NONBLOCK);
+		(void)fcntl(b[1], F_SETFL, O_NONBLOCK);
+		opts(&co, MUX_CLIENT, a[0], a[0]);
+		opts(&so, MUX_SERVER, b[0], b[0]);
+		so.expect_hello = 1;
+	} else {
+		pair(0, a);
+		keep_fd(a[0]);
+		keep_fd(a[1]);
+		opts(&co, MUX_CLIENT, a[0], a[0]);
+		opts(&so, MUX_SERVER, a[1], a[1]);
+	}
+	co.expect_hello = 1;
+	co.ping_ms = ping_ms;
+	so.idle_ms = idle_ms;
+	W.cm = mux_new(&co, NULL, NULL, tio_now_ms());
+	ck_assert_ptr_nonnull(W.cm);
+	if (how == 0) {
+		so.early_len = take_hello(a[1], early, sizeof(early));
+		so.early = early;
+	}
+	W.sm = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(W.sm);
+}
+
+typedef int (*done_fn)(void *arg);
+
+/*
+ * Run everything until done(arg) or ms pass.  Returns 1 when done, 0 at the
+ * deadline.  Between turns, poll every descriptor with work to wait for.
+ */
+static int
+spin(done_fn done, void *arg, long ms)
+{
+	struct pollfd pfd[MAX_ENDS + 8];
+	long deadline = tio_now_ms() + ms, now;
+	int i, n, t, wait;
+
+	for (;;) {
+		now = tio_now_ms();
+		for (i = 0; i < W.nends; i++)
+			lend_step(W.ends[i]);
+		if (W.tap != NULL) {
+			tap_dir_step(W.tap, &W.tap->cs, 1);
+			tap_dir_step(W.tap, &W.tap->sc, 0);
+		}
+		if (W.cm != NULL && !W.cfrozen)
+			(void)mux_run(W.cm, now);
+		if (W.sm != NULL && !W.sfrozen)
+			(void)mux_run(W.sm, now);
+		for (i = 0; i < W.nends; i++)
+			lend_step(W.ends[i]);
+		if (done(arg))
+			return 1;
+		if ((now = tio_now_ms()) >= deadline)
+			return 0;
+		wait = (int)(deadline - now);
+		n = 0;
+		if (W.cm != NULL && !W.cfrozen) {
+			pfd[n].fd = mux_fd(W.cm);
+			pfd[n++].events = POLLIN;
+			t = mux_timeout(W.cm, now);
+			if (t >= 0 && t < wait)
+				wait = t;
+		}
+		if (W.sm != NULL && !W.sfrozen) {
+			pfd[n].fd = mux_fd(W.sm);
+			pfd[n++].events = POLLIN;
+			t = mux_timeout(W.sm, now);
+			if (t >= 0 && t < wait)
+				wait = t;
+		}
+		if (W.tap != NULL) {
+			if (W.tap->cs.from >= 0) {
+				pfd[n].fd = W.tap->cs.from;
+				pfd[n++].events = POLLIN;
+			}
+			if (W.tap->sc.from >= 0) {
+				pfd[n].fd = W.tap->sc.from;
+				pfd[n++].events = POLLIN;
+			}
+			if (W.tap->cs.pendoff < W.tap->cs.pendlen ||
+			    W.tap->sc.pendoff < W.tap->sc.pendlen)
+				wait = wait > 1 ? 1 : wait;
+		}
+		for (i = 0; i < W.nends; i++) {
+			struct lend *e = W.ends[i];
+
+			if (e->fd < 0)
+				continue;
+			pfd[n].fd = e->fd;
+			pfd[n].events = 0;
+			if (!e->eof && !e->err && !e->stalled)
+				pfd[n].events |= POLLIN;
+			if (e->outoff < e->outlen)
+				pfd[n].events |= POLLOUT;
+			n++;
+		}
+		(void)poll(pfd, (nfds_t)n, wait);
+	}
+}
+
+/* ---- conditions to spin for ----------------------------------------------- */
+
+static int
+until_open(void *arg)
+{
+	(void)arg;
+	return mux_run(W.cm, tio_now_ms()) == MUX_OPEN &&
+	    mux_run(W.sm, tio_now_ms()) == MUX_OPEN;
+}
+
+static int
+until_nodes(void *arg)
+{
+	return W.nnodes >= *(int *)arg;
+}
+
+static int
+until_opens(void *arg)
+{
+	return W.opens >= *(int *)arg;
+}
+
+/* Every end in the NULL-terminated list has read EOF or failed. */
+static int
+until_eof(void *arg)
+{
+	struct lend **e;
+
+	for (e = arg; *e != NULL; e++)
+		if (!(*e)->eof && !(*e)->err)
+			return 0;
+	return 1;
+}
+
+struct want {
+	struct lend	*e;
+	size_t		 len;
+};
+
+static int
+until_len(void *arg)
+{
+	struct want *w = arg;
+
+	return w->e->inlen >= w->len || w->e->eof || w->e->err;
+}
+
+static int
+until_ended(void *arg)
+{
+	struct mux *m = arg;
+
+	return mux_run(m, tio_now_ms()) == MUX_ENDED;
+}
+
+static int
+until_both_ended(void *arg)
+{
+	(void)arg;
+	return mux_run(W.cm, tio_now_ms()) == MUX_ENDED &&
+	    mux_run(W.sm, tio_now_ms()) == MUX_ENDED;
+}
+
+static int
+never(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static size_t
+open_now(struct mux *m)
+{
+	struct mux_stats st;
+
+	mux_stats(m, &st);
+	return st.open;
+}
+
+static int
+until_no_streams(void *arg)
+{
+	(void)arg;
+	return open_now(W.cm) == 0 && open_now(W.sm) == 0;
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void
+fill(uint8_t *p, size_t len, unsigned seed)
+{
+	size_t i;
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (uint8_t)(x >> 16);
+	}
+}
+
+/* A client stream over a socketpair (tcp: a TCP pair); the app's end. */
+static struct lend *
+app_open(uint8_t tag, uint16_t port, int tcp, uint32_t *id)
+{
+	int sv[2];
+	uint32_t k;
+
+	pair(tcp, sv);
+	k = mux_open(W.cm, sv[0], tag, port, NULL, 0);
+	ck_assert_uint_ne(k, 0);
+	if (id != NULL)
+		*id = k;
+	return end_add(sv[1]);
+}
+
+/* The node for stream id, once the server opened it. */
+static struct lend *
+node_of(uint32_t id)
+{
+	int i, want;
+
+	for (i = 0; i < W.nnodes; i++)
+		if (W.node_id[i] == id)
+			return W.node[i];
+	want = W.nnodes + 1;
+	ck_assert_msg(spin(until_nodes, &want, SPIN_MS), "stream %u never "
+	    "reached the server", id);
+	return node_of(id);
+}
+
+/* The node's bytes after its "pre:ID;" prefix, checked. */
+static const uint8_t *
+node_bytes(struct lend *n, uint32_t id, size_t *len)
+{
+	char pre[32];
+	size_t k = (size_t)snprintf(pre, sizeof(pre), "pre:%u;", id);
+
+	ck_assert_uint_ge(n->inlen, k);
+	ck_assert_msg(memcmp(n->in, pre, k) == 0, "the node's first bytes "
+	    "are not the open callback's prefix");
+	*len = n->inlen - k;
+	return n->in + k;
+}
+
+static void
+check_bytes(const uint8_t *got, size_t gotlen, const uint8_t *want,
+    size_t wantlen, const char *what)
+{
+	size_t i;
+
+	ck_assert_msg(gotlen == wantlen, "%s: %zu bytes, want %zu", what,
+	    gotlen, wantlen);
+	for (i = 0; i < wantlen; i++)
+		if (got[i] != want[i])
+			ck_abort_msg("%s: byte %zu is %u, want %u", what, i,
+			    got[i], want[i]);
+}
+
+/* ---- the hello --------------------------------------------------------- */
+
+START_TEST(hello_socketpair)
+{
+	start(0, 0, 0);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	ck_assert_str_eq(mux_why(W.cm), "");
+	ck_assert_str_eq(mux_why(W.sm), "");
+}
+END_TEST
+
+START_TEST(hello_pipes)
+{
+	/* Both wait for the other's CARRIER frame. */
+	start(1, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+}
+END_TEST
+
+/* A raw server end: the client mux over a socketpair whose other end is ours. */
+static int
+raw_client_mux(int ping_ms)
+{
+	struct mux_opts co;
+	int sv[2];
+
+	pair(1, sv);
+	keep_fd(sv[0]);
+	opts(&co, MUX_CLIENT, sv[0], sv[0]);
+	co.expect_hello = 1;
+	co.ping_ms = ping_ms;
+	W.cm = mux_new(&co, NULL, NULL, tio_now_ms());
+	ck_assert_ptr_nonnull(W.cm);
+	return sv[1];
+}
+
+START_TEST(hello_banner)
+{
+	static const char banner[] = "Welcome to bastion\r\nLast login: ...";
+	struct lend *r = end_add(raw_client_mux(0));
+
+	lend_queue(r, banner, sizeof(banner) - 1);
+	ck_assert(spin(until_ended, W.cm, SPIN_MS));
+	ck_assert_msg(strstr(mux_why(W.cm), "the other end sent \"Welcome to "
+	    "bastion\" instead of a carrier frame") != NULL, "why: %s",
+	    mux_why(W.cm));
+}
+END_TEST
+
+START_TEST(hello_v1)
+{
+	uint8_t v1[FRAME_HDR_LEN + 8];
+	struct lend *r = end_add(raw_client_mux(0));
+	int n = frame_encode(v1, sizeof(v1), FRAME_TAG_INFO, 0, "a=b\n", 4);
+
+	ck_assert_int_gt(n, 0);
+	lend_queue(r, v1, (size_t)n);
+	ck_assert(spin(until_ended, W.cm, SPIN_MS));
+	ck_assert_str_eq(mux_why(W.cm), "the other end speaks only protocol "
+	    "version 1");
+}
+END_TEST
+
+/* ---- streams end to end ------------------------------------------------ */
+
+/*
+ * Three streams (DIST, EPMD, INFO) at once, each with its own bytes both
+ * ways, each half-closed by the app, then by the node: every byte arrives,
+ * in order, and the streams are gone on both sides.
+ */
+static void
+end_to_end(int how)
+{
+	static const struct { uint8_t tag; uint16_t port; size_t up, down; }
+	    sp[3] = {
+		{ FRAME_TAG_DIST, 40001, 300000, 200000 },
+		{ FRAME_TAG_EPMD, 4369, 1, 70000 },
+		{ FRAME_TAG_INFO, 0, 17, 1 },
+	};
+	struct lend *app[3], *node[3], *all[7];
+	uint8_t *up[3], *down[3];
+	const uint8_t *got;
+	struct mux_stats st;
+	uint32_t id[3];
+	size_t len;
+	int i;
+
+	start(how, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	for (i = 0; i < 3; i++) {
+		up[i] = malloc(sp[i].up);
+		down[i] = malloc(sp[i].down);
+		fill(up[i], sp[i].up, (unsigned)i);
+		fill(down[i], sp[i].down, (unsigned)i + 100);
+		app[i] = app_open(sp[i].tag, sp[i].port, 0, &id[i]);
+		ck_assert_uint_eq(id[i], 1 + 2 * (uint32_t)i);
+		lend_queue(app[i], up[i], sp[i].up);
+		app[i]->shut = 1;
+	}
+	for (i = 0; i < 3; i++) {
+		node[i] = node_of(id[i]);
+		ck_assert_uint_eq(W.node_tag[i], sp[i].tag);
+		ck_assert_uint_eq(W.node_port[i], sp[i].port);
+		lend_queue(node[i], down[i], sp[i].down);
+		node[i]->shut = 1;
+		all[2 * i] = app[i];
+		all[2 * i + 1] = node[i];
+	}
+	all[6] = NULL;
+	ck_assert(spin(until_eof, all, SPIN_MS));
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(app[i]->err, 0);
+		ck_assert_int_eq(node[i]->err, 0);
+		got = node_bytes(node[i], id[i], &len);
+		check_bytes(got, len, up[i], sp[i].up, "client to node");
+		check_bytes(app[i]->in, app[i]->inlen, down[i], sp[i].down,
+		    "node to client");
+		free(up[i]);
+		free(down[i]);
+	}
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+	mux_stats(W.cm, &st);
+	ck_assert_uint_eq(st.streams, 3);
+	ck_assert_uint_eq(st.bytes_out, 300000 + 1 + 17);
+	ck_assert_uint_eq(st.bytes_in, 200000 + 70000 + 1);
+	mux_stats(W.sm, &st);
+	ck_assert_uint_eq(st.streams, 3);
+	ck_assert_uint_eq(st.bytes_in, 300000 + 1 + 17);
+	ck_assert_uint_eq(st.open, 0);
+}
+
+START_TEST(stream_socketpair)
+{
+	end_to_end(0);
+}
+END_TEST
+
+START_TEST(stream_pipes)
+{
+	end_to_end(1);
+}
+END_TEST
+
+/* Early bytes given to mux_open() go first, inside the stream's window. */
+START_TEST(stream_early)
+{
+	uint8_t early[40000], more[5000];
+	struct lend *app, *node;
+	const uint8_t *got;
+	uint8_t *all;
+	size_t len;
+	int sv[2];
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	fill(early, sizeof(early), 7);
+	fill(more, sizeof(more), 8);
+	pair(0, sv);
+	id = mux_open(W.cm, sv[0], FRAME_TAG_DIST, 9, early, sizeof(early));
+	ck_assert_uint_eq(id, 1);
+	app = end_add(sv[1]);
+	lend_queue(app, more, sizeof(more));
+	app->shut = 1;
+	node = node_of(id);
+	{
+		struct lend *eofs[] = { node, NULL };
+
+		ck_assert(spin(until_eof, eofs, SPIN_MS));
+	}
+	all = malloc(sizeof(early) + sizeof(more));
+	memcpy(all, early, sizeof(early));
+	memcpy(all + sizeof(early), more, sizeof(more));
+	got = node_bytes(node, id, &len);
+	check_bytes(got, len, all, sizeof(early) + sizeof(more), "early");
+	free(all);
+}
+END_TEST
+
+/* ---- flow control -------------------------------------------------------- */
+
+static int
+until_inflight_full(void *arg)
+{
+	(void)arg;
+	return W.tap->inflight_max[slot(1)] >= CARRIER_WINDOW;
+}
+
+/*
+ * 4 MiB through one stream to a node that reads nothing at first, then
+ * slowly: the client never has more than CARRIER_WINDOW unacknowledged (the
+ * tap counts DATA one way and WINDOW the other), uses all of it while the
+ * node stalls, and every byte arrives.
+ */
+START_TEST(window_slow_reader)
+{
+	struct lend *app, *node;
+	const uint8_t *got;
+	uint8_t *data;
+	size_t len;
+	uint32_t id;
+	struct want w;
+
+	W.stall_nodes = 1;
+	start(2, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	data = malloc(BULK);
+	fill(data, BULK, 42);
+	app = app_open(FRAME_TAG_DIST, 1234, 0, &id);
+	lend_queue(app, data, BULK);
+	app->shut = 1;
+	node = node_of(id);
+	ck_assert_msg(spin(until_inflight_full, NULL, SPIN_MS), "the sender "
+	    "stopped at %llu bytes in flight", (unsigned long long)
+	    W.tap->inflight_max[slot(1)]);
+	/* A stalled reader holds the sender at the window: nothing more. */
+	(void)spin(never, NULL, 200);
+	ck_assert_uint_eq(W.tap->data[slot(1)] - W.tap->granted[slot(1)],
+	    CARRIER_WINDOW);
+	ck_assert_int_eq(W.tap->over, 0);
+	node->stalled = 0;
+	node->rd_step = 7000;
+	w.e = node;
+	w.len = BULK + 6;
+	ck_assert(spin(until_len, &w, 10 * SPIN_MS));
+	got = node_bytes(node, id, &len);
+	check_bytes(got, len, data, BULK, "4 MiB to a slow reader");
+	ck_assert_int_eq(W.tap->over, 0);
+	ck_assert_uint_eq(W.tap->inflight_max[slot(1)], CARRIER_WINDOW);
+	ck_assert_int_eq(W.tap->cs.bad, 0);
+	ck_assert_int_eq(W.tap->sc.bad, 0);
+	free(data);
+}
+END_TEST
+
+/* ---- fairness ------------------------------------------------------------ */
+
+static int
+until_bulk_flows(void *arg)
+{
+	(void)arg;
+	return W.tap->data[slot(1)] >= 8 * CARRIER_DATA_MAX;
+}
+
+static int
+until_small_seen(void *arg)
+{
+	(void)arg;
+	return W.tap->data[slot(3)] > 0;
+}
+
+/*
+ * A bulk stream and a small one: once the small one's bytes are written by
+ * its app, at most a few of the bulk one's frames cross before them.
+ */
+START_TEST(fairness)
+{
+	static const char small[] = "net_adm:ping() tick";
+	struct lend *bulk, *tiny;
+	uint8_t *data;
+	size_t mark, i, before = 0;
+	uint32_t ib, is;
+
+	start(2, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	data = malloc(BULK);
+	fill(data, BULK, 1);
+	bulk = app_open(FRAME_TAG_DIST, 1111, 0, &ib);
+	tiny = app_open(FRAME_TAG_DIST, 2222, 0, &is);
+	(void)node_of(ib);
+	(void)node_of(is);
+	lend_queue(bulk, data, BULK);
+	ck_assert(spin(until_bulk_flows, NULL, SPIN_MS));
+	mark = W.tap->nlog;
+	lend_queue(tiny, small, sizeof(small) - 1);
+	ck_assert(spin(until_small_seen, NULL, SPIN_MS));
+	for (i = mark; i < W.tap->nlog && W.tap->log[i] != is; i++)
+		if (W.tap->log[i] == ib)
+			before++;
+	/*
+	 * What the client had queued at the mark (less than OUT_LOW plus one
+	 * frame), what the kernel held between it and the tap (one frame or
+	 * so: a small SO_SNDBUF), and the bulk stream's turn.
+	 */
+	ck_assert_msg(before <= 5, "%zu frames of the bulk stream before the "
+	    "small one's", before);
+	ck_assert_msg(W.tap->data[slot(1)] < BULK / 2, "the bulk stream "
+	    "was nearly done (%llu bytes) before the small one went",
+	    (unsigned long long)W.tap->data[slot(1)]);
+	free(data);
+}
+END_TEST
+
+/* ---- half-close ----------------------------------------------------------- */
+
+/*
+ * FIN each way: the side that shuts down first still gets the other way's
+ * bytes, after the EOF it caused.
+ */
+static void
+half_close(int app_first)
+{
+	uint8_t a[100000], b[90000];
+	struct lend *app, *node, *first, *second;
+	struct lend *one[2] = { NULL, NULL };
+	struct want w;
+	const uint8_t *got;
+	size_t len;
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	fill(a, sizeof(a), 3);
+	fill(b, sizeof(b), 4);
+	app = app_open(FRAME_TAG_DIST, 5555, 0, &id);
+	node = node_of(id);
+	first = app_first ? app : node;
+	second = app_first ? node : app;
+	first->shut = 1;
+	one[0] = second;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(second->err, 0);
+	/* The stream lives on the other way. */
+	ck_assert_uint_eq(open_now(W.cm), 1);
+	ck_assert_uint_eq(open_now(W.sm), 1);
+	lend_queue(second, app_first ? b : a, app_first ? sizeof(b) :
+	    sizeof(a));
+	w.e = first;
+	w.len = (app_first ? sizeof(b) : sizeof(a)) + (app_first ? 0 :
+	    node->inlen);
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert_int_eq(first->eof, 0);
+	second->shut = 1;
+	one[0] = first;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(first->err, 0);
+	if (app_first) {
+		check_bytes(app->in, app->inlen, b, sizeof(b), "after app FIN");
+	} else {
+		got = node_bytes(node, id, &len);
+		check_bytes(got, len, a, sizeof(a), "after node FIN");
+	}
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+}
+
+START_TEST(half_close_app)
+{
+	half_close(1);
+}
+END_TEST
+
+START_TEST(half_close_node)
+{
+	half_close(0);
+}
+END_TEST
+
+/* ---- resets and refusals ----------------------------------------------- */
+
+static void
+reset_close(struct lend *e)
+{
+	struct linger lg = { 1, 0 };
+
+	(void)setsockopt(e->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(e->fd);
+	e->fd = -1;
+}
+
+/* The app resets its TCP socket: RESET; the node's TCP socket reads a reset. */
+START_TEST(reset_from_app)
+{
+	struct lend *app, *node, *one[2] = { NULL, NULL };
+	struct want w;
+	uint32_t id;
+
+	W.tcp_nodes = 1;
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	lend_queue(app, "x", 1);
+	node = node_of(id);
+	w.e = node;
+	w.len = 7;	/* "pre:1;x" */
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	reset_close(app);
+	one[0] = node;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(node->err, ECONNRESET);
+	ck_assert_int_eq(W.resets, 1);
+	ck_assert_uint_eq(W.reset_id, id);
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/* The node resets its TCP socket: RESET; the app's TCP socket reads a reset. */
+START_TEST(reset_from_node)
+{
+	struct lend *app, *node, *one[2] = { NULL, NULL };
+	struct want w;
+	uint32_t id;
+
+	W.tcp_nodes = 1;
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	node = node_of(id);
+	lend_queue(node, "y", 1);
+	w.e = app;
+	w.len = 1;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	reset_close(node);
+	one[0] = app;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(app->err, ECONNRESET);
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/*
+ * erlfwd-server's local sockets are socketpairs, which cannot carry a reset:
+ * it calls mux_reset().  The app reads a reset; the node's end is closed; a
+ * stream opened afterwards works.
+ */
+START_TEST(reset_mux_reset)
+{
+	struct lend *app, *node, *app2, *node2, *one[3] = { NULL, NULL, NULL };
+	struct want w;
+	uint32_t id, id2;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	node = node_of(id);
+	mux_reset(W.sm, id);
+	mux_reset(W.sm, 99);	/* no such stream: nothing */
+	one[0] = app;
+	one[1] = node;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(app->err, ECONNRESET);
+	ck_assert_int_eq(node->err, 0);
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+	app2 = app_open(FRAME_TAG_DIST, 8, 1, &id2);
+	ck_assert_uint_eq(id2, 3);
+	node2 = node_of(id2);
+	lend_queue(app2, "ok", 2);
+	w.e = node2;
+	w.len = 8;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert_int_eq(memcmp(node2->in, "pre:3;ok", 8), 0);
+}
+END_TEST
+
+/* The server refuses (open returns -1): RESET refused; the app's socket ends. */
+START_TEST(refused)
+{
+	struct lend *app, *one[2] = { NULL, NULL };
+	int want = 1;
+
+	W.refuse = 1;
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, NULL);
+	lend_queue(app, "hello?", 6);
+	ck_assert(spin(until_opens, &want, SPIN_MS));
+	one[0] = app;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_uint_eq(app->inlen, 0);
+	ck_assert_int_eq(app->err, ECONNRESET);
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/* ---- liveness ------------------------------------------------------------ */
+
+/*
+ * PINGs every 30 ms are answered: after ten intervals the client is still
+ * open and the tap saw both PINGs and PONGs.  Then the server stops
+ * answering: the client gives up after dead_pings.
+ */
+START_TEST(ping_dead)
+{
+	long t0;
+
+	start(2, 30, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	(void)spin(never, NULL, 300);
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+	ck_assert_int_ge(W.tap->types[0][CARRIER_PING], 3);
+	ck_assert_int_ge(W.tap->types[1][CARRIER_PONG], 3);
+	W.sfrozen = 1;
+	t0 = tio_now_ms();
+	ck_assert(spin(until_ended, W.cm, SPIN_MS));
+	ck_assert_msg(strstr(mux_why(W.cm), "no answer to 3 pings") != NULL,
+	    "why: %s", mux_why(W.cm));
+	/* Three unanswered intervals and the fourth's check. */
+	ck_assert_int_ge(tio_now_ms() - t0, 3 * 30);
+}
+END_TEST
+
+/* Parse a carrier byte stream the mux wrote (its hello first when hello). */
+struct rx {
+	int		 goaway;	/* code, or -1 */
+	char		 reason[CARRIER_REASON_MAX + 1];
+	int		 resets;
+	uint8_t		 reset_code;
+	uint32_t	 reset_id;
+	int		 pongs;
+	uint32_t	 pong;
+	int		 data;
+	int		 bad;
+};
+
+static void
+rx_parse(const uint8_t *p, size_t len, int with_hello, struct rx *rx)
+{
+	struct carrier_frame f;
+	struct frame hf;
+	size_t used = 0;
+	int n;
+
+	memset(rx, 0, sizeof(*rx));
+	rx->goaway = -1;
+	if (with_hello) {
+		n = frame_decode(p, len, FRAME_REQ_BODY_MAX, &hf);
+		ck_assert_int_gt(n, 0);
+		ck_assert_int_eq(hf.tag, FRAME_TAG_CARRIER);
+		used = (size_t)n;
+	}
+	while ((n = carrier_decode(p + used, len - used, &f)) > 0) {
+		switch (f.type) {
+		case CARRIER_GOAWAY:
+			rx->goaway = f.payload[0];
+			memcpy(rx->reason, f.payload + 1, f.len - 1);
+			rx->reason[f.len - 1] = '\0';
+			break;
+		case CARRIER_RESET:
+			rx->resets++;
+			rx->reset_id = f.stream;
+			rx->reset_code = f.payload[0];
+			break;
+		case CARRIER_PONG:
+			rx->pongs++;
+			rx->pong = carrier_u32(&f);
+			break;
+		case CARRIER_DATA:
+			rx->data++;
+			break;
+		default:
+			break;
+		}
+		used += (size_t)n;
+	}
+	rx->bad = n < 0 || used != len;
+}
+
+START_TEST(ping_answered_raw)
+{
+	uint8_t fr[32];
+	struct lend *r = end_add(raw_client_mux(0));
+	struct want w;
+	struct rx rx;
+	int n;
+
+	/* Hello, then a PING from the "server": the client answers too. */
+	lend_queue(r, hello, hello_len);
+	n = carrier_encode(fr, sizeof(fr), CARRIER_PING, 0, "\1\2\3\4", 4);
+	lend_queue(r, fr, (size_t)n);
+	w.e = r;
+	w.len = hello_len + CARRIER_HDR_LEN + 4;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.pongs, 1);
+	ck_assert_uint_eq(rx.pong, 0x01020304);
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/*
+ * A raw client end: a server mux over a TCP pair (resets would show),
+ * started as erlfwd-server starts a TCP carrier.  Returns the raw end.
+ */
+static struct lend *
+raw_server(int idle_ms)
+{
+	struct mux_opts so;
+	int sv[2];
+
+	pair(1, sv);
+	keep_fd(sv[0]);
+	opts(&so, MUX_SERVER, sv[0], sv[0]);
+	so.idle_ms = idle_ms;
+	W.sm = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(W.sm);
+	return end_add(sv[1]);
+}
+
+static void
+raw_frame(struct lend *r, enum carrier_type type, uint32_t id,
+    const void *p, size_t len)
+{
+	uint8_t fr[CARRIER_FRAME_MAX];
+	int n = carrier_encode(fr, sizeof(fr), type, id, p, len);
+
+	ck_assert_int_gt(n, 0);
+	lend_queue(r, fr, (size_t)n);
+}
+
+static const uint8_t OPEN_DIST[3] = { FRAME_TAG_DIST, 0x12, 0x34 };
+
+/*
+ * The mux ends: GOAWAY (code, reason containing want) is the last thing the
+ * raw end reads, then EOF, never a reset; when the raw end then closes, the
+ * mux reports MUX_ENDED; every node the mux had sees EOF.
+ */
+static void
+expect_goaway(struct lend *r, int code, const char *want)
+{
+	struct lend *one[2] = { r, NULL };
+	struct rx rx;
+	int i;
+
+	ck_assert_msg(spin(until_eof, one, SPIN_MS), "no EOF: sent %zu of "
+	    "%zu, got %zu; the mux says \"%s\"", r->outoff, r->outlen,
+	    r->inlen, mux_why(W.sm));
+	ck_assert_msg(r->err == 0, "the carrier was reset (%s), not closed",
+	    strerror(r->err));
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.bad, 0);
+	ck_assert_int_eq(rx.goaway, code);
+	ck_assert_msg(strstr(rx.reason, want) != NULL, "GOAWAY \"%s\", want "
+	    "\"%s\"", rx.reason, want);
+	r->shut = 1;
+	ck_assert(spin(until_ended, W.sm, SPIN_MS));
+	ck_assert_msg(strstr(mux_why(W.sm), want) != NULL, "why: %s",
+	    mux_why(W.sm));
+	for (i = 0; i < W.nnodes; i++) {
+		one[0] = W.node[i];
+		W.node[i]->stalled = 0;
+		ck_assert(spin(until_eof, one, SPIN_MS));
+		ck_assert_int_eq(W.node[i]->err, 0);
+	}
+	ck_assert_uint_eq(open_now(W.sm), 0);
+}
+
+START_TEST(idle_goaway)
+{
+	struct lend *r = raw_server(100);
+	long t0 = tio_now_ms();
+
+	expect_goaway(r, CARRIER_GA_IDLE, "silent for");
+	ck_assert_int_ge(tio_now_ms() - t0, 100);
+}
+END_TEST
+
+/* Traffic keeps an idle limit away; silence after it does not. */
+START_TEST(idle_after_traffic)
+{
+	struct lend *r = raw_server(150);
+	struct want w;
+	uint32_t i;
+	uint8_t ping[4];
+
+	for (i = 0; i < 6; i++) {
+		ping[0] = ping[1] = ping[2] = 0;
+		ping[3] = (uint8_t)i;
+		raw_frame(r, CARRIER_PING, 0, ping, 4);
+		w.e = r;
+		w.len = hello_len + (i + 1) * (CARRIER_HDR_LEN + 4);
+		ck_assert(spin(until_len, &w, SPIN_MS));
+		(void)spin(never, NULL, 50);
+	}
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+	expect_goaway(r, CARRIER_GA_IDLE, "silent for");
+}
+END_TEST
+
+/* ---- protocol errors from a raw peer ----------------------------------- */
+
+START_TEST(bad_garbage)
+{
+	struct lend *r = raw_server(0);
+
+	lend_queue(r, "\x09garbage, not a frame", 21);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "bad frame");
+}
+END_TEST
+
+START_TEST(bad_never_opened)
+{
+	struct lend *r = raw_server(0);
+
+	raw_frame(r, CARRIER_DATA, 5, "hi", 2);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "data for stream 5, which was "
+	    "never opened");
+}
+END_TEST
+
+START_TEST(bad_never_opened_after_one)
+{
+	struct lend *r = raw_server(0);
+
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	raw_frame(r, CARRIER_WINDOW_UPDATE, 3, "\0\0\1\0", 4);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "window for stream 3, which was "
+	    "never opened");
+}
+END_TEST
+
+/*
+ * The node reads nothing and has little buffer, so the server grants no
+ * WINDOW: the 256 KiB + 1st byte is past the window.
+ */
+START_TEST(bad_past_window)
+{
+	static uint8_t chunk[CARRIER_DATA_MAX];
+	struct lend *r;
+	int i;
+
+	W.node_sndbuf = 4096;
+	W.stall_nodes = 1;
+	r = raw_server(0);
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	for (i = 0; i < CARRIER_WINDOW / CARRIER_DATA_MAX; i++)
+		raw_frame(r, CARRIER_DATA, 1, chunk, sizeof(chunk));
+	raw_frame(r, CARRIER_DATA, 1, "!", 1);
+	expect_goaway(r, CARRIER_GA_LIMIT, "stream 1 sent past its window "
+	    "(1 > 0)");
+}
+END_TEST
+
+START_TEST(bad_second_fin)
+{
+	struct lend *r = raw_server(0);
+
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	raw_frame(r, CARRIER_FIN, 1, NULL, 0);
+	raw_frame(r, CARRIER_FIN, 1, NULL, 0);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "second FIN on stream 1");
+}
+END_TEST
+
+START_TEST(bad_data_after_fin)
+{
+	struct lend *r = raw_server(0);
+
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	raw_frame(r, CARRIER_FIN, 1, NULL, 0);
+	raw_frame(r, CARRIER_DATA, 1, "late", 4);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "DATA after FIN on stream 1");
+}
+END_TEST
+
+START_TEST(bad_even_id)
+{
+	struct lend *r = raw_server(0);
+
+	raw_frame(r, CARRIER_OPEN, 2, OPEN_DIST, 3);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "OPEN for stream 2: ids must be "
+	    "odd and rising");
+}
+END_TEST
+
+START_TEST(bad_falling_id)
+{
+	struct lend *r = raw_server(0);
+
+	raw_frame(r, CARRIER_OPEN, 5, OPEN_DIST, 3);
+	raw_frame(r, CARRIER_OPEN, 3, OPEN_DIST, 3);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "OPEN for stream 3: ids must be "
+	    "odd and rising");
+}
+END_TEST
+
+START_TEST(bad_same_id)
+{
+	struct lend *r = raw_server(0);
+
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "OPEN for stream 1: ids must be "
+	    "odd and rising");
+}
+END_TEST
+
+START_TEST(bad_window_overflow)
+{
+	struct lend *r = raw_server(0);
+
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	raw_frame(r, CARRIER_WINDOW_UPDATE, 1, "\x40\0\0\0", 4);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, "window of stream 1 past");
+}
+END_TEST
+
+START_TEST(bad_too_many_streams)
+{
+	struct mux_opts so;
+	struct lend *r;
+	int sv[2];
+
+	pair(1, sv);
+	keep_fd(sv[0]);
+	opts(&so, MUX_SERVER, sv[0], sv[0]);
+	so.max_streams = 2;
+	W.sm = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(W.sm);
+	r = end_add(sv[1]);
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	raw_frame(r, CARRIER_OPEN, 3, OPEN_DIST, 3);
+	raw_frame(r, CARRIER_OPEN, 5, OPEN_DIST, 3);
+	expect_goaway(r, CARRIER_GA_LIMIT, "more than 2 streams open");
+	ck_assert_int_eq(W.nnodes, 2);
+}
+END_TEST
+
+/* The client side: a server that opens a stream breaks the protocol. */
+START_TEST(bad_open_from_server)
+{
+	struct lend *r = end_add(raw_client_mux(0));
+	struct lend *one[2] = { r, NULL };
+	struct rx rx;
+
+	lend_queue(r, hello, hello_len);
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(r->err, 0);
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.goaway, CARRIER_GA_PROTOCOL);
+	ck_assert_str_eq(rx.reason, "OPEN from the server side");
+	r->shut = 1;
+	ck_assert(spin(until_ended, W.cm, SPIN_MS));
+}
+END_TEST
+
+/*
+ * A GOAWAY ends the mux without one of its own; a stream open at that
+ * moment sees its local end closed with EOF.
+ */
+START_TEST(goaway_received)
+{
+	struct lend *r = raw_server(0);
+	struct lend *one[2] = { r, NULL };
+	struct rx rx;
+
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	(void)node_of(1);
+	raw_frame(r, CARRIER_GOAWAY, 0, "\0bye now", 8);
+	r->shut = 1;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert(spin(until_ended, W.sm, SPIN_MS));
+	ck_assert_str_eq(mux_why(W.sm), "the other end said goodbye (bye now)");
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.goaway, -1);
+	one[0] = W.node[0];
+	ck_assert(spin(until_eof, one, SPIN_MS));
+}
+END_TEST
+
+/* mux_end() on a healthy pair: GOAWAY crosses, both end, nodes see EOF. */
+START_TEST(mux_end_both)
+{
+	struct lend *app, *node, *one[3] = { NULL, NULL, NULL };
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 0, &id);
+	node = node_of(id);
+	mux_end(W.sm, CARRIER_GA_NORMAL, "shutting down");
+	ck_assert(spin(until_both_ended, NULL, SPIN_MS));
+	ck_assert_str_eq(mux_why(W.sm), "shutting down");
+	ck_assert_str_eq(mux_why(W.cm), "the other end said goodbye "
+	    "(shutting down)");
+	one[0] = app;
+	one[1] = node;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_uint_eq(mux_open(W.cm, -1, FRAME_TAG_INFO, 0, NULL, 0), 0);
+}
+END_TEST
+
+/*
+ * Frames still in flight for a stream the receiver reset are ignored: the
+ * carrier lives on and answers a PING after them.
+ */
+START_TEST(late_after_reset)
+{
+	struct lend *r = raw_server(0);
+	struct want w;
+	struct rx rx;
+	int want = 1;
+
+	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+	ck_assert(spin(until_opens, &want, SPIN_MS));
+	mux_reset(W.sm, 1);
+	raw_frame(r, CARRIER_DATA, 1, "late", 4);
+	raw_frame(r, CARRIER_WINDOW_UPDATE, 1, "\0\0\1\0", 4);
+	raw_frame(r, CARRIER_FIN, 1, NULL, 0);
+	raw_frame(r, CARRIER_RESET, 1, "\1", 1);
+	raw_frame(r, CARRIER_PING, 0, "pong", 4);
+	w.e = r;
+	w.len = hello_len + (CARRIER_HDR_LEN + 1) + (CARRIER_HDR_LEN + 4);
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.bad, 0);
+	ck_assert_int_eq(rx.resets, 1);
+	ck_assert_uint_eq(rx.reset_id, 1);
+	ck_assert_uint_eq(rx.reset_code, CARRIER_RST_RESET);
+	ck_assert_int_eq(rx.pongs, 1);
+	ck_assert_int_eq(rx.goaway, -1);
+	/* Its own reset, not the peer's: the owner is not told. */
+	ck_assert_int_eq(W.resets, 0);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/*
+ * Frames read with the preamble (erlfwd-server's early bytes) are acted on
+ * before anything is read from the carrier.
+ */
+START_TEST(early_frames)
+{
+	uint8_t early[128];
+	struct mux_opts so;
+	struct lend *r, *node;
+	struct want w;
+	struct rx rx;
+	size_t len = 0;
+	int sv[2], n;
+
+	n = carrier_encode(early, sizeof(early), CARRIER_OPEN, 1, OPEN_DIST, 3);
+	len += (size_t)n;
+	n = carrier_encode(early + len, sizeof(early) - len, CARRIER_DATA, 1,
+	    "abc", 3);
+	len += (size_t)n;
+	n = carrier_encode(early + len, sizeof(early) - len, CARRIER_PING, 0,
+	    "\0\0\0\7", 4);
+	len += (size_t)n;
+	pair(1, sv);
+	keep_fd(sv[0]);
+	opts(&so, MUX_SERVER, sv[0], sv[0]);
+	so.early = early;
+	so.early_len = len;
+	W.sm = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(W.sm);
+	r = end_add(sv[1]);
+	node = node_of(1);
+	ck_assert_uint_eq(W.node_port[0], 0x1234);
+	w.e = node;
+	w.len = 9;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert_int_eq(memcmp(node->in, "pre:1;abc", 9), 0);
+	w.e = r;
+	w.len = hello_len + CARRIER_HDR_LEN + 4;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.pongs, 1);
+	ck_assert_uint_eq(rx.pong, 7);
+}
+END_TEST
+
+/* ---- the suite ------------------------------------------------------------ */
+
+static Suite *
+mux_suite(void)
+{
+	Suite *s = suite_create("mux");
+	TCase *tc;
+
+	tc = tcase_create("hello");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, hello_socketpair);
+	tcase_add_test(tc, hello_pipes);
+	tcase_add_test(tc, hello_banner);
+	tcase_add_test(tc, hello_v1);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("streams");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, stream_socketpair);
+	tcase_add_test(tc, stream_pipes);
+	tcase_add_test(tc, stream_early);
+	tcase_add_test(tc, window_slow_reader);
+	tcase_add_test(tc, fairness);
+	tcase_add_test(tc, half_close_app);
+	tcase_add_test(tc, half_close_node);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("resets");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, reset_from_app);
+	tcase_add_test(tc, reset_from_node);
+	tcase_add_test(tc, reset_mux_reset);
+	tcase_add_test(tc, refused);
+	tcase_add_test(tc, late_after_reset);
+	tcase_add_test(tc, early_frames);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("liveness");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, ping_dead);
+	tcase_add_test(tc, ping_answered_raw);
+	tcase_add_test(tc, idle_goaway);
+	tcase_add_test(tc, idle_after_traffic);
+	tcase_add_test(tc, goaway_received);
+	tcase_add_test(tc, mux_end_both);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("protocol");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, bad_garbage);
+	tcase_add_test(tc, bad_never_opened);
+	tcase_add_test(tc, bad_never_opened_after_one);
+	tcase_add_test(tc, bad_past_window);
+	tcase_add_test(tc, bad_second_fin);
+	tcase_add_test(tc, bad_data_after_fin);
+	tcase_add_test(tc, bad_even_id);
+	tcase_add_test(tc, bad_falling_id);
+	tcase_add_test(tc, bad_same_id);
+	tcase_add_test(tc, bad_window_overflow);
+	tcase_add_test(tc, bad_too_many_streams);
+	tcase_add_test(tc, bad_open_from_server);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(mux_suite());
+	int failed;
+
+	/* The carrier is written with write(2): a closed peer must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
