@@ -1249,8 +1249,9 @@ START_TEST(ping_dead)
 	ck_assert(spin(until_ended, W.cm, SPIN_MS));
 	ck_assert_msg(strstr(mux_why(W.cm), "no answer to 3 pings") != NULL,
 	    "why: %s", mux_why(W.cm));
-	/* Three unanswered intervals and the fourth's check. */
-	ck_assert_int_ge(tio_now_ms() - t0, 3 * 30);
+	/* Three unanswered PINGs, one of which may have been in flight
+	 * when the server stopped: at least two intervals. */
+	ck_assert_int_ge(tio_now_ms() - t0, 2 * 30);
 }
 END_TEST
 
@@ -1401,8 +1402,8 @@ expect_goaway(struct lend *r, int code, const char *want)
 
 START_TEST(idle_goaway)
 {
-	struct lend *r = raw_server(100);
 	long t0 = tio_now_ms();
+	struct lend *r = raw_server(100);
 
 	expect_goaway(r, CARRIER_GA_IDLE, "silent for");
 	ck_assert_int_ge(tio_now_ms() - t0, 100);
