@@ -1205,6 +1205,33 @@ START_TEST(reset_mux_reset)
 }
 END_TEST
 
+/*
+ * A RESET and the local socket's own event in one batch of the client's
+ * epoll: the carrier's RESET frees the stream before its event is served.
+ */
+START_TEST(reset_and_local_data_at_once)
+{
+	struct lend *app, *one[2] = { NULL, NULL };
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	(void)node_of(id);
+	(void)spin(never, NULL, 20);
+	/* The RESET reaches the client's carrier first, then the app writes:
+	 * epoll hands the client both at once, in that order. */
+	mux_reset(W.sm, id);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+	ck_assert_int_eq(send(app->fd, "x", 1, MSG_NOSIGNAL), 1);
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+	one[0] = app;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(app->err, ECONNRESET);
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+}
+END_TEST
+
 /* The server refuses (open returns -1): RESET refused; the app's socket ends. */
 START_TEST(refused)
 {
@@ -1749,6 +1776,7 @@ mux_suite(void)
 	tcase_add_test(tc, reset_from_app);
 	tcase_add_test(tc, reset_from_node);
 	tcase_add_test(tc, reset_mux_reset);
+	tcase_add_test(tc, reset_and_local_data_at_once);
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, late_after_reset);
 	tcase_add_test(tc, early_frames);

@@ -82,6 +82,8 @@ struct mux {
 	uint32_t		 ping_seq;
 	struct mux_stats	 st;
 	char			 why[256];
+	struct epoll_event	*evs;		/* mux_run()'s batch, while */
+	int			 nevs;		/* it is being served */
 };
 
 /* ---- descriptors ------------------------------------------------------ */
@@ -256,6 +258,13 @@ make_ready(struct mux *m, struct stream *s)
 static void
 stream_free(struct mux *m, struct stream *s, int reset)
 {
+	int i;
+
+	/* A frame from the carrier can end s while its own event waits
+	 * further on in the batch mux_run() is serving: that one is void. */
+	for (i = 0; i < m->nevs; i++)
+		if (m->evs[i].data.ptr == &s->h)
+			m->evs[i].data.ptr = NULL;
 	watch(m, &s->h, 0);
 	if (s->in_ready)
 		TAILQ_REMOVE(&m->ready, s, rlink);
@@ -841,8 +850,11 @@ mux_run(struct mux *m, long now)
 	if (m->pending_in)
 		parse(m);
 	n = epoll_wait(m->ep, evs, EVENTS_MAX, 0);
+	m->evs = evs;
+	m->nevs = n > 0 ? n : 0;
 	for (i = 0; i < n && m->state != MUX_ENDED; i++) {
-		h = evs[i].data.ptr;
+		if ((h = evs[i].data.ptr) == NULL)
+			continue;	/* its stream is gone */
 		switch (h->kind) {
 		case H_CARRIER_RW:
 		case H_CARRIER_R:
@@ -863,6 +875,7 @@ mux_run(struct mux *m, long now)
 			break;
 		}
 	}
+	m->nevs = 0;
 	timers(m);
 	pump(m);
 	if (!m->draining && flush(m) != 0)
