@@ -146,6 +146,7 @@ struct tap {
 	uint64_t	 granted[MAX_NODES];	/* s->c WINDOW per stream */
 	uint64_t	 inflight_max[MAX_NODES];
 	int		 over;		/* the window was overrun */
+	int		 overgrant;	/* more granted back than sent */
 	uint32_t	 log[TAP_LOG_MAX];	/* c->s DATA frames' streams */
 	size_t		 nlog;
 	int		 types[2][CARRIER_GOAWAY + 1];	/* frames seen per way */
@@ -169,8 +170,12 @@ tap_frame(struct tap *t, int cs, const struct carrier_frame *f)
 		t->data[k] += f->len;
 		if (t->nlog < TAP_LOG_MAX)
 			t->log[t->nlog++] = f->stream;
-	} else if (!cs && f->type == CARRIER_WINDOW_UPDATE)
+	} else if (!cs && f->type == CARRIER_WINDOW_UPDATE) {
 		t->granted[k] += carrier_u32(f);
+		/* A receiver gives back only what it was sent. */
+		if (t->granted[k] > t->data[k])
+			t->overgrant = 1;
+	}
 	if (cs && f->type == CARRIER_DATA) {
 		/* What the client sent that the server had not yet granted
 		 * back, as the tap sees it: never more than the window. */
@@ -978,6 +983,9 @@ START_TEST(window_slow_reader)
 	check_bytes(got, len, data, BULK, "4 MiB to a slow reader");
 	ck_assert_int_eq(W.tap->over, 0);
 	ck_assert_uint_eq(W.tap->inflight_max[slot(1)], CARRIER_WINDOW);
+	ck_assert_msg(!W.tap->overgrant, "the server granted %llu bytes of "
+	    "window for %llu sent", (unsigned long long)W.tap->granted[slot(1)],
+	    (unsigned long long)W.tap->data[slot(1)]);
 	ck_assert_int_eq(W.tap->cs.bad, 0);
 	ck_assert_int_eq(W.tap->sc.bad, 0);
 	free(data);

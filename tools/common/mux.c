@@ -52,6 +52,8 @@ struct stream {
 	uint32_t		 send_win;	/* we may send this much */
 	uint32_t		 recv_left;	/* the peer may send this much */
 	uint32_t		 consumed;	/* delivered since our WINDOW */
+	size_t			 pre;		/* the open callback's bytes,
+						 * still to deliver */
 	uint8_t			*buf;		/* from the peer, not yet written */
 	size_t			 off, len, cap;
 };
@@ -354,7 +356,12 @@ stream_keep(struct stream *s, const uint8_t *p, size_t len)
 static void
 delivered(struct mux *m, struct stream *s, size_t n)
 {
-	s->consumed += (uint32_t)n;
+	size_t own = n < s->pre ? n : s->pre;
+
+	/* The open callback's bytes go first, and the peer never sent them:
+	 * no window for those. */
+	s->pre -= own;
+	s->consumed += (uint32_t)(n - own);
 	if (s->consumed >= CARRIER_WINDOW / 2) {
 		send_u32(m, CARRIER_WINDOW_UPDATE, s->id, s->consumed);
 		s->recv_left += s->consumed;
@@ -608,6 +615,7 @@ on_open(struct mux *m, const struct carrier_frame *f)
 		stream_abort(m, s, CARRIER_RST_ERROR);
 		return;
 	}
+	s->pre = prelen;
 	stream_watch(m, s);
 }
 
