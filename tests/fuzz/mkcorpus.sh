@@ -84,6 +84,20 @@ seed config literal-and-star '127.0.0.1,*\x00localhost:9369\x00\x00\x00\x00\x00l
 seed config socks-tunnel '\x00socks5://u:secret@127.0.0.1:1080?epmd=4369\x00\x00\x00\x0010\x0065535'
 seed config bad-pattern 'a b,=\x00nope\x00maybe\x00\x00-1\x000'
 
+# dist: [0] the status buffer's size - 1, [1..16] the digest an ack must
+# carry (its first 4 bytes: a creation), then one handshake message's body.
+d16='\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f'
+seed dist status-ok "\x1f${d16}sok"
+seed dist status-not-allowed "\x1f${d16}snot_allowed"
+seed dist status-too-long "\x02${d16}salive"
+seed dist challenge-new "\x1f${d16}N\x00\x00\x00\x01\x03\xdf\x7f\xbd\x12\x34\x56\x78\x00\x00\x00\x07\x00\x08app@dyno"
+seed dist challenge-old "\x1f${d16}n\x00\x05\x03\xdf\x7f\xbd\x12\x34\x56\x78app@web.1"
+seed dist challenge-name-nul "\x1f${d16}n\x00\x05\x00\x00\x00\x00\x00\x00\x00\x01app\x00x"
+seed dist challenge-name-over "\x1f${d16}N\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\xff\xffx"
+seed dist ack "\x1f${d16}a${d16}"
+seed dist ack-short "\x1f${d16}a\x00\x01"
+seed dist http "\x1f${d16}HTTP/1.1 400 Bad Request\r\n"
+
 # carrier: one direction of a carrier after its preamble, frame after frame.
 # Types: 0 DATA, 1 WINDOW, 2 OPEN, 3 FIN, 4 RESET, 5 PING, 6 PONG, 7 GOAWAY.
 seed carrier dist-session "$(cframe 2 1 '\x02\xb0\x43')$(cframe 1 1 '\x00\x04\x00\x00')$(cframe 0 1 'hello')$(cframe 3 1 '')"
