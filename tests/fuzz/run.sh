@@ -70,7 +70,7 @@ for bin in "$@"; do
 	if [[ $name == info ]]; then
 		# A whole reply: the header and the largest body frame.h allows.
 		maxlen=$(sed -n 's/^#define FRAME_INFO_BODY_MAX[[:space:]]*\([0-9]*\).*/\1/p' \
-		    "$here/../../preload/common/frame.h")
+		    "$here/../../tools/common/frame_info.h")
 		maxlen=$((10 + ${maxlen:-16384}))
 	fi
 	args=(-max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-5}"
