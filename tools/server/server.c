@@ -740,7 +740,12 @@ carrier_start(struct server *s, int rfd, int wfd, const char *peer,
 	mo.early = early;
 	mo.early_len = early_len;
 	mo.idle_ms = s->o->carrier_idle_ms;
-	mo.max_streams = (size_t)s->o->max_conns;
+	/* One carrier holds at most half of --max-conns: an OPEN storm past
+	 * that ends it with GOAWAY, and the other half stays for everyone
+	 * else.  (Capped at the whole limit, a storm could never reach its
+	 * cap while anyone else holds a slot: each OPEN past the limit would
+	 * only be refused, and the limit stay taken.) */
+	mo.max_streams = s->o->max_conns > 1 ? (size_t)s->o->max_conns / 2 : 1;
 	if ((car->m = mux_new(&mo, &carrier_ops, car, car->started)) == NULL) {
 		free(car);
 		goto fail;
