@@ -36,6 +36,9 @@ read_msg(int fd, uint8_t *body, long deadline)
 	return (ssize_t)len;
 }
 
+/* The status message that answers "alive": go on (erl_dist_protocol, 3B). */
+static const uint8_t keep_going[] = { 0, 5, 's', 't', 'r', 'u', 'e' };
+
 /* A challenge of our own: random enough for a handshake nobody replays. */
 static uint32_t
 own_challenge(void)
@@ -117,7 +120,18 @@ handshake(const struct route *r, uint16_t port, const char *self,
 		res->status = PROBE_GARBLED;
 		goto out;
 	}
-	if (strcmp(res->status_text, "ok") != 0 &&
+	/*
+	 * "alive": the node still holds a connection from a node of our name,
+	 * typically our own previous probe, whose close has not reached it
+	 * yet.  Answering "true" tells it to drop that one and go on.
+	 */
+	if (strcmp(res->status_text, "alive") == 0) {
+		if (tio_write_all(fd, keep_going, sizeof(keep_going),
+		    deadline) != 0) {
+			read_failed(res, -1, PROBE_CLOSED);
+			goto out;
+		}
+	} else if (strcmp(res->status_text, "ok") != 0 &&
 	    strcmp(res->status_text, "ok_simultaneous") != 0) {
 		res->status = PROBE_REFUSED;
 		goto out;
