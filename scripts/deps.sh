@@ -10,7 +10,7 @@ build=(gcc make libc6-dev pkg-config)
 runtime=(erlang-base openssh-server openssh-client iproute2 procps util-linux socat)
 case "${1:-}" in
 build) want=("${build[@]}") ;;
-test) want=("${build[@]}" "${runtime[@]}" check elixir erlang-dev tmux psmisc microsocks clang libclang-rt-dev valgrind python3) ;;
+test) want=("${build[@]}" "${runtime[@]}" check elixir erlang-dev tmux psmisc microsocks clang libclang-rt-dev valgrind python3 iptables) ;;
 demo) want=("${build[@]}" "${runtime[@]}") ;;
 bench) want=("${build[@]}" "${runtime[@]}" iperf3 gnuplot-nox microsocks) ;;
 matrix) want=("${build[@]}" "${runtime[@]}" check elixir erlang-dev tmux psmisc mmdebstrap debian-archive-keyring binutils) ;;

@@ -236,7 +236,8 @@ e2e_init() {
 
 # e2e_defer KIND ARG: push an undo action for e2e_cleanup: "pid PID" (stop
 # it), "netns NAME" (stop what runs inside, delete it), "tmux SOCKET" (kill
-# that tmux server).
+# that tmux server), "path DIR" (remove it, after the namespaces: e.g. a
+# namespace's /etc/netns/NAME).
 e2e_defer() {
 	E2E_UNDO+=("$*")
 }
@@ -302,6 +303,7 @@ e2e_sweep() {
 		e2e__ns_kill "$ns"
 		ip netns del "$ns" 2>/dev/null
 	done
+	rm -rf /etc/netns/erlfwd-"$id"-*	# hosts files of such namespaces
 	[[ ${E2E_KEEP:-0} == 1 ]] || rm -rf /tmp/erlfwd-e2e.*."$id".*
 	return 0
 }
@@ -313,7 +315,7 @@ e2e_sweep() {
 # are ignored while it runs so that a second ^C cannot leave half a world
 # behind.
 e2e_cleanup() {
-	local rc=$? i kind arg pids=() nss=()
+	local rc=$? i kind arg pids=() nss=() paths=()
 	(( E2E_CLEANED )) && return "$rc"
 	E2E_CLEANED=1
 	trap '' INT TERM HUP
@@ -323,6 +325,7 @@ e2e_cleanup() {
 		pid)	e2e_alive "$arg" && pids+=("$arg") ;;
 		tmux)	tmux -L "$arg" kill-server 2>/dev/null ;;
 		netns)	nss+=("$arg") ;;
+		path)	paths+=("$arg") ;;
 		esac
 	done
 	E2E_UNDO=()
@@ -330,6 +333,9 @@ e2e_cleanup() {
 	for arg in "${nss[@]}"; do
 		e2e__ns_kill "$arg"
 		ip netns del "$arg" 2>/dev/null
+	done
+	for arg in "${paths[@]}"; do
+		rm -rf -- "$arg"
 	done
 	e2e_sweep "$E2E_ID"
 	if [[ -n $E2E_TMP && -d $E2E_TMP ]]; then
