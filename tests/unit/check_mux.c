@@ -1467,6 +1467,47 @@ START_TEST(idle_after_traffic)
 }
 END_TEST
 
+/*
+ * mux_timeout() says when mux_run() has a timer to serve: a timer that is
+ * past due is due now (0), never "no timer" (-1), or an owner that sleeps
+ * until the next event (erlfwd-server, the agent) never serves it.
+ */
+START_TEST(timeout_overdue)
+{
+	long t0 = tio_now_ms();
+	struct mux_opts o;
+	int sv[2], cv[2];
+
+	pair(0, sv);
+	keep_fd(sv[0]);
+	keep_fd(sv[1]);
+	opts(&o, MUX_SERVER, sv[0], sv[0]);
+	o.idle_ms = 100;
+	W.sm = mux_new(&o, &node_ops, &W, t0);
+	ck_assert_ptr_nonnull(W.sm);
+	ck_assert_int_eq(mux_timeout(W.sm, t0 + 40), 60);
+	ck_assert_int_eq(mux_timeout(W.sm, t0 + 100), 0);
+	ck_assert_int_eq(mux_timeout(W.sm, t0 + 150), 0);
+
+	pair(0, cv);
+	keep_fd(cv[0]);
+	keep_fd(cv[1]);
+	opts(&o, MUX_CLIENT, cv[0], cv[0]);
+	o.ping_ms = 30;
+	W.cm = mux_new(&o, NULL, NULL, t0);
+	ck_assert_ptr_nonnull(W.cm);
+	ck_assert_int_eq(mux_timeout(W.cm, t0 + 10), 20);
+	ck_assert_int_eq(mux_timeout(W.cm, t0 + 31), 0);
+
+	/* A drain past its deadline. */
+	mux_end(W.sm, CARRIER_GA_NORMAL, "bye");
+	ck_assert_int_eq(mux_run(W.sm, t0 + 50), MUX_OPEN);
+	ck_assert_int_eq(mux_timeout(W.sm, t0 + 60), 990);
+	ck_assert_int_eq(mux_timeout(W.sm, t0 + 5000), 0);
+	ck_assert_int_eq(mux_run(W.sm, t0 + 5000), MUX_ENDED);
+}
+END_TEST
+
 /* ---- protocol errors from a raw peer ----------------------------------- */
 
 START_TEST(bad_garbage)
@@ -1797,6 +1838,7 @@ mux_suite(void)
 	tcase_add_test(tc, ping_answered_raw);
 	tcase_add_test(tc, idle_goaway);
 	tcase_add_test(tc, idle_after_traffic);
+	tcase_add_test(tc, timeout_overdue);
 	tcase_add_test(tc, goaway_received);
 	tcase_add_test(tc, mux_end_both);
 	suite_add_tcase(s, tc);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -898,7 +899,8 @@ mux_run(struct mux *m, long now)
 int
 mux_timeout(const struct mux *m, long now)
 {
-	long t = -1, d;
+	long t = 0;
+	int timer = 1;
 
 	if (m->state == MUX_ENDED || m->pending_in)
 		return 0;
@@ -909,11 +911,16 @@ mux_timeout(const struct mux *m, long now)
 		t = m->next_ping - now;
 	else if (m->o.role == MUX_SERVER && m->o.idle_ms > 0)
 		t = m->last_rx + m->o.idle_ms - now;
+	else
+		timer = 0;
 	/* Streams with data and room to send it: come back at once. */
 	if (!TAILQ_EMPTY(&m->ready) && out_pending(m) < OUT_LOW)
-		t = 0;
-	d = t < 0 ? -1 : t > 0 ? t : 0;
-	return (int)d;
+		return 0;
+	if (!timer)
+		return -1;
+	/* A timer past due is due now: -1 would be "none", and an owner
+	 * waiting for it would sleep until some other event. */
+	return t <= 0 ? 0 : t > INT_MAX ? INT_MAX : (int)t;
 }
 
 struct mux *
