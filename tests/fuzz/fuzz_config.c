@@ -189,7 +189,8 @@ pattern_ok(const char *p)
 static void
 check_route(const struct route *r)
 {
-	FUZZ_ASSERT(r->kind == ROUTE_ERLFWD || r->kind == ROUTE_SOCKS5);
+	FUZZ_ASSERT(r->kind == ROUTE_ERLFWD || r->kind == ROUTE_SOCKS5 ||
+	    r->kind == ROUTE_SOCKS5H);
 	FUZZ_ASSERT((r->addr.ss_family == AF_INET &&
 	    r->addrlen == sizeof(struct sockaddr_in)) ||
 	    (r->addr.ss_family == AF_INET6 &&
@@ -202,12 +203,19 @@ check_route(const struct route *r)
 		FUZZ_ASSERT(r->target[0] != '\0' && r->epmd_port != 0);
 		FUZZ_ASSERT(strlen(r->user) <= 255 && strlen(r->pass) <= 255);
 	}
+	/* socks5h://: the proxy is asked for the host's own name, through
+	 * the cluster helper on 127.0.0.1:helper_port. */
+	if (r->kind == ROUTE_SOCKS5H) {
+		FUZZ_ASSERT(r->epmd_port != 0 && r->helper_port != 0);
+		FUZZ_ASSERT(strlen(r->user) <= 255 && strlen(r->pass) <= 255);
+	}
 }
 
 static void
 check_parsed(const struct config *c, int rc, const char *err, size_t errlen)
 {
 	const struct config_entry *e;
+	uint16_t helper = 0;
 	size_t i;
 
 	FUZZ_ASSERT(rc == 0 || rc == -1);
@@ -226,6 +234,8 @@ check_parsed(const struct config *c, int rc, const char *err, size_t errlen)
 	FUZZ_ASSERT(c->timeout_ms >= 1 && c->timeout_ms <= 600000);
 	FUZZ_ASSERT(c->bind_any == 0 || c->bind_any == 1);
 	FUZZ_ASSERT(config_route(c, c->nentries) == &c->tunnel);
+	/* socks5h:// belongs to a pattern, never to ERLFWD_TUNNEL. */
+	FUZZ_ASSERT(c->tunnel.kind != ROUTE_SOCKS5H);
 	for (i = 0; i < c->nentries; i++) {
 		e = &c->entries[i];
 		FUZZ_ASSERT(fuzz_has_nul(e->pattern, sizeof(e->pattern)));
@@ -234,6 +244,12 @@ check_parsed(const struct config *c, int rc, const char *err, size_t errlen)
 		if (e->has_route) {
 			check_route(&e->route);
 			FUZZ_ASSERT(config_route(c, i) == &e->route);
+			/* One helper for every socks5h entry: a cluster
+			 * sentinel does not say which entry it came from. */
+			if (e->route.kind == ROUTE_SOCKS5H && helper == 0)
+				helper = e->route.helper_port;
+			FUZZ_ASSERT(e->route.kind != ROUTE_SOCKS5H ||
+			    e->route.helper_port == helper);
 		} else
 			FUZZ_ASSERT(config_route(c, i) == &c->tunnel);
 	}

@@ -83,6 +83,7 @@ seed config routes 'dyno=127.0.0.1:9370, app-*=socks5://user:pa%%40ss@[::1]:1080
 seed config literal-and-star '127.0.0.1,*\x00localhost:9369\x00\x00\x00\x00\x00localhost\x00a*a*a*a*a*b\x00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 seed config socks-tunnel '\x00socks5://u:secret@127.0.0.1:1080?epmd=4369\x00\x00\x00\x0010\x0065535'
 seed config bad-pattern 'a b,=\x00nope\x00maybe\x00\x00-1\x000'
+seed config socks5h-cluster 'web-*=socks5h://u:p@127.0.0.1:1055?epmd=4369&helper=9370,db=socks5h://127.0.0.1:1055?helper=9371\x00\x00\x00\x00\x00\x00web-1\x00web-*\x00web-0'
 
 # dist: [0] the status buffer's size - 1, [1..16] the digest an ack must
 # carry (its first 4 bytes: a creation), then one handshake message's body.
