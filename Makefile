@@ -168,7 +168,7 @@ clean:
 # `make bench`: erlfwd against its baselines, measured in the same run (see
 # tests/bench/run.sh).  Not part of `check`: it takes minutes and needs root.
 
-BENCH_NAMES	:= echod connrtt conns hookcost
+BENCH_NAMES	:= echod connrtt conns hookcost delaypipe
 BENCH_BINS	:= $(patsubst %,$(B)/bench/%,$(BENCH_NAMES))
 
 $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/obj/tests/bench/bench.o
@@ -181,7 +181,7 @@ deps-bench:
 bench-bins: $(BENCH_BINS)
 
 bench: deps-bench
-	@$(MAKE) --no-print-directory $(LIB) $(SERVER) bench-bins
+	@$(MAKE) --no-print-directory $(LIB) $(SERVER) $(CLI) bench-bins
 	@E2E_BUILD=$(abspath $(B)) BENCH_OUT=$(abspath $(B))/bench tests/bench/run.sh
 
 .PHONY: bench bench-bins deps-bench

@@ -4,7 +4,11 @@
  * to come back, close.  Each iteration is timed from socket() to the echoed
  * byte; the close is left out.
  *
- *   connrtt HOST PORT N
+ *   connrtt [-k] HOST PORT N
+ *
+ * With -k, one connection is opened (untimed) and kept: each of the N
+ * iterations is one byte's round trip on it, the latency of an established
+ * path (the round trip a carrier's stream adds, for instance).
  *
  * HOST goes through getaddrinfo once, so that under liberlfwd.so a host it
  * answers for becomes a sentinel, and every connect goes through the tunnel.
@@ -20,23 +24,53 @@
 
 #include "bench.h"
 
-/* One connect + 1-byte round trip.  Returns 0, or -1 (errno set). */
+/* A new TCP socket with TCP_NODELAY, connected to ss; or -1. */
 static int
-once(const struct sockaddr_storage *ss, socklen_t len, uint8_t byte)
+dial(const struct sockaddr_storage *ss, socklen_t len)
 {
-	uint8_t back = 0;
-	int fd, rc = -1, one = 1;
+	int fd, one = 1;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		return -1;
 	/* A single byte must not wait for Nagle on any hop. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)ss, len) == 0 &&
-	    send(fd, &byte, 1, MSG_NOSIGNAL) == 1 &&
+	if (connect(fd, (const struct sockaddr *)ss, len) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One byte sent on fd and its echo read back.  Returns 0, or -1. */
+static int
+echo(int fd, uint8_t byte)
+{
+	uint8_t back = 0;
+
+	if (send(fd, &byte, 1, MSG_NOSIGNAL) == 1 &&
 	    recv(fd, &back, 1, MSG_WAITALL) == 1 && back == byte)
-		rc = 0;
+		return 0;
+	return -1;
+}
+
+/* One connect + 1-byte round trip.  Returns 0, or -1 (errno set). */
+static int
+once(const struct sockaddr_storage *ss, socklen_t len, uint8_t byte)
+{
+	int fd, rc;
+
+	if ((fd = dial(ss, len)) < 0)
+		return -1;
+	rc = echo(fd, byte);
 	close(fd);
 	return rc;
+}
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: connrtt [-k] HOST PORT N\n");
+	return 2;
 }
 
 int
@@ -46,25 +80,38 @@ main(int argc, char **argv)
 	socklen_t len;
 	uint64_t *t, t0, sum = 0;
 	long n, i;
+	int ch, keep = 0, fd = -1, rc = 1;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: connrtt HOST PORT N\n");
-		return 2;
+	while ((ch = getopt(argc, argv, "k")) != -1) {
+		if (ch != 'k')
+			return usage();
+		keep = 1;
 	}
-	if ((n = bench_number("N", argv[3], 1, 10000000)) < 0)
+	if (argc - optind != 3)
+		return usage();
+	argv += optind;
+	if ((n = bench_number("N", argv[2], 1, 10000000)) < 0)
 		return 2;
-	if ((len = bench_resolve(argv[1], argv[2], &ss)) == 0)
+	if ((len = bench_resolve(argv[0], argv[1], &ss)) == 0)
 		return 1;
 	if ((t = calloc((size_t)n, sizeof(*t))) == NULL) {
 		perror("connrtt: calloc");
 		return 1;
 	}
+	/* The first round trip of a kept connection sets up its path. */
+	if (keep && ((fd = dial(&ss, len)) < 0 || echo(fd, '-') != 0)) {
+		fprintf(stderr, "connrtt: the connection to %s:%s failed\n",
+		    argv[0], argv[1]);
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		t0 = bench_now_ns();
-		if (once(&ss, len, (uint8_t)('a' + i % 26)) != 0) {
-			fprintf(stderr, "connrtt: connection %ld of %ld to "
-			    "%s:%s failed\n", i + 1, n, argv[1], argv[2]);
-			return 1;
+		if ((keep ? echo(fd, (uint8_t)('a' + i % 26)) :
+		    once(&ss, len, (uint8_t)('a' + i % 26))) != 0) {
+			fprintf(stderr, "connrtt: %s %ld of %ld to %s:%s "
+			    "failed\n", keep ? "round trip" : "connection",
+			    i + 1, n, argv[0], argv[1]);
+			goto out;
 		}
 		t[i] = bench_now_ns() - t0;
 		sum += t[i];
@@ -73,6 +120,10 @@ main(int argc, char **argv)
 	printf("n=%ld mean_us=%.2f p50_us=%.2f p99_us=%.2f total_ms=%.1f\n",
 	    n, sum / 1e3 / n, t[n / 2] / 1e3, t[n * 99 / 100] / 1e3,
 	    sum / 1e6);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
 	free(t);
-	return 0;
+	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * conns.c: many connections held open at once.
  *
- *   conns [-p PID] HOST PORT N KIB
+ *   conns [-p PID]... HOST PORT N KIB
  *
  * 1. Establish: N TCP connections to HOST:PORT (an echo server, perhaps
  *    behind erlfwd-server), opened one after the other; then one byte is
@@ -10,7 +10,9 @@
  *    echo.
  * 2. Hold: with all N idle, read the resident memory and the number of open
  *    file descriptors of process PID (the server under test), to compare
- *    with the same figures read before the first connect.
+ *    with the same figures read before the first connect.  With several -p
+ *    (at most PIDS_MAX: a carrier's agent and its server, say), each
+ *    figure is a comma-separated list, one value per PID in their order.
  * 3. Move: all N at once send KIB KiB each, a pattern of their own, and read
  *    it back; every byte is checked.  Timed.
  *
@@ -36,6 +38,7 @@
 
 #define EVENTS_MAX	512
 #define MOVE_TIMEOUT_MS	120000
+#define PIDS_MAX	4
 
 struct conn {
 	int		fd;
@@ -222,30 +225,65 @@ move(struct conn *cs, long n, uint32_t total)
 	return lost;
 }
 
+/* The figures of the processes watched, read at one moment. */
+struct watch {
+	long	rss[PIDS_MAX], fds[PIDS_MAX], hwm[PIDS_MAX];
+};
+
+static void
+watch_read(struct watch *w, const pid_t *pids, int npids)
+{
+	int i;
+
+	for (i = 0; i < npids; i++) {
+		w->rss[i] = bench_rss_kib(pids[i]);
+		w->fds[i] = bench_fd_count(pids[i]);
+		w->hwm[i] = bench_hwm_kib(pids[i]);
+	}
+}
+
+/* v[0..npids) as "a,b,c" in buf (buflen bytes); "-1" with no pid at all. */
+static const char *
+list(char *buf, size_t buflen, const long *v, int npids)
+{
+	size_t off = 0;
+	int i;
+
+	snprintf(buf, buflen, "-1");
+	for (i = 0; i < npids && off < buflen; i++)
+		off += (size_t)snprintf(buf + off, buflen - off, "%s%ld",
+		    i > 0 ? "," : "", v[i]);
+	return buf;
+}
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: conns [-p PID]... HOST PORT N KIB\n");
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
+	struct watch w0, w1, w2;
 	struct conn *cs;
 	socklen_t len;
-	long n, kib, i, lost, rss0 = -1, fd0 = -1, rss1 = -1, fd1 = -1;
-	long rss2 = -1, hwm = -1, verified = 0;
+	pid_t pids[PIDS_MAX];
+	char b[6][80];
+	long n, kib, i, lost, verified = 0;
 	uint64_t t0, t_est, t_conn, t_move;
-	pid_t pid = 0;
-	int ch;
+	int ch, npids = 0;
 
 	while ((ch = getopt(argc, argv, "p:")) != -1) {
-		if (ch != 'p' || (pid = (pid_t)bench_number("-p", optarg, 1,
-		    4194304)) <= 0) {
-			fprintf(stderr, "usage: conns [-p PID] HOST PORT N "
-			    "KIB\n");
-			return 2;
-		}
+		if (ch != 'p' || npids == PIDS_MAX ||
+		    (pids[npids++] = (pid_t)bench_number("-p", optarg, 1,
+		    4194304)) <= 0)
+			return usage();
 	}
-	if (argc - optind != 4) {
-		fprintf(stderr, "usage: conns [-p PID] HOST PORT N KIB\n");
-		return 2;
-	}
+	if (argc - optind != 4)
+		return usage();
 	if ((n = bench_number("N", argv[optind + 2], 1, 1000000)) < 0 ||
 	    (kib = bench_number("KIB", argv[optind + 3], 1, 65536)) < 0)
 		return 2;
@@ -255,28 +293,20 @@ main(int argc, char **argv)
 		perror("conns: calloc");
 		return 1;
 	}
-	if (pid > 0) {
-		rss0 = bench_rss_kib(pid);
-		fd0 = bench_fd_count(pid);
-	}
+	watch_read(&w0, pids, npids);
 
 	t0 = bench_now_ns();
 	lost = establish(cs, n, &ss, len, &t_conn);
 	t_est = bench_now_ns() - t0;
 
-	if (pid > 0) {
+	if (npids > 0)
 		pause_ms(200);	/* let the server finish what it was doing */
-		rss1 = bench_rss_kib(pid);
-		fd1 = bench_fd_count(pid);
-	}
+	watch_read(&w1, pids, npids);
 
 	t0 = bench_now_ns();
 	lost += move(cs, n, (uint32_t)(kib * 1024));
 	t_move = bench_now_ns() - t0;
-	if (pid > 0) {
-		rss2 = bench_rss_kib(pid);
-		hwm = bench_hwm_kib(pid);
-	}
+	watch_read(&w2, pids, npids);
 
 	for (i = 0; i < n; i++) {
 		if (!cs[i].lost)
@@ -286,9 +316,15 @@ main(int argc, char **argv)
 	}
 	printf("conns=%ld kib=%ld establish_ms=%.1f connect_ms=%.1f "
 	    "move_ms=%.1f verified=%ld "
-	    "lost=%ld rss_before_kib=%ld rss_idle_kib=%ld rss_after_kib=%ld "
-	    "hwm_kib=%ld fds_before=%ld fds_idle=%ld\n", n, kib, t_est / 1e6,
-	    t_conn / 1e6, t_move / 1e6, verified, lost, rss0, rss1, rss2, hwm, fd0, fd1);
+	    "lost=%ld rss_before_kib=%s rss_idle_kib=%s rss_after_kib=%s "
+	    "hwm_kib=%s fds_before=%s fds_idle=%s\n", n, kib, t_est / 1e6,
+	    t_conn / 1e6, t_move / 1e6, verified, lost,
+	    list(b[0], sizeof(b[0]), w0.rss, npids),
+	    list(b[1], sizeof(b[1]), w1.rss, npids),
+	    list(b[2], sizeof(b[2]), w2.rss, npids),
+	    list(b[3], sizeof(b[3]), w2.hwm, npids),
+	    list(b[4], sizeof(b[4]), w0.fds, npids),
+	    list(b[5], sizeof(b[5]), w1.fds, npids));
 	free(cs);
 	return lost == 0 ? 0 : 1;
 }

@@ -260,12 +260,14 @@ e2e_tunnel_up() {
 # an sshd -i started inside its namespace by ProxyCommand.  E2E_SSH_LOGLEVEL
 # (default ERROR) is its LogLevel: DEBUG1 logs every channel it opens (one
 # "new direct-tcpip" line per forwarded connection) in $E2E_TMP/LOG.log.
+# E2E_SSH_VIA, when set, is a command prefix that sshd is started through
+# (the benchmarks' delaypipe, a link with latency).
 e2e__ssh() {
 	local log=$1 dyno=$2
 	shift 2
 	e2e__ssh_setup
 	e2e_spawn "$log" ssh -F /dev/null -n -N "$@" \
-	    -o "ProxyCommand=ip netns exec $(e2e_ns "$dyno") /usr/sbin/sshd -i -e -f $E2E_TMP/sshd_config" \
+	    -o "ProxyCommand=${E2E_SSH_VIA:+$E2E_SSH_VIA }ip netns exec $(e2e_ns "$dyno") /usr/sbin/sshd -i -e -f $E2E_TMP/sshd_config" \
 	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	    -o BatchMode=yes -o ExitOnForwardFailure=yes \
 	    -o "LogLevel=${E2E_SSH_LOGLEVEL:-ERROR}" -o ConnectTimeout=10 \
