@@ -3,9 +3,9 @@
 # a baseline measured in the same run, round after round, interleaved; the
 # table gives medians.
 #
-#   tests/bench/run.sh            all five benchmarks
+#   tests/bench/run.sh            all of them
 #   BENCH_ONLY="bulk dist" ...    only these (bulk setup routes hook scale
-#                                 dist)
+#                                 dist carrier)
 #
 # It prints one table (metric, erlfwd, baseline, ratio, target, met) and
 # writes it with the machine's description and the per-round samples to
@@ -23,12 +23,19 @@
 #                              echod :71xx (scale, fresh each round) veth
 #                            epmd 4369, node app@dyno                |
 #                            erlfwd-server 10.77.0.2:9369 -----------'
+#   carrier:
+#   ssh -L C -> dyno :9369   erlfwd agent -> :9369 (a carrier on loopback)
+#   erlfwd agent -> C        nodes nodea@dyno, nodeb@dyno
+#   echod, epmd, escript     erlfwd-server :945x and agents (memory, fresh
+#                              each round)
 #
 # Every client in the dyno runs in it too, on its loopback; the ssh paths
 # start here and enter the dyno through sshd.
 #
 # Knobs: BENCH_ROUNDS (5), BENCH_SECS (iperf3 seconds per run, 3),
-# BENCH_SETUPS (2000), BENCH_CONNS (10000), BENCH_OUT (build/bench),
+# BENCH_SETUPS (2000), BENCH_CONNS (10000), BENCH_CARRIER_SETUPS (1000),
+# BENCH_CARRIER_STREAMS (1000), BENCH_CARRIER_WAN_SETUPS (100),
+# BENCH_OUT (build/bench),
 # BENCH_ONLY, BENCH_RELAY (erlfwd-server's --relay for every server; default
 # its own choice); lib.sh's E2E_BUILD and E2E_KEEP.  Needs root (namespaces).
 # shellcheck source-path=SCRIPTDIR
@@ -42,7 +49,7 @@ ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-3}
 SETUPS=${BENCH_SETUPS:-2000}
 CONNS=${BENCH_CONNS:-10000}
-ONLY=${BENCH_ONLY:-bulk setup routes hook scale dist}
+ONLY=${BENCH_ONLY:-bulk setup routes hook scale dist carrier}
 OUT=${BENCH_OUT:-$E2E_ROOT/build/bench}
 BIN=$E2E_BUILD/bench
 KIB=4			# what each held connection moves, per direction
@@ -51,6 +58,13 @@ DIST_BIG=5		# 64 MiB round trips per node, after one warm-up
 DIST_SMALL=10000
 DIST_SMALL_MS=5000	# ... or as many small calls as fit in this time
 HOST=benchhost		# the name the preloaded clients ask for
+CARRIER_SETUPS=${BENCH_CARRIER_SETUPS:-1000}
+CARRIER_STREAMS=${BENCH_CARRIER_STREAMS:-1000}
+CARRIER_WAN_SETUPS=${BENCH_CARRIER_WAN_SETUPS:-100}
+CARRIER_WAN_MS=10	# each way, on the link with latency: a 20 ms round trip
+CARRIER_AGENTS=10	# idle carriers added to measure one's cost
+HOL_BIG=5		# 64 MiB round trips to one node while another is timed
+HOL_IDLE_MS=1000	# small calls timed with nothing else moving
 
 IPERF_PORT=5201
 SOCAT_PORT=9500		# socat to iperf3
@@ -527,6 +541,259 @@ bench_dist() {
 }
 
 # ---------------------------------------------------------------------------
+# 6. Carriers: the erlfwd command's agent, many streams over one connection
+
+# bench_agent WHERE LOG TUNNEL: `erlfwd agent --tunnel TUNNEL` here (WHERE
+# "here") or in the dyno ("dyno"), output in $E2E_TMP/LOG.log; wait until it
+# prints its ERLFWD_TUNNEL line.  Its port in BENCH_AGENT_PORT, its pid in
+# BENCH_PID.
+bench_agent() {
+	local where=$1 log=$2 tunnel=$3
+	if [[ $where == dyno ]]; then
+		e2e_dyno_spawn dyno "$log" "$CLI" agent --tunnel "$tunnel"
+	else
+		e2e_spawn "$log" "$CLI" agent --tunnel "$tunnel"
+	fi
+	BENCH_PID=$E2E_LAST_PID
+	e2e_wait_until 15 "$log to be up" \
+	    bench__logged "$E2E_TMP/$log.log" ERLFWD_TUNNEL= "$BENCH_PID"
+	BENCH_AGENT_PORT=$(sed -n 's/^ERLFWD_TUNNEL=127\.0\.0\.1:\([0-9]*\)$/\1/p' \
+	    "$E2E_TMP/$log.log" | head -n 1)
+	[[ -n $BENCH_AGENT_PORT ]] ||
+	    e2e_fail "$log printed no ERLFWD_TUNNEL=127.0.0.1:PORT line" \
+	    "$(cat "$E2E_TMP/$log.log")"
+}
+
+# bench_stream_lines LOG PORT: how many carrier streams (peer ADDR#ID) to
+# 127.0.0.1:PORT erlfwd-server's LOG has ended.
+bench_stream_lines() {
+	grep -a 'outcome=' "$E2E_TMP/$1.log" 2>/dev/null |
+	    grep -cE "peer=[^ ]+#[0-9]+ tag=dist target=127\.0\.0\.1:$2 "
+}
+
+bench__streams_at_least() {
+	(( $(bench_stream_lines "$1" "$2") >= $3 ))
+}
+
+# bench_expect_streams LOG PORT N: at least N streams of a carrier reached
+# PORT through the server of LOG: what was measured crossed a carrier.
+bench_expect_streams() {
+	e2e_wait_until 10 "$3 carrier streams to port $2 in $1" \
+	    bench__streams_at_least "$1" "$2" "$3"
+	e2e_log "ok: $1 carried $(bench_stream_lines "$1" "$2") streams to" \
+	    "port $2"
+}
+
+# bench_last SERIES: the last sample of SERIES.
+bench_last() {
+	tail -n 1 "$SAMPLES/$1"
+}
+
+# bench_ratio RATIO A B: add the last sample of A over the last of B to RATIO.
+bench_ratio() {
+	bench_add "$1" "$(bench_div "$(bench_last "$2")" "$(bench_last "$3")")"
+}
+
+# bench_connrtt SERIES CMD...: one connrtt run; its median in SERIES.
+bench_connrtt() {
+	local series=$1 line
+	shift
+	line=$("$@") || e2e_fail "connrtt ($series) failed" "$line"
+	bench_add "$series" "$(bench_kv p50_us "$line")"
+	e2e_log "carrier $series: $line"
+}
+
+# bench_hol_run SERIES CMD...: one hol.escript run here; the small calls'
+# median and p99 under load, and idle, in ms.
+bench_hol_run() {
+	local series=$1 line k
+	shift
+	line=$(timeout -k 5 300 "$@" 2>&1) ||
+	    e2e_fail "hol.escript ($series) failed" "$line"
+	line=$(grep '^idle_n=' <<<"$line")
+	[[ -n $line ]] || e2e_fail "hol.escript ($series) printed no figures"
+	e2e_log "hol $series: $line"
+	for k in loaded_p50 loaded_p99 idle_p50 idle_p99; do
+		bench_add "hol_${k}_$series" \
+		    "$(bench_div "$(bench_kv "${k}_us" "$line")" 1000)"
+	done
+	bench_add "hol_loaded_calls_$series" "$(bench_kv loaded_n "$line")"
+}
+
+# bench_carrier_memory R: a fresh erlfwd-server and CARRIER_AGENTS + 1
+# agents in the dyno, all idle: what one more carrier costs the server and
+# an idle agent weighs; then CARRIER_STREAMS idle streams through one agent,
+# against as many version 1 connections to the same server.
+bench_carrier_memory() {
+	local r=$1 spid apid aport k before after sum=0 line
+	local port=$(( 9450 + r )) n=$CARRIER_STREAMS pids=()
+	bench_server "server-carrier-$r" -l "127.0.0.1:$port" \
+	    --allow-port "$ECHO_PORT" --max-conns 20000
+	spid=$BENCH_PID
+	bench_agent dyno "agent-mem-$r-0" "127.0.0.1:$port"
+	apid=$BENCH_PID
+	aport=$BENCH_AGENT_PORT
+	sleep 0.2
+	before=$(e2e_proc_rss_kb "$spid")
+	for (( k = 1; k <= CARRIER_AGENTS; k++ )); do
+		bench_agent dyno "agent-mem-$r-$k" "127.0.0.1:$port"
+		pids+=("$BENCH_PID")
+	done
+	sleep 0.2
+	after=$(e2e_proc_rss_kb "$spid")
+	for k in "${pids[@]}"; do
+		sum=$(( sum + $(e2e_proc_rss_kb "$k") ))
+	done
+	bench_add carrier_mem_server "$(bench_div $(( after - before )) \
+	    "$CARRIER_AGENTS")"
+	bench_add carrier_mem_agent "$(bench_div "$sum" "$CARRIER_AGENTS")"
+	e2e_log "carrier memory: server $before -> $after KiB with" \
+	    "$CARRIER_AGENTS more carriers; agents $(( sum / CARRIER_AGENTS ))" \
+	    "KiB each"
+	for k in "${pids[@]}"; do
+		bench_stop "$k"
+	done
+	preload "$aport"
+	line=$(in_dyno "${PRE[@]}" "$BIN/conns" -p "$apid" -p "$spid" \
+	    "$HOST" "$ECHO_PORT" "$n" "$KIB") ||
+	    e2e_fail "conns (carrier streams) lost connections" "$line"
+	e2e_log "carrier streams: $line"
+	bench_add stream_mem_agent "$(bench_div $(( \
+	    $(bench_kv rss_idle_kib "$line" | cut -d , -f 1) - \
+	    $(bench_kv rss_before_kib "$line" | cut -d , -f 1) )) "$n")"
+	bench_add stream_mem_server "$(bench_div $(( \
+	    $(bench_kv rss_idle_kib "$line" | cut -d , -f 2) - \
+	    $(bench_kv rss_before_kib "$line" | cut -d , -f 2) )) "$n")"
+	bench_add stream_est_carrier "$(bench_kv establish_ms "$line")"
+	bench_expect_streams "server-carrier-$r" "$ECHO_PORT" "$n"
+	bench_stop "$apid"
+	bench_stop "$spid"
+	# A server of its own: the one above would reuse what the streams
+	# freed.
+	bench_server "server-carrier-v1-$r" -l "127.0.0.1:$(( port + 20 ))" \
+	    --allow-port "$ECHO_PORT" --max-conns 20000
+	spid=$BENCH_PID
+	preload "$(( port + 20 ))"
+	line=$(in_dyno "${PRE[@]}" "$BIN/conns" -p "$spid" \
+	    "$HOST" "$ECHO_PORT" "$n" "$KIB") ||
+	    e2e_fail "conns (version 1) lost connections" "$line"
+	e2e_log "carrier memory, version 1 connections: $line"
+	bench_add stream_mem_v1 "$(bench_div $(( \
+	    $(bench_kv rss_idle_kib "$line") - \
+	    $(bench_kv rss_before_kib "$line") )) "$n")"
+	bench_add stream_est_v1 "$(bench_kv establish_ms "$line")"
+	bench_stop "$spid"
+	bench_ratio stream_mem_ratio stream_mem_server stream_mem_v1
+	bench_ratio stream_est_ratio stream_est_carrier stream_est_v1
+}
+
+bench_carrier() {
+	local r n=$CARRIER_SETUPS wn=$CARRIER_WAN_SETUPS fwd wan ssh_agent
+	local wan_agent lo_agent local_echo
+	e2e_log "== 6. carriers: stream open, bulk, head-of-line, memory"
+	e2e_is_listening -n dyno "$IPERF_PORT" || {
+		e2e_dyno_spawn dyno iperf3-server iperf3 -s -p "$IPERF_PORT"
+		e2e_wait_port -n dyno "$IPERF_PORT"
+	}
+	# One forward carries both the agent's carrier and the version 1
+	# connections measured against it.
+	e2e_free_port fwd
+	e2e__ssh carrier-fwd dyno -L "127.0.0.1:$fwd:127.0.0.1:$RELAY_PORT"
+	e2e_wait_port "$fwd" 15
+	bench_agent here agent-ssh "127.0.0.1:$fwd"
+	ssh_agent=$BENCH_AGENT_PORT
+	# The same through a link with latency: sshd started through
+	# delaypipe, which holds every chunk CARRIER_WAN_MS each way.
+	e2e_free_port wan
+	E2E_SSH_VIA="$BIN/delaypipe $CARRIER_WAN_MS" e2e__ssh carrier-wan dyno \
+	    -L "127.0.0.1:$wan:127.0.0.1:$RELAY_PORT"
+	e2e_wait_port "$wan" 30
+	bench_agent here agent-wan "127.0.0.1:$wan"
+	wan_agent=$BENCH_AGENT_PORT
+	bench_agent dyno agent-lo "127.0.0.1:$RELAY_PORT"
+	lo_agent=$BENCH_AGENT_PORT
+	# The floor of a stream's open: a local connect and echo, here.
+	e2e_free_port local_echo
+	e2e_spawn echod-here "$BIN/echod" -l "127.0.0.1:$local_echo"
+	e2e_wait_port "$local_echo"
+	e2e_local_epmd_start
+	e2e_node_start dyno nodea@dyno
+	e2e_node_start dyno nodeb@dyno
+
+	for (( r = 1; r <= ROUNDS; r++ )); do
+		e2e_log "carrier: round $r of $ROUNDS"
+		preload "$ssh_agent"
+		bench_connrtt copen_carrier "${PRE[@]}" "$BIN/connrtt" \
+		    "$HOST" "$ECHO_PORT" "$n"
+		preload "$fwd"
+		bench_connrtt copen_v1 "${PRE[@]}" "$BIN/connrtt" \
+		    "$HOST" "$ECHO_PORT" "$n"
+		bench_connrtt copen_local "$BIN/connrtt" 127.0.0.1 \
+		    "$local_echo" "$n"
+		preload "$ssh_agent"
+		bench_connrtt copen_rtt "${PRE[@]}" "$BIN/connrtt" -k \
+		    "$HOST" "$ECHO_PORT" "$n"
+		bench_add copen_floor "$(awk -v a="$(bench_last copen_local)" \
+		    -v b="$(bench_last copen_rtt)" 'BEGIN { print a + b }')"
+		bench_ratio copen_ratio_v1 copen_carrier copen_v1
+		bench_ratio copen_ratio_floor copen_carrier copen_floor
+		preload "$wan_agent"
+		bench_connrtt copen_wan_carrier "${PRE[@]}" "$BIN/connrtt" \
+		    "$HOST" "$ECHO_PORT" "$wn"
+		preload "$wan"
+		bench_connrtt copen_wan_v1 "${PRE[@]}" "$BIN/connrtt" \
+		    "$HOST" "$ECHO_PORT" "$wn"
+		preload "$wan_agent"
+		bench_connrtt copen_wan_rtt "${PRE[@]}" "$BIN/connrtt" -k \
+		    "$HOST" "$ECHO_PORT" "$wn"
+		bench_add copen_wan_floor "$(awk -v a="$(bench_last copen_local)" \
+		    -v b="$(bench_last copen_wan_rtt)" 'BEGIN { print a + b }')"
+		bench_ratio copen_wan_ratio_v1 copen_wan_carrier copen_wan_v1
+		bench_ratio copen_wan_ratio_floor copen_wan_carrier \
+		    copen_wan_floor
+
+		preload "$ssh_agent"
+		bench_iperf cbulk_ssh_carrier "${PRE[@]}" iperf3 -c "$HOST" \
+		    -p "$IPERF_PORT"
+		preload "$fwd"
+		bench_iperf cbulk_ssh_v1 "${PRE[@]}" iperf3 -c "$HOST" \
+		    -p "$IPERF_PORT"
+		preload "$lo_agent"
+		bench_iperf cbulk_lo_carrier -n "${PRE[@]}" iperf3 -c "$HOST" \
+		    -p "$IPERF_PORT"
+		preload "$RELAY_PORT"
+		bench_iperf cbulk_lo_v1 -n "${PRE[@]}" iperf3 -c "$HOST" \
+		    -p "$IPERF_PORT"
+		bench_ratio cbulk_ratio_ssh cbulk_ssh_carrier cbulk_ssh_v1
+		bench_ratio cbulk_ratio_lo cbulk_lo_carrier cbulk_lo_v1
+
+		# The local node under the preload, here; both remote nodes
+		# on the dyno, through the same forward.
+		for k in carrier v1; do
+			if [[ $k == carrier ]]; then
+				preload "$ssh_agent"
+			else
+				preload "$fwd"
+			fi
+			bench_hol_run "$k" "${PRE[@]}" ERLFWD_HOSTS=dyno \
+			    "ERL_EPMD_PORT=$E2E_LOCAL_EPMD" escript \
+			    "$here/hol.escript" "hol$k$r" nodea@dyno nodeb@dyno \
+			    "$E2E_COOKIE" "$DIST_MIB" "$HOL_BIG" "$HOL_IDLE_MS"
+		done
+		bench_ratio hol_ratio_p50 hol_loaded_p50_carrier \
+		    hol_loaded_p50_v1
+		bench_ratio hol_ratio_p99 hol_loaded_p99_carrier \
+		    hol_loaded_p99_v1
+
+		bench_carrier_memory "$r"
+	done
+	# connrtt's connections and its -k one, each round, both links.
+	bench_expect_streams server-relay "$ECHO_PORT" \
+	    $(( (n + 1 + wn + 1) * ROUNDS ))
+	bench_expect_streams server-relay "$IPERF_PORT" $(( 4 * ROUNDS ))
+}
+
+# ---------------------------------------------------------------------------
 # The table, results.md and the chart
 
 # bench_row LABEL SHORT ERL BASE RATIO KIND TARGET: one row of the table
@@ -619,6 +886,42 @@ bench_rows() {
 	bench_row "dist: small rpc:call, tunnel vs direct (us per call)" \
 	    "dist small rpc" dist_small_erlfwd dist_small_direct \
 	    dist_small_ratio none
+	bench_row "carrier: open a stream (connect + 1st byte) vs a new connection through ssh -L to erlfwd-server (us)" \
+	    "stream open / ssh -L" copen_carrier copen_v1 copen_ratio_v1 le 0.5
+	bench_row "carrier: the same vs a local connect + 1 round trip on an open stream (us)" \
+	    "stream open / floor" copen_carrier copen_floor copen_ratio_floor \
+	    le 1.2
+	bench_row "carrier, $(( 2 * CARRIER_WAN_MS )) ms RTT link: open a stream vs a new connection through ssh -L (us)" \
+	    "RTT link: open / ssh -L" copen_wan_carrier copen_wan_v1 \
+	    copen_wan_ratio_v1 le 0.5
+	bench_row "carrier, $(( 2 * CARRIER_WAN_MS )) ms RTT link: the same vs a local connect + 1 round trip on an open stream (us)" \
+	    "RTT link: open / floor" copen_wan_carrier copen_wan_floor \
+	    copen_wan_ratio_floor le 1.2
+	bench_row "carrier bulk, 1 stream, through ssh -L: carrier vs version 1 (Gbit/s)" \
+	    "carrier bulk, ssh -L" cbulk_ssh_carrier cbulk_ssh_v1 \
+	    cbulk_ratio_ssh ge 0.8
+	bench_row "carrier bulk, 1 stream, loopback: carrier vs version 1 (Gbit/s)" \
+	    "carrier bulk, loopback" cbulk_lo_carrier cbulk_lo_v1 \
+	    cbulk_ratio_lo ge 0.8
+	bench_row "carrier: small rpc to node B while $DIST_MIB MiB rpcs go to node A, median, vs version 1 through the same ssh -L (ms)" \
+	    "rpc under load, median" hol_loaded_p50_carrier hol_loaded_p50_v1 \
+	    hol_ratio_p50 vle 20
+	bench_row "carrier: the same, p99 (ms)" "rpc under load, p99" \
+	    hol_loaded_p99_carrier hol_loaded_p99_v1 hol_ratio_p99 none
+	bench_row "carrier: the same small rpc with nothing else moving, median (ms)" \
+	    "rpc idle" hol_idle_p50_carrier hol_idle_p50_v1 - none
+	bench_row "carrier memory: server, per idle stream ($CARRIER_STREAMS held) vs per version 1 connection (KiB)" \
+	    "server per stream" stream_mem_server stream_mem_v1 \
+	    stream_mem_ratio none
+	bench_row "carrier memory: agent, per idle stream (KiB)" \
+	    "agent per stream" stream_mem_agent - - none
+	bench_row "carrier memory: server, per idle carrier ($CARRIER_AGENTS more) (KiB)" \
+	    "server per carrier" carrier_mem_server - - none
+	bench_row "carrier memory: an idle agent and its carrier, whole process VmRSS (KiB)" \
+	    "agent" carrier_mem_agent - - none
+	bench_row "carrier: establish $CARRIER_STREAMS streams + 1-byte echo each vs as many version 1 connections (ms)" \
+	    "establish streams" stream_est_carrier stream_est_v1 \
+	    stream_est_ratio none
 }
 
 # bench_table_text: the table for the terminal.
@@ -772,6 +1075,47 @@ bench_results_md() {
 	  $DIST_SMALL sequential \`rpc:call(App, erlang, node, [])\`, or as many
 	  as fit in $(( DIST_SMALL_MS / 1000 )) s (median calls made, direct / tunnel:
 	  $(bench_med dist_small_calls_direct) / $(bench_med dist_small_calls_erlfwd)).
+	- **carrier**: the erlfwd command's agent (\`erlfwd agent --tunnel
+	  127.0.0.1:C\`, its one carrier through a forward \`ssh -L
+	  C:127.0.0.1:$RELAY_PORT\` into the dyno, the server above), against the
+	  version 1 path the preload takes today (\`ERLFWD_TUNNEL=127.0.0.1:C\`:
+	  a new SSH channel and a new connection to erlfwd-server per
+	  connection) through the same forward.  Clients run here under
+	  liberlfwd.so.  *Stream open*: tests/bench/connrtt.c as under setup,
+	  $CARRIER_SETUPS connections to echod in the dyno each way.  Its *floor*
+	  is, per round, the median of the same connect + echo to an echod in
+	  this namespace (copen_local) plus the median of one byte's round trip
+	  on a stream already open through the same agent and carrier
+	  (\`connrtt -k\`, copen_rtt): the local connect a stream's open starts
+	  with and the one trip across the carrier and back it cannot avoid.
+	  The lab's ssh crosses no network (ProxyCommand starts sshd in the
+	  dyno through a pipe), so the same is measured again through a second
+	  forward and agent whose sshd is started through tests/bench/delaypipe.c,
+	  which holds every chunk $CARRIER_WAN_MS ms each way (a $(( 2 * CARRIER_WAN_MS )) ms round
+	  trip, as to a dyno across a continent; the kernel here has no netem):
+	  $CARRIER_WAN_SETUPS connections each way, the floor's round trip taken on that link.
+	  *Bulk*: iperf3 as under bulk, through the agent against straight to
+	  erlfwd-server, once through the forward and once on the dyno's loopback
+	  (an agent in the dyno, \`--tunnel 127.0.0.1:$RELAY_PORT\`).  *rpc
+	  under load*: tests/bench/hol.escript, a hidden node here (its own epmd)
+	  with nodea@dyno and nodeb@dyno in the dyno: after $(( HOL_IDLE_MS / 1000 )) s of
+	  sequential \`rpc:call(B, erlang, node, [])\` alone (*idle*), the same
+	  calls, each timed, while another process makes $HOL_BIG round trips of a
+	  $DIST_MIB MiB binary to node A (median calls made under load, carrier /
+	  version 1: $(bench_med hol_loaded_calls_carrier) / $(bench_med hol_loaded_calls_v1)).
+	  Through the agent both nodes' connections are streams of the one
+	  carrier; in version 1 each is an SSH channel of its own in the same
+	  SSH connection.  *Memory*: every round a fresh erlfwd-server in the
+	  dyno and an agent on its loopback; then $CARRIER_AGENTS more agents:
+	  the server's VmRSS growth per carrier, and their mean VmRSS (an agent
+	  holds one carrier: the figure is the whole process).  Then
+	  tests/bench/conns.c holds $CARRIER_STREAMS streams through the first
+	  agent (one byte echoed on each, then idle): the growth of the agent's
+	  and the server's VmRSS per stream; then as many version 1 connections
+	  straight to another fresh server: its growth per connection, the
+	  baseline.
+	  User-space memory only; the server holds 3 descriptors per stream (a
+	  socketpair and the connection to the target), the agent 1.
 
 	## Per-round samples
 
@@ -837,6 +1181,8 @@ e2e_require_cmd iperf3 ssh escript taskset nproc lscpu
 for b in echod connrtt conns hookcost; do
 	[[ -x $BIN/$b ]] || e2e_skip "no $BIN/$b: run make bench-bins first"
 done
+CLI=$E2E_BUILD/erlfwd
+! bench_want carrier || [[ -x $CLI ]] || e2e_skip "no $CLI: run make first"
 # Two fds per relayed connection, and the clients hold theirs too.
 ulimit -Sn "$(ulimit -Hn)"
 SAMPLES=$E2E_TMP/samples
@@ -857,6 +1203,7 @@ bench_want routes && bench_routes
 bench_want hook && bench_hook
 bench_want scale && bench_scale
 bench_want dist && bench_dist
+bench_want carrier && bench_carrier
 
 bench_rows
 bench_results_md >"$OUT/results.md"
