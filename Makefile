@@ -285,7 +285,7 @@ VALGRIND_DIR	:= $(B)/valgrind
 
 $(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c \
     $(call obj,preload/common/frame.c preload/common/port.c \
-    tools/common/frame_info.c $(TEST_IO_SRC))
+    tools/common/frame_info.c tools/common/carrier.c $(TEST_IO_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS)
 

@@ -8,8 +8,10 @@
 #   UNIT...    the Check unit test binaries, run in one process (CK_FORK=no)
 #              so that memcheck sees the code under test
 #   SERVER     erlfwd-server, started by DRIVER (tests/valgrind/server_load)
-#              under valgrind and sent a few hundred connections of every
-#              kind, then SIGTERM
+#              under valgrind and sent a few hundred connections and
+#              carriers of every kind, then SIGTERM; then once more with
+#              --stdio, one carrier on its stdin and stdout through pipes,
+#              which it must leave by itself when the carrier ends
 #   LIB        liberlfwd.so, preloaded into CLIENT (tests/stress/
 #              preload_stress built without a sanitizer): a few threads of
 #              connects and lookups through the hooks
@@ -88,6 +90,15 @@ out=$("$driver" -r "${SERVER_ROUNDS:-10}" -- "$vg" "${vgflags[@]}" \
     --log-file="$logdir/erlfwd-server.log" "$server" 2>"$logdir/erlfwd-server.stderr")
 rc=$?
 verdict erlfwd-server "$rc" "$(secs "$t")" "$(tail -n 1 <<<"$out")"
+grep -v '^server_load: [0-9]' <<<"$out" || true
+
+# The name must not start with "erlfwd-server": verdict globs NAME*.log.
+t=$(date +%s%N)
+out=$("$driver" -S -r "${SERVER_ROUNDS:-10}" -- "$vg" "${vgflags[@]}" \
+    --log-file="$logdir/stdio-server.log" "$server" \
+    2>"$logdir/stdio-server.stderr")
+rc=$?
+verdict stdio-server "$rc" "$(secs "$t")" "$(tail -n 1 <<<"$out")"
 grep -v '^server_load: [0-9]' <<<"$out" || true
 
 t=$(date +%s%N)

@@ -1,13 +1,14 @@
 /*
  * server_load: start erlfwd-server (under valgrind, say) on a free port, drive
- * a few hundred connections of every kind through it, stop it with SIGTERM
- * and exit with its exit status.
+ * a few hundred connections and carriers of every kind through it, stop it
+ * with SIGTERM and exit with its exit status.
  *
- *   server_load [-r ROUNDS] -- COMMAND [ARG...]
+ *   server_load [-S] [-r ROUNDS] -- COMMAND [ARG...]
  *
  * COMMAND is run with "-l 127.0.0.1:PORT -e EPMD --allow-port ECHO1
- * --setup-timeout 400" appended, where this program plays the host around
- * the server: a fake epmd that lists one node (on ECHO2) and two echo
+ * --setup-timeout 400 --carrier-idle 1000" appended, where this program
+ * plays the host around the server: a fake epmd that lists one node (on
+ * ECHO2) and two echo
  * servers (ECHO1 is let through by --allow-port, ECHO2 because epmd lists
  * it).  Each round (ROUNDS, default 10) makes, and checks the outcome of:
  *   - relays to ECHO1 and ECHO2 (preamble, payload, echo, half-close), some
@@ -19,7 +20,15 @@
  *   - bad preambles (HTTP, wrong version, unknown tag, port 0, a body over
  *     the limit, a bad epmd request), each closed at once;
  *   - stalled ones (half a preamble, or nothing) closed by the setup timeout,
- *     and clients that vanish mid-preamble.
+ *     and clients that vanish mid-preamble;
+ *   - carriers (version 2): one with two batches of streams (INFO, NAMES,
+ *     PORT_PLEASE2, a refused ALIVE2, a DIST to an unlisted port, relays to
+ *     both echo ports, one relay we reset), closed with FIN; one that sends
+ *     garbage (GOAWAY, protocol); one that vanishes mid-stream (FIN or
+ *     reset); one left silent past --carrier-idle (GOAWAY, idle).
+ * With -S, COMMAND gets "--stdio" instead of "-l ...": one carrier on its
+ * stdin and stdout with a batch of streams per round; when we close it,
+ * the server must exit by itself, with status 0.
  * The server's stderr is left alone (redirect it); this program prints one
  * summary line and the first failures on stdout.
  */
@@ -30,6 +39,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,11 +52,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "carrier.h"
 #include "frame.h"
 #include "frame_info.h"
 #include "tio.h"
 
 #define SETUP_TIMEOUT_MS	400
+#define CARRIER_IDLE_MS		1000	/* --carrier-idle */
+#define KEEPALIVE_MS		200	/* our PING while we wait */
+#define CAR_STREAMS		16
 #define START_TIMEOUT_MS	60000	/* valgrind takes its time to start */
 #define IO_TIMEOUT_MS		15000
 #define CLOSE_TIMEOUT_MS	(SETUP_TIMEOUT_MS + 10000)
@@ -58,9 +72,11 @@
 #define FAILURES_SHOWN		20
 
 enum { K_RELAY, K_RESET, K_DENIED, K_EPMD, K_INFO, K_BAD, K_STALLED, K_GONE,
-	K_COUNT };
+	K_CARRIER, K_STREAM, K_CGARBAGE, K_CGONE, K_CIDLE, K_COUNT };
 static const char *const kind_names[K_COUNT] = {
 	"relay", "reset", "denied", "epmd", "info", "bad", "stalled", "vanished",
+	"carriers", "streams", "carrier-garbage", "carrier-vanished",
+	"carrier-idle",
 };
 
 static int		 echo_fd[2], epmd_fd;
@@ -482,15 +498,514 @@ stalls(void)
 	}
 }
 
+/* --- carriers ------------------------------------------------------------ */
+
+/*
+ * A carrier client of our own, plain and blocking with deadlines, over a
+ * socket or two pipes (--stdio): the frames of carrier.h, written with
+ * carrier_encode() and read with carrier_decode().
+ */
+struct cstream {
+	uint32_t	 id;
+	uint8_t		*got;		/* DATA received */
+	size_t		 len, cap;
+	int		 fin, rst;
+};
+
+struct car {
+	int		 rfd, wfd;
+	int		 keepalive;	/* PING while waiting */
+	int		 hello;		/* the server's CARRIER frame came */
+	int		 eof, reset;	/* how the carrier ended, if it did */
+	int		 goaway;	/* its code, or -1 */
+	char		 reason[CARRIER_REASON_MAX + 1];
+	int		 pongs, bad;
+	uint8_t		 in[4 * CARRIER_FRAME_MAX];
+	size_t		 inlen;
+	struct cstream	 st[CAR_STREAMS];
+	int		 nst;
+	uint32_t	 next_id;	/* ids rise over the carrier's life */
+};
+
+/* All of buf to fd (a socket or a pipe) within IO_TIMEOUT_MS.  0 or -1. */
+static int
+car_write_all(int fd, const void *buf, size_t len)
+{
+	long deadline = tio_now_ms() + IO_TIMEOUT_MS;
+	const uint8_t *p = buf;
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (tio_now_ms() >= deadline ||
+		    poll(&pfd, 1, (int)(deadline - tio_now_ms())) < 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+car_send(struct car *c, enum carrier_type type, uint32_t id, const void *p,
+    size_t len)
+{
+	uint8_t fr[CARRIER_FRAME_MAX];
+	int n = carrier_encode(fr, sizeof(fr), type, id, p, len);
+
+	if (n < 0)
+		abort();	/* a frame of ours: our bug */
+	return car_write_all(c->wfd, fr, (size_t)n);
+}
+
+/* DATA in frames of at most CARRIER_DATA_MAX. */
+static int
+car_data(struct car *c, uint32_t id, const uint8_t *p, size_t len)
+{
+	size_t n;
+
+	for (; len > 0; p += n, len -= n) {
+		n = len < CARRIER_DATA_MAX ? len : CARRIER_DATA_MAX;
+		if (car_send(c, CARRIER_DATA, id, p, n) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static struct cstream *
+car_find(struct car *c, uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < c->nst; i++)
+		if (c->st[i].id == id)
+			return &c->st[i];
+	return NULL;
+}
+
+/* Act on one frame from the server. */
+static void
+car_frame(struct car *c, const struct carrier_frame *f)
+{
+	struct cstream *s = car_find(c, f->stream);
+	uint8_t *nb;
+
+	switch (f->type) {
+	case CARRIER_PING:
+		(void)car_send(c, CARRIER_PONG, 0, f->payload, 4);
+		return;
+	case CARRIER_PONG:
+		c->pongs++;
+		return;
+	case CARRIER_GOAWAY:
+		c->goaway = f->payload[0];
+		memcpy(c->reason, f->payload + 1, f->len - 1);
+		c->reason[f->len - 1] = '\0';
+		return;
+	case CARRIER_WINDOW_UPDATE:
+		return;		/* we never send near a window */
+	default:
+		break;
+	}
+	if (s == NULL) {
+		c->bad = 1;	/* the server named a stream we never opened */
+		return;
+	}
+	if (f->type == CARRIER_DATA && !s->rst) {
+		if (s->len + f->len > s->cap) {
+			s->cap = 2 * (s->len + f->len);
+			if ((nb = realloc(s->got, s->cap)) == NULL)
+				abort();
+			s->got = nb;
+		}
+		memcpy(s->got + s->len, f->payload, f->len);
+		s->len += f->len;
+		/* Give the window back, as a client does. */
+		(void)car_send(c, CARRIER_WINDOW_UPDATE, s->id,
+		    (uint8_t[4]){ (uint8_t)(f->len >> 24), (uint8_t)(f->len >> 16),
+		    (uint8_t)(f->len >> 8), (uint8_t)f->len }, 4);
+	} else if (f->type == CARRIER_FIN)
+		s->fin = 1;
+	else if (f->type == CARRIER_RESET)
+		s->rst = 1;
+}
+
+/*
+ * Read what the carrier has (waiting up to wait_ms) and act on every whole
+ * frame.  Returns 0, or -1 once the carrier has ended (eof or reset).
+ */
+static int
+car_pump(struct car *c, int wait_ms)
+{
+	struct pollfd pfd = { c->rfd, POLLIN, 0 };
+	struct carrier_frame f;
+	struct frame hf;
+	size_t used = 0;
+	ssize_t n;
+	int k;
+
+	if (c->eof || c->reset)
+		return -1;
+	if (poll(&pfd, 1, wait_ms) == 0) {
+		if (c->keepalive && c->hello)
+			(void)car_send(c, CARRIER_PING, 0, "ping", 4);
+		return 0;
+	}
+	n = read(c->rfd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (n == 0)
+			c->eof = 1;
+		else
+			c->reset = 1;
+		return -1;
+	}
+	if (n < 0)
+		return 0;
+	c->inlen += (size_t)n;
+	if (!c->hello) {
+		k = frame_decode(c->in, c->inlen, FRAME_REQ_BODY_MAX, &hf);
+		if (k == 0)
+			return 0;
+		if (k < 0 || hf.tag != FRAME_TAG_CARRIER) {
+			c->bad = 1;
+			c->inlen = 0;
+			return 0;
+		}
+		c->hello = 1;
+		used = (size_t)k;
+	}
+	while ((k = carrier_decode(c->in + used, c->inlen - used, &f)) > 0) {
+		car_frame(c, &f);
+		used += (size_t)k;
+	}
+	if (k < 0) {
+		c->bad = 1;
+		used = c->inlen;
+	}
+	memmove(c->in, c->in + used, c->inlen - used);
+	c->inlen -= used;
+	return 0;
+}
+
+/* Pump until every stream has ended (FIN or RESET), or the carrier did. */
+static int
+car_streams_done(struct car *c)
+{
+	long deadline = tio_now_ms() + IO_TIMEOUT_MS;
+	int i, done;
+
+	for (;;) {
+		for (done = 1, i = 0; i < c->nst; i++)
+			if (!c->st[i].fin && !c->st[i].rst)
+				done = 0;
+		if (done)
+			return 0;
+		if (tio_now_ms() >= deadline || car_pump(c, KEEPALIVE_MS) != 0)
+			return -1;
+	}
+}
+
+/* Pump until the carrier ends (EOF or a reset), within timeout_ms. */
+static int
+car_until_end(struct car *c, long timeout_ms)
+{
+	long deadline = tio_now_ms() + timeout_ms;
+
+	while (car_pump(c, KEEPALIVE_MS) == 0)
+		if (tio_now_ms() >= deadline)
+			return -1;
+	return 0;
+}
+
+/* Start a carrier on rfd/wfd: our CARRIER frame, then the server's. */
+static int
+car_start(struct car *c, int rfd, int wfd, int keepalive)
+{
+	static const char body[] = "version=server_load";
+	uint8_t hello[FRAME_HDR_LEN + sizeof(body)];
+	long deadline = tio_now_ms() + IO_TIMEOUT_MS;
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	c->rfd = rfd;
+	c->wfd = wfd;
+	c->keepalive = keepalive;
+	c->goaway = -1;
+	c->next_id = 1;
+	(void)fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
+	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0, body,
+	    sizeof(body) - 1);
+	if (n < 0 || car_write_all(wfd, hello, (size_t)n) != 0)
+		return -1;
+	while (!c->hello && !c->bad)
+		if (tio_now_ms() >= deadline || car_pump(c, KEEPALIVE_MS) != 0)
+			return -1;
+	return c->bad ? -1 : 0;
+}
+
+static void
+car_free(struct car *c)
+{
+	int i;
+
+	for (i = 0; i < c->nst; i++)
+		free(c->st[i].got);
+	c->nst = 0;
+}
+
+/* Open a stream: OPEN, then early bytes; FIN after them when fin. */
+static struct cstream *
+car_open(struct car *c, uint8_t tag, uint16_t port, const void *p,
+    size_t len, int fin)
+{
+	uint8_t op[3] = { tag, (uint8_t)(port >> 8), (uint8_t)port };
+	struct cstream *s;
+
+	if (c->nst >= CAR_STREAMS)
+		abort();
+	s = &c->st[c->nst];
+	memset(s, 0, sizeof(*s));
+	s->id = c->next_id;
+	c->next_id += 2;
+	c->nst++;
+	if (car_send(c, CARRIER_OPEN, s->id, op, sizeof(op)) != 0 ||
+	    (len > 0 && car_data(c, s->id, p, len) != 0) ||
+	    (fin && car_send(c, CARRIER_FIN, s->id, NULL, 0) != 0))
+		fail("carrier: open %s: %s", frame_tag_name(tag),
+		    strerror(errno));
+	return s;
+}
+
+/*
+ * One batch of streams on carrier c, all at once, each checked: INFO,
+ * NAMES, PORT_PLEASE2, an ALIVE2 and a DIST to an unlisted port (both
+ * ended with nothing), relays to both echo ports (one over several DATA
+ * frames), and one relay we reset halfway.
+ */
+static void
+car_batch(struct car *c, int round)
+{
+	static const uint8_t names[] = { 0, 1, 'n' };
+	static const uint8_t please[] = { 0, 5, 'z', 'e', 'c', 'h', 'o' };
+	static const uint8_t alive[] = { 0, 13, 'x', 0x11, 0x12, 77, 0, 0, 6,
+	    0, 5, 0, 1, 'a', 0, 0 };
+	static uint8_t out[2][3 * CARRIER_DATA_MAX];
+	static struct frame_info fi;
+	struct cstream *si, *sn, *sp, *sa, *su, *se[2], *sr;
+	size_t elen[2];
+	struct frame f;
+	char want[64];
+	int i;
+
+	elen[0] = 1 + (size_t)(round * 977) % PAYLOAD_MAX;
+	elen[1] = sizeof(out[1]) - (size_t)(round * 613) % PAYLOAD_MAX;
+	fill(out[0], elen[0], (unsigned)round);
+	fill(out[1], elen[1], (unsigned)round + 1000);
+	si = car_open(c, FRAME_TAG_INFO, 0, NULL, 0, 1);
+	sn = car_open(c, FRAME_TAG_EPMD, CLIENT_EPMD_PORT, names, sizeof(names),
+	    1);
+	sp = car_open(c, FRAME_TAG_EPMD, CLIENT_EPMD_PORT, please,
+	    sizeof(please), 1);
+	sa = car_open(c, FRAME_TAG_EPMD, CLIENT_EPMD_PORT, alive, sizeof(alive),
+	    1);
+	su = car_open(c, FRAME_TAG_DIST, unlisted_port, NULL, 0, 0);
+	for (i = 0; i < 2; i++)
+		se[i] = car_open(c, FRAME_TAG_DIST, echo_port[i], out[i], elen[i],
+		    1);
+	sr = car_open(c, FRAME_TAG_DIST, echo_port[1], out[1], 3000, 0);
+	(void)car_send(c, CARRIER_RESET, sr->id, (uint8_t[1]){
+	    CARRIER_RST_RESET }, 1);
+	sr->rst = 1;
+	if (car_streams_done(c) != 0) {
+		fail("carrier: streams did not end (eof=%d reset=%d goaway=%d "
+		    "%s)", c->eof, c->reset, c->goaway, c->reason);
+		return;
+	}
+	counts[K_STREAM]++;	/* the one we reset */
+
+	if (si->rst || frame_decode(si->got, si->len, FRAME_INFO_BODY_MAX,
+	    &f) != (int)si->len || f.tag != FRAME_TAG_INFO ||
+	    frame_info_parse((const char *)f.body, f.body_len, &fi) != 0 ||
+	    !fi.epmd_up || fi.nnodes != 1 || fi.nodes[0].port != echo_port[1])
+		fail("carrier: INFO: not one INFO frame (%zu bytes)", si->len);
+	else
+		counts[K_STREAM]++;
+
+	snprintf(want, sizeof(want), "name %s at port %u\n", NODE_NAME,
+	    (unsigned)echo_port[1]);
+	if (sn->rst || sn->len != 4 + strlen(want) || sn->got[0] != 0 ||
+	    sn->got[1] != 0 || (sn->got[2] << 8 | sn->got[3]) !=
+	    CLIENT_EPMD_PORT || memcmp(sn->got + 4, want, strlen(want)) != 0)
+		fail("carrier: NAMES: unexpected reply (%zu bytes)", sn->len);
+	else
+		counts[K_STREAM]++;
+	if (sp->rst || sp->len < 4 || sp->got[0] != 'w' || sp->got[1] != 0 ||
+	    (sp->got[2] << 8 | sp->got[3]) != echo_port[1])
+		fail("carrier: PORT_PLEASE2: unexpected reply (%zu bytes)",
+		    sp->len);
+	else
+		counts[K_STREAM]++;
+	/* Refused: the stream ends with nothing, the carrier lives on. */
+	if (sa->len != 0 || su->len != 0)
+		fail("carrier: ALIVE2 or unlisted DIST got %zu/%zu bytes",
+		    sa->len, su->len);
+	else
+		counts[K_STREAM] += 2;
+	for (i = 0; i < 2; i++) {
+		if (se[i]->rst || se[i]->len != elen[i] ||
+		    memcmp(se[i]->got, out[i], elen[i]) != 0)
+			fail("carrier: relay to echo %d: sent %zu, got %zu%s", i,
+			    elen[i], se[i]->len, se[i]->rst ? " and a reset" :
+			    "");
+		else
+			counts[K_STREAM]++;
+	}
+	if (su->fin && !su->rst)
+		(void)car_send(c, CARRIER_FIN, su->id, NULL, 0);
+}
+
+/* A carrier with a batch of streams, closed by us with FIN. */
+static void
+carrier_session(int round)
+{
+	struct car c;
+	int fd = dial();
+
+	if (fd < 0 || car_start(&c, fd, fd, 1) != 0) {
+		fail("carrier: start: %s", strerror(errno));
+		goto out;
+	}
+	car_batch(&c, round);
+	car_free(&c);
+	car_batch(&c, round + 1);	/* ids keep rising on the same carrier */
+	(void)shutdown(fd, SHUT_WR);
+	if (car_until_end(&c, IO_TIMEOUT_MS) != 0 || !c.eof || c.bad)
+		fail("carrier: close: eof=%d reset=%d bad=%d", c.eof, c.reset,
+		    c.bad);
+	else
+		counts[K_CARRIER]++;
+out:
+	car_free(&c);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Garbage after the CARRIER frames: GOAWAY (protocol), then EOF. */
+static void
+carrier_garbage(void)
+{
+	struct car c;
+	int fd = dial();
+
+	if (fd < 0 || car_start(&c, fd, fd, 0) != 0) {
+		fail("carrier garbage: start: %s", strerror(errno));
+		goto out;
+	}
+	(void)car_open(&c, FRAME_TAG_INFO, 0, NULL, 0, 0);
+	(void)car_write_all(fd, "\x09not a frame at all", 19);
+	if (car_until_end(&c, IO_TIMEOUT_MS) != 0 || !c.eof ||
+	    c.goaway != CARRIER_GA_PROTOCOL)
+		fail("carrier garbage: eof=%d reset=%d goaway=%d (%s)", c.eof,
+		    c.reset, c.goaway, c.reason);
+	else
+		counts[K_CGARBAGE]++;
+out:
+	car_free(&c);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A client gone mid-stream, with a FIN or a reset: the server copes. */
+static void
+carrier_vanish(int round)
+{
+	static uint8_t buf[2 * CARRIER_DATA_MAX];
+	struct linger lg = { 1, 0 };
+	struct car c;
+	int fd = dial();
+
+	if (fd < 0 || car_start(&c, fd, fd, 0) != 0) {
+		fail("carrier vanish: start: %s", strerror(errno));
+		goto out;
+	}
+	fill(buf, sizeof(buf), (unsigned)round);
+	(void)car_open(&c, FRAME_TAG_DIST, echo_port[round % 2], buf,
+	    sizeof(buf), 0);
+	(void)car_open(&c, FRAME_TAG_INFO, 0, NULL, 0, 1);
+	/* Half a frame, then gone. */
+	(void)car_write_all(fd, "\2\0\0\0\0\0\0\1", 8);
+	if (round % 2)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	counts[K_CGONE]++;
+out:
+	car_free(&c);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * A carrier that answers one PING, then falls silent: --carrier-idle ends
+ * it with GOAWAY (idle).  Started at a round's start, checked at its end.
+ */
+static int
+carrier_idle_start(struct car *c)
+{
+	long deadline = tio_now_ms() + IO_TIMEOUT_MS;
+	int fd = dial();
+
+	if (fd < 0 || car_start(c, fd, fd, 0) != 0 ||
+	    car_send(c, CARRIER_PING, 0, "idle", 4) != 0) {
+		fail("carrier idle: start: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (c->pongs == 0)
+		if (tio_now_ms() >= deadline || car_pump(c, KEEPALIVE_MS) != 0) {
+			fail("carrier idle: no PONG");
+			break;
+		}
+	return fd;
+}
+
+static void
+carrier_idle_check(struct car *c, int fd)
+{
+	if (fd < 0)
+		return;
+	if (car_until_end(c, CARRIER_IDLE_MS + IO_TIMEOUT_MS) != 0 || !c->eof ||
+	    c->goaway != CARRIER_GA_IDLE)
+		fail("carrier idle: eof=%d reset=%d goaway=%d (%s)", c->eof,
+		    c->reset, c->goaway, c->reason);
+	else
+		counts[K_CIDLE]++;
+	car_free(c);
+	close(fd);
+}
+
 /* --- the server ---------------------------------------------------------- */
 
+/*
+ * Start COMMAND with the server's options appended: listening on
+ * server_port, or with --stdio on two pipes (*to: its stdin, *from: its
+ * stdout).  Returns its pid, or -1.
+ */
 static pid_t
-start_server(char **cmd, int ncmd)
+start_server(char **cmd, int ncmd, int stdio, int *to, int *from)
 {
-	char **argv = calloc((size_t)ncmd + 10, sizeof(*argv));
-	char listen[32], epmd[8], allow[8], timeout[16];
+	char **argv = calloc((size_t)ncmd + 12, sizeof(*argv));
+	char listen[32], epmd[8], allow[8], timeout[16], idle[16];
+	int i, n = 0, fd, in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	pid_t pid;
-	int i, n = 0, fd;
 	long deadline;
 
 	if (argv == NULL)
@@ -499,23 +1014,48 @@ start_server(char **cmd, int ncmd)
 	snprintf(epmd, sizeof(epmd), "%u", (unsigned)epmd_port);
 	snprintf(allow, sizeof(allow), "%u", (unsigned)echo_port[0]);
 	snprintf(timeout, sizeof(timeout), "%d", SETUP_TIMEOUT_MS);
+	snprintf(idle, sizeof(idle), "%d", CARRIER_IDLE_MS);
 	for (i = 0; i < ncmd; i++)
 		argv[n++] = cmd[i];
-	argv[n++] = "-l";
-	argv[n++] = listen;
+	if (stdio)
+		argv[n++] = "--stdio";
+	else {
+		argv[n++] = "-l";
+		argv[n++] = listen;
+	}
 	argv[n++] = "-e";
 	argv[n++] = epmd;
 	argv[n++] = "--allow-port";
 	argv[n++] = allow;
 	argv[n++] = "--setup-timeout";
 	argv[n++] = timeout;
+	argv[n++] = "--carrier-idle";
+	argv[n++] = idle;
 	argv[n] = NULL;
+	if (stdio && (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)) {
+		free(argv);
+		return -1;
+	}
 	if ((pid = fork()) == 0) {
+		if (stdio && (dup2(in[0], STDIN_FILENO) < 0 ||
+		    dup2(out[1], STDOUT_FILENO) < 0))
+			_exit(127);
 		execvp(argv[0], argv);
 		fprintf(stderr, "server_load: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	free(argv);
+	if (stdio) {
+		close(in[0]);
+		close(out[1]);
+		*to = in[1];
+		*from = out[0];
+		if (pid < 0) {
+			close(in[1]);
+			close(out[0]);
+		}
+		return pid;
+	}
 	if (pid < 0)
 		return -1;
 	/* Wait for it to listen, with a deadline, never a fixed sleep. */
@@ -535,6 +1075,47 @@ start_server(char **cmd, int ncmd)
 	return -1;
 }
 
+/*
+ * --stdio: one carrier on the server's stdin and stdout, a batch of
+ * streams per round, then our end closed: the server must exit by itself.
+ */
+static int
+stdio_session(pid_t pid, int to, int from, long rounds)
+{
+	struct car c;
+	long deadline;
+	int i, st = 0;
+
+	if (car_start(&c, from, to, 1) != 0)
+		fail("stdio: no CARRIER frame from the server");
+	else {
+		for (i = 0; i < rounds; i++) {
+			car_batch(&c, i);
+			car_free(&c);
+		}
+		close(to);
+		to = -1;
+		if (car_until_end(&c, START_TIMEOUT_MS) != 0 || !c.eof || c.bad)
+			fail("stdio: close: eof=%d bad=%d", c.eof, c.bad);
+		else
+			counts[K_CARRIER]++;
+	}
+	if (to >= 0)
+		close(to);
+	close(from);
+	/* Its carrier over, the server exits on its own. */
+	for (deadline = tio_now_ms() + START_TIMEOUT_MS;
+	    waitpid(pid, &st, WNOHANG) != pid; poll(NULL, 0, 20))
+		if (tio_now_ms() >= deadline) {
+			fail("stdio: the server did not exit");
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			break;
+		}
+	car_free(&c);
+	return st;
+}
+
 /* A free port: bind one, note it, let it go (the server binds it next). */
 static uint16_t
 free_port(void)
@@ -552,18 +1133,21 @@ main(int argc, char **argv)
 {
 	pthread_t th[ECHO_THREADS * 2 + 1];
 	long rounds = 10, t0, total = 0;
-	int ch, i, st, dead_fd, nth = 0;
+	int ch, i, st, dead_fd, nth = 0, stdio = 0, to = -1, from = -1, ifd;
+	struct car idle;
 	pid_t pid;
 
-	while ((ch = getopt(argc, argv, "r:")) != -1) {
-		if (ch != 'r' || (rounds = strtol(optarg, NULL, 10)) < 1) {
-			fprintf(stderr, "usage: server_load [-r ROUNDS] -- "
+	while ((ch = getopt(argc, argv, "r:S")) != -1) {
+		if (ch == 'S')
+			stdio = 1;
+		else if (ch != 'r' || (rounds = strtol(optarg, NULL, 10)) < 1) {
+			fprintf(stderr, "usage: server_load [-S] [-r ROUNDS] -- "
 			    "COMMAND [ARG...]\n");
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: server_load [-r ROUNDS] -- COMMAND "
+		fprintf(stderr, "usage: server_load [-S] [-r ROUNDS] -- COMMAND "
 		    "[ARG...]\n");
 		return 2;
 	}
@@ -583,23 +1167,32 @@ main(int argc, char **argv)
 	if (pthread_create(&th[nth], NULL, epmd_main, NULL) == 0)
 		nth++;
 
-	if ((pid = start_server(argv + optind, argc - optind)) < 0)
+	if ((pid = start_server(argv + optind, argc - optind, stdio, &to,
+	    &from)) < 0)
 		return 1;
 	t0 = tio_now_ms();
-	for (i = 0; i < rounds; i++) {
-		relays(i);
-		epmd_lookups();
-		info();
-		bad_preambles();
-		stalls();
+	if (stdio)
+		st = stdio_session(pid, to, from, rounds);
+	else {
+		for (i = 0; i < rounds; i++) {
+			ifd = carrier_idle_start(&idle);
+			relays(i);
+			epmd_lookups();
+			info();
+			bad_preambles();
+			stalls();
+			carrier_session(i);
+			carrier_garbage();
+			carrier_vanish(i);
+			carrier_idle_check(&idle, ifd);
+		}
+		if (kill(pid, SIGTERM) != 0 || waitpid(pid, &st, 0) != pid) {
+			fprintf(stderr, "server_load: stopping the server: %s\n",
+			    strerror(errno));
+			return 1;
+		}
 	}
 	t0 = tio_now_ms() - t0;
-
-	if (kill(pid, SIGTERM) != 0 || waitpid(pid, &st, 0) != pid) {
-		fprintf(stderr, "server_load: stopping the server: %s\n",
-		    strerror(errno));
-		return 1;
-	}
 	(void)shutdown(echo_fd[0], SHUT_RDWR);
 	(void)shutdown(echo_fd[1], SHUT_RDWR);
 	(void)shutdown(epmd_fd, SHUT_RDWR);
@@ -608,11 +1201,14 @@ main(int argc, char **argv)
 	close(dead_fd);
 
 	for (i = 0; i < K_COUNT; i++)
-		total += counts[i];
-	printf("server_load: %ld connections in %.1f s (", total,
-	    (double)t0 / 1000);
-	for (i = 0; i < K_COUNT; i++)
-		printf("%s %s=%ld", i > 0 ? "," : "", kind_names[i], counts[i]);
+		if (i != K_STREAM)
+			total += counts[i];
+	printf("server_load: %ld connections and %ld carrier streams in %.1f s (",
+	    total, counts[K_STREAM], (double)t0 / 1000);
+	for (i = 0, ch = 0; i < K_COUNT; i++)
+		if (i != K_STREAM && counts[i] > 0)
+			printf("%s %s=%ld", ch++ > 0 ? "," : "", kind_names[i],
+			    counts[i]);
 	printf("), %ld failures; server exit status %d\n",
 	    atomic_load(&failures), WIFEXITED(st) ? WEXITSTATUS(st) :
 	    128 + WTERMSIG(st));
