@@ -5,7 +5,10 @@
 # (LogLevel DEBUG1) opens one direct-tcpip channel, erlfwd-server logs one
 # carrier line (its streams, and at least 2 x 64 MiB carried) and no
 # connection of its own outside the carrier (every msg=conn peer is
-# PEER#STREAM).
+# PEER#STREAM).  The contrast: a shorter session without the carrier
+# (ERLFWD_CARRIER=off) opens one forwarded connection per BEAM connection;
+# and through a SOCKS5 proxy (ssh -D, as heroku ps:socks) with
+# ?server=9369, one CONNECT carries the whole session.
 #
 # Head-of-line: while a 64 MiB rpc moves to app@dyno (and then 64 MiB comes
 # back from it), a small rpc to worker@dyno goes round every 10 ms over the
@@ -120,4 +123,45 @@ all=$(sed -n 's/^E2E_ALL //p' <<<"$out")
 n=${BASH_REMATCH[1]} median=${BASH_REMATCH[2]} max=${BASH_REMATCH[4]}
 e2e_assert_le 5 "$n" "the small rpcs overlapped the bulk ($n round trips)"
 e2e_assert_le "$median" 1000000 "small rpc to worker@dyno during the bulk: median $(( median / 1000 )) ms < 1 s (max $(( max / 1000 )) ms)"
+
+# short_session ARGS...: erlfwd ARGS run -- erl, an rpc to each node.
+short_session() {
+	ERL_EPMD_PORT=$E2E_LOCAL_EPMD cli_run run "$@" -- erl -sname "s$$" \
+	    -setcookie "$E2E_COOKIE" -hidden -noinput -eval '
+		io:format("~p~n", [{rpc:call(app@dyno, erlang, node, []),
+		    rpc:call(worker@dyno, erlang, node, [])}]),
+		halt().'
+	e2e_assert_eq 0 "$CLI_RC" "$*: the session exits 0"
+	e2e_assert_eq "{app@dyno,worker@dyno}" "$CLI_OUT" "$*: rpc reaches both nodes"
+}
+
+# The contrast: version 1 (ERLFWD_CARRIER=off), one forwarded connection per
+# BEAM connection.
+before=$(opens)
+ERLFWD_CARRIER=off short_session --tunnel "$tunnel"
+v1_opens=$(( $(opens) - before ))
+e2e_assert_le 4 "$v1_opens" "without the carrier, the same kind of session opens $v1_opens forwarded connections"
+
+# v1_conns: erlfwd-server's connections outside any carrier so far.
+v1_conns() {
+	grep -a 'msg=conn ' "$E2E_SERVER_LOG" | grep -vc ' peer=127\.0\.0\.1:[0-9]*#[0-9]* '
+}
+v1_conns_settled() {
+	(( $(v1_conns) >= v1_opens ))
+}
+e2e_wait_until 10 "erlfwd-server to log the $v1_opens version 1 connections" v1_conns_settled
+v1_conns=$(v1_conns)
+
+# Through a SOCKS5 proxy into the dyno (ssh -D, as heroku ps:socks) with
+# ?server=: one CONNECT to erlfwd-server, then the carrier.
+E2E_SSH_LOGLEVEL=DEBUG1 e2e_socks_up dyno
+socks_log=$E2E_TMP/socks-dyno.log
+carriers=$(e2e_count "$E2E_SERVER_LOG" msg=carrier)
+short_session --tunnel "socks5://127.0.0.1:${E2E_SOCKS_PORTS[dyno]}?server=$E2E_SERVER_PORT"
+e2e_wait_count 10 "$E2E_SERVER_LOG" msg=carrier $(( carriers + 1 ))
+e2e_assert_eq 1 "$(e2e_count "$socks_log" ": new dynamic-tcpip")" \
+    "socks5 ?server=: ssh -D opened exactly one channel for the whole session"
+e2e_assert_match "$(grep -a msg=carrier "$E2E_SERVER_LOG" | tail -n 1)" \
+    ' streams=[5-9] .* outcome=closed ' "socks5 ?server=: the session's streams went over that one carrier"
+e2e_assert_eq "$v1_conns" "$(v1_conns)" "socks5 ?server=: no connection outside the carrier"
 e2e_pass
