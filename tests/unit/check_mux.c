@@ -1214,6 +1214,30 @@ START_TEST(reset_mux_reset)
 END_TEST
 
 /*
+ * mux_reset() comes from the server's own loop, outside mux_run(): the RESET
+ * leaves at once, with no frame in to carry it out.  (The server's mux is
+ * not run again here; before, the RESET waited in its buffer for the next
+ * frame in, which a stalled stream only brought with the next PING.)
+ */
+START_TEST(reset_mux_reset_at_once)
+{
+	struct lend *app, *one[2] = { NULL, NULL };
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	(void)node_of(id);
+	(void)spin(never, NULL, 20);
+	mux_reset(W.sm, id);
+	W.sfrozen = 1;
+	one[0] = app;
+	ck_assert(spin(until_eof, one, 2000));
+	ck_assert_int_eq(app->err, ECONNRESET);
+}
+END_TEST
+
+/*
  * A RESET and the local socket's own event in one batch of the client's
  * epoll: the carrier's RESET frees the stream before its event is served.
  */
@@ -1825,6 +1849,7 @@ mux_suite(void)
 	tcase_add_test(tc, reset_from_app);
 	tcase_add_test(tc, reset_from_node);
 	tcase_add_test(tc, reset_mux_reset);
+	tcase_add_test(tc, reset_mux_reset_at_once);
 	tcase_add_test(tc, reset_and_local_data_at_once);
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, late_after_reset);

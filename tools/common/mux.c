@@ -1023,8 +1023,16 @@ mux_reset(struct mux *m, uint32_t id)
 {
 	struct stream *s = find(m, id);
 
-	if (s != NULL)
-		stream_abort(m, s, CARRIER_RST_RESET);
+	if (s == NULL)
+		return;
+	stream_abort(m, s, CARRIER_RST_RESET);
+	/* Outside mux_run(): send the RESET now, or have the carrier's
+	 * writability wake the owner.  Queued alone, it would wait for the
+	 * next frame in, which a stalled stream may never bring before the
+	 * next PING. */
+	if (flush(m) != 0)
+		end(m, -1, "writing the carrier: %s", strerror(errno));
+	carrier_watch(m);
 }
 
 void
