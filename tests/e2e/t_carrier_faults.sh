@@ -9,7 +9,9 @@
 #      "tunnel back after N s" line, and the same local node, never
 #      restarted, gets pong again.
 #   2. Over `ssh -L` (`erlfwd agent --tunnel`): a node of the dyno killed
-#      with kill -9 while 16 MiB rpcs stream into it resets its connection;
+#      with kill -9 while 16 MiB rpcs stream into it (stopped first, so that
+#      the stream has stalled and nothing else crosses the carrier) resets
+#      its connection, and the local node sees nodedown within 3 s;
 #      and a local node killed with kill -9 while 16 MiB rpcs stream to it
 #      resets its own.  Each time only that stream ends (erlfwd-server logs
 #      its conn with outcome=reset), while the carrier, the forward in
@@ -106,6 +108,20 @@ at_least_rounds() {
 	(( $(rounds "$1") >= $2 ))
 }
 
+# victim_stalled: the victim's socket holds unread bytes, the same number
+# twice 100 ms apart.
+victim_queue() {
+	ip netns exec "$(e2e_ns dyno)" ss -Htn "sport = :$vport" 2>/dev/null |
+	    awk '{ n += $2 } END { print n + 0 }'
+}
+victim_stalled() {
+	local a b
+	a=$(victim_queue)
+	sleep 0.1
+	b=$(victim_queue)
+	(( a > 0 && a == b ))
+}
+
 # A node of the dyno killed while 16 MiB rpcs stream into it.
 vport=$(e2e_node_port dyno victim)
 e2e_lnode_eval me2 "
@@ -120,11 +136,19 @@ e2e_lnode_eval me2 "
 	end,
 	is_pid(spawn(fun() -> Loop(0) end))"
 e2e_wait_until 30 "two 16 MiB rpcs into victim@dyno" at_least_rounds "$E2E_TMP/up.rounds" 2
+# Stopped first, the victim stops reading: every buffer on the way fills,
+# the stream's window is spent and nothing more crosses the carrier, so the
+# RESET that follows the kill has nothing to ride behind.
+kill -STOP "${E2E_NODE_PID[victim@dyno]}"
+e2e_wait_until 10 "the stream into the stopped victim@dyno to stall" victim_stalled
 kill -KILL "${E2E_NODE_PID[victim@dyno]}"
+t0=${EPOCHREALTIME/./}
 e2e_log "killed victim@dyno (kill -9) after $(rounds "$E2E_TMP/up.rounds") rounds"
-e2e_wait_until 10 "the rpc loop to end" test -s "$E2E_TMP/up.end"
+e2e_wait_until 15 "the rpc loop to end" test -s "$E2E_TMP/up.end"
 e2e_assert_match "$(<"$E2E_TMP/up.end")" '^\{badrpc,nodedown\}' "the streaming rpc ends with nodedown"
 e2e_lnode_wait_event me2 "nodedown victim@dyno" 1
+ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
+e2e_assert_le "$ms" 3000 "the local node sees nodedown within 3 s of the reset (${ms} ms)"
 e2e_wait_until 10 "erlfwd-server to log the victim's stream" \
     e2e_file_has "$E2E_SERVER_LOG" "target=127.0.0.1:$vport "
 line=$(grep -aF "target=127.0.0.1:$vport " "$E2E_SERVER_LOG" | grep -aF tag=dist)
