@@ -40,7 +40,8 @@ e2e_lnode_start car
 E2E_TUNNEL_PORT=$fwd_port
 e2e_lnode_start v1
 loop="
-	F = \"$E2E_TMP/loop.\" ++ atom_to_list(node()),
+	[Name | _] = string:split(atom_to_list(node()), \"@\"),
+	F = \"$E2E_TMP/loop.\" ++ Name,
 	Round = fun() ->
 		case {rpc:call(app@dyno, erlang, node, []), net_adm:names(\"dyno\")} of
 		{app@dyno, {ok, [_ | _]}} -> ok;
@@ -52,8 +53,10 @@ loop="
 			ok -> {Ok + 1, Bad, Last};
 			Why -> {Ok, Bad + 1, Why}
 		end,
-		ok = file:write_file(F, io_lib:format(\"ok=~b bad=~b last=~0p~n\",
-		    [Ok1, Bad1, Last1])),
+		% Written aside and renamed: a reader never sees half a file.
+		ok = file:write_file(F ++ \".tmp\", io_lib:format(
+		    \"ok=~b bad=~b last=~0p~n\", [Ok1, Bad1, Last1])),
+		ok = file:rename(F ++ \".tmp\", F),
 		receive stop -> ok after 20 -> L(Ok1, Bad1, Last1) end
 	end,
 	register(e2e_loop, spawn(fun() -> Loop(0, 0, none) end))"
@@ -64,7 +67,9 @@ for n in car v1; do
 done
 # loop_ok NODE: how many rounds NODE's loop has passed so far.
 loop_ok() {
-	sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$E2E_TMP/loop.$1@"* 2>/dev/null
+	local n
+	n=$(sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$E2E_TMP/loop.$1" 2>/dev/null)
+	echo "${n:-0}"
 }
 loop_ok_above() {
 	(( $(loop_ok "$1") > $2 ))
@@ -121,8 +126,8 @@ e2e_assert_eq 0 "$(e2e_count "$E2E_SERVER_LOG" "reason=max-conns")" \
 
 for n in car v1; do
 	e2e_lnode_eval "$n" "e2e_loop ! stop, ok"
-	e2e_log "$n's loop: $(cat "$E2E_TMP/loop.$n@"*)"
-	e2e_assert_match "$(cat "$E2E_TMP/loop.$n@"*)" '^ok=[0-9]+ bad=0 ' \
+	e2e_log "$n's loop: $(cat "$E2E_TMP/loop.$n")"
+	e2e_assert_match "$(cat "$E2E_TMP/loop.$n")" '^ok=[0-9]+ bad=0 ' \
 	    "$n: every round during and after the bad carriers passed"
 	e2e_lnode_eval "$n" "rpc:call(app@dyno, erlang, node, [])"
 	e2e_assert_eq app@dyno "$E2E_RESULT" "$n: rpc works after them"
