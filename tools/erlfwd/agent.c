@@ -651,7 +651,14 @@ agent_init(struct agent *a, const struct agent_opts *o, char *why,
 		return -1;
 	}
 	len = sock_loopback(&ss, 0);
-	if ((a->hl.fd = sock_listen((struct sockaddr *)&ss, len, 128)) < 0 ||
+	/*
+	 * A connect completes in the kernel before we accept it: a burst
+	 * (or a program racing ahead while this one waits for a CPU) fills a
+	 * short backlog, and each SYN dropped then costs its client a 1 s
+	 * retransmit.  The server listens with SOMAXCONN for the same reason.
+	 */
+	if ((a->hl.fd = sock_listen((struct sockaddr *)&ss, len,
+	    SOMAXCONN)) < 0 ||
 	    getsockname(a->hl.fd, (struct sockaddr *)&ss, &len) != 0) {
 		snprintf(why, cap, "cannot listen on 127.0.0.1: %s",
 		    strerror(errno));
