@@ -96,12 +96,14 @@ cl_forget() {
 	done
 }
 
-# cl_helper N: erlfwd-server --cluster in dyno web-N, waited for.
+# cl_helper N [ROUTES [NAME]]: erlfwd-server --cluster ROUTES (default the
+# glob route) in dyno web-N, waited for; its log is $E2E_TMP/NAME.log
+# (default helper-web-N).
 cl_helper() {
-	local dyno=web-$1 log
-	log=$E2E_TMP/helper-$dyno.log
-	e2e_dyno_spawn "$dyno" "helper-$dyno" "$E2E_SERVER_BIN" \
-	    --cluster "$CL_ROUTE"
+	local dyno=web-$1 name=${3:-helper-web-$1} log
+	log=$E2E_TMP/$name.log
+	e2e_dyno_spawn "$dyno" "$name" "$E2E_SERVER_BIN" \
+	    --cluster "${2:-$CL_ROUTE}"
 	e2e_wait_until 10 "the cluster helper in $dyno" \
 	    e2e_file_has "$log" "msg=listening"
 }
@@ -143,18 +145,28 @@ cl_others() {
 	printf '%s\n' "${out[*]}"
 }
 
-# cl_eval N NAME EXPR [ERL_ARGS...]: a short-lived Erlang node NAME@web-N in
-# dyno web-N under the preload and the route evaluates EXPR and halts
-# (bounded by `timeout 60`).  Sets E2E_RESULT (EXPR's value, ~p on one line)
-# and E2E_ERR, as e2e_erl_eval does.
+# cl_eval N NAME EXPR [ERL_ARGS...]: a short-lived Erlang node in dyno web-N
+# evaluates EXPR and halts (bounded by `timeout 90`): -sname NAME@web-N
+# under the preload with ERLFWD_HOSTS=$CL_HOSTS (default the glob route),
+# or with a NAME holding '@', -name NAME without the preload (a direct
+# path).  Sets E2E_RESULT (EXPR's value, ~p on one line) and E2E_ERR, as
+# e2e_erl_eval does.
 cl_eval() {
-	local dyno=web-$1 name=$2 expr=$3 out
+	local dyno=web-$1 name=$2 expr=$3 out flag=(-sname "$2@web-$1")
+	local env=(ERL_CRASH_DUMP="$E2E_TMP/erl_crash.dump")
 	shift 3
 	E2E_ERL_SEQ=$(( E2E_ERL_SEQ + 1 ))
 	out="$E2E_TMP/erl-$E2E_ERL_SEQ"
 	e2e__dyno_cmd "$dyno"
-	timeout -k 5 60 "${E2E_DYNO_CMD[@]}" env LD_PRELOAD="$E2E_PRELOAD_LIB" \
-	    ERLFWD_HOSTS="${CL_HOSTS:-$CL_ROUTE}" erl -sname "$name@$dyno" \
+	if [[ $name == *@* ]]; then
+		flag=(-name "$name")
+	else
+		env+=(LD_PRELOAD="$E2E_PRELOAD_LIB"
+		    ERLFWD_HOSTS="${CL_HOSTS:-$CL_ROUTE}")
+		[[ -n ${CL_TIMEOUT_MS:-} ]] &&
+		    env+=(ERLFWD_TIMEOUT_MS="$CL_TIMEOUT_MS")
+	fi
+	timeout -k 5 90 "${E2E_DYNO_CMD[@]}" env "${env[@]}" erl "${flag[@]}" \
 	    -setcookie "$E2E_COOKIE" -hidden -noinput "$@" \
 	    -eval "R = try begin $expr end catch C:E:S -> {e2e_crash, C, E, S} end,
 	           io:format(\"E2E_RESULT=~s~n\", [io_lib:print(R, 1, 100000, -1)]),
