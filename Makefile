@@ -150,6 +150,22 @@ install: all
 	install -m 644 tools/erlfwd/erlfwd.1 $(DESTDIR)$(MANDIR)/man1/erlfwd.1
 	install -m 644 tools/server/erlfwd-server.8 $(DESTDIR)$(MANDIR)/man8/erlfwd-server.8
 
+# The Cloud Native Buildpack as one archive, for a URL in project.toml or
+# `pack build --buildpack`: scripts/heroku-cnb with the server's sources in
+# src/ (bin/build looks there first, then in the repository around it).
+CNB_DIR	:= $(B)/cnb
+CNB_TGZ	:= $(B)/erlfwd-cnb-$(VERSION).tgz
+CNB_SRC	:= Makefile $(sort $(wildcard preload/common/*.[ch] tools/common/*.[ch] \
+	   tools/server/*.[ch]))
+
+cnb: $(CNB_TGZ)
+
+$(CNB_TGZ): $(CNB_SRC) $(wildcard scripts/heroku-cnb/* scripts/heroku-cnb/bin/*)
+	rm -rf $(CNB_DIR) && mkdir -p $(CNB_DIR)/src
+	cp -R scripts/heroku-cnb/. $(CNB_DIR)/
+	tar -cf - $(CNB_SRC) | tar -xf - -C $(CNB_DIR)/src
+	tar -czf $@ -C $(CNB_DIR) .
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/erlfwd-server $(DESTDIR)$(LIBDIR)/liberlfwd.so
 	rm -f $(DESTDIR)$(BINDIR)/erlfwd $(DESTDIR)$(MANDIR)/man1/erlfwd.1 \
@@ -159,7 +175,7 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all check long unit e2e sanitize demo deps-test deps-demo install \
-	uninstall clean
+	uninstall clean cnb
 .SECONDARY:
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
