@@ -1,125 +1,157 @@
 #!/usr/bin/env bash
-# t_heroku_remsh: scripts/heroku-remsh APP DYNO with a stand-in `heroku` on
-# PATH whose ps:forward opens the same real OpenSSH forward into the dyno's
-# namespace (and fails the first time), and whose config:get RELEASE_COOKIE
-# prints the app's cookie.  heroku-remsh starts the forward again when it
-# dies, waits for it, opens the remote shell with the app's cookie on no
-# command line, and stops the forward when the shell ends: after ^G q, and
-# after Ctrl-C (erl's BREAK menu, then abort).
+# t_heroku_remsh: scripts/heroku-remsh on a Cedar app, end to end, with the
+# stand-in Heroku CLI (heroku-standin) on PATH.  The dyno runs the classic
+# buildpack's slug: bin/compile builds it, .profile.d starts erlfwd-server
+# at boot (DYNO=web.1), beside a node with IEx.  heroku-remsh myapp finds
+# the generation (apps:info --json) and the dyno (ps --json) itself, takes
+# the cookie from config:get RELEASE_COOKIE (on no command line), starts
+# `heroku ps:socks` and reaches IEx on the node through ONE SOCKS5 CONNECT:
+# the whole session is exactly one SSH connection into the dyno (counted by
+# the dyno's sshd).  After the shell ends (^G q, Ctrl-C, the terminal
+# closed) no heroku, ssh or socat process is left: the CLI swallows the
+# first SIGTERM and gets a second.  A CLI that dies is started again with a
+# progress line; port 1080 taken is said at once; --forward (ps:forward)
+# and --names work too.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=cli.sh
 . "$(dirname "$0")/cli.sh"
+# shellcheck source=heroku.sh
+. "$(dirname "$0")/heroku.sh"
 e2e_init
 cli_require
-e2e_require_cmd tmux ssh
-E2E_COOKIE="heroku-secret-$RANDOM$RANDOM"
+e2e_require_cmd tmux ssh iex elixir make cc setsid
+E2E_COOKIE="cedar-secret-$RANDOM$RANDOM"
+host=d1e8a7b2
+node=app@$host
 
-e2e_dyno_start dyno
-e2e_node_start dyno app@dyno
-e2e_server_start dyno
-# Bring a tunnel up and down once: the harness's ssh keys and sshd_config.
-e2e_tunnel_up dyno
-e2e_tunnel_down dyno
+# The slug, built by the classic buildpack.
+slug=$E2E_TMP/slug
+mkdir -p "$slug" "$E2E_TMP/cache" "$E2E_TMP/env"
+"$E2E_ROOT/scripts/heroku-buildpack/bin/compile" "$slug" "$E2E_TMP/cache" \
+    "$E2E_TMP/env" >"$E2E_TMP/compile.log" 2>&1 ||
+    e2e_fail "bin/compile failed" "$(tail -n 5 "$E2E_TMP/compile.log")"
+
+# The dyno boots: the node, then the profile starts erlfwd-server.
+e2e_dyno_create cedar "$host"
+e2e_epmd_start cedar
+heroku_iex_node cedar "$node"
+# shellcheck disable=SC2016 # expanded by the dyno's bash
+e2e_dyno_spawn cedar boot env HOME="$slug" DYNO=web.1 bash -c '
+	cd "$HOME" || exit 1
+	for f in .profile.d/*.sh; do . "$f"; done
+	exec sleep 600'
+e2e_wait_port -n cedar 9369
+
+heroku_init
+heroku_app myapp cedar
+heroku_config myapp RELEASE_COOKIE "$E2E_COOKIE"
+heroku_dyno myapp web.1 cedar
 e2e_local_epmd_start
-lport=
-e2e_free_port lport
+prompt=$(heroku_prompt "$node")
 
-# The stand-in Heroku CLI.
-mkdir -p "$E2E_TMP/bin"
-sed -e "s|@TMP@|$E2E_TMP|g" -e "s|@NS@|$(e2e_ns dyno)|g" \
-    -e "s|@COOKIE@|$E2E_COOKIE|g" >"$E2E_TMP/bin/heroku" <<'STANDIN'
-#!/usr/bin/env bash
-# A stand-in for the Heroku CLI, for tests.
-echo "$*" >>"@TMP@/heroku.calls"
-case $1 in
-ps:forward)
-	spec=$2
-	lport=${spec%%:*}
-	rport=${spec#*:}
-	echo $$ >>"@TMP@/forward.pids"
-	# The first forward fails, as a dyno that is not up yet would.
-	if [[ $(wc -l <"@TMP@/forward.pids") == 1 ]]; then
-		echo "Error: dyno is not running yet" >&2
-		exit 1
-	fi
-	exec ssh -F /dev/null -n -N -L "127.0.0.1:$lport:127.0.0.1:$rport" \
-	    -o "ProxyCommand=ip netns exec @NS@ /usr/sbin/sshd -i -e -f @TMP@/sshd_config" \
-	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-	    -o BatchMode=yes -o ExitOnForwardFailure=yes -o LogLevel=ERROR \
-	    -o IdentitiesOnly=yes -i "@TMP@/client_key" root@dyno ;;
-config:get)
-	[[ $2 == RELEASE_COOKIE ]] && echo "@COOKIE@" ;;
-*)
-	echo "heroku stand-in: $1 is not faked" >&2
-	exit 1 ;;
-esac
-STANDIN
-chmod 755 "$E2E_TMP/bin/heroku"
-
-forward_pids() {
-	cat "$E2E_TMP/forward.pids" 2>/dev/null
-}
-forward_count() {
-	forward_pids | grep -c .
-}
-forwards_at_least() {
-	(( $(forward_count) >= $1 ))
-}
-forwards_gone() {
-	local p
-	for p in $(forward_pids); do
-		e2e_alive "$p" && return 1
-	done
-	return 0
-}
-
-# session NAME: heroku-remsh myapp web.1 -- --erl, in tmux.
+# session NAME [ARGS...]: heroku-remsh ARGS (default: myapp) in tmux.
 session() {
-	e2e_tmux_start "$1" env PATH="$E2E_TMP/bin:$PATH" ERLFWD="$CLI_BIN" \
-	    ERL_EPMD_PORT="$E2E_LOCAL_EPMD" ERLFWD_LOCAL_PORT="$lport" \
-	    "$E2E_ROOT/scripts/heroku-remsh" myapp web.1 -- --erl
-	e2e_tmux_wait "$1" '^\(app@dyno\)1> ' 30
+	local s=$1
+	shift
+	(( $# )) || set -- myapp
+	e2e_tmux_start "$s" env PATH="$HEROKU_BIN:$PATH" ERLFWD="$CLI_BIN" \
+	    ERL_EPMD_PORT="$E2E_LOCAL_EPMD" "$E2E_ROOT/scripts/heroku-remsh" "$@"
 }
+calls() { cat "$E2E_TMP/heroku/calls" 2>/dev/null; }
+socks_starts() { calls | grep -c '^ps:socks '; }
+socks_more_than() { (( $(socks_starts) > $1 )); }
 
+# 1. A whole session, left with ^G q.
 session one
-e2e_assert_eq 2 "$(forward_count)" "the failed forward was started again"
-calls=$(<"$E2E_TMP/heroku.calls")
-e2e_assert_contains "$calls" "ps:forward $lport:9369 -a myapp --dyno web.1" \
-    "ps:forward maps the local port to the dyno's 9369, on web.1"
-e2e_assert_contains "$calls" "config:get RELEASE_COOKIE -a myapp" \
-    "the cookie comes from the app's config"
-# shellcheck disable=SC2016 # a regex with a literal $
-e2e_tmux_wait one 'cookie from \$ERLFWD_COOKIE' 1
-e2e_tmux_send one 'os:getpid().' Enter
-e2e_tmux_wait one "^\"${E2E_NODE_PID[app@dyno]}\"\$"
-e2e_log "ok: the shell runs on app@dyno"
-cli_assert_no_secret "$E2E_COOKIE" "$(cli_tmux_pid one)" "heroku-remsh"
-
-# The forward dies: it comes back on the same port.
-kill "$(forward_pids | tail -n 1)"
-e2e_wait_until 15 "a third forward" forwards_at_least 3
-e2e_wait_port "$lport" 15
-e2e_log "ok: the forward was started again and listens on $lport"
-
+e2e_tmux_wait one "$prompt" 60
+e2e_tmux_send one 'System.pid()' Enter
+e2e_tmux_wait one "^\"${E2E_NODE_PID[$node]}\"\$" 10
+e2e_tmux_send one 'Node.list(:hidden) |> length()' Enter
+e2e_tmux_wait one '^1$' 10
+e2e_log "ok: IEx on $node through heroku ps:socks"
+c=$(calls)
+e2e_assert_contains "$c" "apps:info -a myapp --json" "the generation from apps:info --json"
+e2e_assert_contains "$c" "ps -a myapp --json" "the dyno from ps --json"
+e2e_assert_contains "$c" "config:get RELEASE_COOKIE -a myapp" "the cookie from config:get"
+e2e_assert_contains "$c" "ps:socks --dyno web.1 -a myapp" "ps:socks on web.1, the first web dyno"
+e2e_assert_not_contains "$c" "ps:forward" "no ps:forward"
+cli_assert_no_secret "$E2E_COOKIE" "$(cli_tmux_pid one)" "heroku-remsh (Cedar)"
+e2e_assert_eq 1 "$(heroku_ssh_count cedar)" "the session so far: one SSH connection into the dyno"
 cli_tmux_quit one
 e2e_assert_eq 0 "$(cli_tmux_status one)" "heroku-remsh exits 0 after ^G q"
-e2e_wait_until 5 "the forwards to stop" forwards_gone
-e2e_wait_port_closed "$lport" 5
-e2e_log "ok: after the shell, no forward runs and $lport is closed"
+e2e_assert_eq 1 "$(heroku_ssh_count cedar)" "the whole session: exactly one SSH connection into the dyno"
+heroku_none_left "after ^G q"
+e2e_assert_true "the node still runs" e2e_alive "${E2E_NODE_PID[$node]}"
 
-# Ctrl-C: erl's BREAK menu, then (a)bort; the forward goes too.
-n=$(forward_count)
+# 2. Ctrl-C: the BREAK menu, then (a)bort.
 session two
-e2e_assert_eq $(( n + 1 )) "$(forward_count)" "the second session started one forward"
+e2e_tmux_wait two "$prompt" 60
 e2e_tmux_send two C-c
-e2e_tmux_wait two 'BREAK: \(a\)bort' 5
+e2e_tmux_wait two 'BREAK: \(a\)bort' 10
 e2e_tmux_send two a Enter
-e2e_wait_until 10 "heroku-remsh to exit after Ctrl-C" cli_tmux_dead two
-e2e_log "heroku-remsh exited with $(cli_tmux_status two) after Ctrl-C, a"
-e2e_wait_until 5 "the forwards to stop" forwards_gone
-e2e_wait_port_closed "$lport" 5
-e2e_log "ok: after Ctrl-C, no forward runs and $lport is closed"
-e2e_assert_true "the remote node still runs" e2e_alive "${E2E_NODE_PID[app@dyno]}"
+e2e_wait_until 15 "heroku-remsh to exit after Ctrl-C" cli_tmux_dead two
+heroku_none_left "after Ctrl-C"
+e2e_assert_eq 2 "$(heroku_ssh_count cedar)" "the second session: one more SSH connection"
+
+# 3. The terminal closed under the shell (SIGHUP).
+session three
+e2e_tmux_wait three "$prompt" 60
+tmux -L "$E2E_TMUX_SOCK" kill-session -t three
+heroku_none_left "after the terminal was closed"
+e2e_assert_eq 3 "$(heroku_ssh_count cedar)" "the third session: one more SSH connection"
+
+# 4. The CLI dies mid-session: started again, with a progress line.
+session four
+e2e_tmux_wait four "$prompt" 60
+n=$(socks_starts)
+pid=$(pgrep -f -o "heroku-bin/heroku ps:socks") || e2e_fail "no ps:socks runs"
+kill -KILL "$pid"
+e2e_tmux_wait four 'heroku-remsh: heroku ps:socks exited \(137\) after [0-9]+ s; starting it again' 15
+e2e_wait_until 15 "ps:socks to be started again" socks_more_than "$n"
+e2e_log "ok: the CLI was started again after it died"
+n=$(heroku_ssh_count cedar)
+e2e_tmux_wait four '^erlfwd: tunnel back after [0-9]+ s' 30
+e2e_assert_eq $(( n + 1 )) "$(heroku_ssh_count cedar)" \
+    "the carrier came back through the new CLI: one more SSH connection"
+cli_tmux_quit four
+heroku_none_left "after the restarted CLI's session"
+
+# 5. Port 1080 (here the stand-in's) taken: said at once, nothing started.
+e2e_spawn squatter socat "TCP-LISTEN:$HEROKU_STANDIN_SOCKS_PORT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:true
+e2e_wait_port "$HEROKU_STANDIN_SOCKS_PORT"
+n=$(socks_starts)
+t0=${EPOCHREALTIME/./}
+out=$(PATH="$HEROKU_BIN:$PATH" ERLFWD="$CLI_BIN" timeout 20 \
+    "$E2E_ROOT/scripts/heroku-remsh" myapp 2>&1 </dev/null)
+rc=$?
+ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
+e2e_log "heroku-remsh with the port taken: rc $rc in $ms ms: $out"
+e2e_assert_eq 3 "$rc" "port taken: exit 3"
+e2e_assert_contains "$out" "127.0.0.1:$HEROKU_STANDIN_SOCKS_PORT is taken" "port taken: said so"
+e2e_assert_le "$ms" 3000 "port taken: said at once"
+e2e_assert_eq "$n" "$(socks_starts)" "port taken: no ps:socks started"
+e2e_stop "$E2E_LAST_PID"
+e2e_wait_port_closed "$HEROKU_STANDIN_SOCKS_PORT"
+
+# 6. --names, through the same one connection.
+out=$(PATH="$HEROKU_BIN:$PATH" ERLFWD="$CLI_BIN" timeout 60 \
+    "$E2E_ROOT/scripts/heroku-remsh" --names myapp 2>"$E2E_TMP/names.err" </dev/null)
+e2e_assert_eq 0 "$?" "--names: exit 0"
+e2e_assert_contains "$out" "name app at port $(e2e_node_port cedar app)" "--names lists the node"
+heroku_none_left "after --names"
+
+# 7. --forward: ps:forward, then the same session.
+lport=
+e2e_free_port lport
+e2e_tmux_start five env PATH="$HEROKU_BIN:$PATH" ERLFWD="$CLI_BIN" \
+    ERL_EPMD_PORT="$E2E_LOCAL_EPMD" ERLFWD_LOCAL_PORT="$lport" \
+    "$E2E_ROOT/scripts/heroku-remsh" --forward myapp web.1
+e2e_tmux_wait five "$prompt" 60
+e2e_assert_contains "$(calls)" "ps:forward $lport:9369 --dyno web.1 -a myapp" \
+    "--forward: ps:forward maps the local port to the dyno's 9369"
+cli_tmux_quit five
+heroku_none_left "after the --forward session"
+e2e_assert_true "the node still runs" e2e_alive "${E2E_NODE_PID[$node]}"
 e2e_pass
