@@ -5,7 +5,10 @@
 # .profile.d/erlfwd.sh is sourced inside the namespaced dyno the way a dyno
 # boots: with DYNO=web.1 it starts erlfwd-server on $ERLFWD_PORT and the node
 # is reached through it over the real OpenSSH forward; with DYNO=run.1,
-# release.1, scheduler.1 or no DYNO it starts nothing.
+# release.1, scheduler.1 or no DYNO it starts nothing.  With ERLFWD_CLUSTER
+# it starts the cluster helper too, and the dyno's command runs with the
+# library preloaded and the route: a name of the pattern resolves to a
+# sentinel the helper gave.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -109,4 +112,33 @@ cli_run run --tunnel "$tunnel" -- erl -sname "t$$" -setcookie "$E2E_COOKIE" \
 e2e_assert_eq "$pid" "$CLI_OUT" "rpc reaches app@dyno through the buildpack's server"
 e2e_assert_true "the server logs its connections to the dyno's output" \
     e2e_file_has "$E2E_TMP/web.log" "tag=dist"
+
+# ERLFWD_CLUSTER: the helper beside the app, the preload in its command.
+# (ERLFWD_DISABLE=1: web.1's server already holds the port.)
+# shellcheck disable=SC2016 # expanded by the dyno's bash
+e2e_dyno_spawn dyno cluster env HOME="$build" DYNO=web.2 ERLFWD_DISABLE=1 \
+    ERLFWD_CLUSTER='web-*=socks5h://127.0.0.1:1055' \
+    READY="$E2E_TMP/cluster.ready" bash -c '
+	cd "$HOME" || exit 1
+	for f in .profile.d/*.sh; do . "$f"; done
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		getent ahostsv4 web-848cd4f64d-pvpr2 >"$READY.tmp" && break
+		sleep 0.2	# the helper starts in the background
+	done
+	printf "preload=%s\nhosts=%s\nbind=%s\n" "$LD_PRELOAD" \
+	    "$ERLFWD_HOSTS" "$ERLFWD_BIND" >>"$READY.tmp"
+	mv "$READY.tmp" "$READY"
+	exec sleep 600'
+e2e_wait_until 10 "the clustered dyno to boot" test -s "$E2E_TMP/cluster.ready"
+ready=$(<"$E2E_TMP/cluster.ready")
+e2e_assert_contains "$ready" "preload=$build/.erlfwd/lib/liberlfwd.so" \
+    "ERLFWD_CLUSTER: the dyno's command runs with the library preloaded"
+e2e_assert_contains "$ready" "hosts=web-*=socks5h://127.0.0.1:1055" \
+    "and the cluster route"
+e2e_assert_contains "$ready" "bind=any" \
+    "and the app's own listeners untouched (the web server on \$PORT)"
+e2e_assert_match "$ready" "^127\.2(4[0-9]|5[0-5])\.[0-9]+\.[0-9]+ +STREAM web-848cd4f64d-pvpr2" \
+    "a dyno name of the pattern resolves to the helper's sentinel"
+e2e_assert_true "the helper logs to the dyno's output" \
+    e2e_file_has "$E2E_TMP/cluster.log" "msg=sentinel name=web-848cd4f64d-pvpr2"
 e2e_pass

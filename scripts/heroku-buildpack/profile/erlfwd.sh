@@ -6,6 +6,29 @@
 # scheduler (scheduler.*) dynos, and not outside Heroku ($DYNO unset).
 # ERLFWD_DISABLE=1 turns it off.  Its log lines go to the dyno's output,
 # where Heroku collects them.
+#
+# With ERLFWD_CLUSTER set (e.g. 'myapp-*=socks5h://127.0.0.1:1055': the
+# dynos' names in the overlay and its SOCKS5 server), it also starts the
+# cluster helper (erlfwd-server --cluster) and preloads liberlfwd.so into the
+# dyno's command with that route, so that the app's node reaches its peers
+# by name through the overlay, its code unchanged.  ERLFWD_BIND=any: the
+# app's listeners (the web server on $PORT) stay on every address.
+
+# The cluster helper, and the preload for the dyno's command.
+erlfwd_profile_cluster() {
+	erlfwd_lib=${HOME:-/app}/.erlfwd/lib/liberlfwd.so
+	[ -n "${ERLFWD_CLUSTER:-}" ] || return 0
+	if [ ! -x "$erlfwd_bin" ] || [ ! -r "$erlfwd_lib" ]; then
+		echo "erlfwd: $erlfwd_bin or $erlfwd_lib is missing; clustering is off" >&2
+		return 0
+	fi
+	"$erlfwd_bin" --cluster "$ERLFWD_CLUSTER" </dev/null &
+	ERLFWD_CLUSTER_PID=$!
+	LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$erlfwd_lib"
+	ERLFWD_HOSTS="${ERLFWD_HOSTS:+$ERLFWD_HOSTS,}$ERLFWD_CLUSTER"
+	ERLFWD_BIND=${ERLFWD_BIND:-any}
+	export ERLFWD_CLUSTER_PID LD_PRELOAD ERLFWD_HOSTS ERLFWD_BIND
+}
 
 erlfwd_profile_start() {
 	erlfwd_bin=${HOME:-/app}/.erlfwd/bin/erlfwd-server
@@ -14,6 +37,7 @@ erlfwd_profile_start() {
 	"" | run.* | release.* | scheduler.*)
 		return 0 ;;
 	esac
+	erlfwd_profile_cluster
 	[ "${ERLFWD_DISABLE:-0}" = 1 ] && return 0
 	case $erlfwd_port in
 	"" | *[!0-9]*)
@@ -32,5 +56,5 @@ erlfwd_profile_start() {
 }
 
 erlfwd_profile_start
-unset -f erlfwd_profile_start
-unset erlfwd_bin erlfwd_port
+unset -f erlfwd_profile_start erlfwd_profile_cluster
+unset erlfwd_bin erlfwd_port erlfwd_lib
