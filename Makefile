@@ -212,7 +212,7 @@ bench: deps-bench
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_NAMES	:= frame epmd info socks5 config carrier cluster dist
+FUZZ_NAMES	:= frame epmd info socks5 config carrier cluster dist etf
 FUZZ_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
 FUZZ_BINS	:= $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
@@ -220,7 +220,8 @@ FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/common/frame.c \
 		   preload/common/cluster.c \
 		   preload/common/config.c preload/common/socks5.c \
 		   preload/common/port.c tools/common/epmd.c tools/common/carrier.c \
-		   tools/common/frame_info.c tools/erlfwd/dist.c tools/erlfwd/md5.c)
+		   tools/common/frame_info.c tools/erlfwd/dist.c tools/erlfwd/md5.c \
+		   tools/erlfwd/etf.c)
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
