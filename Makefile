@@ -66,7 +66,7 @@ CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename port \
 		   cookie launch confine carrier safe etf info probe dial redirect \
-		   runtime cli cluster mux
+		   runtime cli cluster mux helper
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
 # The tests link the modules they test from one archive of everything but
 # the programs' main() and the hooks, so the linker takes what each needs.
