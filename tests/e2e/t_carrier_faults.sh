@@ -19,6 +19,10 @@
 #      stream and a new stream on the same carrier work, erlfwd-server logs
 #      no carrier end, the agent no loss, ssh still has its one
 #      direct-tcpip channel.
+#   3. An agent leaves its carrier with GOAWAY and a FIN, never a TCP reset
+#      (one reset from a local client ends `heroku ps:forward`): 20 `erlfwd
+#      names` straight at erlfwd-server, and every carrier line says the
+#      agent said goodbye.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -180,4 +184,22 @@ e2e_assert_match "$line" ' tag=dist target=127\.0\.0\.1:[0-9]+ .* outcome=reset'
     "bulk's dist stream ended with a reset, carried to app@dyno"
 carrier_lives "local node killed"
 e2e_assert_eq 0 "$(e2e_count "$E2E_TMP/agent-fwd.log" "erlfwd:")" "fwd: the agent printed nothing"
+
+# ---- 3. an agent leaves its carrier with a FIN, never a reset
+# Straight at erlfwd-server from inside the dyno: ssh in between would turn
+# a reset into a channel close and hide it.  Each `erlfwd names` ends its
+# agent when it exits, while the server's last frames may still be on
+# their way.
+carriers=$(e2e_count "$E2E_SERVER_LOG" msg=carrier)
+for (( i = 0; i < 20; i++ )); do
+	ip netns exec "$(e2e_ns dyno)" timeout -k 5 30 "$CLI_BIN" names \
+	    --tunnel "127.0.0.1:$E2E_SERVER_PORT" >/dev/null 2>&1 ||
+	    e2e_fail "erlfwd names in the dyno failed"
+done
+e2e_wait_count 10 "$E2E_SERVER_LOG" msg=carrier $(( carriers + 20 ))
+ends=$(grep -a msg=carrier "$E2E_SERVER_LOG" | tail -n 20 | sed 's/.* reason=//' |
+    sort | uniq -c | sed 's/^ *//')
+e2e_log "the 20 carriers ended: $(tr '\n' '|' <<<"$ends")"
+e2e_assert_eq '20 "the other end said goodbye (the session ended)"' "$ends" \
+    "20 agents left their carriers with GOAWAY and a FIN, none with a reset"
 e2e_pass

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "carrier.h"
 #include "cli.h"
 #include "dial.h"
 #include "frame.h"
@@ -277,6 +278,32 @@ carrier_close(struct agent *a)
 	if (a->rfd >= 0)
 		close(a->rfd);
 	a->rfd = a->wfd = -1;
+}
+
+/*
+ * Leave a carrier that is up the way a port-forward survives: GOAWAY and our
+ * FIN, then the mux's drain (a second at most) until the server's FIN, so
+ * that nothing is left unread in the socket when it closes.  A close with
+ * unread bytes (a late PONG, WINDOW or FIN frame) is a TCP reset, and one
+ * reset from a local client ends `heroku ps:forward`.  A --via command's
+ * pipes carry no reset, and via_stop() ends the command: nothing to leave.
+ */
+static void
+carrier_leave(struct agent *a)
+{
+	struct pollfd p;
+	long now;
+	int t;
+
+	if (a->m == NULL || !a->up || a->o->via != NULL)
+		return;
+	mux_end(a->m, CARRIER_GA_NORMAL, "the session ended");
+	while (mux_run(a->m, now = tio_now_ms()) != MUX_ENDED) {
+		p.fd = mux_fd(a->m);
+		p.events = POLLIN;
+		t = mux_timeout(a->m, now);
+		(void)poll(&p, 1, t < 0 || t > 100 ? 100 : t);
+	}
 }
 
 /* Open the carrier's connection (not its handshake); -1 with why. */
@@ -675,6 +702,7 @@ agent_fini(struct agent *a)
 {
 	while (!TAILQ_EMPTY(&a->pending))
 		pending_free(a, TAILQ_FIRST(&a->pending), 0);
+	carrier_leave(a);
 	carrier_close(a);
 	(void)via_stop(a);
 	if (a->hl.fd >= 0)
