@@ -38,6 +38,7 @@
 #define PENDING_IN	1024	/* a preamble and the first bytes behind it */
 #define EVENTS_MAX	32
 #define REAP_MS		1000	/* SIGTERM, then this long, then SIGKILL */
+#define VIA_GRACE_MS	500	/* a --via command ending by itself on EOF */
 
 enum hkind { H_LISTEN, H_MUX, H_ERR, H_SIG, H_PENDING };
 
@@ -233,20 +234,37 @@ via_read_err(struct agent *a)
 	}
 }
 
-/* Stop the command (its whole process group) and reap it; its exit status. */
+/*
+ * Stop the command and reap it; its exit status.  Its stdin and stdout are
+ * closed already (carrier_close()), and a command like ssh ends on that by
+ * itself, after its last words, which are shown.  One that has not ended
+ * within VIA_GRACE_MS gets SIGTERM (its whole process group), then SIGKILL;
+ * what it says after that is about being stopped (ssh's "Killed by signal
+ * 15", "client_loop: send disconnect: Broken pipe" when its ProxyCommand
+ * died first) and is dropped, so that the user's one line is ours.
+ */
 static int
 via_stop(struct agent *a)
 {
+	struct pollfd p;
 	long until;
 	int ws = 0;
-	pid_t r;
+	pid_t r = 0;
 
+	if (a->via_pid > 0) {
+		until = tio_now_ms() + VIA_GRACE_MS;
+		while ((r = waitpid(a->via_pid, &ws, WNOHANG)) == 0 &&
+		    tio_now_ms() < until) {
+			p.fd = a->he.fd;	/* poll ignores a negative fd */
+			p.events = POLLIN;
+			(void)poll(&p, 1, 20);
+			if (a->he.fd >= 0)
+				via_read_err(a);
+		}
+	}
 	if (a->he.fd >= 0)
 		via_read_err(a);
-	if (a->via_pid <= 0)
-		return 0;
-	r = waitpid(a->via_pid, &ws, WNOHANG);
-	if (r == 0) {
+	if (a->via_pid > 0 && r == 0) {
 		(void)kill(-a->via_pid, SIGTERM);
 		(void)kill(a->via_pid, SIGTERM);
 		until = tio_now_ms() + REAP_MS;
@@ -258,7 +276,14 @@ via_stop(struct agent *a)
 			(void)kill(a->via_pid, SIGKILL);
 			(void)waitpid(a->via_pid, &ws, 0);
 		}
+	} else if (a->he.fd >= 0 && a->errlen > 0)
+		via_line(a, a->errline, a->errlen);	/* a last line, unended */
+	if (a->he.fd >= 0) {
+		watch(a, &a->he, 0);
+		close(a->he.fd);
+		a->he.fd = -1;
 	}
+	a->errlen = 0;
 	a->via_pid = 0;
 	return ws;
 }
