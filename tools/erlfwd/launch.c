@@ -168,16 +168,11 @@ launch_which(char *out, size_t cap, const char *prog)
 	return -1;
 }
 
-/*
- * The shell gets our SIGTERM as it is, and the terminal's hangup (SIGHUP)
- * as SIGTERM: the BEAM ignores SIGHUP and, as a remote shell, does not see
- * its terminal go, so the local node would outlive a closed window.
- */
 static void
 forward(int sig)
 {
 	if (child_pid > 0)
-		(void)kill((pid_t)child_pid, sig == SIGHUP ? SIGTERM : sig);
+		(void)kill((pid_t)child_pid, sig);
 }
 
 /* The child: default signals back, exec, and on failure tell the parent. */

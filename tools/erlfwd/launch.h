@@ -44,8 +44,7 @@ int	launch_which(char *out, size_t cap, const char *prog);
 /*
  * launch_run: run argv[0] (searched on $PATH) with argv and wait for it.
  * While it runs this process ignores SIGINT and SIGQUIT (they are the
- * terminal's, meant for the child) and passes SIGTERM on to it, and SIGHUP as
- * SIGTERM (the BEAM ignores SIGHUP: a closed terminal must end the shell).
+ * terminal's, meant for the child) and passes SIGTERM and SIGHUP on to it.
  * Returns 0 with its wait status in *wstatus, or -1 with errno when it could
  * not be started (the exec's errno: ENOENT, EACCES, ...).
  */
