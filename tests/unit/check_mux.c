@@ -34,8 +34,8 @@
 #include "tio.h"
 
 #define SPIN_MS		20000	/* a deadline, not a wait: valgrind is slow */
-#define MAX_ENDS	16
-#define MAX_NODES	8
+#define MAX_ENDS	128
+#define MAX_NODES	48
 #define BULK		(4u * 1024 * 1024)
 
 /* ---- local ends, driven without blocking ------------------------------- */
@@ -897,6 +897,56 @@ START_TEST(stream_pipes)
 }
 END_TEST
 
+/*
+ * Forty streams at once, of sizes from 1 byte to 300 KiB each way (past the
+ * window), half-closed in either order: every byte of every stream arrives
+ * where it belongs.
+ */
+START_TEST(many_streams)
+{
+	int how_many = _i;	/* a socketpair, then two pipes */
+	enum { N = 40 };
+	struct lend *app[N], *node[N], *all[2 * N + 1];
+	uint8_t *up[N], *down[N];
+	size_t uplen[N], downlen[N], len;
+	const uint8_t *got;
+	uint32_t id[N];
+	int i;
+
+	start(how_many, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	for (i = 0; i < N; i++) {
+		uplen[i] = 1 + (size_t)(i * 7919) % (300 * 1024);
+		downlen[i] = 1 + (size_t)((N - i) * 15401) % (300 * 1024);
+		up[i] = malloc(uplen[i]);
+		down[i] = malloc(downlen[i]);
+		fill(up[i], uplen[i], (unsigned)i * 2);
+		fill(down[i], downlen[i], (unsigned)i * 2 + 1);
+		app[i] = app_open(FRAME_TAG_DIST, (uint16_t)(1000 + i), 0, &id[i]);
+		lend_queue(app[i], up[i], uplen[i]);
+		app[i]->shut = 1;
+	}
+	for (i = 0; i < N; i++) {
+		node[i] = node_of(id[i]);
+		lend_queue(node[i], down[i], downlen[i]);
+		node[i]->shut = 1;
+		all[2 * i] = app[i];
+		all[2 * i + 1] = node[i];
+	}
+	all[2 * N] = NULL;
+	ck_assert(spin(until_eof, all, 3 * SPIN_MS));
+	for (i = 0; i < N; i++) {
+		got = node_bytes(node[i], id[i], &len);
+		check_bytes(got, len, up[i], uplen[i], "many: up");
+		check_bytes(app[i]->in, app[i]->inlen, down[i], downlen[i],
+		    "many: down");
+		free(up[i]);
+		free(down[i]);
+	}
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+}
+END_TEST
+
 /* Early bytes given to mux_open() go first, inside the stream's window. */
 START_TEST(stream_early)
 {
@@ -979,6 +1029,14 @@ START_TEST(window_slow_reader)
 	w.e = node;
 	w.len = BULK + 6;
 	ck_assert(spin(until_len, &w, 10 * SPIN_MS));
+	/* The app's FIN came long before the node took the last bytes: it
+	 * reaches the node after them. */
+	{
+		struct lend *one[2] = { node, NULL };
+
+		ck_assert(spin(until_eof, one, SPIN_MS));
+		ck_assert_int_eq(node->err, 0);
+	}
 	got = node_bytes(node, id, &len);
 	check_bytes(got, len, data, BULK, "4 MiB to a slow reader");
 	ck_assert_int_eq(W.tap->over, 0);
@@ -1838,6 +1896,7 @@ mux_suite(void)
 	tcase_add_test(tc, stream_socketpair);
 	tcase_add_test(tc, stream_pipes);
 	tcase_add_test(tc, stream_early);
+	tcase_add_loop_test(tc, many_streams, 0, 2);
 	tcase_add_test(tc, window_slow_reader);
 	tcase_add_test(tc, fairness);
 	tcase_add_test(tc, half_close_app);
