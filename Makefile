@@ -67,6 +67,8 @@ CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename port \
 		   cookie launch confine carrier safe etf info probe dial redirect \
 		   runtime cli cluster mux helper
+# The parsers and policy erlfwd-server applies to a hostile host's bytes.
+UNIT_NAMES	+= distname procnet
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
 # The tests link the modules they test from one archive of everything but
 # the programs' main() and the hooks, so the linker takes what each needs.
@@ -213,6 +215,7 @@ FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_NAMES	:= frame epmd info socks5 config carrier cluster dist etf
+FUZZ_NAMES	+= distname
 FUZZ_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
 FUZZ_BINS	:= $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
@@ -222,6 +225,7 @@ FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/common/frame.c \
 		   preload/common/port.c tools/common/epmd.c tools/common/carrier.c \
 		   tools/common/frame_info.c tools/erlfwd/dist.c tools/erlfwd/md5.c \
 		   tools/erlfwd/etf.c)
+FUZZ_OBJS	+= $(B)/fuzz/obj/tools/common/distname.o
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

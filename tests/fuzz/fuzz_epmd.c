@@ -98,7 +98,8 @@ fuzz_filter(const uint8_t *p, size_t size)
 	}
 }
 
-/* "name NAME at port N": the name runs to the last " at port ". */
+/* Exactly "name NAME at port N": NAME is printable ASCII without spaces
+ * (0x21-0x7e), and runs to the first space. */
 static int
 ref_names_line(const char *line, size_t len, char *name, size_t namecap,
     size_t *namelen, unsigned *port)
@@ -106,16 +107,15 @@ ref_names_line(const char *line, size_t len, char *name, size_t namecap,
 	static const char pre[] = "name ", mid[] = " at port ";
 	size_t plen = sizeof(pre) - 1, mlen = sizeof(mid) - 1, at, i;
 	unsigned long v = 0;
-	int found = 0;
 
 	if (len < plen || memcmp(line, pre, plen) != 0 || len < plen + mlen)
 		return -1;
-	for (at = len - mlen + 1; at-- > plen;)
-		if (memcmp(line + at, mid, mlen) == 0) {
-			found = 1;
-			break;
-		}
-	if (!found || at == plen || at - plen >= namecap)
+	for (at = plen; at < len && line[at] != ' '; at++)
+		if ((unsigned char)line[at] < 0x21 ||
+		    (unsigned char)line[at] > 0x7e)
+			return -1;
+	if (at == plen || at - plen >= namecap || len - at < mlen ||
+	    memcmp(line + at, mid, mlen) != 0)
 		return -1;
 	i = at + mlen;
 	if (i == len || len - i > 5)
@@ -166,22 +166,44 @@ static void
 fuzz_names(const char *text, size_t size, uint16_t port, size_t smallcap)
 {
 	const char *p = text, *end = text + size, *nl;
+	struct frame_info *fi;
 	char *copy;
 	unsigned got;
+	size_t odd = 0, nodes = 0, gotodd = (size_t)-1;
 	int want = 0;
 
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
-		if (fuzz_line(p, (size_t)(nl - p), NAME_MAX_TEST, &got) == 0 &&
-		    got == port)
-			want = 1;
+		if (fuzz_line(p, (size_t)(nl - p), NAME_MAX_TEST, &got) == 0) {
+			nodes++;
+			if (got == port)
+				want = 1;
+		} else
+			odd++;
 		(void)fuzz_line(p, (size_t)(nl - p), smallcap, &got);
 		p = nl + 1;
 	}
 	copy = fuzz_dup(text, size);
-	FUZZ_ASSERT(epmd_names_has_port(copy, size, port) == want);
+	FUZZ_ASSERT(epmd_names_has_port(copy, size, port, &gotodd) == want);
+	/* Every line that is not a node's is counted, none forged or lost. */
+	FUZZ_ASSERT(gotodd == odd);
+	fi = calloc(1, sizeof(*fi));
+	FUZZ_ASSERT(fi != NULL);
+	gotodd = epmd_names_info(copy, size, fi);
+	FUZZ_ASSERT(fi->nnodes == (nodes < FRAME_INFO_NODES_MAX ? nodes :
+	    FRAME_INFO_NODES_MAX));
+	if (nodes < FRAME_INFO_NODES_MAX)
+		FUZZ_ASSERT(gotodd == odd);
+	/* What INFO then carries always formats. */
+	{
+		char body[FRAME_INFO_BODY_MAX];
+
+		fi->epmd_port = 4369;
+		FUZZ_ASSERT(frame_info_format(body, sizeof(body), fi) >= 0);
+	}
+	free(fi);
 	free(copy);
 }
 

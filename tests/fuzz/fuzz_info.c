@@ -69,7 +69,8 @@ info_equal(const struct frame_info *a, const struct frame_info *b)
 
 	if (strcmp(a->version, b->version) != 0 ||
 	    strcmp(a->host, b->host) != 0 || a->epmd_port != b->epmd_port ||
-	    a->epmd_up != b->epmd_up || a->nnodes != b->nnodes)
+	    a->epmd_up != b->epmd_up || a->nnodes != b->nnodes ||
+	    a->skipped != b->skipped)
 		return 0;
 	for (i = 0; i < a->nnodes; i++)
 		if (strcmp(a->nodes[i].name, b->nodes[i].name) != 0 ||

@@ -59,6 +59,13 @@ seed epmd kill '\x11\x11\x00\x01k'
 seed epmd empty-req '\x11\x11\x00\x00'
 seed epmd names-text '\xb0\x43name web at port 45123\nname worker at port 40001\n'
 seed epmd names-odd '\x00\x01name a at port b at port 1\nname  at port 2\nname x at port 65536'
+seed epmd names-forged '\x56\x22name x at port 22050\nname y at port 4242\nname e\x1b[2J at port 3\nname c\xc2\x9b at port 4\n'
+
+# distname: a DIST stream's first client bytes.
+seed distname send-name-v6 '\x00\x15N\x00\x00\x00\x01\x03\xdf\x7f\xbd\x00\x00\x00\x00\x00\x06a@dyno'
+seed distname send-name-v5 '\x00\x0dn\x00\x05\x00\x03\x7f\xbda@dyno'
+seed distname http 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
+seed distname postgres '\x00\x00\x00\x08\x04\xd2\x16\x2f'
 
 # info: an INFO body, or a whole INFO reply frame.
 seed info full 'version=0.1.0\nhost=dyno-1\nepmd_port=4369\nepmd=up\nnode=web 45123\nnode=worker 40001\n'

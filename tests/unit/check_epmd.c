@@ -303,11 +303,9 @@ START_TEST(names_line_good)
 	    &port), 0);
 	ck_assert_str_eq(name, "rabbit_1");
 	ck_assert_uint_eq(port, 65535);
-	/* The name ends at the last " at port ". */
-	ck_assert_int_eq(line("name a at port b at port 5", name, sizeof(name),
+	ck_assert_int_eq(line("name app@x!~ at port 5", name, sizeof(name),
 	    &port), 0);
-	ck_assert_str_eq(name, "a at port b");
-	ck_assert_uint_eq(port, 5);
+	ck_assert_str_eq(name, "app@x!~");
 }
 END_TEST
 
@@ -319,7 +317,13 @@ START_TEST(names_line_bad)
 	    "name foo at port 123456", "name foo at port 12a",
 	    "name foo at port -1", "name foo at port  1", "name foo at port 1 ",
 	    " name foo at port 1", "NAME foo at port 1", "name foo at port",
-	    " at port 1", "name at port 1" };
+	    " at port 1", "name at port 1",
+	    /* Names epmd registers but no node has: spaces, control bytes,
+	     * bytes past ASCII. */
+	    "name a at port b at port 5", "name x at port 22500 at port 4",
+	    "name a\x1b[2J at port 5", "name a\tb at port 5",
+	    "name a\rb at port 5", "name \xc2\x9b at port 5",
+	    "name a\x7f at port 5", "name foo at port 1\r" };
 	char name[256];
 	uint16_t port = 7;
 	size_t i;
@@ -373,17 +377,47 @@ START_TEST(names_has_port)
 	    "\n"
 	    "name baz at port 4372";	/* the last line without its newline */
 
-	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 4370), 1);
-	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 4371), 1);
-	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 4372), 1);
-	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 4373), 0);
-	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 0), 0);
-	/* Cut inside the last port: 4372 becomes 437. */
-	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 2, 4372), 0);
-	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 2, 437), 1);
-	ck_assert_int_eq(epmd_names_has_port("", 0, 4370), 0);
-	ck_assert_int_eq(epmd_names_has_port("name foo at port 12a\n", 21, 12),
+	size_t odd = 99;
+
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 4370,
+	    &odd), 1);
+	ck_assert_uint_eq(odd, 2);	/* "garbage line" and the empty one */
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 4371,
+	    &odd), 1);
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 4372,
+	    &odd), 1);
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 4373,
+	    &odd), 0);
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 0, &odd),
 	    0);
+	/* Cut inside the last port: 4372 becomes 437. */
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 2, 4372,
+	    &odd), 0);
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 2, 437,
+	    &odd), 1);
+	ck_assert_int_eq(epmd_names_has_port("", 0, 4370, &odd), 0);
+	ck_assert_uint_eq(odd, 0);
+	ck_assert_int_eq(epmd_names_has_port("name foo at port 12a\n", 21, 12,
+	    &odd), 0);
+	ck_assert_uint_eq(odd, 1);
+}
+END_TEST
+
+/* A name that runs over " at port ": registered by a process that is not a
+ * node, to make the server relay to 5432.  Not a node's line. */
+START_TEST(names_forged_port)
+{
+	static const char text[] = "name x at port 5432 at port 40000\n"
+	    "name ok at port 40001\n";
+	size_t odd = 0;
+
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 5432,
+	    &odd), 0);
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 40000,
+	    &odd), 0);
+	ck_assert_uint_eq(odd, 1);
+	ck_assert_int_eq(epmd_names_has_port(text, sizeof(text) - 1, 40001,
+	    &odd), 1);
 }
 END_TEST
 
@@ -395,7 +429,7 @@ START_TEST(names_info_lists_nodes)
 	struct frame_info *fi = calloc(1, sizeof(*fi));
 
 	ck_assert_ptr_nonnull(fi);
-	epmd_names_info(text, sizeof(text) - 1, fi);
+	ck_assert_uint_eq(epmd_names_info(text, sizeof(text) - 1, fi), 1);
 	ck_assert_uint_eq(fi->nnodes, 2);
 	ck_assert_str_eq(fi->nodes[0].name, "app");
 	ck_assert_uint_eq(fi->nodes[0].port, 4370);
@@ -454,6 +488,7 @@ epmd_suite(void)
 	tcase_add_test(tc, names_line_bad);
 	tcase_add_test(tc, names_line_exact_length);
 	tcase_add_test(tc, names_line_namecap);
+	tcase_add_test(tc, names_forged_port);
 	tcase_add_test(tc, names_has_port);
 	suite_add_tcase(s, tc);
 	return s;

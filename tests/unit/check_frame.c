@@ -562,10 +562,37 @@ START_TEST(info_format_refuses_line_breaks)
 	strcpy(fi->version, "1");
 	fi->nnodes = 1;
 	fi->nodes[0].port = 1;
+}
+END_TEST
+
+/* One odd name must not stop INFO for everyone: the node is left out and
+ * counted, the others are answered. */
+START_TEST(info_format_skips_odd_nodes)
+{
+	struct frame_info *back = calloc(1, sizeof(*back));
+	int n;
+
+	ck_assert_ptr_nonnull(back);
+	fi->nnodes = 5;
 	strcpy(fi->nodes[0].name, "a\nb");
-	ck_assert_int_eq(frame_info_format(text, sizeof(text), fi), FRAME_EFIELD);
-	strcpy(fi->nodes[0].name, "a b");	/* the space splits name and port */
-	ck_assert_int_eq(frame_info_format(text, sizeof(text), fi), FRAME_EFIELD);
+	fi->nodes[0].port = 1;
+	strcpy(fi->nodes[1].name, "good");
+	fi->nodes[1].port = 4370;
+	strcpy(fi->nodes[2].name, "a b");	/* the space splits name and port */
+	fi->nodes[2].port = 2;
+	strcpy(fi->nodes[3].name, "esc\x1b[2J");
+	fi->nodes[3].port = 3;
+	strcpy(fi->nodes[4].name, "zero");
+	fi->nodes[4].port = 0;
+	fi->skipped = 2;		/* what epmd's parser skipped already */
+	n = frame_info_format(text, sizeof(text), fi);
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(strstr(text, "node=good 4370\nskipped=6\n"));
+	ck_assert_int_eq(frame_info_parse(text, (size_t)n, back), 0);
+	ck_assert_uint_eq(back->nnodes, 1);
+	ck_assert_str_eq(back->nodes[0].name, "good");
+	ck_assert_uint_eq(back->skipped, 6);
+	free(back);
 }
 END_TEST
 
@@ -791,6 +818,7 @@ frame_suite(void)
 	tcase_add_loop_test(tc, info_round_trip, 0, 3);
 	tcase_add_test(tc, info_round_trip_longest_values);
 	tcase_add_test(tc, info_format_espace);
+	tcase_add_test(tc, info_format_skips_odd_nodes);
 	tcase_add_test(tc, info_format_refuses_line_breaks);
 	tcase_add_test(tc, info_parse_too_many_nodes);
 	tcase_add_test(tc, info_parse_oversized_fields);

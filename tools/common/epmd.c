@@ -72,24 +72,26 @@ epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
     uint16_t *port)
 {
 	static const char pre[] = "name ", mid[] = " at port ";
-	const char *p, *end = line + len, *at = NULL;
+	const char *p, *end = line + len, *at;
 	uint16_t v;
 	size_t nlen;
 
 	if (len < sizeof(pre) - 1 + sizeof(mid) - 1 ||
 	    memcmp(line, pre, sizeof(pre) - 1) != 0)
 		return -1;
-	/* The name ends at the last " at port ": names cannot hold spaces, but
-	 * search from the end all the same. */
-	for (p = end - (sizeof(mid) - 1); p >= line + sizeof(pre) - 1; p--)
-		if (memcmp(p, mid, sizeof(mid) - 1) == 0) {
-			at = p;
-			break;
-		}
-	if (at == NULL)
-		return -1;
+	/*
+	 * epmd registers any bytes as a name, so a local process can list
+	 * "x at port 5432" or a name with a line break or a terminal control.
+	 * A node name has neither spaces nor control bytes: the name is what
+	 * runs up to the first space, and " at port N" must follow exactly.
+	 */
+	for (p = line + sizeof(pre) - 1; p < end && *p != ' '; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return -1;
+	at = p;
 	nlen = (size_t)(at - line) - (sizeof(pre) - 1);
-	if (nlen == 0 || nlen >= namecap)
+	if (nlen == 0 || nlen >= namecap || (size_t)(end - at) < sizeof(mid) - 1 ||
+	    memcmp(at, mid, sizeof(mid) - 1) != 0)
 		return -1;
 	p = at + sizeof(mid) - 1;
 	if (port_parse(p, (size_t)(end - p), &v) != 0)
@@ -118,26 +120,31 @@ next_line(const char **p, const char *end, const char **line, size_t *len)
 }
 
 int
-epmd_names_has_port(const char *text, size_t len, uint16_t port)
+epmd_names_has_port(const char *text, size_t len, uint16_t port,
+    size_t *odd)
 {
 	const char *p = text, *line;
 	char name[256];
 	size_t n;
 	uint16_t got;
+	int found = 0;
 
-	while (next_line(&p, text + len, &line, &n))
-		if (epmd_names_line(line, n, name, sizeof(name), &got) == 0 &&
-		    got == port)
-			return 1;
-	return 0;
+	*odd = 0;
+	while (next_line(&p, text + len, &line, &n)) {
+		if (epmd_names_line(line, n, name, sizeof(name), &got) != 0)
+			(*odd)++;
+		else if (got == port)
+			found = 1;
+	}
+	return found;
 }
 
-void
+size_t
 epmd_names_info(const char *text, size_t len, struct frame_info *fi)
 {
 	const char *p = text, *line;
 	struct frame_info_node *node;
-	size_t n;
+	size_t n, odd = 0;
 
 	while (fi->nnodes < FRAME_INFO_NODES_MAX &&
 	    next_line(&p, text + len, &line, &n)) {
@@ -145,7 +152,10 @@ epmd_names_info(const char *text, size_t len, struct frame_info *fi)
 		if (epmd_names_line(line, n, node->name, sizeof(node->name),
 		    &node->port) == 0)
 			fi->nnodes++;
+		else
+			odd++;
 	}
+	return odd;
 }
 
 size_t

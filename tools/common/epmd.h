@@ -42,23 +42,29 @@ int	epmd_filter(const uint8_t *buf, size_t len, size_t *reqlen, int *code);
 const char *epmd_code_name(int code);
 
 /*
- * epmd_names_line: parse one line of a NAMES reply, "name NAME at port N"
- * (no newline), into name (namecap bytes) and *port.  Returns 0 or -1.
+ * epmd_names_line: parse one line of a NAMES reply, exactly "name NAME at
+ * port N" (no newline), into name (namecap bytes) and *port.  NAME is a
+ * node name: printable ASCII without spaces (epmd registers any bytes, so
+ * anything else was put there by a process that is not a node).  Returns 0
+ * or -1.
  */
 int	epmd_names_line(const char *line, size_t len, char *name, size_t namecap,
 	    uint16_t *port);
 
 /*
  * epmd_names_has_port: 1 when the NAMES text (the reply after its 4-byte
- * port) lists a node on port, else 0.
+ * port) lists a node on port, else 0.  *odd is the number of lines that are
+ * not epmd_names_line()'s (ignored).
  */
-int	epmd_names_has_port(const char *text, size_t len, uint16_t port);
+int	epmd_names_has_port(const char *text, size_t len, uint16_t port,
+	    size_t *odd);
 
 /*
  * epmd_names_info: add the nodes the NAMES text lists (the reply after its
- * 4-byte port) to fi, as many as fit; lines that are not nodes are skipped.
+ * 4-byte port) to fi, as many as fit.  Returns the number of lines skipped
+ * because they are not epmd_names_line()'s.
  */
-void	epmd_names_info(const char *text, size_t len, struct frame_info *fi);
+size_t	epmd_names_info(const char *text, size_t len, struct frame_info *fi);
 
 /*
  * epmd_names_request: write a NAMES request into buf (>= EPMD_NAMES_REQ_LEN

@@ -43,6 +43,7 @@ frame_info_format(char *buf, size_t cap, const struct frame_info *fi)
 {
 	char val[FRAME_INFO_NAME_MAX + 16];
 	size_t i;
+	uint16_t skipped;
 	int off = 0;
 
 	if (!value_clean(fi->version) || !value_clean(fi->host))
@@ -57,15 +58,25 @@ frame_info_format(char *buf, size_t cap, const struct frame_info *fi)
 		return FRAME_ESPACE;
 	if (fi->epmd_port == 0)
 		return FRAME_EFIELD;
+	skipped = fi->skipped;
 	for (i = 0; i < fi->nnodes && i < FRAME_INFO_NODES_MAX; i++) {
-		/* Only what frame_info_parse() takes back. */
+		/* Only what frame_info_parse() takes back; the rest is
+		 * counted, not a reason to answer nothing. */
 		if (!value_clean(fi->nodes[i].name) || fi->nodes[i].port == 0 ||
 		    fi->nodes[i].name[0] == '\0' ||
-		    strchr(fi->nodes[i].name, ' ') != NULL)
-			return FRAME_EFIELD;
+		    strchr(fi->nodes[i].name, ' ') != NULL) {
+			if (skipped < UINT16_MAX)
+				skipped++;
+			continue;
+		}
 		snprintf(val, sizeof(val), "%s %u", fi->nodes[i].name,
 		    (unsigned)fi->nodes[i].port);
 		if ((off = append(buf, cap, (size_t)off, "node", val)) < 0)
+			return FRAME_ESPACE;
+	}
+	if (skipped > 0) {
+		snprintf(val, sizeof(val), "%u", (unsigned)skipped);
+		if ((off = append(buf, cap, (size_t)off, "skipped", val)) < 0)
 			return FRAME_ESPACE;
 	}
 	return off;
@@ -119,6 +130,14 @@ parse_line(const char *line, size_t len, struct frame_info *out)
 		else
 			return FRAME_EFIELD;
 		return 0;
+	}
+	if (KEY("skipped")) {
+		if (vlen == 1 && val[0] == '0') {
+			out->skipped = 0;
+			return 0;
+		}
+		return port_parse(val, vlen, &out->skipped) == 0 ? 0 :
+		    FRAME_EFIELD;
 	}
 	if (KEY("node")) {
 		if (out->nnodes >= FRAME_INFO_NODES_MAX)

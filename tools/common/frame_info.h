@@ -37,13 +37,18 @@ struct frame_info {
 	int			epmd_up;	/* 1 when the host's epmd answered */
 	size_t			nnodes;
 	struct frame_info_node	nodes[FRAME_INFO_NODES_MAX];
+	uint16_t		skipped;	/* names epmd listed that are
+						 * not nodes': "skipped=N" */
 };
 
 /*
  * frame_info_format: write fi as an INFO body (text) into buf of cap bytes,
- * which must leave room for a terminating NUL.  Returns the body's length,
- * FRAME_ESPACE, or FRAME_EFIELD for what frame_info_parse() would refuse (a
- * line break in a value, a port 0, an empty or spaced node name).
+ * which must leave room for a terminating NUL.  A node that the parser would
+ * refuse (a control byte or a space in its name, an empty name, a port 0)
+ * is left out and counted in "skipped=N", with fi->skipped: one odd name
+ * registered with epmd must not stop INFO for everyone.  Returns the body's
+ * length, FRAME_ESPACE, or FRAME_EFIELD when the version or host has a
+ * control byte or the epmd port is 0.
  */
 int	frame_info_format(char *buf, size_t cap, const struct frame_info *fi);
 

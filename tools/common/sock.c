@@ -86,6 +86,18 @@ sock_loopback(struct sockaddr_storage *ss, uint16_t port)
 	return sizeof(*sin);
 }
 
+uint16_t
+sock_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->
+		    sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_port);
+	return 0;
+}
+
 const char *
 sock_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
 {

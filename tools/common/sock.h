@@ -33,6 +33,9 @@ int	sock_connect_result(int fd);
 /* sock_loopback: 127.0.0.1:port in ss.  Returns its length. */
 socklen_t sock_loopback(struct sockaddr_storage *ss, uint16_t port);
 
+/* sock_port: sa's port (AF_INET or AF_INET6), or 0. */
+uint16_t sock_port(const struct sockaddr *sa);
+
 /* sock_addr_text: "ADDR:PORT" (IPv6 in brackets) of sa into buf. */
 const char *sock_addr_text(const struct sockaddr *sa, char *buf, size_t cap);
 

@@ -364,7 +364,7 @@ static void
 epmd_done(struct server *s, struct conn *c, int ok)
 {
 	char why[80];
-	size_t textlen;
+	size_t textlen, odd;
 	const char *text;
 
 	close_upstream(s, c);
@@ -382,7 +382,7 @@ epmd_done(struct server *s, struct conn *c, int ok)
 		return;
 	case FRAME_TAG_DIST:
 		if (ok && text != NULL &&
-		    epmd_names_has_port(text, textlen, c->port)) {
+		    epmd_names_has_port(text, textlen, c->port, &odd)) {
 			free(c->buf);
 			c->buf = NULL;
 			c->buflen = c->bufcap = 0;

@@ -1,0 +1,161 @@
+/*
+ * procnet.c: listening sockets' owners from /proc/net (procnet.h).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procnet.h"
+
+#define READ_CHUNK	16384
+
+/* Parse hex digits at *p up to a byte that is not one; 0 if none. */
+static int
+hex(const char **p, const char *end, unsigned long *v)
+{
+	const char *s = *p;
+	int d;
+
+	*v = 0;
+	for (; *p < end; (*p)++) {
+		if (**p >= '0' && **p <= '9')
+			d = **p - '0';
+		else if (**p >= 'A' && **p <= 'F')
+			d = **p - 'A' + 10;
+		else if (**p >= 'a' && **p <= 'f')
+			d = **p - 'a' + 10;
+		else
+			break;
+		if (*v > 0xffffffffUL)
+			return 0;
+		*v = *v << 4 | (unsigned long)d;
+	}
+	return *p > s;
+}
+
+static void
+blanks(const char **p, const char *end)
+{
+	while (*p < end && **p == ' ')
+		(*p)++;
+}
+
+/* Skip one field of non-blanks and the blanks after it; 0 if none. */
+static int
+skip_field(const char **p, const char *end)
+{
+	const char *s = *p;
+
+	while (*p < end && **p != ' ')
+		(*p)++;
+	if (*p == s)
+		return 0;
+	blanks(p, end);
+	return 1;
+}
+
+int
+procnet_line(const char *line, size_t len, uint16_t *port, uid_t *uid,
+    int *listening)
+{
+	const char *p = line, *end = line + len;
+	unsigned long v, st, u;
+	int i;
+
+	/* "  sl  local_address rem_address   st tx_queue rx_queue tr
+	 * tm->when retrnsmt   uid ..."; an address is HEX:PORT. */
+	blanks(&p, end);
+	if (!hex(&p, end, &v) || p >= end || *p != ':')
+		return 0;
+	p++;
+	blanks(&p, end);
+	while (p < end && *p != ':' && *p != ' ')
+		p++;
+	if (p >= end || *p != ':')
+		return 0;
+	p++;
+	if (!hex(&p, end, &v) || v > 0xffff)
+		return 0;
+	*port = (uint16_t)v;
+	blanks(&p, end);
+	if (!skip_field(&p, end) || !hex(&p, end, &st))
+		return 0;
+	blanks(&p, end);
+	/* tx:rx, tr:when, retrnsmt, then the uid (decimal). */
+	for (i = 0; i < 3; i++)
+		if (!skip_field(&p, end))
+			return 0;
+	if (p >= end || *p < '0' || *p > '9')
+		return 0;
+	for (u = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+		u = u * 10 + (unsigned long)(*p - '0');
+		if (u > 0xffffffffUL)
+			return 0;
+	}
+	*uid = (uid_t)u;
+	*listening = st == 0x0a;
+	return 1;
+}
+
+/* Scan one table: sets *seen_other when a listener on port is not self's.
+ * Returns 0, or -1 when the file cannot be opened. */
+static int
+scan(const char *path, uint16_t port, uid_t self, int *seen_other)
+{
+	char buf[READ_CHUNK + 512];
+	size_t have = 0, n;
+	ssize_t r;
+	char *nl, *line;
+	uint16_t p;
+	uid_t uid;
+	int fd, listening;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	for (;;) {
+		r = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (r <= 0 && have == 0)
+			break;
+		if (r > 0)
+			have += (size_t)r;
+		line = buf;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) !=
+		    NULL || (r <= 0 && line < buf + have)) {
+			if (nl == NULL)
+				nl = buf + have;
+			if (procnet_line(line, (size_t)(nl - line), &p, &uid,
+			    &listening) && listening && p == port &&
+			    uid != self)
+				*seen_other = 1;
+			line = nl < buf + have ? nl + 1 : nl;
+		}
+		n = have - (size_t)(line - buf);
+		/* A line longer than the buffer is no socket's: drop it. */
+		if (n == sizeof(buf) - 1)
+			n = 0;
+		memmove(buf, line, n);
+		have = n;
+		if (r <= 0)
+			break;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+procnet_port_owner(const char *dir, uint16_t port, uid_t self)
+{
+	char path[256];
+	int other = 0, ok = 0;
+
+	snprintf(path, sizeof(path), "%s/tcp", dir);
+	if (scan(path, port, self, &other) == 0)
+		ok = 1;
+	snprintf(path, sizeof(path), "%s/tcp6", dir);
+	if (scan(path, port, self, &other) == 0)
+		ok = 1;
+	if (!ok)
+		return PROCNET_UNKNOWN;
+	return other ? PROCNET_OTHER : PROCNET_SAME;
+}
