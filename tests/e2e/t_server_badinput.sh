@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_server_badinput: erlfwd-server faces clients that are not erlfwd, broken
-# or hostile.  Each is closed without anything being relayed, and logged in a
-# line of its own; epmd cannot be changed or stopped through the server; a
+# or hostile.  Each is told why in one line ("erlfwd-server: rejected: ...")
+# and closed, without anything being relayed, and logged in a line of its
+# own; epmd cannot be changed or stopped through the server; a
 # port that epmd does not list (a database here) cannot be reached; a client
 # that stalls is cut off at the setup timeout.  Afterwards a legitimate rpc
 # still works.
@@ -28,8 +29,8 @@ e2e_wait_port -n dyno "$db_port"
 bad_lines=0
 # bad WHAT FORMAT [-t]: send FORMAT's bytes to the server, inside the dyno (or
 # through the tunnel with -t).  The server must close the connection at once
-# with nothing in reply, and log one more line, that is not a relayed one
-# (outcome=ok or outcome=closed).
+# with one line of its own in reply (nothing relayed), and log one more
+# line, that is not a relayed one (outcome=ok or outcome=closed).
 bad() {
 	local what=$1 fmt=$2 t0 ms line
 	t0=${EPOCHREALTIME/./}
@@ -43,7 +44,9 @@ bad() {
 	e2e_wait_until 5 "the server's line for: $what" conn_lines_are \
 	    $(( bad_lines + ok_lines ))
 	line=$(e2e_server_conn_lines | tail -n 1)
-	[[ -z $E2E_RAW_HEX ]] || e2e_fail "$what: the server replied" \
+	[[ $(<"$E2E_RAW_FILE") =~ ^erlfwd-server:\ (rejected|denied):\ [^$'\n']+$ ]] &&
+	    [[ $(tail -c 1 "$E2E_RAW_FILE" | od -An -tx1) == " 0a" ]] ||
+	    e2e_fail "$what: the reply is not one line of the server's" \
 	    "reply: $E2E_RAW_HEX" "log: $line"
 	(( ms <= 2000 )) || e2e_fail "$what: not closed at once (${ms} ms)"
 	[[ $line != *outcome=ok* && $line != *outcome=closed* ]] ||

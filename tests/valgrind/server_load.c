@@ -11,8 +11,9 @@
  * ECHO2) and two echo
  * servers (ECHO1 is let through by --allow-port, ECHO2 because epmd lists
  * it).  Each round (ROUNDS, default 10) makes, and checks the outcome of:
- *   - relays to ECHO1 and ECHO2 (preamble, payload, echo, half-close), some
- *     sixteen at once, some ended with a reset halfway;
+ *   - relays to ECHO1 and ECHO2 (preamble, a handshake's name message as
+ *     the server wants one first, payload, echo, half-close), some sixteen
+ *     at once, some ended with a reset halfway;
  *   - a DIST to a port nobody lists: refused;
  *   - epmd NAMES (rewritten to carry our epmd port), PORT_PLEASE2, and an
  *     ALIVE2 that must be refused;
@@ -29,6 +30,8 @@
  * With -S, COMMAND gets "--stdio" instead of "-l ...": one carrier on its
  * stdin and stdout with a batch of streams per round; when we close it,
  * the server must exit by itself, with status 0.
+ * A refused connection or stream gets at most one line from the server and
+ * ends with a FIN, never a reset.
  * The server's stderr is left alone (redirect it); this program prints one
  * summary line and the first failures on stdout.
  */
@@ -279,6 +282,10 @@ open_with(enum frame_tag tag, uint16_t port, const void *extra, size_t len)
 	return fd;
 }
 
+/* The start of a distribution handshake (send_name, version 6, "a@b"). */
+static const uint8_t name_msg[] = { 0, 18, 'N', 0, 0, 0, 0, 0, 0, 0, 1,
+	0, 0, 0, 0, 0, 3, 'a', '@', 'b' };
+
 static void
 fill(uint8_t *p, size_t len, unsigned seed)
 {
@@ -288,11 +295,12 @@ fill(uint8_t *p, size_t len, unsigned seed)
 		p[i] = (uint8_t)(seed * 31 + i * 7);
 }
 
-/* A relay to an echo port: the payload comes back, then EOF. */
+/* A relay to an echo port: the name message and the payload come back,
+ * then EOF. */
 static void
 relay_finish(int fd, size_t len, unsigned seed, int reset)
 {
-	static uint8_t out[PAYLOAD_MAX], in[PAYLOAD_MAX];
+	static uint8_t out[PAYLOAD_MAX], in[sizeof(name_msg) + PAYLOAD_MAX];
 	struct linger lg = { 1, 0 };
 	ssize_t n;
 	int rst;
@@ -314,7 +322,9 @@ relay_finish(int fd, size_t len, unsigned seed, int reset)
 		fail("relay: %s", strerror(errno));
 		goto out;
 	}
-	if ((size_t)n != len || rst || memcmp(in, out, len) != 0)
+	if ((size_t)n != sizeof(name_msg) + len || rst ||
+	    memcmp(in, name_msg, sizeof(name_msg)) != 0 ||
+	    memcmp(in + sizeof(name_msg), out, len) != 0)
 		fail("relay: sent %zu bytes, got %zd back%s", len, n,
 		    rst ? " and a reset" : "");
 	else
@@ -329,7 +339,8 @@ relays(int round)
 	int fds[BURST], i;
 
 	for (i = 0; i < BURST; i++) {
-		fds[i] = open_with(FRAME_TAG_DIST, echo_port[i % 2], NULL, 0);
+		fds[i] = open_with(FRAME_TAG_DIST, echo_port[i % 2], name_msg,
+		    sizeof(name_msg));
 		if (fds[i] < 0)
 			fail("relay: dial: %s", strerror(errno));
 	}
@@ -340,17 +351,28 @@ relays(int round)
 			    i % 8 == 7);
 }
 
-/* The server closes without a byte (refused, rejected, timed out). */
+/*
+ * The server closes (refused, rejected, timed out) with nothing relayed: at
+ * most one line of its own ("erlfwd-server: denied: ..."), then a FIN.
+ */
 static void
 expect_closed(int fd, int tag, const char *what, int kind)
 {
-	uint8_t buf[64];
+	static const char pre[] = "erlfwd-server: ";
+	uint8_t buf[160];
 	ssize_t n;
+	int rst;
 
-	n = read_to_eof(fd, buf, sizeof(buf), CLOSE_TIMEOUT_MS, NULL);
-	if (n != 0)
-		fail("%s (tag %d): %s", what, tag, n < 0 ? strerror(errno) :
-		    "got bytes instead of a close");
+	n = read_to_eof(fd, buf, sizeof(buf), CLOSE_TIMEOUT_MS, &rst);
+	if (n < 0)
+		fail("%s (tag %d): %s", what, tag, strerror(errno));
+	else if (rst)
+		fail("%s (tag %d): a reset, not a FIN", what, tag);
+	else if (n > 0 && ((size_t)n <= sizeof(pre) ||
+	    memcmp(buf, pre, sizeof(pre) - 1) != 0 || buf[n - 1] != '\n' ||
+	    memchr(buf, '\n', (size_t)n - 1) != NULL))
+		fail("%s (tag %d): got bytes that are not one line of the "
+		    "server's", what, tag);
 	else
 		counts[kind]++;
 	close(fd);
@@ -465,7 +487,8 @@ bad_preambles(void)
 		expect_closed(fd, 0, bad[i].what, K_BAD);
 	}
 	/* A DIST to a port that no one lists: denied after asking epmd. */
-	if ((fd = open_with(FRAME_TAG_DIST, unlisted_port, NULL, 0)) >= 0)
+	if ((fd = open_with(FRAME_TAG_DIST, unlisted_port, name_msg,
+	    sizeof(name_msg))) >= 0)
 		expect_closed(fd, FRAME_TAG_DIST, "unlisted port", K_DENIED);
 }
 

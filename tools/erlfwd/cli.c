@@ -212,6 +212,8 @@ cli_info_exit(enum info_status s)
 		return CLI_TUNNEL;
 	case INFO_LOCAL:
 		return CLI_LOCAL;
+	case INFO_DECLINED:
+		return CLI_BROKEN;	/* a working server, on a bad day */
 	default:
 		return CLI_SERVER;
 	}
@@ -260,6 +262,10 @@ cli_info_hint(enum info_status s, const struct route *r, char *buf,
 	case INFO_FOREIGN:
 		snprintf(buf, cap, "forward the port erlfwd-server listens on "
 		    "($ERLFWD_PORT, 9369), or point --tunnel at that forward");
+		break;
+	case INFO_DECLINED:
+		snprintf(buf, cap, "try again once its connections are "
+		    "fewer, or raise its --max-conns");
 		break;
 	case INFO_PROTOCOL:
 		snprintf(buf, cap, "install the same erlfwd release here and "

@@ -141,8 +141,8 @@ check_server(const struct route *t, int timeout, struct frame_info *fi)
 	}
 	step("ok", "tunnel", "%s accepts connections", t->text);
 	if (res.status != INFO_OK)
-		return broken(CLI_SERVER, t->kind == ROUTE_SOCKS5 ? "proxy" :
-		    "server", what, fix);
+		return broken(cli_info_exit(res.status),
+		    t->kind == ROUTE_SOCKS5 ? "proxy" : "server", what, fix);
 	if (t->kind == ROUTE_SOCKS5) {
 		step("ok", "proxy", "a SOCKS5 proxy: no erlfwd-server needed, "
 		    "epmd asked directly (%ld ms)", res.elapsed_ms);

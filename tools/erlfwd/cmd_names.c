@@ -119,6 +119,10 @@ cmd_names(int argc, char **argv)
 			safe_line(stdout, "name %s at port %u",
 			    fi->nodes[i].name, (unsigned)fi->nodes[i].port);
 	}
+	if (!quiet && fi->skipped > 0)
+		safe_line(stdout, "(%u more name%s registered with epmd there "
+		    "%s no node name: not shown)", (unsigned)fi->skipped,
+		    fi->skipped == 1 ? "" : "s", fi->skipped == 1 ? "is" : "are");
 	rc = fflush(stdout) == 0 ? CLI_OK : CLI_LOCAL;
 out:
 	free(fi);

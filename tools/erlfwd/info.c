@@ -38,9 +38,19 @@ static int
 judge(const uint8_t *buf, size_t len, struct frame_info *fi,
     struct info_result *res)
 {
+	static const char declined[] = "erlfwd-server: ";
+	size_t k = len < sizeof(declined) - 1 ? len : sizeof(declined) - 1;
 	struct frame f;
 	int n;
 
+	/* The server refuses in one line of text, e.g. when it is busy. */
+	if (memcmp(buf, declined, k) == 0) {
+		if (k < sizeof(declined) - 1 || memchr(buf, '\n', len) == NULL)
+			return 0;
+		res->status = INFO_DECLINED;
+		peek_text(res->peek, sizeof(res->peek), buf + k, len - k);
+		return -1;
+	}
 	n = frame_decode(buf, len, FRAME_INFO_BODY_MAX, &f);
 	if (n == 0)
 		return 0;	/* need more */
@@ -73,7 +83,7 @@ socks_info(const struct route *r, long deadline, struct frame_info *fi,
 	uint8_t req[EPMD_NAMES_REQ_LEN];
 	enum dial_stage stage;
 	const char *text;
-	size_t len = 0, textlen;
+	size_t len = 0, textlen, odd;
 	ssize_t n;
 	int fd;
 
@@ -107,7 +117,8 @@ socks_info(const struct route *r, long deadline, struct frame_info *fi,
 	} else if ((text = epmd_names_text(buf, len, &textlen)) == NULL)
 		res->status = INFO_CLOSED;
 	else {
-		epmd_names_info(text, textlen, fi);
+		odd = epmd_names_info(text, textlen, fi);
+		fi->skipped = odd < UINT16_MAX ? (uint16_t)odd : UINT16_MAX;
 		fi->epmd_up = 1;
 		res->status = INFO_OK;
 	}
@@ -216,6 +227,10 @@ info_describe(const struct info_result *res, const struct route *r, char *buf,
 		break;
 	case INFO_FOREIGN:
 		snprintf(buf, cap, "%s is not erlfwd-server (it answered '%s')",
+		    r->text, res->peek);
+		break;
+	case INFO_DECLINED:
+		snprintf(buf, cap, "the erlfwd-server behind %s declined: %s",
 		    r->text, res->peek);
 		break;
 	case INFO_PROTOCOL:

@@ -18,6 +18,8 @@ enum info_status {
 	INFO_SILENT,		/* accepted, then no reply in time */
 	INFO_FOREIGN,		/* replied with something that is not erlfwd */
 	INFO_PROTOCOL,		/* an erlfwd-server of another protocol version */
+	INFO_DECLINED,		/* erlfwd-server said why it would not serve:
+				 * "refused: busy (max-conns N)" in peek */
 	INFO_LOCAL,		/* a local failure (errno) */
 };
 
@@ -25,8 +27,8 @@ struct info_result {
 	enum info_status	status;
 	int			err;		/* errno, when there is one */
 	unsigned		version;	/* INFO_PROTOCOL: the server's */
-	char			peek[40];	/* INFO_FOREIGN: the first bytes,
-						 * printable */
+	char			peek[80];	/* INFO_FOREIGN: the first bytes,
+						 * printable; INFO_DECLINED: why */
 	long			elapsed_ms;
 };
 

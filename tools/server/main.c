@@ -22,15 +22,19 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: erlfwd-server [-l ADDR:PORT | --stdio] [-e PORT] [--allow-port PORT]...\n"
-"                     [--max-conns N] [--setup-timeout MS] [--relay auto|copy]\n"
-"                     [--carrier-idle MS]\n"
+"                     [--max-conns N] [--setup-timeout MS] [--idle-timeout MS]\n"
+"                     [--linger MS] [--relay auto|copy] [--carrier-idle MS]\n"
 "       erlfwd-server --cluster 'PATTERN=socks5h://HOST:PORT,...'\n"
 "                     [--max-conns N] [--setup-timeout MS] [--relay auto|copy]\n"
 "\n"
 "Relay erlfwd tunnel connections to this host's epmd and BEAM nodes.\n"
 "Run it beside the node; forward one port to it (heroku ps:forward,\n"
 "kubectl port-forward, ssh -L).  Only epmd lookups and the ports that epmd\n"
-"lists right now are reachable through it.\n"
+"lists right now are reachable through it, and a distribution stream is\n"
+"relayed only when its first bytes are a handshake's name message, never\n"
+"to this server's own port or epmd's, and (where /proc/net/tcp is\n"
+"readable) only to a port whose listening socket belongs to this server's\n"
+"uid: run it as the user the nodes run as.\n"
 "\n"
 "  -l, --listen ADDR:PORT   where to listen (default 127.0.0.1:9369)\n"
 "      --stdio              serve one carrier on stdin and stdout, listen\n"
@@ -42,13 +46,20 @@ usage(FILE *f)
 "  -e, --epmd-port PORT     this host's epmd port (default $ERL_EPMD_PORT,\n"
 "                           else 4369)\n"
 "      --allow-port PORT    also allow this port for distribution, even if\n"
-"                           epmd does not list it (repeatable)\n"
+"                           epmd does not list it, whoever owns it and\n"
+"                           whatever its first bytes (repeatable)\n"
 "      --max-conns N        refuse connections beyond N (default 1024); a\n"
 "                           carrier and each of its streams count, and one\n"
 "                           carrier may hold at most N/2 streams\n"
 "      --setup-timeout MS   close a connection that has not sent its\n"
 "                           preamble, or finished its setup, in MS\n"
 "                           milliseconds (default 5000)\n"
+"      --idle-timeout MS    close a relay that moved no byte either way in\n"
+"                           MS milliseconds (default 600000, above any\n"
+"                           distribution tick; 0: never)\n"
+"      --linger MS          close a half-closed relay (one side sent its\n"
+"                           EOF) that moved no byte in MS milliseconds\n"
+"                           (default 30000; 0: never)\n"
 "      --relay auto|copy    auto: move bytes with splice(2) when the kernel\n"
 "                           can (the log says which); copy: read/write\n"
 "      --carrier-idle MS    end a carrier (the erlfwd command's one\n"
@@ -67,7 +78,8 @@ usage(FILE *f)
 "  -V, --version            print the version\n"
 "\n"
 "Logs go to stderr in logfmt, one line per connection (or carrier stream)\n"
-"when it ends, and one per carrier.\n"
+"when it ends, and one per carrier.  A connection it refuses gets one line\n"
+"saying why, then a FIN, never a reset.\n"
 "SIGTERM or SIGINT stop it cleanly.\n");
 }
 
@@ -108,6 +120,8 @@ main(int argc, char **argv)
 		{ "allow-port", required_argument, NULL, 'a' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "setup-timeout", required_argument, NULL, 't' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "linger", required_argument, NULL, 'g' },
 		{ "preamble-timeout", required_argument, NULL, 't' },
 		{ "relay", required_argument, NULL, 'r' },
 		{ "stdio", no_argument, NULL, 's' },
@@ -132,6 +146,8 @@ main(int argc, char **argv)
 	o.max_conns = 1024;
 	o.setup_timeout_ms = 5000;
 	o.carrier_idle_ms = 60000;
+	o.idle_ms = SERVER_IDLE_MS;
+	o.linger_ms = SERVER_LINGER_MS;
 	if ((env = getenv("ERL_EPMD_PORT")) != NULL && *env != '\0') {
 		if (port_arg("ERL_EPMD_PORT", env, &o.epmd_port) != 0)
 			return STATUS_USAGE;
@@ -176,6 +192,16 @@ main(int argc, char **argv)
 			    &v) != 0)
 				return STATUS_USAGE;
 			o.carrier_idle_ms = (int)v;
+			break;
+		case 'I':
+			if (number("--idle-timeout", optarg, 0, 86400000, &v) != 0)
+				return STATUS_USAGE;
+			o.idle_ms = (int)v;
+			break;
+		case 'g':
+			if (number("--linger", optarg, 0, 86400000, &v) != 0)
+				return STATUS_USAGE;
+			o.linger_ms = (int)v;
 			break;
 		case 'r':
 			if (strcmp(optarg, "copy") == 0)

@@ -16,7 +16,16 @@
  * Every state but RELAY is bounded by the setup deadline, counted from
  * accept.  The timeout is the same for every connection, so the connections
  * in setup form a queue ordered by deadline and the loop only looks at its
- * head.
+ * head.  A relay is bounded by its quiet time: the relays form two queues
+ * ordered by their last byte moved, one for the open ones (closed after the
+ * idle limit) and one for the half-closed ones (closed after the linger), so
+ * that a side that left cannot hold two descriptors forever.
+ *
+ * Every refusal is one line of text ("erlfwd-server: denied: not-dist"),
+ * then a FIN once the client has closed its side or the setup deadline
+ * passed, never a reset: a reset on one forwarded connection ends a whole
+ * `kubectl port-forward` (1.23 and later).  Only a reset from a node is
+ * carried as a reset.
  *
  * Each connection has two sides: the client, who connected to us, and the
  * upstream, the socket we open to the host's epmd or to a node's port.
@@ -33,12 +42,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "distname.h"
 #include "epmd.h"
 #include "frame.h"
 #include "frame_info.h"
 #include "sock.h"
 #include "logfmt.h"
 #include "mux.h"
+#include "procnet.h"
 #include "relay.h"
 #include "server.h"
 #include "tio.h"
@@ -57,6 +68,7 @@ enum { H_CLIENT = RELAY_CLIENT, H_UPSTREAM = RELAY_UPSTREAM };
 
 struct conn;
 struct carrier;
+TAILQ_HEAD(conn_list, conn);
 
 /* What epoll's data points at: one side of one connection, or a carrier. */
 struct handle {
@@ -89,6 +101,11 @@ struct conn {
 	TAILQ_ENTRY(conn) entry;		/* conns, then graveyard */
 	TAILQ_ENTRY(conn) qentry;		/* setupq */
 	int		 queued;		/* on setupq */
+	TAILQ_ENTRY(conn) rentry;		/* idleq or lingerq */
+	struct conn_list *rq;			/* which of them; NULL: none */
+	long		 active;		/* RELAY: when a byte last moved */
+	const char	*end_outcome;		/* a refusal being written */
+	char		 end_reason[64];
 	int		 dead;			/* ended; freed after the batch */
 	int		 connecting;		/* RELAY: the node's port not yet up */
 	struct handle	 h[2];
@@ -111,8 +128,6 @@ struct conn {
 	uint32_t	 stream;		/* carrier and stream id */
 };
 
-TAILQ_HEAD(conn_list, conn);
-
 struct server {
 	const struct server_opts *o;
 	int		 ep, lfd, sfd;
@@ -120,6 +135,11 @@ struct server {
 	struct conn_list conns;			/* every live connection */
 	struct conn_list setupq;		/* in setup, by deadline */
 	struct conn_list graveyard;		/* ended in this batch */
+	struct conn_list idleq;			/* open relays, by activity */
+	struct conn_list lingerq;		/* half-closed relays, likewise */
+	uid_t		 uid;			/* ours: a node's port must be */
+	uint16_t	 own_port;		/* never a DIST target */
+	int		 odd_logged;		/* epmd listed a non-node line */
 	struct carrier_list carriers;
 	int		 nconns;
 	long		 accept_resume;		/* 0: accepting */
@@ -162,6 +182,22 @@ queue_remove(struct server *s, struct conn *c)
 	c->queued = 0;
 }
 
+/*
+ * Put relay c on queue q (the idle or the linger queue; NULL: none), at the
+ * tail: its last byte moved now, the latest of all.
+ */
+static void
+relay_queue(struct conn *c, struct conn_list *q)
+{
+	if (c->rq != NULL)
+		TAILQ_REMOVE(c->rq, c, rentry);
+	c->rq = q;
+	if (q == NULL)
+		return;
+	c->active = tio_now_ms();
+	TAILQ_INSERT_TAIL(q, c, rentry);
+}
+
 static const char *
 tag_text(const struct conn *c)
 {
@@ -194,6 +230,7 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 		    reason != NULL ? " reason=" : "",
 		    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
 	queue_remove(s, c);
+	relay_queue(c, NULL);
 	for (i = 0; i < 2; i++)
 		watch(s, &c->h[i], 0);
 	if (c->state == CS_RELAY)
@@ -272,13 +309,40 @@ reply(struct server *s, struct conn *c, uint8_t *buf, size_t len)
 	watch(s, &c->h[H_CLIENT], EPOLLOUT);
 }
 
+/*
+ * Refuse c: one line saying why ("erlfwd-server: denied: not-dist"), then
+ * the client's side is shut and its bytes drained until it closes (or the
+ * setup deadline passes), so that the connection ends with a FIN, never a
+ * reset.  The connection's log line, written then, carries outcome and
+ * reason.
+ */
+static void
+refuse(struct server *s, struct conn *c, const char *outcome,
+    const char *reason)
+{
+	uint8_t *line;
+	int n;
+
+	close_upstream(s, c);
+	c->end_outcome = outcome;
+	snprintf(c->end_reason, sizeof(c->end_reason), "%s", reason);
+	if ((line = malloc(128)) == NULL) {
+		conn_end(s, c, outcome, reason, 0);
+		return;
+	}
+	n = snprintf((char *)line, 128, "erlfwd-server: %s: %s\n", outcome,
+	    reason);
+	reply(s, c, line, n < 128 ? (size_t)n : 127);
+}
+
 static void
 start_relay(struct server *s, struct conn *c)
 {
 	int rc, rd, wr, i;
 
 	c->state = CS_RELAY;
-	queue_remove(s, c);	/* distribution lives as long as it likes */
+	queue_remove(s, c);	/* from now on bounded by its quiet time */
+	relay_queue(c, &s->idleq);
 	relay_init(&c->relay, c->h[H_CLIENT].fd, c->h[H_UPSTREAM].fd);
 	rc = relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
 	    c->inlen - c->framelen);
@@ -326,6 +390,37 @@ start_node(struct server *s, struct conn *c)
 	start_relay(s, c);
 }
 
+/* Epmd listed lines that are not nodes' (a local process registered a name
+ * with a space, a line break or a control byte): ignored, and said once. */
+static void
+odd_names(struct server *s, size_t odd)
+{
+	if (odd == 0 || s->odd_logged)
+		return;
+	s->odd_logged = 1;
+	logfmt("warn", "odd-epmd-names", "count=%zu action=ignored "
+	    "note=\"names with a space or a control byte are no nodes'; "
+	    "logged once\"", odd);
+}
+
+/*
+ * The policy for a DIST stream to c's port, once epmd lists it: never this
+ * server's own port or epmd's (a chain through the server, or epmd's
+ * requests past the filter), and never a port whose listener belongs to
+ * another uid.  Returns NULL when c may go on, else the reason to refuse.
+ */
+static const char *
+dist_policy(const struct server *s, const struct conn *c)
+{
+	if (c->port == s->own_port)
+		return "own-port";
+	if (c->port == s->o->epmd_port)
+		return "epmd-port";
+	if (procnet_port_owner("/proc/net", c->port, s->uid) == PROCNET_OTHER)
+		return "other-uid";
+	return NULL;
+}
+
 /* Build and queue the INFO reply from epmd's NAMES text (NULL: epmd down). */
 static void
 answer_info(struct server *s, struct conn *c, const char *names, size_t len)
@@ -333,6 +428,7 @@ answer_info(struct server *s, struct conn *c, const char *names, size_t len)
 	struct frame_info *fi;
 	char body[FRAME_INFO_BODY_MAX];
 	uint8_t *out = NULL;
+	size_t odd;
 	int n;
 
 	if ((fi = calloc(1, sizeof(*fi))) == NULL)
@@ -341,8 +437,11 @@ answer_info(struct server *s, struct conn *c, const char *names, size_t len)
 	snprintf(fi->host, sizeof(fi->host), "%s", s->hostname);
 	fi->epmd_port = s->o->epmd_port;
 	fi->epmd_up = names != NULL;
-	if (names != NULL)
-		epmd_names_info(names, len, fi);
+	if (names != NULL) {
+		odd = epmd_names_info(names, len, fi);
+		odd_names(s, odd);
+		fi->skipped = odd < UINT16_MAX ? (uint16_t)odd : UINT16_MAX;
+	}
 	n = frame_info_format(body, sizeof(body), fi);
 	free(fi);
 	if (n < 0) {
@@ -364,15 +463,15 @@ static void
 epmd_done(struct server *s, struct conn *c, int ok)
 {
 	char why[80];
-	size_t textlen, odd;
-	const char *text;
+	size_t textlen, odd = 0;
+	const char *text, *deny;
 
 	close_upstream(s, c);
 	text = epmd_names_text(c->buf, c->buflen, &textlen);
 	switch (c->tag) {
 	case FRAME_TAG_EPMD:
 		if (!ok) {
-			conn_end(s, c, "error", "epmd unreachable", 0);
+			refuse(s, c, "error", "epmd unreachable");
 			return;
 		}
 		/* The client sent its own epmd port in the preamble. */
@@ -381,20 +480,26 @@ epmd_done(struct server *s, struct conn *c, int ok)
 		reply(s, c, c->buf, c->buflen);
 		return;
 	case FRAME_TAG_DIST:
+		/* The epmd exchange named epmd: the log names the node's. */
+		snprintf(c->upstream_addr, sizeof(c->upstream_addr),
+		    "127.0.0.1:%u", (unsigned)c->port);
 		if (ok && text != NULL &&
 		    epmd_names_has_port(text, textlen, c->port, &odd)) {
+			odd_names(s, odd);
 			free(c->buf);
 			c->buf = NULL;
 			c->buflen = c->bufcap = 0;
+			if ((deny = dist_policy(s, c)) != NULL) {
+				refuse(s, c, "denied", deny);
+				return;
+			}
 			start_node(s, c);
 			return;
 		}
+		odd_names(s, odd);
 		snprintf(why, sizeof(why), ok ? "port %u is not a node's" :
 		    "epmd unreachable, port %u unverified", (unsigned)c->port);
-		snprintf(c->upstream_addr, sizeof(c->upstream_addr),
-		    "127.0.0.1:%u",
-		    (unsigned)c->port);
-		conn_end(s, c, "denied", why, 0);
+		refuse(s, c, "denied", why);
 		return;
 	default:
 		answer_info(s, c, ok ? text : NULL, ok ? textlen : 0);
@@ -415,7 +520,7 @@ on_preamble(struct server *s, struct conn *c)
 	if (c->framelen == 0) {
 		n = frame_decode(c->in, c->inlen, FRAME_REQ_BODY_MAX, &f);
 		if (n < 0) {
-			conn_end(s, c, "rejected", frame_strerror(n), 0);
+			refuse(s, c, "rejected", frame_strerror(n));
 			return;
 		}
 		if (n == 0)
@@ -437,20 +542,37 @@ on_preamble(struct server *s, struct conn *c)
 
 			snprintf(why, sizeof(why), "epmd request %s refused",
 			    epmd_code_name(c->in[c->framelen + 2]));
-			conn_end(s, c, "denied", why, 0);
+			refuse(s, c, "denied", why);
 			return;
 		}
 		if (v == EPMD_BAD) {
-			conn_end(s, c, "rejected", "malformed epmd request", 0);
+			refuse(s, c, "rejected", "malformed epmd request");
 			return;
 		}
 		start_epmd(s, c, c->in + c->framelen, reqlen);
 		return;
 	case FRAME_TAG_DIST:
-		if (allowed(s, c->port))
+		/* The log names the port asked for, refused or not. */
+		snprintf(c->upstream_addr, sizeof(c->upstream_addr),
+		    "127.0.0.1:%u", (unsigned)c->port);
+		if (c->port == s->own_port) {
+			refuse(s, c, "denied", "own-port");
+			return;
+		}
+		if (allowed(s, c->port)) {
 			start_node(s, c);
-		else
-			start_epmd(s, c, s->names_req, sizeof(s->names_req));
+			return;
+		}
+		/* Before anything is asked or connected: the stream must
+		 * open with a handshake's name message. */
+		v = distname_check(c->in + c->framelen, c->inlen - c->framelen);
+		if (v == DISTNAME_MORE && c->inlen < sizeof(c->in))
+			return;
+		if (v != DISTNAME_OK) {
+			refuse(s, c, "denied", "not-dist");
+			return;
+		}
+		start_epmd(s, c, s->names_req, sizeof(s->names_req));
 		return;
 	case FRAME_TAG_CARRIER:
 		carrier_take(s, c);
@@ -475,10 +597,15 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 			c->inlen += (size_t)n;
 			c->bytes_in += (uint64_t)n;
 			on_preamble(s, c);
-		} else if (n == 0)
-			conn_end(s, c, "rejected", c->framelen == 0 ?
-			    "closed before the preamble ended" :
-			    "closed before the request ended", 0);
+		} else if (n == 0) {
+			/* Half-closed: it may still read why. */
+			if (c->framelen > 0 && c->tag == FRAME_TAG_DIST)
+				refuse(s, c, "denied", "not-dist");
+			else
+				refuse(s, c, "rejected", c->framelen == 0 ?
+				    "closed before the preamble ended" :
+				    "closed before the request ended");
+		}
 		else if (errno != EAGAIN && errno != EWOULDBLOCK)
 			conn_end(s, c, "error", strerror(errno), 0);
 		return;
@@ -503,7 +630,9 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 		/* Closing with unread bytes would reset the reply away. */
 		n = sock_recv(c->h[H_CLIENT].fd, drain, sizeof(drain));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-			conn_end(s, c, "ok", NULL, 0);
+			conn_end(s, c, c->end_outcome != NULL ? c->end_outcome :
+			    "ok", c->end_outcome != NULL ? c->end_reason : NULL,
+			    0);
 		return;
 	default:
 		/* EPMD: we do not read the client, so only a hangup
@@ -565,6 +694,22 @@ on_epmd(struct server *s, struct conn *c, uint32_t ev)
 		epmd_done(s, c, 0);
 }
 
+/*
+ * After a relay event: bytes moved make c the most recently active relay;
+ * an EOF from either side moves it to the half-closed queue, whose limit is
+ * the linger.
+ */
+static void
+relay_activity(struct server *s, struct conn *c)
+{
+	int half = c->relay.dir[RELAY_C2U].eof || c->relay.dir[RELAY_U2C].eof;
+
+	if (half && c->rq != &s->lingerq)
+		relay_queue(c, &s->lingerq);
+	else if (c->relay.bytes[RELAY_C2U] != c->bytes_in ||
+	    c->relay.bytes[RELAY_U2C] != c->bytes_out)
+		relay_queue(c, c->rq);
+}
 
 static void
 on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
@@ -589,6 +734,8 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 	}
 	rc = relay_event(&c->relay, &s->rctx, side, (ev & (EPOLLIN | EPOLLHUP |
 	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0);
+	if (rc == RELAY_OPEN)
+		relay_activity(s, c);
 	c->bytes_in = c->relay.bytes[RELAY_C2U];
 	c->bytes_out = c->relay.bytes[RELAY_U2C];
 	if (rc == RELAY_DONE) {
@@ -845,6 +992,26 @@ carriers_due(struct server *s)
 	return wait;
 }
 
+/*
+ * Refuse a connection beyond --max-conns without taking a slot: say so in
+ * one line, shut our side and read what already came, so that the close is
+ * a FIN (unread bytes would make it a reset).
+ */
+static void
+refuse_busy(int fd, int max)
+{
+	char line[96], drain[512];
+	int n, i;
+
+	n = snprintf(line, sizeof(line), "erlfwd-server: refused: busy "
+	    "(max-conns %d)\n", max);
+	(void)sock_send(fd, line, (size_t)n);
+	(void)shutdown(fd, SHUT_WR);
+	for (i = 0; i < 8 && sock_recv(fd, drain, sizeof(drain)) > 0; i++)
+		continue;
+	close(fd);
+}
+
 static void
 on_accept(struct server *s)
 {
@@ -885,7 +1052,7 @@ on_accept(struct server *s)
 			    "in=0 out=0 dur_ms=0 outcome=refused "
 			    "reason=max-conns max_conns=%d", peer,
 			    s->o->max_conns);
-			close(fd);
+			refuse_busy(fd, s->o->max_conns);
 			continue;
 		}
 		if ((c = conn_new(s, fd, peer)) == NULL) {
@@ -900,6 +1067,24 @@ on_accept(struct server *s)
 	}
 }
 
+/*
+ * End the relays of queue q that moved no byte for limit ms (0: never),
+ * with reason; lower *wait (-1: none) to the ms until the next one is due.
+ */
+static void
+quiet(struct server *s, struct conn_list *q, int limit, const char *reason,
+    long now, long *wait)
+{
+	struct conn *c;
+
+	if (limit <= 0)
+		return;
+	while ((c = TAILQ_FIRST(q)) != NULL && c->active + limit <= now)
+		conn_end(s, c, "timeout", reason, 0);
+	if (c != NULL && (*wait < 0 || c->active + limit - now < *wait))
+		*wait = c->active + limit - now;
+}
+
 /* End the setups whose deadline passed; returns ms until the next one. */
 static int
 expire(struct server *s)
@@ -907,12 +1092,19 @@ expire(struct server *s)
 	long now = tio_now_ms(), wait = -1;
 	struct conn *c;
 
-	while ((c = TAILQ_FIRST(&s->setupq)) != NULL && c->deadline <= now)
-		conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
-		    "no complete preamble in time" : c->state == CS_DRAIN ?
-		    "client did not close" : "setup took too long", 0);
+	while ((c = TAILQ_FIRST(&s->setupq)) != NULL && c->deadline <= now) {
+		if (c->end_outcome != NULL)	/* a refusal: FIN now */
+			conn_end(s, c, c->end_outcome, c->end_reason, 0);
+		else
+			conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
+			    "no complete preamble in time" :
+			    c->state == CS_DRAIN ? "client did not close" :
+			    "setup took too long", 0);
+	}
 	if ((c = TAILQ_FIRST(&s->setupq)) != NULL)
 		wait = c->deadline - now;
+	quiet(s, &s->idleq, s->o->idle_ms, "idle", now, &wait);
+	quiet(s, &s->lingerq, s->o->linger_ms, "half-closed", now, &wait);
 	if (s->accept_resume != 0) {
 		if (s->accept_resume <= now) {
 			s->accept_resume = 0;
@@ -933,6 +1125,8 @@ setup(struct server *s)
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) != 0)
 		strcpy(s->hostname, "unknown");
 	(void)epmd_names_request(s->names_req);
+	s->uid = geteuid();
+	s->own_port = sock_port((const struct sockaddr *)&s->o->listen);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -968,10 +1162,10 @@ setup(struct server *s)
 	s->lh.fd = s->lfd;
 	watch(s, &s->lh, EPOLLIN);
 	logfmt("info", "listening", "addr=%s epmd_port=%u max_conns=%d "
-	    "setup_timeout_ms=%d relay=%s version=%s", s->o->listen_text,
-	    (unsigned)s->o->epmd_port, s->o->max_conns,
-	    s->o->setup_timeout_ms, splice ? "splice" : "copy",
-	    ERLFWD_VERSION);
+	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d relay=%s version=%s",
+	    s->o->listen_text, (unsigned)s->o->epmd_port, s->o->max_conns,
+	    s->o->setup_timeout_ms, s->o->idle_ms, s->o->linger_ms,
+	    splice ? "splice" : "copy", ERLFWD_VERSION);
 	return 0;
 }
 
@@ -1013,6 +1207,8 @@ server_run(const struct server_opts *o)
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->setupq);
 	TAILQ_INIT(&s->graveyard);
+	TAILQ_INIT(&s->idleq);
+	TAILQ_INIT(&s->lingerq);
 	TAILQ_INIT(&s->carriers);
 	s->ep = s->lfd = s->sfd = s->lh.fd = -1;
 	s->rctx.pipe[0] = s->rctx.pipe[1] = -1;

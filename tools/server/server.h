@@ -14,6 +14,8 @@
 #include "config.h"
 
 #define SERVER_ALLOW_MAX	64
+#define SERVER_IDLE_MS		600000	/* above any distribution tick */
+#define SERVER_LINGER_MS	30000
 
 struct server_opts {
 	struct sockaddr_storage	listen;
@@ -24,6 +26,10 @@ struct server_opts {
 	size_t			nallow;
 	int			max_conns;
 	int			setup_timeout_ms;	/* preamble to relay */
+	int			idle_ms;	/* a relay quiet both ways this
+						 * long is closed; 0: never */
+	int			linger_ms;	/* a half-closed relay quiet
+						 * this long is closed; 0: never */
 	int			copy;		/* 1: never splice(2) */
 	int			stdio;		/* 1: one carrier on stdin/out */
 	int			carrier_idle_ms; /* end a carrier silent so long */

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# t_server_adversary: what a local process on the remote host can do with
+# epmd, which registers any name with any port for anyone on the host, and
+# what erlfwd-server lets through of it.  Every refusal is one line, then a
+# FIN, never a reset (kubectl port-forward 1.23+ ends the whole forward on
+# one reset).
+#   - another user's service (socat run as nobody) registered with epmd: a
+#     DIST stream that starts a real handshake is refused, outcome=denied
+#     reason=other-uid; so is the port a forged NAMES line ("x at port P\n
+#     name y" registered as one name) points at;
+#   - a DIST stream whose first bytes are not a handshake's name message
+#     (HTTP to the node's own port) is refused before the server connects
+#     anywhere, reason=not-dist;
+#   - the server's own port registered with epmd: reason=own-port;
+#   - names with a space or a terminal control: ignored (logged once), and
+#     INFO still answers for the real node, counting them as skipped;
+#   - through all of it, rpc to the real node works;
+#   - relays that hold sockets for nothing end: a half-closed one after
+#     --linger, one silent both ways after --idle-timeout.
+set -u -o pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=cli.sh
+. "$(dirname "$0")/cli.sh"
+e2e_init
+cli_require
+e2e_require_cmd setpriv stat
+e2e_world
+app_port=$(e2e_node_port dyno app)
+pg=5432 ghost=41999
+
+# register NAME PORT: hold an epmd registration (ALIVE2_REQ) of NAME (printf
+# escapes allowed) on PORT in the dyno, as any local process can: the
+# connection that registered stays open in a sleeping bash.
+register() {
+	local n len hdr f=$E2E_TMP/alive2.$RANDOM$RANDOM
+	# shellcheck disable=SC2059 # NAME may hold escapes
+	printf "$1" >"$f.name"
+	n=$(stat -c %s "$f.name")
+	len=$(( 13 + n ))
+	hdr=$(printf '\\x%02x\\x%02x\\x78\\x%02x\\x%02x\\x4d\\x00\\x00\\x06\\x00\\x05\\x%02x\\x%02x' \
+	    $(( len >> 8 )) $(( len & 255 )) $(( $2 >> 8 )) $(( $2 & 255 )) \
+	    $(( n >> 8 )) $(( n & 255 )))
+	# shellcheck disable=SC2059 # a printf format built on purpose
+	{ printf "$hdr"; cat "$f.name"; printf '\x00\x00'; } >"$f"
+	# shellcheck disable=SC2016 # expanded by bash -c
+	e2e_dyno_spawn dyno "reg-${f##*.}" bash -c \
+	    'exec 3<>/dev/tcp/127.0.0.1/4369 && cat "$0" >&3 && exec sleep 600' "$f"
+}
+
+# name_msg NAME: the start of a distribution handshake for NAME (send_name,
+# version 6), as printf escapes.
+name_msg() {
+	local n=${#1} len=$(( 15 + ${#1} ))
+	printf '\\x%02x\\x%02xN\\x00\\x00\\x00\\x01\\x03\\xdf\\x7f\\xbd\\x00\\x00\\x00\\x00\\x%02x\\x%02x%s' \
+	    $(( len >> 8 )) $(( len & 255 )) $(( n >> 8 )) $(( n & 255 )) "$1"
+}
+
+# talk FORMAT: inside the dyno, one connection to the server: send FORMAT's
+# bytes (printf escapes), keep our side open, read until the server ends
+# it.  TALK_OUT is what came back; TALK_END "fin", or what reading said (a
+# reset: "Connection reset by peer").
+talk() {
+	local out=$E2E_TMP/talk.$RANDOM$RANDOM
+	# shellcheck disable=SC2016 # expanded by bash -c
+	ip netns exec "$(e2e_ns dyno)" timeout 10 bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 9
+		printf "$0" >&3 2>/dev/null
+		exec cat <&3' "$1" "$E2E_SERVER_PORT" >"$out" 2>"$out.err"
+	TALK_END="rc $?: $(tr '\n' ' ' <"$out.err")"
+	[[ $TALK_END == "rc 0: " ]] && TALK_END=fin
+	TALK_OUT=$(<"$out")
+}
+
+# dist_refused WHAT PORT FIRST REASON: a DIST(PORT) stream inside the dyno
+# that sends FIRST (printf escapes) is refused with REASON: one line, then a
+# FIN, and its log line.
+dist_refused() {
+	local what=$1 port=$2 first=$3 reason=$4 before
+	before=$(e2e_count "$E2E_SERVER_LOG" "reason=$reason")
+	talk "$(e2e_frame 2 "$port" 0)$first"
+	e2e_assert_eq "erlfwd-server: denied: $reason" "$TALK_OUT" \
+	    "$what: the client is told 'denied: $reason'"
+	e2e_assert_eq fin "$TALK_END" \
+	    "$what: the connection ends with a FIN, not a reset"
+	e2e_wait_count 5 "$E2E_SERVER_LOG" "reason=$reason" $(( before + 1 ))
+	e2e_assert_match "$(grep -a "reason=$reason" "$E2E_SERVER_LOG" | tail -n 1)" \
+	    "target=127\\.0\\.0\\.1:$port .*outcome=denied reason=$reason" \
+	    "$what: logged outcome=denied reason=$reason"
+}
+
+# Another user's service, registered with epmd under a node-like name.
+e2e_dyno_spawn dyno pg setpriv --reuid=65534 --regid=65534 --clear-groups \
+    socat "TCP-LISTEN:$pg,bind=127.0.0.1,reuseaddr,fork" SYSTEM:'echo PG-DATA'
+e2e_wait_port -n dyno "$pg"
+register pgnode "$pg"
+# A forged line: one registered name that reads as two NAMES lines, the
+# first pointing at the same service.
+register "x at port $pg\\nname y" "$ghost"
+# Names no node has: a space, a terminal control.
+register 'a b' 41998
+register 'esc\x1b[2J' 41997
+# The server's own port.
+register loop "$E2E_SERVER_PORT"
+e2e_wait_until 10 "epmd to list every registration" \
+    eval '(( $(e2e_epmd_names dyno | grep -c "^name ") >= 7 ))'
+e2e_log "epmd in the dyno: $(e2e_epmd_names dyno | tr '\n\033' '|E')"
+
+dist_refused "another uid's service" "$pg" "$(name_msg remsh-1@laptop)" other-uid
+dist_refused "HTTP to the node's own port" "$app_port" 'GET / HTTP/1.1\r\n\r\n' not-dist
+dist_refused "epmd's KILL as DIST" "$app_port" '\x00\x01k' not-dist
+dist_refused "the server's own port" "$E2E_SERVER_PORT" "$(name_msg remsh-1@laptop)" own-port
+
+# Not erlfwd at all (an HTTP health check on the forwarded port), with more
+# bytes behind the bad magic than the server reads: the line, then a FIN
+# (closing with unread bytes would have been a reset).
+talk "GET / HTTP/1.1\\r\\nHost: x\\r\\nUser-Agent: $(printf '%04000d' 0)\\r\\n\\r\\n"
+e2e_assert_eq "erlfwd-server: rejected: not an erlfwd preamble (bad magic)" \
+    "$TALK_OUT" "an HTTP request is told it is no erlfwd preamble"
+e2e_assert_eq fin "$TALK_END" "... and ends with a FIN, not a reset"
+
+# INFO and names: the real nodes, the odd names skipped and counted.
+cli_run names --tunnel "127.0.0.1:$E2E_TUNNEL_PORT"
+e2e_assert_eq 0 "$CLI_RC" "names answers despite the odd names"
+e2e_assert_contains "$CLI_OUT" "name app at port $app_port" "names lists the real node"
+e2e_assert_contains "$CLI_OUT" "(2 more names registered with epmd there are no node name" \
+    "names counts the two odd names"
+e2e_assert_not_contains "$CLI_OUT" "name a b" "the name with a space is not listed"
+e2e_assert_not_contains "$CLI_OUT" "esc" "the name with a control is not listed"
+e2e_assert_eq 1 "$(e2e_count "$E2E_SERVER_LOG" "msg=odd-epmd-names count=2 ")" \
+    "the odd names are logged once"
+
+e2e_erl_eval -sname "t$$" "rpc:call(app@dyno, erlang, node, [])"
+e2e_assert_eq app@dyno "$E2E_RESULT" "rpc still reaches app@dyno"
+
+# Relays that hold sockets for nothing.  A sink that closes at once leaves
+# the relay half-closed; one that says nothing leaves it idle.
+e2e_stop "$E2E_SERVER_PID"
+e2e_wait_port_closed -n dyno "$E2E_SERVER_PORT"
+e2e_dyno_spawn dyno sink-close socat "TCP-LISTEN:7101,bind=127.0.0.1,reuseaddr,fork" \
+    SYSTEM:'exit 0'
+e2e_dyno_spawn dyno sink-silent socat "TCP-LISTEN:7102,bind=127.0.0.1,reuseaddr,fork" \
+    SYSTEM:'exec sleep 30'
+e2e_wait_port -n dyno 7101
+e2e_wait_port -n dyno 7102
+e2e_server_start dyno --allow-port 7101 --allow-port 7102 --linger 1000 \
+    --idle-timeout 3000
+for port in 7101 7102; do
+	# shellcheck disable=SC2016 # expanded by bash -c
+	e2e_dyno_spawn dyno "client-$port" bash -c \
+	    'printf "$0" | cat - <(exec sleep 30) | exec socat -t 30 - TCP:127.0.0.1:$1' \
+	    "$(e2e_frame 2 "$port" 0)" "$E2E_SERVER_PORT"
+done
+e2e_wait_count 8 "$E2E_SERVER_LOG" "target=127.0.0.1:7101 " 1
+line=$(grep -a "target=127.0.0.1:7101 " "$E2E_SERVER_LOG")
+e2e_log "logged: ${line#*msg=conn }"
+e2e_assert_match "$line" "outcome=timeout reason=half-closed" \
+    "a half-closed relay is closed after --linger"
+dur=$(sed -n 's/.* dur_ms=\([0-9]*\) .*/\1/p' <<<"$line")
+e2e_assert_le 1000 "$dur" "... not before 1000 ms ($dur ms)"
+e2e_assert_le "$dur" 2500 "... nor long after ($dur ms)"
+e2e_wait_count 10 "$E2E_SERVER_LOG" "target=127.0.0.1:7102 " 1
+line=$(grep -a "target=127.0.0.1:7102 " "$E2E_SERVER_LOG")
+e2e_log "logged: ${line#*msg=conn }"
+e2e_assert_match "$line" "outcome=timeout reason=idle" \
+    "a relay silent both ways is closed after --idle-timeout"
+dur=$(sed -n 's/.* dur_ms=\([0-9]*\) .*/\1/p' <<<"$line")
+e2e_assert_le 3000 "$dur" "... not before 3000 ms ($dur ms)"
+e2e_assert_le "$dur" 4500 "... nor long after ($dur ms)"
+e2e_pass
