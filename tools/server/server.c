@@ -598,8 +598,13 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 			c->bytes_in += (uint64_t)n;
 			on_preamble(s, c);
 		} else if (n == 0) {
+			/* Said nothing and left (a port scan, a health
+			 * check): a plain close is a FIN already. */
+			if (c->inlen == 0)
+				conn_end(s, c, "rejected",
+				    "closed before the preamble ended", 0);
 			/* Half-closed: it may still read why. */
-			if (c->framelen > 0 && c->tag == FRAME_TAG_DIST)
+			else if (c->framelen > 0 && c->tag == FRAME_TAG_DIST)
 				refuse(s, c, "denied", "not-dist");
 			else
 				refuse(s, c, "rejected", c->framelen == 0 ?
