@@ -84,6 +84,7 @@ init(void)
 	env.bind = getenv("ERLFWD_BIND");
 	env.debug = getenv("ERLFWD_DEBUG");
 	env.timeout_ms = getenv("ERLFWD_TIMEOUT_MS");
+	env.socks_password = getenv("ERLFWD_SOCKS_PASSWORD");
 	/* OTP's order: -epmd_port, then ERL_EPMD_PORT, then 4369. */
 	if ((env.epmd_port = epmd_arg(port, sizeof(port))) == NULL)
 		env.epmd_port = getenv("ERL_EPMD_PORT");

@@ -216,17 +216,21 @@ parse_socks5(struct route *r, enum route_kind kind, const char *text,
 	if (q == NULL)
 		q = p + strlen(p);
 	if (at != NULL) {
-		/* Credentials: user:pass, unescaped; never echoed back. */
+		/* Credentials: user:pass, unescaped; never echoed back.  USER
+		 * alone: the password comes from elsewhere (config_route_
+		 * password), not from a command line. */
 		colon = memchr(p, ':', (size_t)(at - p));
-		if (colon == NULL || colon == p ||
+		if (colon == NULL)
+			colon = at;
+		if (colon == p ||
 		    unescape(r->user, sizeof(r->user), p,
 		    (size_t)(colon - p)) != 0 ||
-		    unescape(r->pass, sizeof(r->pass), colon + 1,
-		    (size_t)(at - colon - 1)) != 0 ||
-		    strlen(r->pass) == 0 ||
+		    (colon < at && (unescape(r->pass, sizeof(r->pass),
+		    colon + 1, (size_t)(at - colon - 1)) != 0 ||
+		    strlen(r->pass) == 0)) ||
 		    strlen(r->user) > 255 || strlen(r->pass) > 255)
 			return fail(err, errlen, "socks5 route: credentials "
-			    "must be USER:PASS (1 to 255 bytes each)");
+			    "must be USER:PASS or USER (1 to 255 bytes each)");
 		p = at + 1;
 	}
 	hplen = (size_t)(q - p);
@@ -236,6 +240,23 @@ parse_socks5(struct route *r, enum route_kind kind, const char *text,
 		return -1;
 	snprintf(r->text, sizeof(r->text), "%s%s%.*s", scheme,
 	    at != NULL ? "***@" : "", (int)hplen, p);
+	return 0;
+}
+
+int
+config_route_password(struct route *r, const char *pass, char *err,
+    size_t errlen)
+{
+	if ((r->kind != ROUTE_SOCKS5 && r->kind != ROUTE_SOCKS5H) ||
+	    r->user[0] == '\0' || r->pass[0] != '\0')
+		return 0;
+	if (pass == NULL || *pass == '\0')
+		return fail(err, errlen, "%s has a user and no password: set "
+		    "ERLFWD_SOCKS_PASSWORD (or give USER:PASS)", r->text);
+	if (strlen(pass) >= sizeof(r->pass) || strlen(pass) > 255)
+		return fail(err, errlen, "ERLFWD_SOCKS_PASSWORD is longer than "
+		    "255 bytes");
+	strcpy(r->pass, pass);
 	return 0;
 }
 
@@ -370,6 +391,9 @@ parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
 	if (c->tunnel.kind == ROUTE_SOCKS5H)
 		return fail(err, errlen, "ERLFWD_TUNNEL: a socks5h:// route "
 		    "belongs to a pattern (ERLFWD_HOSTS='web-*=socks5h://...')");
+	if (config_route_password(&c->tunnel, env->socks_password, rerr,
+	    sizeof(rerr)) != 0)
+		return fail(err, errlen, "ERLFWD_TUNNEL: %s", rerr);
 	if (env->epmd_port != NULL && *env->epmd_port != '\0') {
 		if (port_parse(env->epmd_port, strlen(env->epmd_port),
 		    &c->epmd_port) != 0)
@@ -401,6 +425,9 @@ parse(struct config *c, const struct config_env *env, char *err, size_t errlen)
 		if (parse_entry(&c->entries[c->nentries], p, (size_t)(comma - p),
 		    err, errlen) != 0)
 			return -1;
+		if (config_route_password(&c->entries[c->nentries].route,
+		    env->socks_password, rerr, sizeof(rerr)) != 0)
+			return fail(err, errlen, "ERLFWD_HOSTS: %s", rerr);
 		c->nentries++;
 		if (*comma == '\0')
 			break;

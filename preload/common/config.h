@@ -100,6 +100,8 @@ struct config_env {
 	const char	*debug;
 	const char	*timeout_ms;
 	const char	*epmd_port;
+	const char	*socks_password;	/* ERLFWD_SOCKS_PASSWORD: for
+						 * socks5://USER@HOST:PORT */
 };
 
 /*
@@ -116,6 +118,16 @@ int	config_parse(struct config *c, const struct config_env *env, char *err,
  * a message in err that never repeats a password.
  */
 int	config_parse_route(struct route *r, const char *text, char *err,
+	    size_t errlen);
+
+/*
+ * config_route_password: give r, a SOCKS5 route written USER@HOST:PORT
+ * (a user and no password), the password pass, so that the password need
+ * not sit on a command line (ps shows those to every user).  Other routes
+ * are left alone.  Returns 0, or -1 with a message in err when r wants a
+ * password and pass is NULL, empty or longer than 255 bytes.
+ */
+int	config_route_password(struct route *r, const char *pass, char *err,
 	    size_t errlen);
 
 /*

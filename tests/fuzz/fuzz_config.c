@@ -77,6 +77,9 @@ fields_env(const struct fields *fs, struct config_env *env)
 	env->debug = fs->f[F_DEBUG];
 	env->timeout_ms = fs->f[F_TIMEOUT];
 	env->epmd_port = fs->f[F_EPMD];
+	/* A USER@ route takes it; without it, such a route is an error. */
+	env->socks_password = fs->f[F_HOSTS] != NULL &&
+	    fs->f[F_HOSTS][0] != '\0' && (fs->f[F_HOSTS][0] & 1) ? "pw" : NULL;
 }
 
 static char
@@ -199,7 +202,7 @@ check_route(const struct route *r)
 	FUZZ_ASSERT(fuzz_has_nul(r->user, sizeof(r->user)));
 	FUZZ_ASSERT(fuzz_has_nul(r->pass, sizeof(r->pass)));
 	FUZZ_ASSERT(fuzz_has_nul(r->target, sizeof(r->target)));
-	if (r->kind == ROUTE_SOCKS5) {
+	if (r->kind == ROUTE_SOCKS5 || r->kind == ROUTE_SOCKS5H) {
 		FUZZ_ASSERT(r->target[0] != '\0' && r->epmd_port != 0);
 		FUZZ_ASSERT(strlen(r->user) <= 255 && strlen(r->pass) <= 255);
 	}

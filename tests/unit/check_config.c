@@ -594,7 +594,7 @@ START_TEST(route_socks5h_bad)
 	    "want epmd= or helper=");
 	assert_route_refused("socks5h://127.0.0.1:1055?helper=0", "helper port");
 	assert_route_refused("socks5h://tailscale:1055", "IP address");
-	assert_route_refused("socks5h://s3cret@127.0.0.1:1055", "USER:PASS");
+	assert_route_refused("socks5h://:s3cret@127.0.0.1:1055", "USER:PASS");
 	ck_assert_ptr_null(strstr(err, "s3cret"));
 }
 END_TEST
@@ -665,6 +665,47 @@ START_TEST(route_socks5_credential_lengths)
 }
 END_TEST
 
+/*
+ * socks5://USER@HOST:PORT: the password comes from ERLFWD_SOCKS_PASSWORD,
+ * not from the text, which then sits in no command line.
+ */
+START_TEST(route_socks5_password_elsewhere)
+{
+	static const char pw[] = "s3cr,t@:x";
+
+	ck_assert_int_eq(config_parse_route(&route, "socks5://erl@127.0.0.1:1080",
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(route.user, "erl");
+	ck_assert_str_eq(route.pass, "");
+	ck_assert_str_eq(route.text, "socks5://***@127.0.0.1:1080");
+	ck_assert_int_eq(config_route_password(&route, NULL, err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "ERLFWD_SOCKS_PASSWORD"));
+	ck_assert_int_eq(config_route_password(&route, pw, err, sizeof(err)), 0);
+	ck_assert_str_eq(route.pass, pw);
+	/* A password given in the text is kept; no route is touched twice. */
+	ck_assert_int_eq(config_parse_route(&route,
+	    "socks5://erl:own@127.0.0.1:1080", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_route_password(&route, pw, err, sizeof(err)), 0);
+	ck_assert_str_eq(route.pass, "own");
+	ck_assert_int_eq(config_parse_route(&route, "127.0.0.1:9369", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(config_route_password(&route, NULL, err, sizeof(err)),
+	    0);
+	/* Through the environment: the tunnel and every pattern's route. */
+	env.tunnel = "socks5://erl@127.0.0.1:1080";
+	env.hosts = "dyno,web=socks5h://erl@127.0.0.1:1055";
+	ck_assert_int_eq(parse(), -1);
+	ck_assert_ptr_nonnull(strstr(err, "ERLFWD_TUNNEL"));
+	ck_assert_ptr_nonnull(strstr(err, "ERLFWD_SOCKS_PASSWORD"));
+	env.socks_password = pw;
+	ck_assert_int_eq(parse(), 0);
+	ck_assert_str_eq(c->tunnel.pass, pw);
+	ck_assert_str_eq(c->entries[1].route.pass, pw);
+	ck_assert_ptr_null(strstr(c->tunnel.text, pw));
+}
+END_TEST
+
 START_TEST(route_socks5_bad)
 {
 	assert_route_refused("socks5://", "no port");
@@ -672,7 +713,7 @@ START_TEST(route_socks5_bad)
 	assert_route_refused("socks5://127.0.0.1:0", "bad port");
 	assert_route_refused("socks5://proxy.example:1080", "IP address");
 	assert_route_refused("socks5://:pass@127.0.0.1:1080", "credentials");
-	assert_route_refused("socks5://user@127.0.0.1:1080", "credentials");
+	assert_route_refused("socks5://user:@127.0.0.1:1080", "credentials");
 	assert_route_refused("socks5://u:%zz@127.0.0.1:1080", "credentials");
 	assert_route_refused("socks5://u:%00@127.0.0.1:1080", "credentials");
 	assert_route_refused("socks5://u:ab%4@127.0.0.1:1080", "credentials");
@@ -1042,6 +1083,7 @@ config_suite(void)
 	tcase_add_test(tc, route_socks5_plain);
 	tcase_add_test(tc, route_socks5_full);
 	tcase_add_test(tc, route_socks5_credential_lengths);
+	tcase_add_test(tc, route_socks5_password_elsewhere);
 	tcase_add_test(tc, route_socks5_bad);
 	tcase_add_loop_test(tc, route_error_never_repeats_password, 0, 14);
 	suite_add_tcase(s, tc);
