@@ -53,6 +53,10 @@ usage_error remsh 'bad node!' --cookie-file "$E2E_TMP/no-such-cookie"
 usage_error doctor 'bad node!' --cookie-file "$E2E_TMP/no-such-cookie"
 usage_error remsh --iex --erl app
 usage_error doctor a b
+ERLFWD_SOCKS_PASSWORD_FILE=$E2E_TMP/no-such-file usage_error names
+e2e_assert_contains "$CLI_ERR" "ERLFWD_SOCKS_PASSWORD_FILE" "an unreadable password file is named"
+usage_error names --tunnel socks5://erl@127.0.0.1:1080
+e2e_assert_contains "$CLI_ERR" "ERLFWD_SOCKS_PASSWORD" "USER@ without a password names the variable"
 ERLFWD_TUNNEL=127.0.0.1:0 usage_error names
 e2e_assert_contains "$CLI_ERR" "ERLFWD_TUNNEL" "a bad ERLFWD_TUNNEL is named"
 

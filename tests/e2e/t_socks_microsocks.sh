@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # t_socks_microsocks: the SOCKS5 route against a second, independent SOCKS5
 # server (Debian's microsocks) running inside the dyno and reached through a
-# plain ssh -L to its port; with RFC 1929 username/password, right and wrong.
+# plain ssh -L to its port; with RFC 1929 username/password, right and wrong,
+# and with the password outside the route (socks5://USER@HOST:PORT):
+# ERLFWD_SOCKS_PASSWORD for the library, ERLFWD_SOCKS_PASSWORD_FILE for the
+# erlfwd command, so that it sits on no command line.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +27,25 @@ E2E_HOSTS="dyno=socks5://erl:s3cr%2Ct%40@127.0.0.1:$port" \
 e2e_assert_eq "\"${E2E_NODE_PID[app@dyno]}\"" "$E2E_RESULT" \
     "rpc through microsocks with username and password"
 e2e_assert_not_contains "$E2E_ERR" "s3cr" "the password is never printed"
+
+# The password from the environment: no escaping, on no command line.
+ERLFWD_SOCKS_PASSWORD='s3cr,t@' E2E_HOSTS="dyno=socks5://erl@127.0.0.1:$port" \
+    e2e_erl_eval -sname "v$$" 'rpc:call(app@dyno, os, getpid, [])'
+e2e_assert_eq "\"${E2E_NODE_PID[app@dyno]}\"" "$E2E_RESULT" \
+    "rpc through microsocks with the password in ERLFWD_SOCKS_PASSWORD"
+E2E_HOSTS="dyno=socks5://erl@127.0.0.1:$port" \
+    e2e_erl_eval -sname "w$$" 'net_adm:ping(app@dyno)'
+e2e_assert_eq pang "$E2E_RESULT" "USER@ without ERLFWD_SOCKS_PASSWORD: no route"
+e2e_assert_contains "$E2E_ERR" "ERLFWD_SOCKS_PASSWORD" "... and the library says which variable is missing"
+# The erlfwd command, from a file.
+printf 's3cr,t@\n' >"$E2E_TMP/socks.pw"
+chmod 600 "$E2E_TMP/socks.pw"
+ERLFWD_SOCKS_PASSWORD_FILE=$E2E_TMP/socks.pw timeout 30 "$E2E_BUILD/erlfwd" names \
+    --tunnel "socks5://erl@127.0.0.1:$port" >"$E2E_TMP/names.out" 2>&1
+e2e_assert_eq 0 "$?" "erlfwd names with ERLFWD_SOCKS_PASSWORD_FILE exits 0"
+e2e_assert_contains "$(<"$E2E_TMP/names.out")" "name app at port" \
+    "erlfwd names lists app through microsocks"
+e2e_assert_not_contains "$(<"$E2E_TMP/names.out")" "s3cr" "the password is never printed"
 
 E2E_HOSTS="dyno=socks5://erl:wrong@127.0.0.1:$port" \
     e2e_erl_eval -sname "u$$" '{net_adm:ping(app@dyno),

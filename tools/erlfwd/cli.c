@@ -3,6 +3,7 @@
  */
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,6 +38,46 @@ env_of(struct config_env *e, const struct cli *c)
 	e->debug = getenv("ERLFWD_DEBUG");
 	e->timeout_ms = getenv("ERLFWD_TIMEOUT_MS");
 	e->epmd_port = getenv("ERL_EPMD_PORT");
+	e->socks_password = c->socks_pass[0] != '\0' ? c->socks_pass : NULL;
+}
+
+/*
+ * The password of socks5://USER@ routes into c->socks_pass: from
+ * $ERLFWD_SOCKS_PASSWORD, else the first line of $ERLFWD_SOCKS_PASSWORD_FILE,
+ * which is then put in $ERLFWD_SOCKS_PASSWORD for the programs erlfwd
+ * starts (an environment is not shown by ps).  Returns 0, or -1 with err.
+ */
+static int
+socks_password(struct cli *c, char *err, size_t errlen)
+{
+	const char *pw = getenv("ERLFWD_SOCKS_PASSWORD"), *path;
+	size_t len;
+	FILE *f;
+
+	if (pw != NULL && *pw != '\0') {
+		snprintf(c->socks_pass, sizeof(c->socks_pass), "%s", pw);
+		return 0;
+	}
+	if ((path = getenv("ERLFWD_SOCKS_PASSWORD_FILE")) == NULL ||
+	    *path == '\0')
+		return 0;
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "ERLFWD_SOCKS_PASSWORD_FILE: cannot read "
+		    "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(c->socks_pass, sizeof(c->socks_pass), f) == NULL)
+		c->socks_pass[0] = '\0';
+	fclose(f);
+	len = strcspn(c->socks_pass, "\r\n");
+	c->socks_pass[len] = '\0';
+	if (len == 0 || setenv("ERLFWD_SOCKS_PASSWORD", c->socks_pass, 1) != 0) {
+		snprintf(err, errlen, "ERLFWD_SOCKS_PASSWORD_FILE: %s: %s",
+		    path, len == 0 ? "no password on its first line" :
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -45,6 +86,8 @@ cli_init(struct cli *c, char *err, size_t errlen)
 	struct config_env e;
 
 	memset(c, 0, sizeof(*c));
+	if (socks_password(c, err, errlen) != 0)
+		return -1;
 	env_of(&e, c);
 	return config_parse(&c->cfg, &e, err, errlen);
 }
@@ -54,7 +97,9 @@ cli_tunnel(struct cli *c, const char *text, char *err, size_t errlen)
 {
 	char why[CONFIG_ERR_MAX];
 
-	if (config_parse_route(&c->cfg.tunnel, text, why, sizeof(why)) != 0) {
+	if (config_parse_route(&c->cfg.tunnel, text, why, sizeof(why)) != 0 ||
+	    config_route_password(&c->cfg.tunnel, c->socks_pass[0] != '\0' ?
+	    c->socks_pass : NULL, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "--tunnel: %s", why);
 		return -1;
 	}

@@ -35,6 +35,7 @@ struct cli {
 	const char	*tunnel_arg;	/* --tunnel as given (a socks5 route's
 					 * password is not in cfg.tunnel.text) */
 	const char	*via;		/* --via COMMAND */
+	char		 socks_pass[256];	/* for socks5://USER@ routes */
 	char		 agent_tunnel[32];	/* the agent's 127.0.0.1:PORT */
 };
 
@@ -89,12 +90,20 @@ void	cli_agent_opts(const struct cli *c, struct agent_opts *o);
 int	cli_carrier_start(struct cli *c, int *started, char *err,
 	    size_t errlen);
 
+/* Next to every --tunnel: where a SOCKS5 password may come from instead. */
+#define CLI_PASSWORD_HELP \
+"                           socks5://USER@HOST:PORT takes the password\n" \
+"                           from $ERLFWD_SOCKS_PASSWORD, or from the file\n" \
+"                           $ERLFWD_SOCKS_PASSWORD_FILE names: never on a\n" \
+"                           command line, where ps shows it\n"
+
 /* The --tunnel/--via lines of every subcommand's --help. */
 #define CLI_ROUTE_HELP \
 "  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n" \
 "                           into the remote host, socks5://HOST:PORT, with\n" \
 "                           ?server=PORT for one carrier to erlfwd-server\n" \
 "                           there (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n" \
+CLI_PASSWORD_HELP \
 "      --via COMMAND        carry the session over COMMAND's stdin and\n" \
 "                           stdout (run with sh -c), e.g. 'ssh HOST\n" \
 "                           erlfwd-server --stdio' or 'kubectl exec -i POD\n" \

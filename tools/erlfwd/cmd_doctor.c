@@ -50,6 +50,7 @@ cmd_doctor_usage(FILE *f)
 "  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
 "                           into the remote host, socks5://HOST:PORT\n"
 "                           (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n"
+CLI_PASSWORD_HELP
 "  -c, --cookie-file FILE   the cookie to check\n"
 "  -h, --help               this help\n"
 "\n"

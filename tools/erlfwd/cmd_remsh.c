@@ -65,6 +65,7 @@ cmd_remsh_usage(FILE *f)
 "  -t, --tunnel ROUTE       the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
 "                           into the remote host, socks5://HOST:PORT\n"
 "                           (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n"
+CLI_PASSWORD_HELP
 "  -c, --cookie-file FILE   the cookie; else $ERLFWD_COOKIE, else\n"
 "                           $RELEASE_COOKIE, else ~/.erlang.cookie\n"
 "  -H, --host PATTERN[=ROUTE]\n"

@@ -29,6 +29,7 @@ cmd_run_usage(FILE *f)
 "  -t, --tunnel ROUTE        the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
 "                            socks5://HOST:PORT (ERLFWD_TUNNEL; default\n"
 "                            127.0.0.1:9369)\n"
+CLI_PASSWORD_HELP
 "  -H, --host PATTERN[=ROUTE]\n"
 "                            a host name or glob that is remote (repeatable;\n"
 "                            replaces ERLFWD_HOSTS).  Without --host and\n"
