@@ -351,6 +351,18 @@ relays(int round)
 			    i % 8 == 7);
 }
 
+/* 1 when the len bytes at p are nothing, or the server's one line of
+ * refusal ("erlfwd-server: denied: ...\n"). */
+static int
+refusal_line(const uint8_t *p, size_t len)
+{
+	static const char pre[] = "erlfwd-server: ";
+
+	return len == 0 || (len > sizeof(pre) &&
+	    memcmp(p, pre, sizeof(pre) - 1) == 0 && p[len - 1] == '\n' &&
+	    memchr(p, '\n', len - 1) == NULL);
+}
+
 /*
  * The server closes (refused, rejected, timed out) with nothing relayed: at
  * most one line of its own ("erlfwd-server: denied: ..."), then a FIN.
@@ -358,7 +370,6 @@ relays(int round)
 static void
 expect_closed(int fd, int tag, const char *what, int kind)
 {
-	static const char pre[] = "erlfwd-server: ";
 	uint8_t buf[160];
 	ssize_t n;
 	int rst;
@@ -368,9 +379,7 @@ expect_closed(int fd, int tag, const char *what, int kind)
 		fail("%s (tag %d): %s", what, tag, strerror(errno));
 	else if (rst)
 		fail("%s (tag %d): a reset, not a FIN", what, tag);
-	else if (n > 0 && ((size_t)n <= sizeof(pre) ||
-	    memcmp(buf, pre, sizeof(pre) - 1) != 0 || buf[n - 1] != '\n' ||
-	    memchr(buf, '\n', (size_t)n - 1) != NULL))
+	else if (!refusal_line(buf, (size_t)n))
 		fail("%s (tag %d): got bytes that are not one line of the "
 		    "server's", what, tag);
 	else
@@ -811,8 +820,9 @@ car_open(struct car *c, uint8_t tag, uint16_t port, const void *p,
 /*
  * One batch of streams on carrier c, all at once, each checked: INFO,
  * NAMES, PORT_PLEASE2, an ALIVE2 and a DIST to an unlisted port (both
- * ended with nothing), relays to both echo ports (one over several DATA
- * frames), and one relay we reset halfway.
+ * ended with at most the server's one line), relays to both echo ports (one
+ * over several DATA frames; the listed one opens with a handshake's name
+ * message, as the server wants), and one relay we reset halfway.
  */
 static void
 car_batch(struct car *c, int round)
@@ -833,6 +843,7 @@ car_batch(struct car *c, int round)
 	elen[1] = sizeof(out[1]) - (size_t)(round * 613) % PAYLOAD_MAX;
 	fill(out[0], elen[0], (unsigned)round);
 	fill(out[1], elen[1], (unsigned)round + 1000);
+	memcpy(out[1], name_msg, sizeof(name_msg));
 	si = car_open(c, FRAME_TAG_INFO, 0, NULL, 0, 1);
 	sn = car_open(c, FRAME_TAG_EPMD, CLIENT_EPMD_PORT, names, sizeof(names),
 	    1);
@@ -840,7 +851,8 @@ car_batch(struct car *c, int round)
 	    sizeof(please), 1);
 	sa = car_open(c, FRAME_TAG_EPMD, CLIENT_EPMD_PORT, alive, sizeof(alive),
 	    1);
-	su = car_open(c, FRAME_TAG_DIST, unlisted_port, NULL, 0, 0);
+	su = car_open(c, FRAME_TAG_DIST, unlisted_port, name_msg,
+	    sizeof(name_msg), 0);
 	for (i = 0; i < 2; i++)
 		se[i] = car_open(c, FRAME_TAG_DIST, echo_port[i], out[i], elen[i],
 		    1);
@@ -877,8 +889,9 @@ car_batch(struct car *c, int round)
 		    sp->len);
 	else
 		counts[K_STREAM]++;
-	/* Refused: the stream ends with nothing, the carrier lives on. */
-	if (sa->len != 0 || su->len != 0)
+	/* Refused: the stream ends with at most the server's one line, the
+	 * carrier lives on. */
+	if (!refusal_line(sa->got, sa->len) || !refusal_line(su->got, su->len))
 		fail("carrier: ALIVE2 or unlisted DIST got %zu/%zu bytes",
 		    sa->len, su->len);
 	else

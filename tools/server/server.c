@@ -59,6 +59,8 @@
 #define ACCEPT_PAUSE_MS	100	/* after EMFILE: let fds free up */
 #define EVENTS_MAX	256
 #define INBUF_MAX	(FRAME_HDR_LEN + FRAME_REQ_BODY_MAX + EPMD_REQ_MAX)
+#define OWNER_CACHE	8	/* node ports whose owner we know */
+#define OWNER_TTL_MS	1000	/* how long we trust that */
 
 enum conn_state {
 	CS_PREAMBLE, CS_EPMD, CS_RELAY, CS_REPLY, CS_DRAIN,
@@ -140,6 +142,11 @@ struct server {
 	uid_t		 uid;			/* ours: a node's port must be */
 	uint16_t	 own_port;		/* never a DIST target */
 	int		 odd_logged;		/* epmd listed a non-node line */
+	struct {				/* procnet verdicts, briefly */
+		uint16_t port;
+		int	 verdict;
+		long	 at;
+	}		 owners[OWNER_CACHE];
 	struct carrier_list carriers;
 	int		 nconns;
 	long		 accept_resume;		/* 0: accepting */
@@ -404,19 +411,44 @@ odd_names(struct server *s, size_t odd)
 }
 
 /*
+ * Whose listener is on port (procnet.h), remembered for OWNER_TTL_MS: the
+ * tables are read in the event loop, and a node's connections come in
+ * bursts to the same port.
+ */
+static int
+port_owner(struct server *s, uint16_t port)
+{
+	long now = tio_now_ms();
+	size_t i, oldest = 0;
+
+	for (i = 0; i < OWNER_CACHE; i++) {
+		if (s->owners[i].port == port &&
+		    now - s->owners[i].at < OWNER_TTL_MS)
+			return s->owners[i].verdict;
+		if (s->owners[i].at < s->owners[oldest].at)
+			oldest = i;
+	}
+	s->owners[oldest].port = port;
+	s->owners[oldest].at = now;
+	s->owners[oldest].verdict = procnet_port_owner("/proc/net", port,
+	    s->uid);
+	return s->owners[oldest].verdict;
+}
+
+/*
  * The policy for a DIST stream to c's port, once epmd lists it: never this
  * server's own port or epmd's (a chain through the server, or epmd's
  * requests past the filter), and never a port whose listener belongs to
  * another uid.  Returns NULL when c may go on, else the reason to refuse.
  */
 static const char *
-dist_policy(const struct server *s, const struct conn *c)
+dist_policy(struct server *s, const struct conn *c)
 {
 	if (c->port == s->own_port)
 		return "own-port";
 	if (c->port == s->o->epmd_port)
 		return "epmd-port";
-	if (procnet_port_owner("/proc/net", c->port, s->uid) == PROCNET_OTHER)
+	if (port_owner(s, c->port) == PROCNET_OTHER)
 		return "other-uid";
 	return NULL;
 }
