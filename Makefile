@@ -157,12 +157,13 @@ install: all
 # src/ (bin/build looks there first, then in the repository around it).
 CNB_DIR	:= $(B)/cnb
 CNB_TGZ	:= $(B)/erlfwd-cnb-$(VERSION).tgz
-CNB_SRC	:= Makefile $(sort $(wildcard preload/common/*.[ch] tools/common/*.[ch] \
-	   tools/server/*.[ch]))
+CNB_SRC	:= Makefile preload/liberlfwd.map $(sort $(wildcard preload/*.[ch] \
+	   preload/common/*.[ch] tools/common/*.[ch] tools/server/*.[ch]))
 
 cnb: $(CNB_TGZ)
 
-$(CNB_TGZ): $(CNB_SRC) $(wildcard scripts/heroku-cnb/* scripts/heroku-cnb/bin/*)
+$(CNB_TGZ): $(CNB_SRC) $(wildcard scripts/heroku-cnb/* scripts/heroku-cnb/bin/* \
+	    scripts/heroku-cnb/exec.d/*)
 	rm -rf $(CNB_DIR) && mkdir -p $(CNB_DIR)/src
 	cp -R scripts/heroku-cnb/. $(CNB_DIR)/
 	tar -cf - $(CNB_SRC) | tar -xf - -C $(CNB_DIR)/src
