@@ -11,9 +11,10 @@
 #     end too;
 #   - a command that prints a banner before the server's first frame (`echo
 #     Welcome; exec erlfwd-server --stdio`): one line quoting it, exit 4, no
-#     hang;
+#     hang; doctor's carrier step fails quoting it, with its fix;
 #   - a command that fails (the server is not where the command says):
-#     exit 3, its stderr on ours prefixed `erlfwd: via: `.
+#     exit 3, its stderr on ours prefixed `erlfwd: via: `; doctor's carrier
+#     step fails with its status and says to run it by hand.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -128,6 +129,13 @@ e2e_assert_contains "$CLI_ERR" "Welcome to the dyno" "banner: the line quotes wh
 e2e_assert_eq "" "$CLI_OUT" "banner: nothing on stdout"
 e2e_assert_le "$CLI_MS" 10000 "banner: no hang (${CLI_MS} ms)"
 gone_after "the banner"
+ERL_EPMD_PORT=$E2E_LOCAL_EPMD cli_run doctor --via "$E2E_VIA"
+e2e_assert_eq 4 "$CLI_RC" "banner: doctor exits 4"
+e2e_assert_match "$(tail -n 2 <<<"$CLI_OUT" | head -n 1)" '^FAIL +carrier .*"Welcome to the dyno"' \
+    "banner: doctor's carrier step fails, quoting it"
+e2e_assert_match "$(tail -n 1 <<<"$CLI_OUT")" '^ +fix: .*(banner|motd)' \
+    "banner: doctor's fix names the banner"
+gone_after "doctor with the banner"
 
 # A command that fails: its stderr, prefixed, and exit 3.
 e2e_via dyno "/nonexistent/erlfwd-server --stdio"
@@ -140,4 +148,10 @@ e2e_assert_match "$CLI_ERR" '(^|
 e2e_assert_match "$(tail -n 1 <<<"$CLI_ERR")" '^erlfwd: [^
 ]*status 127' "failing command: the last line gives its exit status"
 e2e_assert_le "$CLI_MS" 10000 "failing command: no hang (${CLI_MS} ms)"
+ERL_EPMD_PORT=$E2E_LOCAL_EPMD cli_run doctor --via "$E2E_VIA"
+e2e_assert_eq 3 "$CLI_RC" "failing command: doctor exits 3"
+e2e_assert_match "$(tail -n 2 <<<"$CLI_OUT" | head -n 1)" '^FAIL +carrier .*status 127' \
+    "failing command: doctor's carrier step fails with its status"
+e2e_assert_match "$(tail -n 1 <<<"$CLI_OUT")" '^ +fix: run the --via command by hand' \
+    "failing command: doctor's fix says to run it by hand"
 e2e_pass
