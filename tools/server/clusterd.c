@@ -41,6 +41,7 @@
 
 #define EVENTS_MAX	64
 #define EARLY_MAX	512	/* bytes taken behind a request, kept for the relay */
+#define ACCEPT_PAUSE_MS	100	/* out of descriptors: let some free up */
 
 enum kstate { K_REQ, K_PROXY, K_SOCKS, K_RELAY };
 
@@ -84,6 +85,8 @@ struct clusterd {
 	struct khandle	 lh, sh;
 	struct kconn_list conns, setupq, graveyard;
 	int		 nconns, stopping;
+	long		 accept_resume;		/* 0: accepting */
+	int		 accept_short;		/* said so, once per shortage */
 	char		 hostname[256];
 	const char	*skip[2];
 	struct names	 names;
@@ -445,8 +448,25 @@ on_accept(struct clusterd *d)
 		len = sizeof(ss);
 		fd = accept4(d->lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+		    errno == ENOBUFS || errno == ENOMEM)) {
+			/* Level-triggered: unwatched, or it would spin. */
+			if (!d->accept_short)
+				logfmt("warn", "accept paused", "reason=%s "
+				    "conns=%d pause_ms=%d", errno == EMFILE ?
+				    "EMFILE" : errno == ENFILE ? "ENFILE" :
+				    "ENOMEM", d->nconns, ACCEPT_PAUSE_MS);
+			d->accept_short = 1;
+			watch(d, &d->lh, 0);
+			d->accept_resume = tio_now_ms() + ACCEPT_PAUSE_MS;
+			return;
+		}
 		if (fd < 0)
-			return;	/* EAGAIN; a shortage retries on the next event */
+			return;	/* EAGAIN */
+		if (d->accept_short) {
+			logfmt("info", "accept resumed", "conns=%d", d->nconns);
+			d->accept_short = 0;
+		}
 		sock_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
 		if (d->nconns >= d->o->max_conns ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
@@ -473,11 +493,14 @@ on_accept(struct clusterd *d)
 	}
 }
 
-/* End the setups whose deadline passed; returns ms until the next one. */
+/*
+ * End the setups whose deadline passed, resume accepting when its pause is
+ * over; returns ms until the next of these, or -1.
+ */
 static int
 expire(struct clusterd *d)
 {
-	long now = tio_now_ms();
+	long now = tio_now_ms(), wait = -1;
 	struct kconn *c;
 
 	while ((c = TAILQ_FIRST(&d->setupq)) != NULL && c->deadline <= now)
@@ -485,8 +508,15 @@ expire(struct clusterd *d)
 		    "no complete request in time" : c->state == K_PROXY ?
 		    "proxy: no connection in time" : "proxy: no answer in time",
 		    -1, 1);
-	return (c = TAILQ_FIRST(&d->setupq)) != NULL ?
-	    (int)(c->deadline - now) : -1;
+	if ((c = TAILQ_FIRST(&d->setupq)) != NULL)
+		wait = c->deadline - now;
+	if (d->accept_resume != 0 && d->accept_resume <= now) {
+		d->accept_resume = 0;
+		watch(d, &d->lh, EPOLLIN);
+	} else if (d->accept_resume != 0 &&
+	    (wait < 0 || d->accept_resume - now < wait))
+		wait = d->accept_resume - now;
+	return (int)wait;
 }
 
 static int
