@@ -23,6 +23,10 @@
 #      (one reset from a local client ends `heroku ps:forward`): 20 `erlfwd
 #      names` straight at erlfwd-server, and every carrier line says the
 #      agent said goodbye.
+#   4. The forward itself killed (ssh -L) and started again on its port:
+#      one "tunnel lost", nodedown; a ping made while the carrier is down
+#      waits for the new one (ERLFWD_TIMEOUT_MS) and gets pong; one "tunnel
+#      back".
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -82,7 +86,7 @@ e2e_node_start dyno victim@dyno
 e2e_server_start dyno
 E2E_SSH_LOGLEVEL=DEBUG1 e2e_tunnel_up dyno
 ssh_log=$E2E_TMP/ssh-dyno.log
-cli_agent_start fwd --tunnel "127.0.0.1:$E2E_TUNNEL_PORT"
+ERLFWD_TIMEOUT_MS=15000 cli_agent_start fwd --tunnel "127.0.0.1:$E2E_TUNNEL_PORT"
 fwd_log=$CLI_AGENT_LOG fwd_agent=$CLI_AGENT_PID
 E2E_TUNNEL_PORT=$CLI_AGENT_PORT
 e2e_lnode_start me2
@@ -202,4 +206,27 @@ ends=$(grep -a msg=carrier "$E2E_SERVER_LOG" | tail -n 20 | sed 's/.* reason=//'
 e2e_log "the 20 carriers ended: $(tr '\n' '|' <<<"$ends")"
 e2e_assert_eq '20 "the other end said goodbye (the session ended)"' "$ends" \
     "20 agents left their carriers with GOAWAY and a FIN, none with a reset"
+
+# ---- 4. the forward itself dropped, and started again
+kill -KILL "${E2E_TUNNEL_PIDS[dyno]}"
+e2e_tunnel_down dyno
+e2e_wait_count 10 "$fwd_log" "erlfwd: tunnel lost" 1
+e2e_lnode_wait_event me2 "nodedown app@dyno" 1 10
+# A connect while the carrier is down waits for it (ERLFWD_TIMEOUT_MS).
+e2e_lnode_eval me2 "is_pid(spawn(fun() ->
+	{Us, R} = timer:tc(net_adm, ping, [app@dyno]),
+	ok = file:write_file(\"$E2E_TMP/waited\", io_lib:format(\"~p ~b\", [R, Us div 1000]))
+    end))"
+e2e_assert_eq 0 "$(e2e_count "$fwd_log" "erlfwd: tunnel back")" "a ping started while the carrier is down"
+E2E_SSH_LOGLEVEL=DEBUG1 e2e_tunnel_up dyno
+e2e_wait_count 20 "$fwd_log" "erlfwd: tunnel back after" 1
+e2e_wait_until 15 "the ping that waited" test -s "$E2E_TMP/waited"
+e2e_log "the waiting ping: $(<"$E2E_TMP/waited") ms"
+e2e_assert_match "$(<"$E2E_TMP/waited")" '^pong [0-9]+$' \
+    "forward back: the ping made while it was down waited for the new carrier, pong"
+e2e_log "agent: $(grep -a 'erlfwd: tunnel' "$fwd_log" | tr '\n' '|')"
+e2e_assert_eq 1 "$(e2e_count "$fwd_log" "erlfwd: tunnel lost")" "forward: exactly one 'tunnel lost' line"
+e2e_assert_eq 1 "$(e2e_count "$fwd_log" "erlfwd: tunnel back after")" "forward: exactly one 'tunnel back' line"
+e2e_lnode_eval me2 "rpc:call(app@dyno, erlang, node, [])"
+e2e_assert_eq app@dyno "$E2E_RESULT" "forward back: rpc from the same local node"
 e2e_pass
