@@ -34,8 +34,8 @@
 #include "tio.h"
 
 #define SPIN_MS		20000	/* a deadline, not a wait: valgrind is slow */
-#define MAX_ENDS	128
-#define MAX_NODES	48
+#define MAX_ENDS	256
+#define MAX_NODES	96
 #define BULK		(4u * 1024 * 1024)
 
 /* ---- local ends, driven without blocking ------------------------------- */
@@ -270,6 +270,7 @@ struct world {
 	int		 tapfd[4];
 	/* The server's open callback. */
 	int		 refuse;
+	int		 refuse_9;	/* refuse the ids that end in 9 */
 	int		 tcp_nodes;	/* nodes over TCP (resets show) */
 	int		 node_sndbuf;	/* a small buffer toward the node */
 	int		 stall_nodes;	/* nodes read nothing at first */
@@ -354,7 +355,8 @@ node_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
 	int sv[2], k;
 
 	w->opens++;
-	if (w->refuse || w->nnodes >= MAX_NODES)
+	if (w->refuse || w->nnodes >= MAX_NODES ||
+	    (w->refuse_9 && id % 10 == 9))
 		return -1;
 	pair(w->tcp_nodes, sv);
 	if (w->node_sndbuf > 0)
@@ -947,6 +949,109 @@ START_TEST(many_streams)
 }
 END_TEST
 
+static void reset_close(struct lend *e);
+
+static int
+until_nodes_have(void *arg)
+{
+	size_t want = *(size_t *)arg;
+	int i;
+
+	for (i = 0; i < W.nnodes; i++)
+		if (W.node[i]->inlen < want && !W.node[i]->eof)
+			return 0;
+	return 1;
+}
+
+/*
+ * Sixty streams at once, five fates in turn: a plain exchange; the app
+ * resets its TCP socket midway; the server side resets it (mux_reset());
+ * the app half-closes at once while the node talks on; the server refuses
+ * it.  Each ends as it should, the others are untouched, and nothing is
+ * left open on either side.
+ */
+START_TEST(mixed_fates)
+{
+	enum { N = 60 };
+	struct lend *app[N], *node[N], *all[2 * N + 1];
+	uint8_t *up, *down;
+	size_t len, some = 20;
+	const uint8_t *got;
+	uint32_t id[N];
+	int i, n = 0, k, want;
+
+	W.refuse_9 = 1;
+	start(_i, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	up = malloc(200000);
+	down = malloc(200000);
+	fill(up, 200000, 1);
+	fill(down, 200000, 2);
+	for (i = 0; i < N; i++) {
+		app[i] = app_open(FRAME_TAG_DIST, (uint16_t)(2000 + i),
+		    i % 5 == 1 || i % 5 == 2 || i % 5 == 4, &id[i]);
+		ck_assert_uint_eq(id[i] % 10 == 9, i % 5 == 4);
+		lend_queue(app[i], up, 1000 + (size_t)i * 3000);
+		app[i]->shut = i % 5 == 0 || i % 5 == 3;
+		all[n++] = app[i];
+	}
+	want = N - N / 5;
+	ck_assert(spin(until_nodes, &want, SPIN_MS));
+	for (i = 0, k = 0; i < N; i++) {
+		if (i % 5 == 4) {
+			node[i] = NULL;
+			continue;
+		}
+		ck_assert_uint_eq(W.node_id[k], id[i]);
+		node[i] = W.node[k++];
+		if (i % 5 == 0 || i % 5 == 3) {
+			lend_queue(node[i], down, 200000 - (size_t)i * 1000);
+			node[i]->shut = 1;
+		}
+		all[n++] = node[i];
+	}
+	all[n] = NULL;
+	/* Every node has heard from its app before the resets. */
+	ck_assert(spin(until_nodes_have, &some, SPIN_MS));
+	for (i = 0; i < N; i++) {
+		if (i % 5 == 1)
+			reset_close(app[i]);
+		else if (i % 5 == 2)
+			mux_reset(W.sm, id[i]);
+	}
+	/* The reset ones' node ends are done with: the others must end. */
+	ck_assert(spin(until_eof, all, 3 * SPIN_MS));
+	for (i = 0; i < N; i++) {
+		switch (i % 5) {
+		case 0:
+		case 3:
+			got = node_bytes(node[i], id[i], &len);
+			check_bytes(got, len, up, 1000 + (size_t)i * 3000,
+			    "mixed: up");
+			check_bytes(app[i]->in, app[i]->inlen, down,
+			    200000 - (size_t)i * 1000, "mixed: down");
+			ck_assert_int_eq(app[i]->err, 0);
+			break;
+		case 1:
+			ck_assert_int_eq(node[i]->err, 0);	/* a socketpair */
+			break;
+		case 2:
+		case 4:
+			ck_assert_msg(app[i]->err == ECONNRESET, "stream %u: "
+			    "%s", id[i], strerror(app[i]->err));
+			break;
+		}
+	}
+	ck_assert_int_eq(W.opens, N);
+	ck_assert_int_eq(W.resets, N / 5);	/* the apps' resets */
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+	free(up);
+	free(down);
+}
+END_TEST
+
 /* Early bytes given to mux_open() go first, inside the stream's window. */
 START_TEST(stream_early)
 {
@@ -1182,6 +1287,7 @@ reset_close(struct lend *e)
 	(void)setsockopt(e->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(e->fd);
 	e->fd = -1;
+	e->eof = 1;	/* gone: nothing more to wait for */
 }
 
 /* The app resets its TCP socket: RESET; the node's TCP socket reads a reset. */
@@ -1897,6 +2003,7 @@ mux_suite(void)
 	tcase_add_test(tc, stream_pipes);
 	tcase_add_test(tc, stream_early);
 	tcase_add_loop_test(tc, many_streams, 0, 2);
+	tcase_add_loop_test(tc, mixed_fates, 0, 2);
 	tcase_add_test(tc, window_slow_reader);
 	tcase_add_test(tc, fairness);
 	tcase_add_test(tc, half_close_app);
