@@ -194,6 +194,28 @@ START_TEST(run_child_signals)
 }
 END_TEST
 
+/* The file goes once the child has read it (while the child runs), and
+ * stays when it does not. */
+START_TEST(run_once)
+{
+	char path[PATH_MAX], script[2 * PATH_MAX + 64];
+	char *reader[] = { "sh", "-c", script, NULL };
+	char *idle[] = { "sh", "-c", "sleep 0.3", NULL };
+	int ws;
+
+	snprintf(path, sizeof(path), "%s/cookie", dir);
+	touch(path, 0400);
+	snprintf(script, sizeof(script), "cat '%s' >/dev/null; sleep 0.5; "
+	    "[ ! -e '%s' ]", path, path);
+	ck_assert_int_eq(launch_run_once(reader, &ws, path), 0);
+	ck_assert_int_eq(launch_exit_code(ws), 0);	/* gone while it ran */
+	ck_assert_int_eq(access(path, F_OK), -1);
+	touch(path, 0400);
+	ck_assert_int_eq(launch_run_once(idle, &ws, path), 0);
+	ck_assert_int_eq(access(path, F_OK), 0);
+}
+END_TEST
+
 static Suite *
 launch_suite(void)
 {
@@ -217,6 +239,7 @@ launch_suite(void)
 	tcase_add_test(tc, run_status);
 	tcase_add_test(tc, run_exec_errors);
 	tcase_add_test(tc, run_child_signals);
+	tcase_add_test(tc, run_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

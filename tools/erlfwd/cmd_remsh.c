@@ -330,7 +330,9 @@ start(struct remsh *r, char **extra, int nextra)
 	cli_msg("remote shell on %s through %s (%s, cookie from %s)", r->node,
 	    r->cli.cfg.tunnel.text, r->shell == SHELL_IEX ? "iex" : "erl",
 	    r->cookie.origin);
-	if (launch_run(av, &ws) != 0) {
+	/* The cookie file goes once erl has read it: from then on a SIGKILL
+	 * of erlfwd leaves no secret on disk. */
+	if (launch_run_once(av, &ws, h.dir[0] != '\0' ? h.cookie : NULL) != 0) {
 		cli_msg("cannot run %s: %s", r->prog, strerror(errno));
 		goto out;
 	}
@@ -425,6 +427,8 @@ cmd_remsh(int argc, char **argv)
 		    "(NAME or NAME@HOST)", r->node_arg);
 		goto usage_err;
 	}
+	/* What an erlfwd remsh killed earlier left behind. */
+	(void)home_sweep(getenv("TMPDIR"));
 	ce.file = r->cookie_file;
 	ce.erlfwd = getenv("ERLFWD_COOKIE");
 	ce.release = getenv("RELEASE_COOKIE");

@@ -3,9 +3,11 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "home.h"
 
 #define COOKIE_NAME	".erlang.cookie"
+#define HOME_PREFIX	"erlfwd-home."
 
 /* What erl and iex read from HOME besides the cookie. */
 static const char *const linked[] = {
@@ -98,7 +101,9 @@ home_create(struct home *h, const char *tmpdir, const char *cookie,
 	h->dir[0] = '\0';
 	if (tmpdir == NULL || *tmpdir == '\0')
 		tmpdir = "/tmp";
-	n = snprintf(h->dir, sizeof(h->dir), "%s/erlfwd-home.XXXXXX", tmpdir);
+	/* The PID in the name lets a later run sweep it if we are killed. */
+	n = snprintf(h->dir, sizeof(h->dir), "%s/" HOME_PREFIX "%ld.XXXXXX",
+	    tmpdir, (long)getpid());
 	if (n < 0 || n >= (int)sizeof(h->dir)) {
 		h->dir[0] = '\0';
 		errno = ENAMETOOLONG;
@@ -108,7 +113,7 @@ home_create(struct home *h, const char *tmpdir, const char *cookie,
 		h->dir[0] = '\0';
 		return -1;
 	}
-	if (write_cookie(h, cookie) != 0)
+	if (path(h->cookie, h, COOKIE_NAME) != 0 || write_cookie(h, cookie) != 0)
 		goto err_dir;
 	link_startup_files(h, real_home);
 	return 0;
@@ -139,4 +144,43 @@ home_remove(struct home *h)
 		return -1;
 	h->dir[0] = '\0';
 	return 0;
+}
+
+int
+home_sweep(const char *tmpdir)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	struct home h;
+	const char *pid_text;
+	char *end;
+	long pid;
+	DIR *d;
+	int n = 0;
+
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	if ((d = opendir(tmpdir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, HOME_PREFIX, sizeof(HOME_PREFIX) - 1) != 0)
+			continue;
+		pid_text = de->d_name + sizeof(HOME_PREFIX) - 1;
+		pid = strtol(pid_text, &end, 10);
+		/* Ours, a directory, and its maker gone: not another user's,
+		 * nor a live session's. */
+		if (end == pid_text || *end != '.' || pid <= 0 ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name) >=
+		    (int)sizeof(p) || lstat(p, &st) != 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		memcpy(h.dir, p, sizeof(h.dir));
+		if (home_remove(&h) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }

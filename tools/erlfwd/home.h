@@ -16,17 +16,26 @@
 
 struct home {
 	char	dir[PATH_MAX];		/* "" until created */
+	char	cookie[PATH_MAX];	/* dir's .erlang.cookie */
 };
 
 /*
- * home_create: make the directory under tmpdir (NULL: /tmp), write cookie
- * to its .erlang.cookie and link the startup files of real_home (may be
- * NULL).  Returns 0, or -1 with errno; nothing is left behind on error.
+ * home_create: make the directory under tmpdir (NULL: /tmp), named
+ * erlfwd-home.PID.XXXXXX after this process, write cookie to its
+ * .erlang.cookie and link the startup files of real_home (may be NULL).
+ * Returns 0, or -1 with errno; nothing is left behind on error.
  */
 int	home_create(struct home *h, const char *tmpdir, const char *cookie,
 	    const char *real_home);
 
 /* home_remove: delete what home_create made.  Returns 0 or -1 with errno. */
+
+/*
+ * home_sweep: delete the private HOMEs under tmpdir (NULL: /tmp) that this
+ * user's erlfwd processes made and left behind when they were killed (their
+ * PID no longer runs).  Returns how many were deleted.
+ */
+int	home_sweep(const char *tmpdir);
 int	home_remove(struct home *h);
 
 #endif /* ERLFWD_HOME_H */

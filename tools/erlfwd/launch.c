@@ -1,12 +1,15 @@
 /*
  * launch.c: start programs under the preload (launch.h).
  */
+#include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +180,7 @@ forward(int sig)
 
 /* The child: default signals back, exec, and on failure tell the parent. */
 static void
-child(char *const argv[], int report_fd)
+child(char *const argv[], int report_fd, pid_t parent)
 {
 	int err;
 
@@ -185,23 +188,73 @@ child(char *const argv[], int report_fd)
 	signal(SIGQUIT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	/* A parent killed with SIGKILL cannot pass anything on: the shell
+	 * (the same process through the exec chain iex, elixir, erl,
+	 * beam.smp) gets SIGTERM, which the BEAM takes as init:stop(). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		_exit(127);
 	execvp(argv[0], argv);
 	err = errno;
 	(void)!write(report_fd, &err, sizeof(err));
 	_exit(127);
 }
 
+/*
+ * Wait for pid while watching the file once through ifd (inotify): the
+ * first time a process closes it after reading, delete it.  Returns 0 with
+ * *wstatus, or -1 with errno.
+ */
+static int
+wait_reading(pid_t pid, int *wstatus, int ifd, const char *once)
+{
+	char ev[sizeof(struct inotify_event) + NAME_MAX + 1];
+	struct pollfd p = { .fd = ifd, .events = POLLIN };
+	pid_t r;
+
+	while (ifd >= 0) {
+		if ((r = waitpid(pid, wstatus, WNOHANG)) == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		/* A few polls a second: the child's exit is found by waitpid
+		 * soon enough, and a read ends the loop at once. */
+		if (poll(&p, 1, 200) > 0 && read(ifd, ev, sizeof(ev)) > 0) {
+			(void)unlink(once);
+			ifd = -1;
+		}
+	}
+	while (waitpid(pid, wstatus, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
 int
 launch_run(char *const argv[], int *wstatus)
 {
+	return launch_run_once(argv, wstatus, NULL);
+}
+
+int
+launch_run_once(char *const argv[], int *wstatus, const char *once)
+{
 	struct sigaction ign, fwd, old_int, old_quit, old_term, old_hup;
-	int pfd[2], err = 0, saved, rc = -1;
+	int pfd[2], err = 0, saved, rc = -1, ifd = -1;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	/* Close-on-exec: the pipe reads EOF once the exec succeeded. */
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return -1;
+	/* Watched before the child exists, so that its read cannot be
+	 * missed.  Without inotify the file stays until the caller
+	 * removes it. */
+	if (once != NULL &&
+	    (ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0 &&
+	    inotify_add_watch(ifd, once, IN_CLOSE_NOWRITE) < 0) {
+		close(ifd);
+		ifd = -1;
+	}
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
@@ -215,7 +268,7 @@ launch_run(char *const argv[], int *wstatus)
 		goto out;
 	if (pid == 0) {
 		close(pfd[0]);
-		child(argv, pfd[1]);
+		child(argv, pfd[1], self);
 	}
 	child_pid = pid;
 	close(pfd[1]);
@@ -223,9 +276,8 @@ launch_run(char *const argv[], int *wstatus)
 	do
 		n = read(pfd[0], &err, sizeof(err));
 	while (n < 0 && errno == EINTR);
-	while (waitpid(pid, wstatus, 0) < 0)
-		if (errno != EINTR)
-			goto out;
+	if (wait_reading(pid, wstatus, n == 0 ? ifd : -1, once) != 0)
+		goto out;
 	if (n == (ssize_t)sizeof(err)) {
 		errno = err;
 		goto out;
@@ -237,6 +289,8 @@ out:
 	close(pfd[0]);
 	if (pfd[1] >= 0)
 		close(pfd[1]);
+	if (ifd >= 0)
+		close(ifd);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

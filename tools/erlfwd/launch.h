@@ -50,6 +50,15 @@ int	launch_which(char *out, size_t cap, const char *prog);
  */
 int	launch_run(char *const argv[], int *wstatus);
 
+/*
+ * launch_run_once: launch_run, and once the child has read the file once
+ * (opened and closed it without writing: erl reading its .erlang.cookie at
+ * boot), delete that file, so that it is not left on disk for the rest of
+ * the session, nor after a SIGKILL of this process.  The child gets
+ * SIGTERM when this process dies (PR_SET_PDEATHSIG).
+ */
+int	launch_run_once(char *const argv[], int *wstatus, const char *once);
+
 /* launch_exit_code: a wait status as a shell would report it (128 + signal). */
 int	launch_exit_code(int wstatus);
 
