@@ -281,7 +281,8 @@ TEST_IO_SRC	:= preload/common/tio.c
 
 $(B)/stress/%/preload_stress: tests/stress/preload_stress.c $(TEST_IO_SRC)
 	@mkdir -p $(dir $@)
-	$(STRESS_CC) $(CPPFLAGS) $(XCFLAGS) -O1 -g $(STRESS_$*) -pthread -o $@ $^
+	$(STRESS_CC) $(CPPFLAGS) $(XCFLAGS) -O1 -g $(STRESS_$*) -pthread -o $@ \
+	    $(filter %.c,$^)
 
 stress-%: $(LIB)
 	@$(MAKE) --no-print-directory B=$(B)/stress/$* CC=$(STRESS_CC) \

@@ -12,7 +12,8 @@
  *
  * The program starts twice.  The first time it opens the listeners that
  * play the other ends (a fake erlfwd-server that checks the preamble and
- * echoes, a fake SOCKS5 proxy, a plain echo server and a port that refuses)
+ * echoes, a fake SOCKS5 proxy, a fake cluster helper, a plain echo server
+ * and a port that refuses)
  * on ports the kernel picks, writes the configuration that names them into
  * the environment (the library reads it once, when it loads) and execs
  * itself with LD_PRELOAD=LIB, handing the listeners down.  The second time
@@ -24,6 +25,10 @@
  *     the stream must echo;
  *   - connects to a sentinel whose route refuses: -1, ECONNREFUSED, flags
  *     kept;
+ *   - names of a socks5h:// glob (cluster.h): getaddrinfo asks the fake
+ *     helper and must return the sentinel it gave that name, and a connect
+ *     to it must reach the helper with the sentinel and port (EPMD or DIST),
+ *     flags and errno kept, and echo;
  *   - plain connects, which the library must not touch (EINPROGRESS on a
  *     non-blocking socket, as libc says);
  *   - gethostbyname(_r), gethostbyname2, gethostbyaddr, getaddrinfo (with
@@ -77,18 +82,20 @@ enum { E_TUNNEL, E_GLOB, E_SOCKS, E_DEAD };
 #define NAME_GLOB	"Node-7.Glob.Remote"	/* matches PATTERN_GLOB: case is ignored */
 #define PATTERN_GLOB	"node-*.glob.remote"
 
-enum listener { L_TUNNEL, L_SOCKS, L_PLAIN, L_DEAD, L_COUNT };
+enum listener { L_TUNNEL, L_SOCKS, L_PLAIN, L_DEAD, L_HELPER, L_COUNT };
+#define CLUSTER_NAMES	8	/* web-0 .. web-7: slot i + 1 in 127.240.0.0/12 */
 
 enum op {
 	OP_TUNNEL, OP_TUNNEL_NB, OP_TUNNEL_V6, OP_SOCKS, OP_REFUSED, OP_PLAIN,
 	OP_PLAIN_NB, OP_GHBN_R, OP_GHBN, OP_GHBA, OP_GAI, OP_GNI, OP_BIND,
-	OP_SPAWN, OP_COUNT
+	OP_CLUSTER, OP_SPAWN, OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
 	"tunnel", "tunnel-nonblock", "tunnel-ipv6", "socks5", "refused",
 	"plain", "plain-nonblock", "gethostbyname_r", "gethostbyname",
-	"gethostbyaddr", "getaddrinfo", "getnameinfo", "bind", "spawn",
+	"gethostbyaddr", "getaddrinfo", "getnameinfo", "bind", "cluster",
+	"spawn",
 };
 
 static int		 lfd[L_COUNT];
@@ -249,6 +256,52 @@ serve_socks(int fd)
 		echo(fd);
 }
 
+/*
+ * The cluster helper's part (cluster.h): a LOOKUP for web-N is answered with
+ * slot N + 1, any other name with none; an EPMD or DIST request must name
+ * one of those sentinels and, for EPMD, the local epmd port.
+ */
+static void
+serve_helper(int fd)
+{
+	uint8_t h[10], body[256], ans[14] = "EFWD\3\5\0\0\0\4\177\360\0";
+	uint16_t port, len;
+	unsigned n;
+	char name[256];
+
+	if (recv_all(fd, h, sizeof(h)) != 0 || memcmp(h, "EFWD\3", 5) != 0) {
+		fail("helper: no request");
+		return;
+	}
+	port = (uint16_t)(h[6] << 8 | h[7]);
+	len = (uint16_t)(h[8] << 8 | h[9]);
+	if (len == 0 || len > 253 || recv_all(fd, body, len) != 0) {
+		fail("helper: bad body length %u", (unsigned)len);
+		return;
+	}
+	if (h[5] == 5) {
+		memcpy(name, body, len);
+		name[len] = '\0';
+		if (sscanf(name, "web-%u", &n) == 1 && n < CLUSTER_NAMES) {
+			ans[13] = (uint8_t)(n + 1);
+			(void)send_all(fd, ans, sizeof(ans));
+		} else
+			/* "No such name": the header with an empty body. */
+			(void)send_all(fd, "EFWD\3\5\0\0\0\0", 10);
+		return;
+	}
+	if ((h[5] != 1 && h[5] != 2) || len != 4 || port == 0 ||
+	    (h[5] == 1) != (port == EPMD_PORT) || body[0] != 127 ||
+	    body[1] != 240 || body[2] != 0 || body[3] == 0 ||
+	    body[3] > CLUSTER_NAMES) {
+		fail("helper: bad request tag %u port %u sentinel %u.%u.%u.%u",
+		    h[5], (unsigned)port, body[0], body[1], body[2], body[3]);
+		return;
+	}
+	if (say_port(fd, port) == 0)
+		echo(fd);
+}
+
 static void *
 server_main(void *arg)
 {
@@ -269,6 +322,8 @@ server_main(void *arg)
 			serve_tunnel(fd);
 		else if (l == L_SOCKS)
 			serve_socks(fd);
+		else if (l == L_HELPER)
+			serve_helper(fd);
 		else
 			echo(fd);
 		close(fd);
@@ -391,6 +446,59 @@ op_sentinel(int af, int entry, int nonblock, uint32_t *seed)
 	    (unsigned)port, strerror(errno));
 out:
 	close(fd);
+}
+
+/*
+ * A cluster name: getaddrinfo must give the helper's sentinel (a name
+ * outside its table: none), then a connect to it as op_sentinel's.
+ */
+static void
+op_cluster(uint32_t *seed)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_in sin;
+	unsigned n = rnd(seed) % (CLUSTER_NAMES + 1);
+	uint16_t port = pick_port(seed), got;
+	char name[32];
+	uint8_t b[2];
+	int fd = -1, rc, err, fl, nonblock = (int)(rnd(seed) % 2);
+
+	snprintf(name, sizeof(name), "web-%u", n);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(name, NULL, &hints, &res);
+	if (n == CLUSTER_NAMES) {
+		CHECK(rc == EAI_NONAME, "%s: not in the helper's table, yet "
+		    "getaddrinfo gave %d", name, rc);
+		goto out;
+	}
+	CHECK(rc == 0, "%s: getaddrinfo: %s", name, gai_strerror(rc));
+	memcpy(&sin, res->ai_addr, sizeof(sin));
+	CHECK(sin.sin_addr.s_addr == htonl(0x7ff00000u | (n + 1)),
+	    "%s resolved to %s", name, inet_ntoa(sin.sin_addr));
+	sin.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
+	    (nonblock ? SOCK_NONBLOCK : 0), 0);
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	fl = fcntl(fd, F_GETFL);
+	errno = ERRNO_CANARY;
+	rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	err = errno;
+	CHECK(fcntl(fd, F_GETFL) == fl, "%s: connect changed the flags", name);
+	CHECK(rc == 0 && err == ERRNO_CANARY, "%s port %u: connect %d, %s",
+	    name, (unsigned)port, rc, strerror(err));
+	CHECK(recv_all(fd, b, 2) == 0, "%s: no word from the helper: %s",
+	    name, strerror(errno));
+	got = (uint16_t)(b[0] << 8 | b[1]);
+	CHECK(got == port, "%s: asked for port %u, the helper was told %u",
+	    name, (unsigned)port, (unsigned)got);
+	CHECK(exchange(fd, seed) == 0, "%s: echo: %s", name, strerror(errno));
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* A connect the library must pass through untouched. */
@@ -738,6 +846,9 @@ run_op(enum op op, uint32_t *seed)
 	case OP_BIND:
 		op_bind(seed);
 		break;
+	case OP_CLUSTER:
+		op_cluster(seed);
+		break;
 	case OP_SPAWN:
 		op_spawn(seed);
 		break;
@@ -853,8 +964,9 @@ static void
 set_config(char **hosts, char **tunnel)
 {
 	*hosts = xasprintf("%s,%s,socksy=socks5://127.0.0.1:%u,"
-	    "deadhost=127.0.0.1:%u", NAME_TUNNEL, PATTERN_GLOB,
-	    (unsigned)lport[L_SOCKS], (unsigned)lport[L_DEAD]);
+	    "deadhost=127.0.0.1:%u,web-*=socks5h://127.0.0.1:1?helper=%u",
+	    NAME_TUNNEL, PATTERN_GLOB, (unsigned)lport[L_SOCKS],
+	    (unsigned)lport[L_DEAD], (unsigned)lport[L_HELPER]);
 	*tunnel = xasprintf("127.0.0.1:%u", (unsigned)lport[L_TUNNEL]);
 }
 
@@ -877,8 +989,8 @@ stage_one(char **argv, const char *lib)
 	/* After what is preloaded already (valgrind's own, say). */
 	preload = old != NULL && *old != '\0' ?
 	    xasprintf("%s:%s", old, lib) : xasprintf("%s", lib);
-	snprintf(fds, sizeof(fds), "%d,%d,%d,%d", lfd[0], lfd[1], lfd[2],
-	    lfd[3]);
+	snprintf(fds, sizeof(fds), "%d,%d,%d,%d,%d", lfd[0], lfd[1], lfd[2],
+	    lfd[3], lfd[4]);
 	if (setenv(STAGE_VAR, fds, 1) != 0 ||
 	    setenv("ERLFWD_HOSTS", hosts, 1) != 0 ||
 	    setenv("ERLFWD_TUNNEL", tunnel, 1) != 0 ||
@@ -908,7 +1020,8 @@ parse_fds(const char *s)
 	socklen_t len;
 	int i;
 
-	if (sscanf(s, "%d,%d,%d,%d", &lfd[0], &lfd[1], &lfd[2], &lfd[3]) != 4)
+	if (sscanf(s, "%d,%d,%d,%d,%d", &lfd[0], &lfd[1], &lfd[2], &lfd[3],
+	    &lfd[4]) != 5)
 		return -1;
 	for (i = 0; i < L_COUNT; i++) {
 		len = sizeof(sin);
