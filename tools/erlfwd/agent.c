@@ -447,13 +447,15 @@ carrier_up(struct agent *a)
 
 /* The carrier ended (or never started): why, and what to do next. */
 static void
-carrier_lost(struct agent *a, const char *why)
+carrier_lost(struct agent *a, const char *ended)
 {
-	char msg[400];
+	char msg[400], why[256];
 	int ws, v1;
 
 	const char *q;
 
+	/* mux_why() lives in the mux, which carrier_close() frees. */
+	snprintf(why, sizeof(why), "%s", ended);
 	v1 = strstr(why, "only protocol version 1") != NULL ||
 	    (a->o->via == NULL && strstr(why, "before the carrier") != NULL);
 	if (a->o->via != NULL && (q = strstr(why, "sent \"")) != NULL)
