@@ -114,9 +114,10 @@ e2e_assert_true "the server logs its connections to the dyno's output" \
     e2e_file_has "$E2E_TMP/web.log" "tag=dist"
 
 # ERLFWD_CLUSTER: the helper beside the app, the preload in its command.
-# (ERLFWD_DISABLE=1: web.1's server already holds the port.)
+# (Its server on another port: web.1's holds $port.)  Neither the server
+# nor the helper runs preloaded.
 # shellcheck disable=SC2016 # expanded by the dyno's bash
-e2e_dyno_spawn dyno cluster env HOME="$build" DYNO=web.2 ERLFWD_DISABLE=1 \
+e2e_dyno_spawn dyno cluster env HOME="$build" DYNO=web.2 ERLFWD_PORT=$(( port + 1 )) \
     ERLFWD_CLUSTER='web-*=socks5h://127.0.0.1:1055' \
     READY="$E2E_TMP/cluster.ready" bash -c '
 	cd "$HOME" || exit 1
@@ -141,4 +142,11 @@ e2e_assert_match "$ready" "^127\.2(4[0-9]|5[0-5])\.[0-9]+\.[0-9]+ +STREAM web-84
     "a dyno name of the pattern resolves to the helper's sentinel"
 e2e_assert_true "the helper logs to the dyno's output" \
     e2e_file_has "$E2E_TMP/cluster.log" "msg=sentinel name=web-848cd4f64d-pvpr2"
+e2e_wait_port -n dyno $(( port + 1 ))
+e2e_assert_eq 3 "$(servers)" "web.2: its server and its helper run beside web.1's"
+for p in $(ip netns pids "$ns"); do
+	[[ $(cat "/proc/$p/comm" 2>/dev/null) == erlfwd-server ]] || continue
+	e2e_assert_not_contains "$(tr '\0' '\n' <"/proc/$p/environ")" \
+	    "LD_PRELOAD=" "erlfwd-server $p does not run preloaded"
+done
 e2e_pass

@@ -14,9 +14,15 @@
 # by name through the overlay, its code unchanged.  ERLFWD_BIND=any: the
 # app's listeners (the web server on $PORT) stay on every address.
 
-# The cluster helper, and the preload for the dyno's command.
+# The cluster helper, and the preload for the dyno's command: after the
+# server, so that neither of them runs preloaded.
 erlfwd_profile_cluster() {
+	erlfwd_bin=${HOME:-/app}/.erlfwd/bin/erlfwd-server
 	erlfwd_lib=${HOME:-/app}/.erlfwd/lib/liberlfwd.so
+	case ${DYNO:-} in
+	"" | run.* | release.* | scheduler.*)
+		return 0 ;;
+	esac
 	[ -n "${ERLFWD_CLUSTER:-}" ] || return 0
 	if [ ! -x "$erlfwd_bin" ] || [ ! -r "$erlfwd_lib" ]; then
 		echo "erlfwd: $erlfwd_bin or $erlfwd_lib is missing; clustering is off" >&2
@@ -37,7 +43,6 @@ erlfwd_profile_start() {
 	"" | run.* | release.* | scheduler.*)
 		return 0 ;;
 	esac
-	erlfwd_profile_cluster
 	[ "${ERLFWD_DISABLE:-0}" = 1 ] && return 0
 	case $erlfwd_port in
 	"" | *[!0-9]*)
@@ -56,5 +61,6 @@ erlfwd_profile_start() {
 }
 
 erlfwd_profile_start
+erlfwd_profile_cluster
 unset -f erlfwd_profile_start erlfwd_profile_cluster
 unset erlfwd_bin erlfwd_port erlfwd_lib
