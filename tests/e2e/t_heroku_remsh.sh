@@ -11,7 +11,8 @@
 # closed) no heroku, ssh or socat process is left: the CLI swallows the
 # first SIGTERM and gets a second.  A CLI that dies is started again with a
 # progress line; port 1080 taken is said at once; --forward (ps:forward)
-# and --names work too.
+# and --names work too; erlfwd doctor through a ps:forward the dyno refuses
+# says the forward has probably just exited.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -112,7 +113,7 @@ e2e_tmux_wait four 'heroku-remsh: heroku ps:socks exited \(137\) after [0-9]+ s;
 e2e_wait_until 15 "ps:socks to be started again" socks_more_than "$n"
 e2e_log "ok: the CLI was started again after it died"
 n=$(heroku_ssh_count cedar)
-e2e_tmux_wait four '^erlfwd: tunnel back after [0-9]+ s' 30
+e2e_tmux_wait four 'erlfwd: tunnel back after [0-9]+ s' 30
 e2e_assert_eq $(( n + 1 )) "$(heroku_ssh_count cedar)" \
     "the carrier came back through the new CLI: one more SSH connection"
 cli_tmux_quit four
@@ -154,4 +155,32 @@ e2e_assert_contains "$(calls)" "ps:forward $lport:9369 --dyno web.1 -a myapp" \
 cli_tmux_quit five
 heroku_none_left "after the --forward session"
 e2e_assert_true "the node still runs" e2e_alive "${E2E_NODE_PID[$node]}"
+
+# 8. erlfwd doctor through a ps:forward the dyno refuses (no erlfwd-server
+# there): the forward takes the connection, closes it and exits; doctor
+# says that, with the carrier's first try and without (ERLFWD_CARRIER=off).
+for p in $(ip netns pids "$(e2e_ns cedar)"); do
+	[[ $(cat "/proc/$p/comm" 2>/dev/null) == erlfwd-server ]] && kill "$p"
+done
+e2e_wait_port_closed -n cedar 9369
+for mode in on off; do
+	fport=
+	e2e_free_port fport
+	e2e_spawn "forward-$mode" "$HEROKU_BIN/heroku" ps:forward "$fport:9369" --dyno web.1 -a myapp
+	fpid=$E2E_LAST_PID
+	e2e_wait_until 15 "ps:forward on $fport" e2e_file_has "$E2E_TMP/forward-$mode.log" "Use CTRL+C"
+	# Off: the server step's connection is the one refused (4).  On: the
+	# carrier's try was, and the forward may be gone (3) or going (4).
+	if [[ $mode == off ]]; then
+		ERLFWD_CARRIER=off cli_run doctor --tunnel "127.0.0.1:$fport"
+		e2e_assert_eq 4 "$CLI_RC" "doctor through a dying ps:forward (carrier off): exit 4"
+	else
+		cli_run doctor --tunnel "127.0.0.1:$fport"
+		e2e_assert_match "$CLI_RC" '^[34]$' "doctor through a dying ps:forward (carrier on): exit 3 or 4"
+	fi
+	e2e_assert_contains "$CLI_OUT" "so it has probably just exited" \
+	    "doctor (carrier $mode): ps:forward has probably just exited"
+	e2e_wait_until 5 "the stand-in ps:forward to exit" e2e_not e2e_alive "$fpid"
+	e2e_log "ok: the stand-in ps:forward exited after the refused connection, as the CLI does"
+done
 e2e_pass

@@ -14,11 +14,16 @@
  * Each step is bounded by ERLFWD_TIMEOUT_MS; the first broken one ends the
  * walk with a one-line fix and the exit status of its kind.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -31,6 +36,9 @@
 #include "safe.h"
 #include "target.h"
 #include "versions.h"
+
+/* The carrier's first try through a forward got an answer, not a carrier. */
+static int forward_answered;
 
 void
 cmd_doctor_usage(FILE *f)
@@ -92,6 +100,7 @@ broken(int status, const char *name, const char *what, const char *fix)
 static int
 carrier_step(struct cli *c)
 {
+	const char *mode = getenv("ERLFWD_CARRIER");
 	char err[512];
 	const char *fix;
 	int rc, started;
@@ -100,6 +109,9 @@ carrier_step(struct cli *c)
 	if (rc == CLI_OK) {
 		if (started)
 			step("ok", "carrier", "%s is up", c->cfg.tunnel.text);
+		else if (c->via == NULL && c->cfg.tunnel.kind == ROUTE_ERLFWD &&
+		    (mode == NULL || strcmp(mode, "off") != 0))
+			forward_answered = 1;	/* but not with a carrier */
 		return CLI_OK;
 	}
 	if (strstr(err, "not a carrier") != NULL ||
@@ -121,6 +133,37 @@ carrier_step(struct cli *c)
 	return broken(rc, "carrier", err, fix);
 }
 
+/*
+ * refuses_now: whether a forward on this machine's loopback refuses
+ * connections now, asked a few times over one second (a plain connect, at
+ * once on loopback).  Returns 1 when it does, else 0.
+ */
+static int
+refuses_now(const struct route *t)
+{
+	const struct sockaddr_in *sin = (const void *)&t->addr;
+	const struct sockaddr_in6 *sin6 = (const void *)&t->addr;
+	struct timespec pause = { 0, 250 * 1000 * 1000 };
+	int i, fd, refused = 0;
+
+	/* Never a remote address: a connect there may take minutes. */
+	if (!(t->addr.ss_family == AF_INET &&
+	    (ntohl(sin->sin_addr.s_addr) >> 24) == 127) &&
+	    !(t->addr.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)))
+		return 0;
+	for (i = 0; i < 4 && !refused; i++) {
+		(void)nanosleep(&pause, NULL);
+		if ((fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) < 0)
+			break;
+		refused = connect(fd, (const struct sockaddr *)&t->addr,
+		    t->addrlen) != 0 && errno == ECONNREFUSED;
+		close(fd);
+	}
+	return refused;
+}
+
 /* The tunnel and server steps; fills fi.  Returns an exit status. */
 static int
 check_server(const struct route *t, int timeout, struct frame_info *fi)
@@ -131,6 +174,22 @@ check_server(const struct route *t, int timeout, struct frame_info *fi)
 	info_fetch(t, timeout, fi, &res);
 	info_describe(&res, t, what, sizeof(what));
 	cli_info_hint(res.status, t, fix, sizeof(fix));
+	/*
+	 * A forward that took a connection, closed it without a word and now
+	 * refuses: what `heroku ps:forward` does when the dyno refuses one
+	 * connection (it exits).  The carrier's first try may have been that
+	 * connection.
+	 */
+	if (t->kind == ROUTE_ERLFWD &&
+	    ((res.status == INFO_REFUSED && forward_answered) ||
+	    (res.status == INFO_CLOSED && refuses_now(t))))
+		snprintf(fix, sizeof(fix), "the forward took a connection, "
+		    "closed it without a word and is gone: `heroku ps:forward` "
+		    "exits at the first connection the dyno refuses or resets, "
+		    "so it has probably just exited; start erlfwd-server on "
+		    "the dyno (the buildpack does on web and worker dynos), "
+		    "then the forward again, or use scripts/heroku-remsh "
+		    "(heroku ps:socks survives this)");
 	switch (res.status) {
 	case INFO_REFUSED:
 	case INFO_UNREACHABLE:
