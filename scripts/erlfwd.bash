@@ -6,8 +6,9 @@
 #
 #     . /path/to/erlfwd/scripts/erlfwd.bash
 #
-#   remsh-heroku APP [DYNO] [-- REMSH_ARGS]  forward, remote shell, clean up
-#                                            (scripts/heroku-remsh)
+#   remsh-heroku [--names|--doctor] [--forward] APP [DYNO] [-- ERLFWD_ARGS]
+#                                            a shell on a Heroku app's node,
+#                                            Fir or Cedar (scripts/heroku-remsh)
 #   erlfwd-iex [NODE] ...                    erlfwd remsh --iex
 #   erlfwd-erl [NODE] ...                    erlfwd remsh --erl
 #
@@ -97,18 +98,23 @@ _erlfwd() {
 	return 0
 }
 
-# _erlfwd_heroku: remsh-heroku and heroku-remsh: APP and DYNO are the user's;
-# after "--", erlfwd remsh's options.
+# _erlfwd_heroku: remsh-heroku and heroku-remsh: its options before APP,
+# then APP and DYNO (the user's); after "--", erlfwd remsh's options.
 _erlfwd_heroku() {
-	local cur=${COMP_WORDS[COMP_CWORD]} i
+	local cur=${COMP_WORDS[COMP_CWORD]} i words=0
 	COMPREPLY=()
 	for (( i = 1; i < COMP_CWORD; i++ )); do
 		if [[ ${COMP_WORDS[i]} == -- ]]; then
 			COMPREPLY=($(compgen -W "--cookie-file --iex --erl" -- "$cur"))
 			return 0
 		fi
+		[[ ${COMP_WORDS[i]} == -* ]] || words=$(( words + 1 ))
 	done
-	(( COMP_CWORD > 1 )) && COMPREPLY=($(compgen -W "--" -- "$cur"))
+	if (( words == 0 )) && [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "--names --doctor --forward --help" -- "$cur"))
+	elif (( words > 0 )); then
+		COMPREPLY=($(compgen -W "--" -- "$cur"))
+	fi
 	return 0
 }
 

@@ -136,10 +136,12 @@ e2e_assert_eq "$n" "$(socks_starts)" "port taken: no ps:socks started"
 e2e_stop "$E2E_LAST_PID"
 e2e_wait_port_closed "$HEROKU_STANDIN_SOCKS_PORT"
 
-# 6. --names, through the same one connection.
-out=$(PATH="$HEROKU_BIN:$PATH" ERLFWD="$CLI_BIN" timeout 60 \
-    "$E2E_ROOT/scripts/heroku-remsh" --names myapp 2>"$E2E_TMP/names.err" </dev/null)
-e2e_assert_eq 0 "$?" "--names: exit 0"
+# 6. --names, through the same one connection, by erlfwd.bash's alias.
+# shellcheck disable=SC2016 # expanded by the inner bash
+out=$(PATH="$HEROKU_BIN:$PATH" ERLFWD="$CLI_BIN" timeout 60 bash -c \
+    '. "$1" && remsh-heroku --names myapp' _ "$E2E_ROOT/scripts/erlfwd.bash" \
+    2>"$E2E_TMP/names.err" </dev/null)
+e2e_assert_eq 0 "$?" "remsh-heroku --names (erlfwd.bash's alias): exit 0"
 e2e_assert_contains "$out" "name app at port $(e2e_node_port cedar app)" "--names lists the node"
 heroku_none_left "after --names"
 
