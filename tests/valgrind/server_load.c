@@ -871,7 +871,8 @@ car_batch(struct car *c, int round)
 	    &f) != (int)si->len || f.tag != FRAME_TAG_INFO ||
 	    frame_info_parse((const char *)f.body, f.body_len, &fi) != 0 ||
 	    !fi.epmd_up || fi.nnodes != 1 || fi.nodes[0].port != echo_port[1])
-		fail("carrier: INFO: not one INFO frame (%zu bytes)", si->len);
+		fail("carrier: INFO: not one INFO frame (%zu bytes%s)", si->len,
+		    si->rst ? ", reset" : "");
 	else
 		counts[K_STREAM]++;
 
@@ -880,13 +881,14 @@ car_batch(struct car *c, int round)
 	if (sn->rst || sn->len != 4 + strlen(want) || sn->got[0] != 0 ||
 	    sn->got[1] != 0 || (sn->got[2] << 8 | sn->got[3]) !=
 	    CLIENT_EPMD_PORT || memcmp(sn->got + 4, want, strlen(want)) != 0)
-		fail("carrier: NAMES: unexpected reply (%zu bytes)", sn->len);
+		fail("carrier: NAMES: unexpected reply (%zu bytes%s)", sn->len,
+		    sn->rst ? ", reset" : "");
 	else
 		counts[K_STREAM]++;
 	if (sp->rst || sp->len < 4 || sp->got[0] != 'w' || sp->got[1] != 0 ||
 	    (sp->got[2] << 8 | sp->got[3]) != echo_port[1])
-		fail("carrier: PORT_PLEASE2: unexpected reply (%zu bytes)",
-		    sp->len);
+		fail("carrier: PORT_PLEASE2: unexpected reply (%zu bytes%s)",
+		    sp->len, sp->rst ? ", reset" : "");
 	else
 		counts[K_STREAM]++;
 	/* Refused: the stream ends with at most the server's one line, the
