@@ -24,7 +24,6 @@
 # Exported names start with cl_.
 
 CL_PROXY_PORT=1055
-CL_HELPER_PORT=9370
 CL_ROUTE="web-*=socks5h://127.0.0.1:$CL_PROXY_PORT"
 CL_DYNOS=()
 CL_OVERLAY=
@@ -119,7 +118,8 @@ cl_member() {
 	    ERLFWD_HOSTS="$CL_ROUTE" CL_STATUS="$E2E_TMP/status-$dyno" \
 	    CL_SEEDS="$2" elixir --sname "app@$dyno" --cookie "$E2E_COOKIE" \
 	    --erl "+S 1" "$E2E_DIR/cluster_member.exs"
-	E2E_NODE_PID[app@$dyno]=$E2E_LAST_PID
+	# shellcheck disable=SC2034 # read by the scenarios
+	E2E_NODE_PID["app@$dyno"]=$E2E_LAST_PID
 	e2e_wait_until 30 "app@$dyno to start" test -s "$E2E_TMP/status-$dyno"
 }
 

@@ -29,6 +29,7 @@ e2e_assert_true "and exec.d/erlfwd-cluster" test -x "$layer/exec.d/erlfwd-cluste
 
 e2e_dyno_create dyno web-848cd4f64d-pvpr2
 launch() {
+	# shellcheck disable=SC2016 # expanded by the launched sh
 	e2e_dyno_exec dyno env CNB_LAYERS_DIR="$root" TMPDIR="$E2E_TMP" "$@" \
 	    "$E2E_DIR/cnb-launcher" sh -c '
 		for i in 1 2 3 4 5 6 7 8 9 10; do
