@@ -171,8 +171,8 @@ heroku_prompt() {
 	fi
 }
 
-# heroku_procs: the heroku stand-in, ssh, socat and erlfwd processes of
-# this machine that carry this scenario's mark, one "PID ARGS" a line.
+# heroku_procs: the heroku stand-in, ssh, sshd (the dyno's side), socat and
+# erlfwd processes that carry this scenario's mark, one "PID ARGS" a line.
 heroku_procs() {
 	local f pid args
 	for f in $(grep -laxz -- "$E2E_MARK_VAR=$E2E_ID" /proc/[0-9]*/environ 2>/dev/null); do
@@ -182,7 +182,7 @@ heroku_procs() {
 		e2e_alive "$pid" || continue
 		case $args in
 		tmux\ *) ;;	# the harness's terminal, whose command line names them
-		*heroku-standin* | ssh\ * | *sshd\ -i* | socat\ * | */erlfwd\ *)
+		*heroku-standin* | ssh\ * | *sshd\ -i* | sshd:* | socat\ * | */erlfwd\ *)
 			printf '%s %s\n' "$pid" "$args" ;;
 		esac
 	done

@@ -91,7 +91,7 @@ e2e_assert_match "$meta" $'^\\[types\\]\nlaunch = true\nbuild = false\ncache = t
 e2e_assert_match "$meta" 'source_sha256 = "[0-9a-f]{64}"' "the layer's metadata: the source hash"
 e2e_assert_match "$(<"$L/erlfwd-objects.toml")" $'launch = false\nbuild = false\ncache = true' \
     "the objects layer: cache only"
-e2e_assert_eq "" "$(ls "$w/app" | grep -v '^app.ex$')" "the app directory is left alone"
+e2e_assert_eq "" "$(find "$w/app" -mindepth 1 ! -name app.ex)" "the app directory is left alone"
 
 # strip_types FILE: the metadata as the lifecycle restores it, without [types].
 strip_types() {

@@ -148,6 +148,7 @@ heroku_none_left "after --names"
 # 7. --forward: ps:forward, then the same session.
 lport=
 e2e_free_port lport
+n=$(heroku_ssh_count cedar)
 e2e_tmux_start five env PATH="$HEROKU_BIN:$PATH" ERLFWD="$CLI_BIN" \
     ERL_EPMD_PORT="$E2E_LOCAL_EPMD" ERLFWD_LOCAL_PORT="$lport" \
     "$E2E_ROOT/scripts/heroku-remsh" --forward myapp web.1
@@ -155,6 +156,8 @@ e2e_tmux_wait five "$prompt" 60
 e2e_assert_contains "$(calls)" "ps:forward $lport:9369 --dyno web.1 -a myapp" \
     "--forward: ps:forward maps the local port to the dyno's 9369"
 cli_tmux_quit five
+e2e_assert_eq $(( n + 1 )) "$(heroku_ssh_count cedar)" \
+    "--forward: one carrier, so one SSH connection for the session too"
 heroku_none_left "after the --forward session"
 e2e_assert_true "the node still runs" e2e_alive "${E2E_NODE_PID[$node]}"
 
