@@ -289,7 +289,8 @@ stress-%: $(LIB)
 	    CFLAGS="-O1 -g $(STRESS_$*)" LDFLAGS="-Wl,-z,undefs" \
 	    $(B)/stress/$*/liberlfwd.so
 	@$(MAKE) --no-print-directory $(B)/stress/$*/preload_stress
-	$(B)/stress/$*/preload_stress -t $(STRESS_THREADS) -s $(STRESS_SECONDS) \
+	TSAN_OPTIONS="suppressions=$(abspath tests/stress/tsan.supp) $(TSAN_OPTIONS)" \
+	    $(B)/stress/$*/preload_stress -t $(STRESS_THREADS) -s $(STRESS_SECONDS) \
 	    $(B)/stress/$*/liberlfwd.so $(abspath $(LIB))
 
 stress: $(patsubst %,stress-%,$(STRESS_VARIANTS))
