@@ -9,7 +9,8 @@
 # the whole session is exactly one SSH connection into the dyno (counted by
 # the dyno's sshd).  After the shell ends (^G q, Ctrl-C, the terminal
 # closed) no heroku, ssh or socat process is left: the CLI swallows the
-# first SIGTERM and gets a second.  A CLI that dies is started again with a
+# first SIGTERM and gets a second.  While the CLI establishes credentials
+# heroku-remsh shows progress; a CLI that dies is started again with a
 # progress line; port 1080 taken is said at once; --forward (ps:forward)
 # and --names work too; erlfwd doctor through a ps:forward the dyno refuses
 # says the forward has probably just exited.
@@ -58,14 +59,18 @@ session() {
 	shift
 	(( $# )) || set -- myapp
 	e2e_tmux_start "$s" env PATH="$HEROKU_BIN:$PATH" ERLFWD="$CLI_BIN" \
-	    ERL_EPMD_PORT="$E2E_LOCAL_EPMD" "$E2E_ROOT/scripts/heroku-remsh" "$@"
+	    ERL_EPMD_PORT="$E2E_LOCAL_EPMD" \
+	    HEROKU_STANDIN_CREDENTIALS_S="$HEROKU_STANDIN_CREDENTIALS_S" \
+	    "$E2E_ROOT/scripts/heroku-remsh" "$@"
 }
 calls() { cat "$E2E_TMP/heroku/calls" 2>/dev/null; }
 socks_starts() { calls | grep -c '^ps:socks '; }
 socks_more_than() { (( $(socks_starts) > $1 )); }
 
-# 1. A whole session, left with ^G q.
-session one
+# 1. A whole session, left with ^G q; the CLI takes 6 s to establish its
+# credentials (12-51 s for real): heroku-remsh shows its progress.
+HEROKU_STANDIN_CREDENTIALS_S=6 session one
+e2e_tmux_wait one '^heroku-remsh: waiting for heroku ps:socks: [0-9]+ s \(Establishing credentials' 15
 e2e_tmux_wait one "$prompt" 60
 e2e_tmux_send one 'System.pid()' Enter
 e2e_tmux_wait one "^\"${E2E_NODE_PID[$node]}\"\$" 10
