@@ -478,7 +478,7 @@ carrier_lost(struct agent *a, const char *ended)
 		 * is diagnosed there, in its words. */
 		if (a->o->via == NULL && (v1 || a->o->route->kind ==
 		    ROUTE_ERLFWD)) {
-			report(a, "V1");
+			report(a, "V1 answered");
 			a->status = CLI_OK;
 			a->quit = 1;
 			return;
@@ -835,8 +835,10 @@ agent_start(const struct agent_opts *o, uint16_t *port, pid_t *pid,
 		return AGENT_UP;
 	}
 	(void)waitpid(child, &ws, 0);
-	if (strcmp(line, "V1") == 0)
+	if (strcmp(line, "V1") == 0 || strcmp(line, "V1 answered") == 0) {
+		*status = line[2] != '\0';	/* the route took the connection */
 		return AGENT_V1;
+	}
 	if (sscanf(line, "FAIL %d %n", &code, &off) == 1 && off > 0) {
 		*status = code;
 		snprintf(err, errlen, "%s", line + off);

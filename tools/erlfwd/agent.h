@@ -50,8 +50,10 @@ enum agent_result {
 /*
  * agent_start: fork an agent that lives as long as this process (or the
  * program it execs) and wait until its first carrier is up.  Returns
- * AGENT_UP with its port and pid, AGENT_V1, or AGENT_FAILED with a one-line
- * message in err (errlen bytes) and the erlfwd exit status in *status.
+ * AGENT_UP with its port and pid, AGENT_V1 (*status 1 when the route took
+ * the connection and then gave no carrier, 0 when it refused it), or
+ * AGENT_FAILED with a one-line message in err (errlen bytes) and the erlfwd
+ * exit status in *status.
  */
 enum agent_result agent_start(const struct agent_opts *o, uint16_t *port,
 	    pid_t *pid, char *err, size_t errlen, int *status);

@@ -168,6 +168,7 @@ cli_carrier_start(struct cli *c, int *started, char *err, size_t errlen)
 	cli_agent_opts(c, &o);
 	res = agent_start(&o, &port, &pid, err, errlen, &status);
 	if (res == AGENT_V1) {
+		c->v1_answered = status;
 		if (t->kind == ROUTE_ERLFWD)
 			return CLI_OK;	/* an older server: one connection each */
 		snprintf(err, errlen, "the erlfwd-server behind %s speaks only "

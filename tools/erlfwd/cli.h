@@ -37,6 +37,8 @@ struct cli {
 	const char	*via;		/* --via COMMAND */
 	char		 socks_pass[256];	/* for socks5://USER@ routes */
 	char		 agent_tunnel[32];	/* the agent's 127.0.0.1:PORT */
+	int		 v1_answered;	/* the carrier's try through a forward
+					 * was taken, then got no carrier */
 };
 
 /* cli_msg: "erlfwd: " and a formatted line on stderr. */

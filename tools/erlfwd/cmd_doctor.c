@@ -100,7 +100,6 @@ broken(int status, const char *name, const char *what, const char *fix)
 static int
 carrier_step(struct cli *c)
 {
-	const char *mode = getenv("ERLFWD_CARRIER");
 	char err[512];
 	const char *fix;
 	int rc, started;
@@ -109,9 +108,7 @@ carrier_step(struct cli *c)
 	if (rc == CLI_OK) {
 		if (started)
 			step("ok", "carrier", "%s is up", c->cfg.tunnel.text);
-		else if (c->via == NULL && c->cfg.tunnel.kind == ROUTE_ERLFWD &&
-		    (mode == NULL || strcmp(mode, "off") != 0))
-			forward_answered = 1;	/* but not with a carrier */
+		forward_answered = !started && c->v1_answered;
 		return CLI_OK;
 	}
 	if (strstr(err, "not a carrier") != NULL ||
