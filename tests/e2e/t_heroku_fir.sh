@@ -140,5 +140,8 @@ e2e_assert_contains "$out" "ps:forward is unavailable" "--forward on Fir: said w
 out=$(PATH="$HEROKU_BIN:$PATH" timeout 30 heroku ps:socks -a myapp 2>&1 </dev/null)
 e2e_assert_contains "$out" "This command is unavailable for this app" \
     "the stand-in refuses ps:socks on Fir, as the CLI does"
+out=$(PATH="$HEROKU_BIN:$PATH" timeout 30 heroku ps:forward 9369 -a myapp 2>&1 </dev/null)
+e2e_assert_contains "$out" "This command is unavailable for this app" \
+    "the stand-in refuses ps:forward on Fir, as the CLI does"
 e2e_assert_true "the node still runs" e2e_alive "${E2E_NODE_PID[$node]}"
 e2e_pass

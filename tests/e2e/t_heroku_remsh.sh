@@ -53,6 +53,20 @@ heroku_dyno myapp web.1 cedar
 e2e_local_epmd_start
 prompt=$(heroku_prompt "$node")
 
+# What one SSH connection into the dyno costs here (the handshake every
+# connection through ps:forward/ps:socks pays): logged, the median of 5.
+mapfile -t ssh_args <"$E2E_TMP/heroku/apps/myapp/dynos/web.1/ssh"
+ms=()
+for i in 1 2 3 4 5; do
+	t0=${EPOCHREALTIME/./}
+	ssh -o LogLevel=ERROR "${ssh_args[@]}" true </dev/null ||
+	    e2e_fail "ssh into the dyno failed"
+	ms+=($(( (${EPOCHREALTIME/./} - t0) / 1000 )))
+done
+e2e_log "one SSH connection into the dyno (ssh ... true): $(printf '%s\n' "${ms[@]}" |
+    sort -n | sed -n 3p) ms, the median of ${ms[*]} ms"
+: >"$E2E_TMP/sshd-cedar.count"
+
 # session NAME [ARGS...]: heroku-remsh ARGS (default: myapp) in tmux.
 session() {
 	local s=$1
