@@ -126,7 +126,8 @@ e2e_assert_eq 3 "$(heroku_ssh_count cedar)" "the third session: one more SSH con
 session four
 e2e_tmux_wait four "$prompt" 60
 n=$(socks_starts)
-pid=$(pgrep -f -o "heroku-bin/heroku ps:socks") || e2e_fail "no ps:socks runs"
+pid=$(<"$E2E_TMP/heroku/socks.pid")
+e2e_assert_true "ps:socks runs (pid $pid)" e2e_alive "$pid"
 kill -KILL "$pid"
 e2e_tmux_wait four 'heroku-remsh: heroku ps:socks exited \(137\) after [0-9]+ s; starting it again' 15
 e2e_wait_until 15 "ps:socks to be started again" socks_more_than "$n"
