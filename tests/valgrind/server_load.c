@@ -70,6 +70,7 @@
 #define BURST			16
 #define PAYLOAD_MAX		8192
 #define ECHO_THREADS		(BURST + 4)
+#define EPMD_THREADS		4	/* a carrier asks several at once */
 #define CLIENT_EPMD_PORT	4369	/* what our preamble claims */
 #define NODE_NAME		"echo"
 #define FAILURES_SHOWN		20
@@ -1169,7 +1170,7 @@ free_port(void)
 int
 main(int argc, char **argv)
 {
-	pthread_t th[ECHO_THREADS * 2 + 1];
+	pthread_t th[ECHO_THREADS * 2 + EPMD_THREADS];
 	long rounds = 10, t0, total = 0;
 	int ch, i, st, dead_fd, nth = 0, stdio = 0, to = -1, from = -1, ifd;
 	struct car idle;
@@ -1202,8 +1203,9 @@ main(int argc, char **argv)
 		if (pthread_create(&th[nth], NULL, echo_main,
 		    (void *)(intptr_t)(i % 2)) == 0)
 			nth++;
-	if (pthread_create(&th[nth], NULL, epmd_main, NULL) == 0)
-		nth++;
+	for (i = 0; i < EPMD_THREADS; i++)
+		if (pthread_create(&th[nth], NULL, epmd_main, NULL) == 0)
+			nth++;
 
 	if ((pid = start_server(argv + optind, argc - optind, stdio, &to,
 	    &from)) < 0)
