@@ -53,6 +53,7 @@ for host in '*' 'web.*' localhost 127.0.0.1 10.1.2.3 "$self" \
 done
 # A plain name is taken.
 fake_info "$(info_body dyno)"
+# shellcheck disable=SC2016 # expanded by the command's sh
 cli_run run --tunnel "127.0.0.1:$FAKE_PORT" -- sh -c 'printf %s "$ERLFWD_HOSTS"'
 e2e_assert_eq 0 "$CLI_RC" "run: INFO host 'dyno' is taken"
 e2e_assert_eq dyno "$CLI_OUT" "run: the pattern is the INFO host"

@@ -27,6 +27,7 @@ e2e_assert_match "$E2E_ERR" "dyno:$port -> 127\\.0\\.0\\.1:[0-9]+ epmd" \
 # Both: erlexec turns ERL_EPMD_PORT into a leading -epmd_port, so OTP uses
 # ERL_EPMD_PORT's port and ignores the -epmd_port typed after it; the
 # library must take the same one (it took the last).
+other=
 e2e_free_port other
 e2e_erl_eval -sname "u$$" \
     "{net_adm:names(\"dyno\"), rpc:call(app@dyno, erlang, node, []),

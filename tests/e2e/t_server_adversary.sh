@@ -33,19 +33,19 @@ pg=5432 ghost=41999
 # escapes allowed) on PORT in the dyno, as any local process can: the
 # connection that registered stays open in a sleeping bash.
 register() {
-	local n len hdr f=$E2E_TMP/alive2.$RANDOM$RANDOM
+	local n len hdr reg=$E2E_TMP/alive2.$RANDOM$RANDOM
 	# shellcheck disable=SC2059 # NAME may hold escapes
-	printf "$1" >"$f.name"
-	n=$(stat -c %s "$f.name")
+	printf "$1" >"$reg.name"
+	n=$(stat -c %s "$reg.name")
 	len=$(( 13 + n ))
 	hdr=$(printf '\\x%02x\\x%02x\\x78\\x%02x\\x%02x\\x4d\\x00\\x00\\x06\\x00\\x05\\x%02x\\x%02x' \
 	    $(( len >> 8 )) $(( len & 255 )) $(( $2 >> 8 )) $(( $2 & 255 )) \
 	    $(( n >> 8 )) $(( n & 255 )))
 	# shellcheck disable=SC2059 # a printf format built on purpose
-	{ printf "$hdr"; cat "$f.name"; printf '\x00\x00'; } >"$f"
+	{ printf "$hdr"; cat "$reg.name"; printf '\x00\x00'; } >"$reg"
 	# shellcheck disable=SC2016 # expanded by bash -c
-	e2e_dyno_spawn dyno "reg-${f##*.}" bash -c \
-	    'exec 3<>/dev/tcp/127.0.0.1/4369 && cat "$0" >&3 && exec sleep 600' "$f"
+	e2e_dyno_spawn dyno "reg-${reg##*.}" bash -c \
+	    'exec 3<>/dev/tcp/127.0.0.1/4369 && cat "$0" >&3 && exec sleep 600' "$reg"
 }
 
 # name_msg NAME: the start of a distribution handshake for NAME (send_name,
@@ -102,8 +102,10 @@ register 'a b' 41998
 register 'esc\x1b[2J' 41997
 # The server's own port.
 register loop "$E2E_SERVER_PORT"
-e2e_wait_until 10 "epmd to list every registration" \
-    eval '(( $(e2e_epmd_names dyno | grep -c "^name ") >= 7 ))'
+epmd_lists_all() {
+	(( $(e2e_epmd_names dyno | grep -c "^name ") >= 7 ))
+}
+e2e_wait_until 10 "epmd to list every registration" epmd_lists_all
 e2e_log "epmd in the dyno: $(e2e_epmd_names dyno | tr '\n\033' '|E')"
 
 dist_refused "another uid's service" "$pg" "$(name_msg remsh-1@laptop)" other-uid
