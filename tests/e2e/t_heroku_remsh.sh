@@ -13,7 +13,8 @@
 # heroku-remsh shows progress; a CLI that dies is started again with a
 # progress line; port 1080 taken is said at once; --forward (ps:forward)
 # and --names work too; erlfwd doctor through a ps:forward the dyno refuses
-# says the forward has probably just exited.
+# says the forward has probably just exited, while ps:socks survives that
+# refusal.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -208,4 +209,15 @@ for mode in on off; do
 	e2e_wait_until 5 "the stand-in ps:forward to exit" e2e_not e2e_alive "$fpid"
 	e2e_log "ok: the stand-in ps:forward exited after the refused connection, as the CLI does"
 done
+
+# 9. ps:socks survives the same refusal: it answers "05 02" and EOF, which
+# erlfwd reads as the proxy's refusal, and goes on running.
+e2e_spawn socks-refused "$HEROKU_BIN/heroku" ps:socks --dyno web.1 -a myapp
+spid=$E2E_LAST_PID
+e2e_wait_until 15 "ps:socks to start" e2e_file_has "$E2E_TMP/socks-refused.log" "SOCKSv5 proxy server started"
+cli_run doctor --tunnel "socks5://127.0.0.1:$HEROKU_STANDIN_SOCKS_PORT?server=9369"
+e2e_assert_ne 0 "$CLI_RC" "doctor through ps:socks with no erlfwd-server on the dyno: fails"
+e2e_assert_contains "$CLI_OUT$CLI_ERR" "not allowed by ruleset" \
+    "the stand-in's refusal (05 02, EOF) is read as the proxy's refusal"
+e2e_assert_true "ps:socks still runs after the refused CONNECT" e2e_alive "$spid"
 e2e_pass
