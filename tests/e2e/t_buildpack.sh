@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# t_buildpack: the Heroku buildpack, run as Heroku runs it.  bin/detect,
+# t_buildpack: the Heroku buildpack, run as Heroku runs it: from the bin/
+# at the top of the repository (Heroku clones the buildpack's repository and
+# runs its top bin/, links into scripts/heroku-buildpack).  bin/detect,
 # bin/compile BUILD_DIR CACHE_DIR ENV_DIR (twice: the second from the cache)
 # and bin/release with temporary directories; then the installed
 # .profile.d/erlfwd.sh is sourced inside the namespaced dyno the way a dyno
@@ -17,7 +19,7 @@ set -u -o pipefail
 e2e_init
 cli_require
 e2e_require_cmd make cc
-bp=$E2E_ROOT/scripts/heroku-buildpack
+bp=$E2E_ROOT
 build=$E2E_TMP/build cache=$E2E_TMP/cache envd=$E2E_TMP/env
 mkdir -p "$build" "$cache" "$envd"
 printf 'web: mix phx.server\n' >"$build/Procfile"
