@@ -145,6 +145,7 @@ static int
 via_spawn(struct agent *a)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	sigset_t none;
 	pid_t pid;
 
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
@@ -158,6 +159,11 @@ via_spawn(struct agent *a)
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
+		/* agent_init() blocked SIGTERM, SIGINT and SIGHUP for its
+		 * signalfd, and a mask survives exec: an "exec ssh ..." would
+		 * ignore via_stop()'s SIGTERM and the PDEATHSIG above. */
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(err[1], 2) < 0)
 			_exit(127);
