@@ -1557,6 +1557,53 @@ START_TEST(ping_answered_raw)
 END_TEST
 
 /*
+ * A peer that sends PINGs and never reads the PONGs: the mux stops reading
+ * it while a bounded amount waits to be written, rather than queueing up to
+ * its 8 MB cap (a few thousand such carriers would hold gigabytes of a
+ * server that serves others), and answers every PING once the peer reads.
+ */
+START_TEST(ping_flood_unread)
+{
+	enum { PINGS = 262144 };	/* 4 MB of PONGs, 4 x the mux's limit */
+	const size_t flen = CARRIER_HDR_LEN + 4;
+	struct mux_opts so;
+	struct lend *r;
+	struct want w;
+	struct rx rx;
+	uint8_t *all;
+	int sv[2], i;
+
+	pair(0, sv);
+	keep_fd(sv[0]);
+	opts(&so, MUX_SERVER, sv[0], sv[0]);
+	W.sm = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(W.sm);
+	r = end_add(sv[1]);
+	r->stalled = 1;
+	all = malloc(PINGS * flen);
+	ck_assert_ptr_nonnull(all);
+	for (i = 0; i < PINGS; i++)
+		ck_assert_int_eq(carrier_encode(all + (size_t)i * flen, flen,
+		    CARRIER_PING, 0, "\0\0\0\1", 4), (int)flen);
+	lend_queue(r, all, PINGS * flen);
+	free(all);
+	(void)spin(never, NULL, 500);
+	ck_assert_msg(mux_run(W.sm, tio_now_ms()) == MUX_OPEN, "the carrier "
+	    "ended: %s", mux_why(W.sm));
+	ck_assert_msg(r->outoff < r->outlen / 2, "the mux read %zu of %zu "
+	    "bytes of PINGs whose PONGs nobody read", r->outoff, r->outlen);
+	r->stalled = 0;
+	w.e = r;
+	w.len = hello_len + PINGS * flen;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.bad, 0);
+	ck_assert_int_eq(rx.pongs, PINGS);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/*
  * A raw client end: a server mux over a TCP pair (resets would show),
  * started as erlfwd-server starts a TCP carrier.  Returns the raw end.
  */
@@ -2027,6 +2074,7 @@ mux_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, ping_dead);
 	tcase_add_test(tc, ping_answered_raw);
+	tcase_add_test(tc, ping_flood_unread);
 	tcase_add_test(tc, idle_goaway);
 	tcase_add_test(tc, idle_after_traffic);
 	tcase_add_test(tc, timeout_overdue);

@@ -30,6 +30,7 @@
 #define IN_CAP		(4 * CARRIER_FRAME_MAX)
 #define OUT_LOW		(2 * CARRIER_FRAME_MAX)	/* refill below this */
 #define OUT_MAX		(8 * 1024 * 1024)	/* a peer that never reads */
+#define OUT_HIGH	(1024 * 1024)	/* stop reading the peer past this */
 #define EVENTS_MAX	64
 #define DRAIN_MS	1000	/* after GOAWAY: wait this long for EOF */
 #define HELLO_QUOTE	80	/* bytes of a stranger's text we quote */
@@ -790,15 +791,24 @@ on_stream(struct mux *m, struct stream *s, uint32_t ev)
 	stream_watch(m, s);
 }
 
+/*
+ * The carrier's interest: written while anything is queued; read unless
+ * more than OUT_HIGH waits.  Past that, only frames the peer sent and does
+ * not read the answers to (PONG, RESET, WINDOW) can have queued it: reading
+ * on would let one peer hold up to OUT_MAX of a server that serves others,
+ * and a peer left unread meets the idle limit instead.  A drain reads on:
+ * it waits for EOF.
+ */
 static void
 carrier_watch(struct mux *m)
 {
 	uint32_t w = out_pending(m) > 0 ? EPOLLOUT : 0;
+	uint32_t r = out_pending(m) <= OUT_HIGH || m->draining ? EPOLLIN : 0;
 
 	if (m->hr.kind == H_CARRIER_RW)
-		watch(m, &m->hr, EPOLLIN | w);
+		watch(m, &m->hr, r | w);
 	else if (!m->draining || out_pending(m) > 0) {
-		watch(m, &m->hr, EPOLLIN);
+		watch(m, &m->hr, r);
 		watch(m, &m->hw, w);
 	}
 }
