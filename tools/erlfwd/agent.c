@@ -39,6 +39,7 @@
 #define EVENTS_MAX	32
 #define REAP_MS		1000	/* SIGTERM, then this long, then SIGKILL */
 #define VIA_GRACE_MS	500	/* a --via command ending by itself on EOF */
+#define ACCEPT_PAUSE_MS	100	/* out of descriptors: let some free up */
 
 enum hkind { H_LISTEN, H_MUX, H_ERR, H_SIG, H_PENDING };
 
@@ -72,6 +73,7 @@ struct agent {
 	size_t			 errlen;
 	int			 up, ever_up;
 	long			 start_deadline, lost_at, retry_at;
+	long			 accept_resume;	/* 0: accepting */
 	int			 backoff_s;
 	TAILQ_HEAD(, pending)	 pending;
 	int			 quit;
@@ -580,8 +582,16 @@ on_accept(struct agent *a)
 
 	for (i = 0; i < 64; i++) {
 		fd = accept4(a->hl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			/* The connection stays in the backlog and the listener
+			 * readable: watched, it would wake us in a loop. */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				watch(a, &a->hl, 0);
+				a->accept_resume = tio_now_ms() + ACCEPT_PAUSE_MS;
+			}
 			return;
+		}
 		if ((p = calloc(1, sizeof(*p))) == NULL) {
 			close(fd);
 			continue;
@@ -617,6 +627,8 @@ next_wait(struct agent *a, long now)
 		SOONER(a->retry_at);
 	TAILQ_FOREACH(p, &a->pending, entry)
 		SOONER(p->deadline);
+	if (a->accept_resume != 0)
+		SOONER(a->accept_resume);
 #undef SOONER
 	return (int)t;
 }
@@ -652,6 +664,10 @@ loop(struct agent *a)
 		if (a->quit)
 			break;
 		pending_serve(a, now);
+		if (a->accept_resume != 0 && now >= a->accept_resume) {
+			a->accept_resume = 0;
+			watch(a, &a->hl, EPOLLIN);
+		}
 		n = epoll_wait(a->ep, evs, EVENTS_MAX, next_wait(a, now));
 		for (i = 0; i < n; i++) {
 			h = evs[i].data.ptr;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# t_agent_emfile: the agent out of descriptors does not spin.  Local
+# connections past its descriptor limit stay in the listener's backlog, which
+# stays readable: accept(2) failing with EMFILE must pause the listener (as
+# erlfwd-server does), not wake the loop again at once.  An agent with
+# `ulimit -n 24` and 60 silent local connections must use almost no CPU while
+# they wait, and still end on SIGTERM with status 0.
+set -u -o pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=cli.sh
+. "$(dirname "$0")/cli.sh"
+e2e_init
+cli_require
+e2e_require_cmd python3
+
+out="$E2E_TMP/agent.out"
+# The pending connections wait for a preamble up to the timeout: longer
+# than the measure below.
+(ulimit -n 24 && ERLFWD_TIMEOUT_MS=20000 exec "$CLI_BIN" agent \
+    --via "exec $E2E_SERVER_BIN --stdio") >"$out" 2>"$E2E_TMP/agent.err" &
+agent=$!
+e2e_defer pid "$agent"
+tunnel_up() { grep -q '^ERLFWD_TUNNEL=127\.0\.0\.1:[0-9]*$' "$out"; }
+e2e_wait_until 10 "the agent's tunnel line" tunnel_up
+port=$(sed -n 's/^ERLFWD_TUNNEL=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out")
+
+# cpu_ticks PID: user + system time of PID so far, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+python3 - "$port" >"$E2E_TMP/clients.out" 2>&1 <<'PY' &
+import socket, sys, time
+held = []
+for _ in range(60):
+    held.append(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+print("connected", len(held), flush=True)
+time.sleep(6)
+PY
+clients=$!
+e2e_defer pid "$clients"
+connected() { grep -q '^connected 60$' "$E2E_TMP/clients.out"; }
+e2e_wait_until 10 "60 local connections (the backlog takes them)" connected
+sleep 0.5
+t0=$(cpu_ticks "$agent")
+sleep 2
+t1=$(cpu_ticks "$agent")
+e2e_log "agent CPU over 2 s with its descriptors used up: $(( t1 - t0 )) ticks of $(getconf CLK_TCK)/s"
+e2e_assert_le "$(( t1 - t0 ))" 20 "the agent does not spin on EMFILE"
+kill "$clients" 2>/dev/null
+wait "$clients" 2>/dev/null
+kill -TERM "$agent"
+wait "$agent"
+e2e_assert_eq 0 "$?" "the agent ends on SIGTERM with status 0"
+e2e_pass
