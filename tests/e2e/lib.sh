@@ -107,7 +107,10 @@ e2e__dump_logs() {
 	for f in "$E2E_TMP"/*.log "$E2E_TMP"/*.err "$E2E_TMP"/*.pane; do
 		[[ -s $f ]] || continue
 		printf -- '---- %s (last 30 lines)\n' "${f##*/}" >&2
-		tail -n 30 "$f" | sed 's/^/    /' >&2
+		# A pane's capture ends with the window's empty rows: without
+		# them, so that its last 30 lines are the ones with text.
+		sed -e :a -e '/^[[:space:]]*$/{$d;N;ba' -e '}' "$f" |
+		    tail -n 30 | sed 's/^/    /' >&2
 	done
 }
 
