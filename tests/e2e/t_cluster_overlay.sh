@@ -79,35 +79,50 @@ for n in 1 2 4; do
 	    cl_status_is "$n" nodes "$want"
 done
 # A busy process on a one-scheduler node measures its longest gap while
-# the node pings the gone one (a fresh node: not connected before).
-gap_ping='Busy = spawn(fun() -> L = fun L(Last, Max) -> receive {stop, P} ->
-	    P ! {gap, Max} after 0 -> Now = erlang:monotonic_time(microsecond),
-	    _ = lists:seq(1, 20), L(Now, max(Max, Now - Last)) end end,
+# the node pings the gone one (a fresh node: not connected before), and
+# the same while the node only sleeps, 1 s before the ping and as long as
+# the ping took after it: the machine's own noise at that moment (a shared
+# 2-vCPU machine under load preempts the node for 100 ms and more with no
+# help from us).  A stall is the ping's dial blocking the one scheduler:
+# about a second here (the SYN's first retransmission), far above both.
+# {Pong, PingMs, GapDuringPing, LongestGapAsleep}
+gap_ping='Gap = fun(Fun) -> Busy = spawn(fun() -> L = fun L(Last, Max) ->
+	    receive {stop, P} -> P ! {gap, Max} after 0 ->
+	    Now = erlang:monotonic_time(microsecond), _ = lists:seq(1, 20),
+	    L(Now, max(Max, Now - Last)) end end,
 	    L(erlang:monotonic_time(microsecond), 0) end),
-	timer:sleep(100),
-	T0 = erlang:monotonic_time(millisecond),
-	P = net_adm:ping('"'"'app@web-3'"'"'),
-	T1 = erlang:monotonic_time(millisecond),
-	Busy ! {stop, self()},
-	G = receive {gap, X} -> X end,
-	{P, T1 - T0, G}'
+	    timer:sleep(100), Res = Fun(), Busy ! {stop, self()},
+	    receive {gap, X} -> {X, Res} end end,
+	{Before, _} = Gap(fun() -> timer:sleep(1000) end),
+	{G, {P, Ms}} = Gap(fun() -> T0 = erlang:monotonic_time(millisecond),
+	    P0 = net_adm:ping('"'"'app@web-3'"'"'),
+	    {P0, erlang:monotonic_time(millisecond) - T0} end),
+	{After, _} = Gap(fun() -> timer:sleep(max(Ms, 100)) end),
+	{P, Ms, G, max(Before, After)}'
+# gap_ok GAP IDLE WHAT: no scheduler stall: the longest gap during the
+# ping is within 100 ms of the longest one asleep.
+gap_ok() {
+	[[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] || e2e_fail "no gap measured: $E2E_RESULT"
+	e2e_assert_le "$1" $(( $2 + 100000 )) \
+	    "$3: no scheduler stall: longest gap ${1} us, asleep ${2} us (+100 ms allowed)"
+}
 # Still named (an overlay peer that is offline): the dial fails when the
 # overlay says "unreachable"; in this lab the kernel takes that from the
 # SYN's first retransmission, 1 s in.  Either way the node never stalls.
 cl_eval 1 probe "$gap_ping" +S 1
-read -r pong ms gap < <(tr -d '{}' <<<"$E2E_RESULT" | tr , ' ')
+read -r pong ms gap idle < <(tr -d '{}' <<<"$E2E_RESULT" | tr , ' ')
 e2e_assert_eq pang "$pong" "a gone dyno's node, still named: pang"
-e2e_assert_le "$gap" 100000 "with no scheduler stall: longest gap ${gap} us"
-e2e_log "figure: gone but named: pang in $ms ms, longest scheduler gap $gap us (+S 1)"
+gap_ok "$gap" "$idle" "gone but named"
+e2e_log "figure: gone but named: pang in $ms ms, longest scheduler gap $gap us (+S 1), asleep $idle us"
 e2e_assert_match "$(<"$E2E_TMP/helper-web-1.log")" \
     "target=web-3:4369 .*outcome=refused reason=\"proxy: .*\" rep=[0-9]" \
     "the helper logged the proxy's refusal and its reply code"
 # Forgotten (it left the overlay, and its DNS): pang at once.
 cl_forget 3
 cl_eval 1 probe2 "$gap_ping" +S 1
-read -r pong ms gap < <(tr -d '{}' <<<"$E2E_RESULT" | tr , ' ')
+read -r pong ms gap idle < <(tr -d '{}' <<<"$E2E_RESULT" | tr , ' ')
 e2e_assert_eq pang "$pong" "a gone dyno's node: pang"
 e2e_assert_le "$ms" 999 "within a second (${ms} ms)"
-e2e_assert_le "$gap" 100000 "with no scheduler stall: longest gap ${gap} us"
-e2e_log "figure: gone: pang in $ms ms, longest scheduler gap $gap us (+S 1)"
+gap_ok "$gap" "$idle" "gone"
+e2e_log "figure: gone: pang in $ms ms, longest scheduler gap $gap us (+S 1), asleep $idle us"
 e2e_pass
