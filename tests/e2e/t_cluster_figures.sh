@@ -89,7 +89,8 @@ connects='fun(Host, Port, From, N) -> fun() ->
 # to the silent listener by a name the library leaves alone ("localhost":
 # the BEAM's own cost of a connect, resolver included); the node asleep as
 # long (the machine's own noise at that moment).  Medians of the rounds:
-# {Gap, GapMax, Connected, SlowestCall, RoundMs, PlainGap, IdleGap}.
+# {Gap, GapMax, Connected, SlowestCall, RoundMs, PlainGap, IdleGap,
+# NoiseMax}, NoiseMax the longest gap of all the plain and asleep windows.
 rounds='Gap = '"$gap_during"', Conn = '"$connects"',
 	Silent = fun(I) -> "silent-" ++ integer_to_list(I) end,
 	Local = fun(_) -> "localhost" end,
@@ -102,15 +103,24 @@ rounds='Gap = '"$gap_during"', Conn = '"$connects"',
 	{Med([element(1, X) || X <- Rs]), lists:max([element(1, X) || X <- Rs]),
 	 lists:sum([element(2, X) || X <- Rs]), Med([element(3, X) || X <- Rs]),
 	 Med([element(4, X) || X <- Rs]), Med([element(5, X) || X <- Rs]),
-	 Med([element(6, X) || X <- Rs])}'
+	 Med([element(6, X) || X <- Rs]),
+	 lists:max([max(element(5, X), element(6, X)) || X <- Rs])}'
 CL_HOSTS='silent-*=socks5h://127.0.0.1:1066?helper=9371' \
     cl_eval 1 gap "$rounds" +S 1
-read -r gap gapmax ok slowest total plain idle < <(tr -d '{}' <<<"$E2E_RESULT" | tr , ' ')
-[[ $gap =~ ^[0-9]+$ && $idle =~ ^[0-9]+$ ]] || e2e_fail "no gap measured: $E2E_RESULT"
+read -r gap gapmax ok slowest total plain idle noise < <(tr -d '{}' <<<"$E2E_RESULT" | tr , ' ')
+[[ $gap =~ ^[0-9]+$ && $idle =~ ^[0-9]+$ && $noise =~ ^[0-9]+$ ]] ||
+    e2e_fail "no gap measured: $E2E_RESULT"
 e2e_assert_eq 500 "$ok" "500 connects to the silent proxy return at once"
-e2e_assert_le "$gapmax" 100000 "no scheduler stall (longest gap of 5 rounds: $gapmax us)"
+# No stall: within 100 ms of what the same node shows in the same rounds
+# with no library path or asleep (on the shared machine under load the OS
+# alone preempts it for 100 ms and more); a connect that waits for the
+# proxy stalls every round for as long as it waits.
+e2e_assert_le "$gap" $(( plain > idle ? plain + 100000 : idle + 100000 )) \
+    "no scheduler stall (longest gap, median of 5 rounds: $gap us; plain $plain us, asleep $idle us, +100 ms allowed)"
+e2e_assert_le "$gapmax" $(( noise + 100000 )) \
+    "no scheduler stall in any round (the worst: $gapmax us; the worst plain or asleep window: $noise us, +100 ms allowed)"
 e2e_log "figure: socks5h, 5 rounds of 100 connects to a silent proxy, +S 1: longest gap per round median $gap us (max $gapmax), slowest connect call median $slowest us, a round in $total ms (median)"
-e2e_log "figure: the same rounds, 100 plain connects to the silent listener by 'localhost' (no library path): longest gap median $plain us; the node asleep: $idle us"
+e2e_log "figure: the same rounds, 100 plain connects to the silent listener by 'localhost' (no library path): longest gap median $plain us; the node asleep: $idle us; the worst of those 10 windows: $noise us"
 CL_HOSTS='silent-*=socks5://127.0.0.1:1066' CL_TIMEOUT_MS=3000 \
     cl_eval 1 gapold "Gap = $gap_during, Conn = $connects,
 	Gap(Conn(fun(I) -> \"silent-\" ++ integer_to_list(I) end, 4369, 0, 3))" +S 1
