@@ -6,9 +6,11 @@
 #     SHA-256 the sender computes equals the one the sink computes and sends
 #     back after the EOF, and the server counts every byte both ways;
 #   - 200 streams of 1 MiB each, distinct random content, all open through
-#     the forward and the relay at the same time (each sink waits until all
-#     200 have arrived before it reads a byte): each stream's SHA-256
-#     matches its own content's.
+#     the forward and the relay at the same time (each client sends its
+#     preamble, then waits until all 200 have arrived at their sinks before
+#     it sends its data; each sink waits the same before it reads a byte),
+#     then all 200 carried at once: each stream's SHA-256 matches its own
+#     content's.
 # Knobs: INTEGRITY_MIB (64), INTEGRITY_STREAMS (200), INTEGRITY_KIB (1024,
 # per stream).  64 MiB is many times every buffer on the path (the socket
 # buffers, ssh's channel window, the relay's pipes), so it shows the same
@@ -47,8 +49,8 @@ e2e_dyno_spawn dyno sink-many socat \
 e2e_wait_port -n dyno "$big"
 e2e_wait_port -n dyno "$many"
 
-# The streams' contents (s/d.N), their hashes, and each behind its preamble
-# (s/N.in, N from 1).
+# The streams' contents (s/d.N, N from 0), their hashes, and the preamble
+# every stream starts with.
 mkdir -p "$E2E_TMP/s" || e2e_fail "mkdir failed"
 head -c $(( streams * kib << 10 )) /dev/urandom |
     split -b $(( kib << 10 )) -d -a 5 - "$E2E_TMP/s/d."
@@ -57,10 +59,6 @@ e2e_assert_eq "$streams" "$(printf '%s\n' "${sums[@]}" | sort -u | wc -l)" \
     "$streams distinct contents"
 # shellcheck disable=SC2059 # e2e_frame prints a printf format
 printf "$(e2e_frame 2 "$many" 0)" >"$E2E_TMP/s/preamble"
-for (( i = 1; i <= streams; i++ )); do
-	printf -v d '%s/s/d.%05d' "$E2E_TMP" $(( i - 1 ))
-	cat "$E2E_TMP/s/preamble" "$d" >"$E2E_TMP/s/$i.in"
-done
 
 # big_through MODE: one stream of MIB MiB of random data through the
 # forward; the two hashes and the server's byte counts must agree.
@@ -94,17 +92,27 @@ big_through() {
 	    "--relay $mode: the server counts every byte, both ways"
 }
 
-# many_through MODE: the streams at once through the forward.
+# many_through MODE: the streams at once through the forward.  A client
+# sends its data only once the gate opens: sent at once, the first
+# streams' 200 MiB would queue in the one SSH connection ahead of the last
+# streams' preambles, and under load hold those back past the server's 5 s
+# setup timeout (they were closed unopened and never arrived).
 many_through() {
-	local mode=$1 i pids=() t0 ms bad=0 lines sum
+	local mode=$1 i d pids=() t0 ms bad=0 lines sum
 	: >"$arrivals"
 	exec {gate_fd}>"$gate"
 	flock -x "$gate_fd" || e2e_fail "flock $gate failed"
 	t0=${EPOCHREALTIME/./}
 	for (( i = 1; i <= streams; i++ )); do
-		timeout -k 5 90 socat -t 60 - "TCP:127.0.0.1:$E2E_TUNNEL_PORT" \
-		    <"$E2E_TMP/s/$i.in" >"$E2E_TMP/s/$i.out" \
-		    2>"$E2E_TMP/s/$i.err" &
+		printf -v d '%s/s/d.%05d' "$E2E_TMP" $(( i - 1 ))
+		# The lock is taken on a descriptor of its own (not the
+		# inherited one, which holds it exclusively).
+		{
+			cat "$E2E_TMP/s/preamble" &&
+			    flock -s -w 60 "$gate" true &&
+			    cat "$d"
+		} | timeout -k 5 90 socat -t 60 - "TCP:127.0.0.1:$E2E_TUNNEL_PORT" \
+		    >"$E2E_TMP/s/$i.out" 2>"$E2E_TMP/s/$i.err" &
 		pids+=($!)
 	done
 	e2e_wait_count 60 "$arrivals" arrived "$streams"
