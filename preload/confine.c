@@ -69,6 +69,9 @@ wildcard(const struct sockaddr *sa, socklen_t len, uint16_t *port)
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
 
+	/* The family is a field like the others: only within len. */
+	if (len < (socklen_t)sizeof(sa->sa_family))
+		return 0;
 	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(sin)) {
 		memcpy(&sin, sa, sizeof(sin));
 		*port = ntohs(sin.sin_port);

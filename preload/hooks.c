@@ -46,7 +46,7 @@ cluster_slot_sa(const struct sockaddr *sa, socklen_t len, uint16_t *port)
 	const struct sockaddr_in *sin;
 	const struct sockaddr_in6 *sin6;
 
-	if (sa == NULL)
+	if (sa == NULL || len < (socklen_t)sizeof(sa->sa_family))
 		return 0;
 	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(*sin)) {
 		sin = (const struct sockaddr_in *)(const void *)sa;

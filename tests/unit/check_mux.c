@@ -1797,6 +1797,29 @@ START_TEST(bad_past_window)
 }
 END_TEST
 
+/*
+ * Every window honest, but 40 streams whose nodes take nothing: 10 MiB the
+ * server would hold for one carrier.  Past 8 MiB it is a limit, not memory.
+ */
+START_TEST(bad_held_too_much)
+{
+	static uint8_t chunk[CARRIER_DATA_MAX];
+	struct lend *r;
+	uint32_t id;
+	int i;
+
+	W.node_sndbuf = 4096;
+	W.stall_nodes = 1;
+	r = raw_server(0);
+	for (id = 1; id < 80; id += 2) {
+		raw_frame(r, CARRIER_OPEN, id, OPEN_DIST, 3);
+		for (i = 0; i < CARRIER_WINDOW / CARRIER_DATA_MAX; i++)
+			raw_frame(r, CARRIER_DATA, id, chunk, sizeof(chunk));
+	}
+	expect_goaway(r, CARRIER_GA_LIMIT, "local ends have not taken");
+}
+END_TEST
+
 START_TEST(bad_second_fin)
 {
 	struct lend *r = raw_server(0);
@@ -2089,6 +2112,7 @@ mux_suite(void)
 	tcase_add_test(tc, bad_never_opened);
 	tcase_add_test(tc, bad_never_opened_after_one);
 	tcase_add_test(tc, bad_past_window);
+	tcase_add_test(tc, bad_held_too_much);
 	tcase_add_test(tc, bad_second_fin);
 	tcase_add_test(tc, bad_data_after_fin);
 	tcase_add_test(tc, bad_even_id);

@@ -26,11 +26,13 @@
 #include "carrier.h"
 #include "frame.h"
 #include "mux.h"
+#include "sock.h"
 
 #define IN_CAP		(4 * CARRIER_FRAME_MAX)
 #define OUT_LOW		(2 * CARRIER_FRAME_MAX)	/* refill below this */
 #define OUT_MAX		(8 * 1024 * 1024)	/* a peer that never reads */
 #define OUT_HIGH	(1024 * 1024)	/* stop reading the peer past this */
+#define HELD_MAX	(8 * 1024 * 1024)	/* all streams' buffers together */
 #define EVENTS_MAX	64
 #define DRAIN_MS	1000	/* after GOAWAY: wait this long for EOF */
 #define HELLO_QUOTE	80	/* bytes of a stranger's text we quote */
@@ -84,6 +86,7 @@ struct mux {
 	long			 now, last_rx, next_ping;
 	int			 unanswered;
 	uint32_t		 ping_seq;
+	size_t			 held;		/* in all streams' buffers */
 	struct mux_stats	 st;
 	char			 why[256];
 	struct epoll_event	*evs;		/* mux_run()'s batch, while */
@@ -110,15 +113,6 @@ watch(struct mux *m, struct handle *h, uint32_t events)
 	ev.data.ptr = h;
 	if (epoll_ctl(m->ep, op, h->fd, &ev) == 0)
 		h->events = events;
-}
-
-static void
-nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl >= 0 && !(fl & O_NONBLOCK))
-		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
 /* Close a socket so that its peer sees a reset (a plain close elsewhere). */
@@ -278,6 +272,7 @@ stream_free(struct mux *m, struct stream *s, int reset)
 		close_reset(s->h.fd);
 	else
 		close(s->h.fd);
+	m->held -= s->len - s->off;
 	free(s->buf);
 	free(s);
 }
@@ -319,7 +314,7 @@ stream_new(struct mux *m, uint32_t id, int fd)
 	s->id = id;
 	s->send_win = CARRIER_WINDOW;
 	s->recv_left = CARRIER_WINDOW;
-	nonblock(fd);
+	(void)sock_nonblock(fd);
 	TAILQ_INSERT_TAIL(&m->streams, s, link);
 	m->nstreams++;
 	m->st.streams++;
@@ -328,7 +323,7 @@ stream_new(struct mux *m, uint32_t id, int fd)
 
 /* Keep len bytes of p for s's socket; 0 or -1 (out of memory). */
 static int
-stream_keep(struct stream *s, const uint8_t *p, size_t len)
+stream_keep(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 {
 	size_t cap;
 	uint8_t *nb;
@@ -351,6 +346,7 @@ stream_keep(struct stream *s, const uint8_t *p, size_t len)
 	}
 	memcpy(s->buf + s->len, p, len);
 	s->len += len;
+	m->held += len;
 	return 0;
 }
 
@@ -385,6 +381,7 @@ stream_write(struct mux *m, struct stream *s)
 		    MSG_NOSIGNAL);
 		if (n > 0) {
 			s->off += (size_t)n;
+			m->held -= (size_t)n;
 			delivered(m, s, (size_t)n);
 			continue;
 		}
@@ -426,8 +423,19 @@ stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 			n = 0;
 		delivered(m, s, (size_t)n);
 	}
-	if ((size_t)n < len && stream_keep(s, p + n, len - (size_t)n) != 0) {
+	if ((size_t)n < len && stream_keep(m, s, p + n, len - (size_t)n) != 0) {
 		stream_abort(m, s, CARRIER_RST_ERROR);
+		return;
+	}
+	/*
+	 * Each window is honest, but a carrier may open many streams whose
+	 * local ends take nothing yet (a server's conn still in setup): the
+	 * carrier as a whole holds at most HELD_MAX.
+	 */
+	if (m->held > HELD_MAX) {
+		end(m, CARRIER_GA_LIMIT, "its streams hold %zu bytes their "
+		    "local ends have not taken (at most %d)", m->held,
+		    HELD_MAX);
 		return;
 	}
 	stream_watch(m, s);
@@ -613,7 +621,7 @@ on_open(struct mux *m, const struct carrier_frame *f)
 		send_ctl(m, CARRIER_RESET, f->stream, &code, 1);
 		return;
 	}
-	if (prelen > 0 && stream_keep(s, pre, prelen) != 0) {
+	if (prelen > 0 && stream_keep(m, s, pre, prelen) != 0) {
 		stream_abort(m, s, CARRIER_RST_ERROR);
 		return;
 	}
@@ -956,8 +964,8 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 	/* One socket both ways is watched through hr alone. */
 	m->hr.kind = o->rfd == o->wfd ? H_CARRIER_RW : H_CARRIER_R;
 	m->hw.kind = H_CARRIER_W;
-	nonblock(o->rfd);
-	nonblock(o->wfd);
+	(void)sock_nonblock(o->rfd);
+	(void)sock_nonblock(o->wfd);
 	if ((m->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		goto fail;
 	if (o->hello_len > 0) {

@@ -17,9 +17,10 @@
  *   to be written: a bulk stream delays another by about one frame;
  * - a stream's end travels as FIN (each way) or RESET; a stream's failure
  *   never ends the carrier;
- * - bounded memory: a stream buffers at most its window, and a peer that
- *   does not read the answers to its frames (PONG, RESET) is not read
- *   either once about a megabyte of them waits;
+ * - bounded memory: a stream buffers at most its window, all of a
+ *   carrier's streams together at most 8 MiB (past that, GOAWAY: a limit),
+ *   and a peer that does not read the answers to its frames (PONG, RESET)
+ *   is not read either once about a megabyte of them waits;
  * - liveness: the client sends PING every ping_ms and gives up after
  *   dead_pings unanswered; the server ends a carrier silent for idle_ms;
  * - a carrier that ends says why (mux_why()), and closes its own

@@ -148,7 +148,7 @@ via_spawn(struct agent *a)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	sigset_t none;
-	pid_t pid;
+	pid_t pid, agent = getpid();
 
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
 	    pipe2(err, O_CLOEXEC) != 0)
@@ -159,6 +159,9 @@ via_spawn(struct agent *a)
 		/* Its own process group: the terminal's ^C is the shell's. */
 		(void)setpgid(0, 0);
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		/* An agent that died before the prctl took its signal along. */
+		if (getppid() != agent)
+			_exit(0);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		/* agent_init() blocked SIGTERM, SIGINT and SIGHUP for its
@@ -180,7 +183,7 @@ via_spawn(struct agent *a)
 	a->wfd = in[1];
 	a->he.fd = err[0];
 	a->errlen = 0;
-	(void)fcntl(err[0], F_SETFL, O_NONBLOCK);
+	(void)sock_nonblock(err[0]);
 	watch(a, &a->he, EPOLLIN);
 	return 0;
 fail:

@@ -28,14 +28,14 @@ struct home {
 int	home_create(struct home *h, const char *tmpdir, const char *cookie,
 	    const char *real_home);
 
-/* home_remove: delete what home_create made.  Returns 0 or -1 with errno. */
-
 /*
  * home_sweep: delete the private HOMEs under tmpdir (NULL: /tmp) that this
  * user's erlfwd processes made and left behind when they were killed (their
  * PID no longer runs).  Returns how many were deleted.
  */
 int	home_sweep(const char *tmpdir);
+
+/* home_remove: delete what home_create made.  Returns 0 or -1 with errno. */
 int	home_remove(struct home *h);
 
 #endif /* ERLFWD_HOME_H */

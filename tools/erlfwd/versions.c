@@ -81,7 +81,7 @@ capture(char *const argv[], char *out, size_t cap, int timeout_ms)
 	if (pid == 0) {
 		/* Its own group, so that a timeout kills the BEAM under it. */
 		setpgid(0, 0);
-		nul = open("/dev/null", O_RDONLY);
+		nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 ||
 		    dup2(p[1], STDOUT_FILENO) < 0 ||
 		    dup2(p[1], STDERR_FILENO) < 0)

@@ -252,8 +252,8 @@ main(int argc, char **argv)
 		co.copy = o.copy;
 		return clusterd_run(&co);
 	}
-	if (o.stdio)
-		return server_run(&o);
+	/* With --stdio nothing listens, but the default address still names
+	 * the port a server beside us listens on: never a DIST target. */
 	if (listen == NULL)
 		listen = CONFIG_DEFAULT_TUNNEL;
 	if (config_parse_route(&r, listen, err, sizeof(err)) != 0 ||
