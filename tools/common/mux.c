@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "carrier.h"
+#include "ep.h"
 #include "frame.h"
 #include "mux.h"
 #include "sock.h"
@@ -98,21 +99,7 @@ struct mux {
 static void
 watch(struct mux *m, struct handle *h, uint32_t events)
 {
-	struct epoll_event ev;
-	int op;
-
-	if (h->fd < 0 || h->events == events)
-		return;
-	if (events == 0) {
-		(void)epoll_ctl(m->ep, EPOLL_CTL_DEL, h->fd, NULL);
-		h->events = 0;
-		return;
-	}
-	op = h->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-	ev.events = events;
-	ev.data.ptr = h;
-	if (epoll_ctl(m->ep, op, h->fd, &ev) == 0)
-		h->events = events;
+	ep_watch(m->ep, h->fd, &h->events, events, h);
 }
 
 /* Close a socket so that its peer sees a reset (a plain close elsewhere). */

@@ -28,6 +28,7 @@
 #include "carrier.h"
 #include "cli.h"
 #include "dial.h"
+#include "ep.h"
 #include "frame.h"
 #include "mux.h"
 #include "safe.h"
@@ -83,21 +84,7 @@ struct agent {
 static void
 watch(struct agent *a, struct ahandle *h, uint32_t events)
 {
-	struct epoll_event ev;
-	int op;
-
-	if (h->fd < 0 || h->events == events)
-		return;
-	if (events == 0) {
-		(void)epoll_ctl(a->ep, EPOLL_CTL_DEL, h->fd, NULL);
-		h->events = 0;
-		return;
-	}
-	op = h->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-	ev.events = events;
-	ev.data.ptr = h;
-	if (epoll_ctl(a->ep, op, h->fd, &ev) == 0)
-		h->events = events;
+	ep_watch(a->ep, h->fd, &h->events, events, h);
 }
 
 /* ---- reporting ---------------------------------------------------------- */

@@ -31,6 +31,7 @@
 
 #include "cluster.h"
 #include "clusterd.h"
+#include "ep.h"
 #include "frame.h"
 #include "logfmt.h"
 #include "names.h"
@@ -117,21 +118,7 @@ clusterd_check(const struct config *cfg, char *err, size_t errlen)
 static void
 watch(struct clusterd *d, struct khandle *h, uint32_t events)
 {
-	struct epoll_event ev;
-	int op;
-
-	if (h->fd < 0 || h->events == events)
-		return;
-	if (events == 0) {
-		(void)epoll_ctl(d->ep, EPOLL_CTL_DEL, h->fd, NULL);
-		h->events = 0;
-		return;
-	}
-	op = h->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-	ev.events = events;
-	ev.data.ptr = h;
-	if (epoll_ctl(d->ep, op, h->fd, &ev) == 0)
-		h->events = events;
+	ep_watch(d->ep, h->fd, &h->events, events, h);
 }
 
 static void

@@ -43,15 +43,16 @@
 #include <unistd.h>
 
 #include "distname.h"
+#include "ep.h"
 #include "epmd.h"
 #include "frame.h"
 #include "frame_info.h"
-#include "sock.h"
 #include "logfmt.h"
 #include "mux.h"
 #include "procnet.h"
 #include "relay.h"
 #include "server.h"
+#include "sock.h"
 #include "tio.h"
 
 #define EPMD_REPLY_MAX	65536	/* a NAMES reply for a very busy host */
@@ -163,21 +164,7 @@ struct server {
 static void
 watch(struct server *s, struct handle *h, uint32_t events)
 {
-	struct epoll_event ev;
-	int op;
-
-	if (h->fd < 0 || h->events == events)
-		return;
-	if (events == 0) {
-		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, h->fd, NULL);
-		h->events = 0;
-		return;
-	}
-	op = h->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-	ev.events = events;
-	ev.data.ptr = h;
-	if (epoll_ctl(s->ep, op, h->fd, &ev) == 0)
-		h->events = events;
+	ep_watch(s->ep, h->fd, &h->events, events, h);
 }
 
 static void
