@@ -118,6 +118,14 @@ cli_via(struct cli *c, const char *text, char *err, size_t errlen)
 	return 0;
 }
 
+int
+cli_route_option(struct cli *c, int ch, const char *arg, char *err,
+    size_t errlen)
+{
+	return ch == 'v' ? cli_via(c, arg, err, errlen) :
+	    cli_tunnel(c, arg, err, errlen);
+}
+
 void
 cli_agent_opts(const struct cli *c, struct agent_opts *o)
 {

@@ -70,6 +70,14 @@ int	cli_bad_option(const char *sub, int ch, char **argv);
 int	cli_via(struct cli *c, const char *text, char *err, size_t errlen);
 
 /*
+ * cli_route_option: the options every subcommand takes for its route, as
+ * getopt_long returned them: 't' (-t, --tunnel) or 'v' (--via) with arg.
+ * Returns 0, or -1 with a message in err.
+ */
+int	cli_route_option(struct cli *c, int ch, const char *arg, char *err,
+	    size_t errlen);
+
+/*
  * cli_carrier: start the agent (agent.h) when the session goes over a
  * carrier: always with --via or a socks5 route with server=, and with a
  * HOST:PORT tunnel whose erlfwd-server speaks version 2 (unless

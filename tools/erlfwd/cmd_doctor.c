@@ -415,13 +415,9 @@ cmd_doctor(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":t:c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			if (cli_tunnel(&c, optarg, err, sizeof(err)) != 0) {
-				cli_msg("%s", err);
-				return CLI_USAGE;
-			}
-			break;
 		case 'v':
-			if (cli_via(&c, optarg, err, sizeof(err)) != 0) {
+			if (cli_route_option(&c, ch, optarg, err,
+			    sizeof(err)) != 0) {
 				cli_msg("%s", err);
 				return CLI_USAGE;
 			}

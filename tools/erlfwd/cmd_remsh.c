@@ -384,11 +384,9 @@ cmd_remsh(int argc, char **argv)
 				goto usage_err;
 			break;
 		case 't':
-			if (cli_tunnel(&r->cli, optarg, err, sizeof(err)) != 0)
-				goto usage_err;
-			break;
 		case 'v':
-			if (cli_via(&r->cli, optarg, err, sizeof(err)) != 0)
+			if (cli_route_option(&r->cli, ch, optarg, err,
+			    sizeof(err)) != 0)
 				goto usage_err;
 			break;
 		case 'c':

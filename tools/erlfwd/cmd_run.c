@@ -118,11 +118,9 @@ cmd_run(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+:t:H:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			if (cli_tunnel(&c, optarg, err, sizeof(err)) != 0)
-				goto usage_err;
-			break;
 		case 'v':
-			if (cli_via(&c, optarg, err, sizeof(err)) != 0)
+			if (cli_route_option(&c, ch, optarg, err,
+			    sizeof(err)) != 0)
 				goto usage_err;
 			break;
 		case 'H':
