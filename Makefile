@@ -57,6 +57,24 @@ $(SERVER): $(call obj,$(SERVER_SRC))
 # erlfwd finds the library beside itself, in ../lib/erlfwd, or here.
 $(call obj,tools/erlfwd/launch.c): XCFLAGS += -DERLFWD_LIBDIR='"$(LIBDIR)"'
 
+# The guarded shell's Erlang module, built into erlfwd as a C array: it is
+# compiled on the user's machine by the erlc of the OTP that loads it
+# (tools/erlfwd/guard.h).  Generated here, never committed.
+GUARD_ERL	:= tools/erlfwd/erlang/erlfwd_remsh.erl
+GUARD_H		:= $(B)/gen/erlfwd_remsh_src.h
+
+$(GUARD_H): $(GUARD_ERL)
+	@mkdir -p $(dir $@)
+	@{ echo '/* Generated from $(GUARD_ERL) by make: do not edit. */'; \
+	  echo 'static const char guard_src[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'static const size_t guard_src_len = sizeof(guard_src);'; } >$@.tmp
+	@mv $@.tmp $@
+
+$(call obj,tools/erlfwd/guard.c): $(GUARD_H)
+$(call obj,tools/erlfwd/guard.c): XCFLAGS += -I$(B)/gen
+
 $(CLI): $(call obj,$(ERLFWD_SRC))
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 

@@ -6,6 +6,7 @@
  * node and nobody sees it.  The cookie reaches erl through a private HOME
  * (home.h), never through its arguments.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "cookie.h"
+#include "guard.h"
 #include "home.h"
 #include "info.h"
 #include "launch.h"
@@ -27,6 +29,7 @@
 #include "versions.h"
 
 #define ARGV_MAX	64
+#define EBINS_MAX	12	/* Elixir's libraries: elixir, iex, logger, ... */
 
 enum shell { SHELL_AUTO, SHELL_IEX, SHELL_ERL };
 
@@ -46,6 +49,11 @@ struct remsh {
 	char			local[NODENAME_MAX];
 	char			lib[PATH_MAX];
 	char			prog[PATH_MAX];
+	int			allow_stop;	/* --allow-stop: the plain remsh */
+	char			erl[PATH_MAX];	/* the erl that runs the guard */
+	struct guard		guard;
+	char			ebins[EBINS_MAX][PATH_MAX];	/* IEx: Elixir's */
+	size_t			nebins;
 };
 
 void
@@ -54,7 +62,7 @@ cmd_remsh_usage(FILE *f)
 	fprintf(f,
 "usage: erlfwd remsh [NODE] [--tunnel HOST:PORT] [--cookie-file FILE]\n"
 "                    [--host PATTERN[=ROUTE]]... [--iex | --erl]\n"
-"                    [-- SHELL_ARGS...]\n"
+"                    [--allow-stop] [-- SHELL_ARGS...]\n"
 "\n"
 "Open a remote shell on NODE (NAME or NAME@HOST) on the remote host.  With\n"
 "no NODE, the one node the remote host lists (with several, pick one).  A\n"
@@ -76,10 +84,23 @@ CLI_PASSWORD_HELP
 "                           when iex is installed and the node runs the same\n"
 "                           Elixir and OTP release)\n"
 "      --erl                the Erlang shell, without asking the node\n"
+"      --allow-stop         let q(), halt(), init:stop(), System.halt() and\n"
+"                           System.stop() through: the plain erl -remsh or\n"
+"                           iex --remsh, which stop the remote node on them\n"
+"                           and on the end of input\n"
 "  -h, --help               this help\n"
 "\n"
+"Leaving the shell never stops the remote node: expressions that would (q(),\n"
+"halt(), init:stop(), erlang:halt(), System.halt(), System.stop(),\n"
+":init.stop()) are answered with one line and not sent, and the end of input\n"
+"(a closed terminal or stdin) ends only the local node.  Leave with ^G then\n"
+"q, or Ctrl+C twice.  When the connection drops, the shell comes back on the\n"
+"same node by itself once it answers again.  The guard runs in the local\n"
+"node only; nothing is loaded on the remote one.\n"
+"\n"
 "The cookie never appears on a command line: erl reads it from a private\n"
-"HOME, deleted when the shell exits.  SHELL_ARGS go to iex or erl.\n"
+"HOME, deleted when the shell exits.  SHELL_ARGS go to erl (with\n"
+"--allow-stop, to iex or erl).\n"
 "\n"
 "The shell's exit status is erlfwd's once it started.\n"
 CMD_EXIT_HELP);
@@ -251,12 +272,146 @@ check_iex(struct remsh *r)
 	return 0;
 }
 
+/*
+ * Elixir's library directories as its own elixir tells them, one a line:
+ * for an iex that is a wrapper (asdf's shims, a chroot) with no lib beside
+ * it.  Returns 0, or -1.
+ */
+static int
+elixir_ebins_asked(struct remsh *r)
+{
+	char elixir[PATH_MAX], out[EBINS_MAX * 256], *line, *save = NULL;
+	char *argv[] = { elixir, "-e", "IO.puts(Enum.join(Path.wildcard("
+	    "Path.join(Path.dirname(:code.lib_dir(:elixir)), \"*/ebin\")), "
+	    "\"\\n\"))", NULL };
+	const char *slash = strrchr(r->prog, '/');
+
+	if (slash == NULL || (size_t)snprintf(elixir, sizeof(elixir),
+	    "%.*selixir", (int)(slash - r->prog + 1), r->prog) >=
+	    sizeof(elixir) || launch_capture(argv, out, sizeof(out),
+	    r->cli.cfg.timeout_ms) != 0)
+		return -1;
+	for (line = strtok_r(out, "\n", &save);
+	    line != NULL && r->nebins < EBINS_MAX;
+	    line = strtok_r(NULL, "\n", &save))
+		if (line[0] == '/' && strlen(line) < PATH_MAX)
+			strcpy(r->ebins[r->nebins++], line);
+	return r->nebins > 0 ? 0 : -1;
+}
+
+/*
+ * Elixir's library directories (LIB/NAME/ebin beside the iex at r->prog, as
+ * the elixir script adds them) into r->ebins.  Returns 0, or -1 when there
+ * are none.
+ */
+static int
+elixir_ebins(struct remsh *r)
+{
+	char real[PATH_MAX], lib[PATH_MAX], *slash;
+	struct dirent *e;
+	DIR *d;
+
+	r->nebins = 0;
+	if (realpath(r->prog, real) == NULL ||
+	    (slash = strrchr(real, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	if ((size_t)snprintf(lib, sizeof(lib), "%s/../lib", real) >=
+	    sizeof(lib) || (d = opendir(lib)) == NULL)
+		return elixir_ebins_asked(r);
+	while ((e = readdir(d)) != NULL && r->nebins < EBINS_MAX) {
+		char *p = r->ebins[r->nebins];
+
+		if (e->d_name[0] == '.' ||
+		    (size_t)snprintf(p, PATH_MAX, "%s/%s/ebin", lib,
+		    e->d_name) >= PATH_MAX || access(p, R_OK | X_OK) != 0)
+			continue;
+		r->nebins++;
+	}
+	closedir(d);
+	return r->nebins > 0 ? 0 : -1;
+}
+
+/*
+ * What the guarded shell needs: the erl that runs it, its module compiled
+ * for that erl's OTP, and Elixir's libraries for IEx.  Returns 0, or -1
+ * after one line that says what is missing.
+ */
+static int
+prepare_guard(struct remsh *r)
+{
+	char err[PATH_MAX + 256];
+
+	if (launch_which(r->erl, sizeof(r->erl), "erl") != 0) {
+		cli_msg("erl is not on $PATH: install Erlang");
+		return -1;
+	}
+	if (guard_prepare(r->erl, r->cli.cfg.timeout_ms, &r->guard, err,
+	    sizeof(err)) != 0) {
+		cli_msg("%s", err);
+		return -1;
+	}
+	if (r->shell == SHELL_IEX && elixir_ebins(r) != 0) {
+		cli_msg("cannot find Elixir's libraries beside %s (its "
+		    "../lib/*/ebin)", r->prog);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The guarded shell's argv: erl with the guard as its shell (OTP 25: as its
+ * user, the way IEx starts; later: through shell:start_interactive/1).
+ */
+static int
+build_guarded(struct remsh *r, char **av, char **extra, int nextra)
+{
+	int n = 0, longnames = nodename_is_long(r->target.host), i;
+	size_t k;
+
+	if ((size_t)nextra + 2 * r->nebins > ARGV_MAX - 24)
+		return -1;
+	av[n++] = r->erl;
+	av[n++] = longnames ? "-name" : "-sname";
+	av[n++] = r->local;
+	av[n++] = "-hidden";
+	av[n++] = "-dist_listen";
+	av[n++] = "false";
+	av[n++] = "-kernel";
+	av[n++] = "connect_all";
+	av[n++] = "false";
+	av[n++] = "-noshell";
+	if (r->guard.otp < 26) {
+		av[n++] = "-user";
+		av[n++] = GUARD_MODULE;
+	} else {
+		av[n++] = "-s";
+		av[n++] = GUARD_MODULE;
+		av[n++] = "main";
+	}
+	av[n++] = "-pa";
+	av[n++] = r->guard.ebin;
+	for (k = 0; k < r->nebins; k++) {
+		av[n++] = "-pa";
+		av[n++] = r->ebins[k];
+	}
+	av[n++] = "-" GUARD_MODULE;
+	av[n++] = r->node;
+	av[n++] = r->shell == SHELL_IEX ? "iex" : "erl";
+	for (i = 0; i < nextra; i++)
+		av[n++] = extra[i];
+	av[n] = NULL;
+	return 0;
+}
+
 /* The shell's argv into av (ARGV_MAX entries); extra are SHELL_ARGS. */
 static int
 build_argv(struct remsh *r, char **av, char **extra, int nextra)
 {
 	int n = 0, longnames = nodename_is_long(r->target.host), i;
 
+	if (!r->allow_stop)
+		return build_guarded(r, av, extra, nextra);
 	if (nextra > ARGV_MAX - 16)
 		return -1;
 	if (r->shell == SHELL_IEX) {
@@ -303,7 +458,8 @@ start(struct remsh *r, char **extra, int nextra)
 		cli_msg("remsh: too many arguments");
 		return CLI_USAGE;
 	}
-	av[0] = r->prog;
+	if (r->allow_stop)
+		av[0] = r->prog;
 	if (r->cookie.source != COOKIE_HOME) {
 		if (home_create(&h, getenv("TMPDIR"), r->cookie.value,
 		    getenv("HOME")) != 0) {
@@ -327,9 +483,10 @@ start(struct remsh *r, char **extra, int nextra)
 	if (unsetenv("ERLFWD_COOKIE") != 0 ||
 	    launch_env(r->lib, hosts, r->cli.tunnel_arg) != 0)
 		goto out_env;
-	cli_msg("remote shell on %s through %s (%s, cookie from %s)", r->node,
-	    r->cli.cfg.tunnel.text, r->shell == SHELL_IEX ? "iex" : "erl",
-	    r->cookie.origin);
+	cli_msg("remote shell on %s through %s (%s%s, cookie from %s)",
+	    r->node, r->cli.cfg.tunnel.text,
+	    r->shell == SHELL_IEX ? "iex" : "erl",
+	    r->allow_stop ? ", --allow-stop" : "", r->cookie.origin);
 	/* The cookie file goes once erl has read it: from then on a SIGKILL
 	 * of erlfwd leaves no secret on disk. */
 	if (launch_run_once(av, &ws, h.dir[0] != '\0' ? h.cookie : NULL) != 0) {
@@ -357,6 +514,7 @@ cmd_remsh(int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "iex", no_argument, NULL, 'I' },
 		{ "erl", no_argument, NULL, 'E' },
+		{ "allow-stop", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -400,6 +558,9 @@ cmd_remsh(int argc, char **argv)
 				goto usage_err;
 			}
 			r->shell = ch == 'I' ? SHELL_IEX : SHELL_ERL;
+			break;
+		case 'S':
+			r->allow_stop = 1;
 			break;
 		case 'h':
 			cmd_remsh_usage(stdout);
@@ -454,7 +615,7 @@ cmd_remsh(int argc, char **argv)
 	if ((rc = cli_carrier(&r->cli)) != CLI_OK ||
 	    (rc = find_node(r)) != CLI_OK)
 		goto out;
-	if (check_iex(r) != 0) {
+	if (check_iex(r) != 0 || (!r->allow_stop && prepare_guard(r) != 0)) {
 		rc = CLI_LOCAL;
 		goto out;
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "tio.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -307,4 +308,73 @@ launch_exit_code(int wstatus)
 	if (WIFSIGNALED(wstatus))
 		return 128 + WTERMSIG(wstatus);
 	return 1;
+}
+
+int
+launch_capture(char *const argv[], char *out, size_t cap, int timeout_ms)
+{
+	long deadline = tio_now_ms() + timeout_ms, left;
+	struct pollfd pfd;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], st = 0, rc = -1, nul;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Its own group, so that a timeout kills the BEAM under it. */
+		setpgid(0, 0);
+		nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 ||
+		    dup2(p[1], STDOUT_FILENO) < 0 ||
+		    dup2(p[1], STDERR_FILENO) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if ((left = deadline - tio_now_ms()) <= 0)
+			goto kill;
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto kill;
+		if (len + 1 < cap)
+			n = read(p[0], out + len, cap - 1 - len);
+		else {
+			char sink[256];
+
+			n = read(p[0], sink, sizeof(sink));
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len + 1 < cap)
+			len += (size_t)n;
+	}
+	out[len] = '\0';
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		continue;
+	rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	goto out;
+kill:
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		continue;
+out:
+	close(p[0]);
+	return rc;
 }

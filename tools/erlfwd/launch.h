@@ -59,6 +59,15 @@ int	launch_run(char *const argv[], int *wstatus);
  */
 int	launch_run_once(char *const argv[], int *wstatus, const char *once);
 
+/*
+ * launch_capture: run argv (searched on $PATH) with stdin from /dev/null,
+ * stdout and stderr into out (cap bytes, NUL-terminated), for at most
+ * timeout_ms; the child and what it started (its process group) are killed
+ * when time is up.  Returns 0 when it exited 0, else -1.
+ */
+int	launch_capture(char *const argv[], char *out, size_t cap,
+	    int timeout_ms);
+
 /* launch_exit_code: a wait status as a shell would report it (128 + signal). */
 int	launch_exit_code(int wstatus);
 

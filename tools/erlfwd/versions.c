@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tio.h"
+#include "launch.h"
 #include "versions.h"
 
 #define OUTPUT_MAX	4096
@@ -54,81 +54,6 @@ versions_parse(const char *text, struct versions *v)
 	return 0;
 }
 
-/*
- * capture: run argv with stdin from /dev/null, stdout and stderr into out
- * (cap bytes, NUL-terminated), for at most timeout_ms; the child and what
- * it started (its process group) are killed when time is up.  Returns 0
- * when it exited 0, else -1.
- */
-static int
-capture(char *const argv[], char *out, size_t cap, int timeout_ms)
-{
-	long deadline = tio_now_ms() + timeout_ms, left;
-	struct pollfd pfd;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-	int p[2], st = 0, rc = -1, nul;
-
-	out[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return -1;
-	if ((pid = fork()) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		/* Its own group, so that a timeout kills the BEAM under it. */
-		setpgid(0, 0);
-		nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 ||
-		    dup2(p[1], STDOUT_FILENO) < 0 ||
-		    dup2(p[1], STDERR_FILENO) < 0)
-			_exit(127);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		if ((left = deadline - tio_now_ms()) <= 0)
-			goto kill;
-		n = poll(&pfd, 1, (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto kill;
-		if (len + 1 < cap)
-			n = read(p[0], out + len, cap - 1 - len);
-		else {
-			char sink[256];
-
-			n = read(p[0], sink, sizeof(sink));
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len + 1 < cap)
-			len += (size_t)n;
-	}
-	out[len] = '\0';
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		continue;
-	rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-	goto out;
-kill:
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		continue;
-out:
-	close(p[0]);
-	return rc;
-}
-
 int
 versions_local(const char *iex, int timeout_ms, struct versions *v)
 {
@@ -142,7 +67,7 @@ versions_local(const char *iex, int timeout_ms, struct versions *v)
 	    "%.*selixir", (int)(slash - iex + 1), iex) >= sizeof(elixir) ||
 	    access(elixir, X_OK) != 0)
 		snprintf(elixir, sizeof(elixir), "elixir");
-	if (capture(argv, out, sizeof(out), timeout_ms) != 0)
+	if (launch_capture(argv, out, sizeof(out), timeout_ms) != 0)
 		return -1;
 	return versions_parse(out, v);
 }
