@@ -439,7 +439,7 @@ carrier_up(struct agent *a)
 			report(a, "UP %u", (unsigned)a->port);
 		return;
 	}
-	fprintf(stderr, "erlfwd: tunnel back after %ld s\n",
+	safe_line(stderr, "erlfwd: tunnel back after %ld s",
 	    (tio_now_ms() - a->lost_at + 500) / 1000);
 }
 

@@ -2,7 +2,10 @@
  * safe.c: remote text made safe for the terminal (safe.h).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "safe.h"
 
@@ -77,6 +80,17 @@ safe_text(char *out, size_t cap, const char *in, size_t len)
 	return o;
 }
 
+/* 1 when f is a terminal whose output is not post-processed (raw mode). */
+static int
+raw_terminal(FILE *f)
+{
+	struct termios t;
+	int fd = fileno(f);
+
+	return fd >= 0 && isatty(fd) && tcgetattr(fd, &t) == 0 &&
+	    ((t.c_oflag & OPOST) == 0 || (t.c_oflag & ONLCR) == 0);
+}
+
 void
 safe_vline(FILE *f, const char *fmt, va_list ap)
 {
@@ -88,7 +102,13 @@ safe_vline(FILE *f, const char *fmt, va_list ap)
 		return;
 	safe_text(shown, sizeof(shown), line,
 	    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	fprintf(f, "%s\n", shown);
+	/* A terminal in raw mode (a shell's line editor has it) does not
+	 * turn \n into \r\n: the line starts on a line and column of its
+	 * own, wherever the cursor was. */
+	if (raw_terminal(f))
+		fprintf(f, "\r\n%s\r\n", shown);
+	else
+		fprintf(f, "%s\n", shown);
 }
 
 void
