@@ -282,6 +282,7 @@ struct world {
 	int		 opens;		/* open callbacks, refused ones too */
 	int		 resets;	/* reset callbacks */
 	uint32_t	 reset_id;	/* the last one's stream */
+	int		 busy_ping_ms;	/* the client's, for start() */
 };
 
 static struct world	 W;
@@ -509,6 +510,7 @@ start(int how, int ping_ms, int idle_ms)
 	}
 	co.expect_hello = 1;
 	co.ping_ms = ping_ms;
+	co.busy_ping_ms = W.busy_ping_ms;
 	so.idle_ms = idle_ms;
 	W.cm = mux_new(&co, NULL, NULL, tio_now_ms());
 	ck_assert_ptr_nonnull(W.cm);
@@ -1453,6 +1455,35 @@ END_TEST
 /* ---- liveness ------------------------------------------------------------ */
 
 /*
+ * PING every 2 s when idle, every 40 ms once a stream is open: before the
+ * stream, 300 ms pass with at most one PING; with it, at least four.  Then
+ * the server goes silent and the client gives up on the busy PINGs (the
+ * e2e scenarios time it: t_heroku_fir).
+ */
+START_TEST(ping_busy)
+{
+	struct lend *app;
+	int want = 1;
+
+	W.busy_ping_ms = 40;
+	start(2, 2000, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	(void)spin(never, NULL, 300);
+	ck_assert_int_le(W.tap->types[0][CARRIER_PING], 1);
+	app = app_open(FRAME_TAG_DIST, 7, 1, NULL);
+	lend_queue(app, "hello?", 6);
+	ck_assert(spin(until_opens, &want, SPIN_MS));
+	(void)spin(never, NULL, 300);
+	ck_assert_int_ge(W.tap->types[0][CARRIER_PING], 4);
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+	W.sfrozen = 1;
+	ck_assert(spin(until_ended, W.cm, SPIN_MS));
+	ck_assert_msg(strstr(mux_why(W.cm), "no answer to 3 pings") != NULL,
+	    "why: %s", mux_why(W.cm));
+}
+END_TEST
+
+/*
  * PINGs every 30 ms are answered: after ten intervals the client is still
  * open and the tap saw both PINGs and PONGs.  Then the server stops
  * answering: the client gives up after dead_pings.
@@ -2096,6 +2127,7 @@ mux_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, ping_dead);
+	tcase_add_test(tc, ping_busy);
 	tcase_add_test(tc, ping_answered_raw);
 	tcase_add_test(tc, ping_flood_unread);
 	tcase_add_test(tc, idle_goaway);

@@ -96,6 +96,18 @@ struct mux {
 
 /* ---- descriptors ------------------------------------------------------ */
 
+/*
+ * The client's PING interval: busy_ping_ms while streams are open (a shell
+ * is waiting on the carrier: a dead one must be noticed in seconds), else
+ * ping_ms (an idle carrier only has to stay under routers' idle limits).
+ */
+static int
+ping_interval(const struct mux *m)
+{
+	return m->nstreams > 0 && m->o.busy_ping_ms > 0 &&
+	    m->o.busy_ping_ms < m->o.ping_ms ? m->o.busy_ping_ms : m->o.ping_ms;
+}
+
 static void
 watch(struct mux *m, struct handle *h, uint32_t events)
 {
@@ -304,6 +316,10 @@ stream_new(struct mux *m, uint32_t id, int fd)
 	(void)sock_nonblock(fd);
 	TAILQ_INSERT_TAIL(&m->streams, s, link);
 	m->nstreams++;
+	/* A stream is waiting now: the busy interval from here on. */
+	if (m->o.role == MUX_CLIENT &&
+	    m->next_ping > m->now + ping_interval(m))
+		m->next_ping = m->now + ping_interval(m);
 	m->st.streams++;
 	return s;
 }
@@ -728,6 +744,9 @@ on_carrier_read(struct mux *m)
 		return;		/* discarded: only EOF matters now */
 	m->inlen += (size_t)n;
 	m->last_rx = m->now;
+	/* Any byte from the peer shows it alive: a PONG queued behind bulk
+	 * data on a slow link is not a dead carrier. */
+	m->unanswered = 0;
 	parse(m);
 }
 
@@ -816,13 +835,13 @@ timers(struct mux *m)
 	if (m->o.role == MUX_CLIENT && m->state == MUX_OPEN &&
 	    m->o.ping_ms > 0 && m->now >= m->next_ping) {
 		if (m->unanswered >= m->o.dead_pings) {
-			end(m, -1, "no answer to %d pings in %d s",
-			    m->unanswered, m->unanswered * m->o.ping_ms / 1000);
+			end(m, -1, "no answer to %d pings in %ld s",
+			    m->unanswered, (m->now - m->last_rx + 500) / 1000);
 			return;
 		}
 		send_u32(m, CARRIER_PING, 0, ++m->ping_seq);
 		m->unanswered++;
-		m->next_ping = m->now + m->o.ping_ms;
+		m->next_ping = m->now + ping_interval(m);
 	}
 	if (m->o.role == MUX_SERVER && m->o.idle_ms > 0 &&
 	    m->now - m->last_rx >= m->o.idle_ms)

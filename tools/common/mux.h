@@ -73,6 +73,8 @@ struct mux_opts {
 	const uint8_t	*early;		/* already read from rfd: taken as */
 	size_t		 early_len;	/* its first bytes (at most MUX_EARLY_MAX) */
 	int		 ping_ms;	/* client: PING interval */
+	int		 busy_ping_ms;	/* client: the same while streams are
+					 * open (0: ping_ms) */
 	int		 dead_pings;	/* client: unanswered PINGs to give up */
 	int		 idle_ms;	/* server: silence to give up */
 	size_t		 max_streams;	/* server: open at once; GOAWAY past */

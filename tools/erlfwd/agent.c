@@ -388,6 +388,7 @@ carrier_start(struct agent *a)
 	mo.hello = hello;
 	mo.hello_len = n > 0 ? (size_t)n : 0;
 	mo.ping_ms = a->o->ping_ms;
+	mo.busy_ping_ms = a->o->busy_ping_ms;
 	mo.dead_pings = a->o->dead_pings;
 	if ((a->m = mux_new(&mo, NULL, a, tio_now_ms())) == NULL) {
 		snprintf(why, sizeof(why), "cannot start a carrier: %s",

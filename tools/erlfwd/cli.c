@@ -137,6 +137,8 @@ cli_agent_opts(const struct cli *c, struct agent_opts *o)
 	o->timeout_ms = c->cfg.timeout_ms;
 	o->ping_ms = ping != NULL && atoi(ping) > 0 ? atoi(ping) :
 	    AGENT_PING_MS;
+	o->busy_ping_ms = o->ping_ms < AGENT_BUSY_PING_MS ? o->ping_ms :
+	    AGENT_BUSY_PING_MS;
 	o->dead_pings = AGENT_DEAD_PINGS;
 	o->debug = c->cfg.debug;
 }
