@@ -24,6 +24,13 @@ heroku_init() {
 	export HEROKU_STANDIN_SOCKS_PORT
 	export ERLFWD_HEROKU_SOCKS_PORT=$HEROKU_STANDIN_SOCKS_PORT
 	e2e__ssh_setup
+	# The user's own key, registered with `heroku keys:add`: run:inside's
+	# ssh has no -i and finds it in ~/.ssh (the scenario's empty HOME).
+	mkdir -p "$HOME/.ssh" && chmod 700 "$HOME/.ssh" &&
+	    cp "$E2E_TMP/client_key" "$HOME/.ssh/id_ed25519" &&
+	    printf 'IdentityFile %s/.ssh/id_ed25519\nIdentitiesOnly yes\nLogLevel ERROR\n' \
+	    "$HOME" >"$HOME/.ssh/config" ||
+	    e2e_fail "cannot put the client key in $HOME/.ssh"
 }
 
 # heroku_app APP GENERATION: an app of that generation (fir or cedar).
@@ -71,6 +78,7 @@ heroku_app() {
 	}
 	EOF
 	echo '[]' >"$d/ps.json"
+	echo "$stack" >"$d/stack"
 }
 
 # heroku_config APP VAR VALUE: a config var (the file is 0600).
@@ -90,8 +98,11 @@ heroku_dyno() {
 	cfg=$E2E_TMP/sshd_config-$dyno
 	{ cat "$E2E_TMP/sshd_config"; printf '%s\n' "$extra"; } >"$cfg"
 	proxy=$E2E_TMP/proxy-heroku-$dyno.sh
-	printf -v inner 'hostname %q && mount -t tmpfs -o mode=0700 tmpfs /root && { %s; } && exec /usr/sbin/sshd -i -e -f %q' \
-	    "${E2E_DYNO_HOST[$dyno]}" "$setup" "$cfg"
+	# HEROKU_STANDIN_FORCE (heroku-standin's run:inside): a file holding
+	# the command the API was given, which the session runs whatever ssh
+	# asks for.
+	printf -v inner 'hostname %q && mount -t tmpfs -o mode=0700 tmpfs /root && { %s; } && if [ -n "$HEROKU_STANDIN_FORCE" ]; then exec /usr/sbin/sshd -i -e -f %q -o "ForceCommand=/bin/sh $HEROKU_STANDIN_FORCE"; else exec /usr/sbin/sshd -i -e -f %q; fi' \
+	    "${E2E_DYNO_HOST[$dyno]}" "$setup" "$cfg" "$cfg"
 	printf '#!/bin/sh\necho "$$" >>%q\nexec ip netns exec %q unshare --uts --mount sh -c %q\n' \
 	    "$E2E_TMP/sshd-$dyno.count" "$(e2e_ns "$dyno")" "$inner" >"$proxy" ||
 	    e2e_fail "cannot write $proxy"

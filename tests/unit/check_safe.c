@@ -3,9 +3,13 @@
  * one Check suite.
  */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "safe.h"
 
@@ -70,16 +74,64 @@ START_TEST(never_cut)
 }
 END_TEST
 
-/* safe_line: the whole line escaped, one newline of its own. */
+/* safe_line: the whole line escaped, one newline of its own; errno kept. */
 START_TEST(line)
 {
 	char buf[256];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 
 	ck_assert_ptr_nonnull(f);
+	errno = ENOENT;		/* a caller reports it after the line */
 	safe_line(f, "name %s at port %u", "x\ny\xc2\x9b", 22500u);
+	ck_assert_int_eq(errno, ENOENT);
 	fclose(f);
 	ck_assert_str_eq(buf, "name x\\x0ay\\xc2\\x9b at port 22500\n");
+}
+END_TEST
+
+/*
+ * safe_line on a terminal in raw mode (no output processing, as a shell's
+ * line editor leaves it): the line between \r\n, so it starts at column 0
+ * wherever the cursor was.  On a regular file, or a terminal that turns \n
+ * into \r\n itself, one \n.  errno is as it was, either way.
+ */
+START_TEST(line_raw_terminal)
+{
+	struct termios t;
+	char got[64];
+	ssize_t n;
+	FILE *f;
+	int m, sfd;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	sfd = open(ptsname(m), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(sfd, 0);
+	ck_assert_int_eq(tcgetattr(sfd, &t), 0);
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	ck_assert_int_eq(tcsetattr(sfd, TCSANOW, &t), 0);
+	f = fdopen(sfd, "w");
+	ck_assert_ptr_nonnull(f);
+	errno = ENOENT;
+	safe_line(f, "tunnel %s", "lost");
+	ck_assert_int_eq(errno, ENOENT);
+	fflush(f);
+	n = read(m, got, sizeof(got) - 1);
+	ck_assert_int_gt(n, 0);
+	got[n] = '\0';
+	ck_assert_str_eq(got, "\r\ntunnel lost\r\n");
+	t.c_oflag |= OPOST | ONLCR;
+	ck_assert_int_eq(tcsetattr(sfd, TCSANOW, &t), 0);
+	safe_line(f, "back");
+	fflush(f);
+	n = read(m, got, sizeof(got) - 1);
+	ck_assert_int_gt(n, 0);
+	got[n] = '\0';
+	ck_assert_str_eq(got, "back\r\n");	/* the terminal's own \r */
+	fclose(f);
+	close(m);
 }
 END_TEST
 
@@ -93,6 +145,7 @@ safe_suite(void)
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_loop_test(tc, never_cut, 0, 11);
 	tcase_add_test(tc, line);
+	tcase_add_test(tc, line_raw_terminal);
 	suite_add_tcase(s, tc);
 	return s;
 }

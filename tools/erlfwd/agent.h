@@ -28,9 +28,9 @@
 #define AGENT_PING_MS		15000	/* under HTTP routers' 55 s idle */
 #define AGENT_DEAD_PINGS	3
 /* While streams are open: a carrier lost under a shell is noticed within
- * 3 x 2.5 s of its last byte, for 24 PINGs a minute (16 bytes each, and
+ * 3 x 2 s of its last PING answered, for 30 PINGs a minute (16 bytes each, and
  * as many PONGs). */
-#define AGENT_BUSY_PING_MS	2500
+#define AGENT_BUSY_PING_MS	2000
 #define AGENT_VIA_START_MS	90000	/* heroku run:inside takes 12-51 s */
 #define AGENT_BACKOFF_MAX_S	30
 

@@ -107,7 +107,7 @@ cmd_run(int argc, char **argv)
 	struct cli c;
 	char err[512], lib[PATH_MAX];
 	const char *hosts = NULL, *env;
-	int ch, status = CLI_USAGE;
+	int ch, status = CLI_USAGE, err_no;
 
 	opterr = 0;
 	if (cli_init(&c, err, sizeof(err)) != 0) {
@@ -165,8 +165,9 @@ cmd_run(int argc, char **argv)
 		return CLI_LOCAL;
 	}
 	execvp(argv[optind], argv + optind);
-	cli_msg("cannot run '%s': %s", argv[optind], strerror(errno));
-	return errno == ENOENT ? CLI_NOTFOUND : CLI_NOEXEC;
+	err_no = errno;
+	cli_msg("cannot run '%s': %s", argv[optind], strerror(err_no));
+	return err_no == ENOENT ? CLI_NOTFOUND : CLI_NOEXEC;
 usage_err:
 	cli_msg("%s", err);
 	return CLI_USAGE;

@@ -1,6 +1,7 @@
 /*
  * safe.c: remote text made safe for the terminal (safe.h).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,15 +81,21 @@ safe_text(char *out, size_t cap, const char *in, size_t len)
 	return o;
 }
 
-/* 1 when f is a terminal whose output is not post-processed (raw mode). */
+/*
+ * 1 when f is a terminal whose output is not post-processed (raw mode).
+ * errno is left as it was: callers report it after the message.
+ */
 static int
 raw_terminal(FILE *f)
 {
 	struct termios t;
-	int fd = fileno(f);
+	int saved = errno, fd, raw;
 
-	return fd >= 0 && isatty(fd) && tcgetattr(fd, &t) == 0 &&
+	fd = fileno(f);
+	raw = fd >= 0 && isatty(fd) && tcgetattr(fd, &t) == 0 &&
 	    ((t.c_oflag & OPOST) == 0 || (t.c_oflag & ONLCR) == 0);
+	errno = saved;
+	return raw;
 }
 
 void

@@ -26,9 +26,11 @@
     group,             % the real group leader (local)
     shell,             % the remote shell's pid, or undefined
     out,               % {Ref, Req}: our input request to the group, or undefined
+    out_req,           % the Req of the last answered one
     waiter,            % {From, ReplyAs, Req}: the remote reader, or undefined
     queue = [],        % further remote input requests, oldest first
     buf = <<>>,        % IEx: the lines of an unfinished expression
+    stash,             % {Req, Reply}: input that found no reader, or undefined
     connector          % the pid trying to reach the node again, or undefined
 }).
 
@@ -123,7 +125,8 @@ loop(St) ->
         {io_request, From, ReplyAs, Req} when is_pid(From) ->
             loop(request(St, From, ReplyAs, Req));
         {io_reply, Ref, Reply} when element(1, St#st.out) =:= Ref ->
-            loop(reply(St#st{out = undefined}, Reply));
+            loop(reply(St#st{out = undefined,
+                             out_req = element(2, St#st.out)}, Reply));
         {io_reply, _Stale, _} ->
             loop(St);
         {'EXIT', _From, interrupt} ->
@@ -191,7 +194,16 @@ input(_) ->
     false.
 
 %% Ask the group for the waiter's input, unless a question is out already
-%% (a reader of a shell that is gone asked it: the answer is the new one's).
+%% (a reader of a shell that is gone asked it: the answer is the new one's),
+%% or a line typed for that reader waits: it answers the new one when it
+%% asks the same kind of question.
+ask(#st{stash = {Old, Reply}, waiter = {_, _, Req}} = St) ->
+    case same_kind(Old, Req) of
+        true -> reply(St#st{stash = undefined, out_req = Req}, Reply);
+        false ->
+            line(St, "not sent: what was typed while ~s was away", [St#st.node]),
+            ask(St#st{stash = undefined})
+    end;
 ask(#st{out = undefined, waiter = {_, _, Req}} = St) ->
     Ref = make_ref(),
     St#st.group ! {io_request, self(), Ref, Req},
@@ -204,9 +216,10 @@ reply(St, Reply) when Reply =:= eof; element(1, Reply) =:= eof ->
     %% shell would halt its node on it: leave instead, the node running.
     line(St, "input closed: leaving ~s running", [St#st.node]),
     halt_local(0);
-reply(#st{waiter = undefined} = St, _Reply) ->
-    line(St, "not sent: ~s is not reachable", [St#st.node]),
-    St;
+reply(#st{waiter = undefined, out_req = Req} = St, Reply) ->
+    %% Typed at a prompt whose shell is gone (the connection dropped): kept
+    %% for the next shell's first question.
+    St#st{stash = {Req, Reply}};
 reply(#st{waiter = {From, ReplyAs, Req}} = St, Reply) ->
     case vet(St, Req, Reply) of
         {pass, Buf} ->
@@ -226,6 +239,11 @@ reply(#st{waiter = {From, ReplyAs, Req}} = St, Reply) ->
                     ask(St#st{buf = <<>>})
             end
     end.
+
+same_kind({get_until, _, _, M, F, _}, {get_until, _, _, M, F, _}) -> true;
+same_kind(A, B) when is_tuple(A), is_tuple(B) ->
+    element(1, A) =:= element(1, B) andalso element(1, A) =/= get_until;
+same_kind(_, _) -> false.
 
 next(#st{queue = [W | Q]} = St) -> ask(St#st{waiter = W, queue = Q});
 next(St) -> St.
