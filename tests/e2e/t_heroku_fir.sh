@@ -171,5 +171,26 @@ e2e_assert_contains "$out" "This command is unavailable for this app" \
 out=$(PATH="$HEROKU_BIN:$PATH" timeout 30 heroku ps:forward 9369 -a myapp 2>&1 </dev/null)
 e2e_assert_contains "$out" "This command is unavailable for this app" \
     "the stand-in refuses ps:forward on Fir, as the CLI does"
+# 6. No SSH key for run:inside: one line that says heroku keys:add, exit 5,
+# before anything runs.  A key the dyno does not know: the CLI swallows
+# ssh's "Permission denied"; heroku-remsh asks again with HEROKU_DEBUG=1
+# and shows it.
+mkdir -p "$E2E_TMP/nokeys"
+out=$(HOME=$E2E_TMP/nokeys SSH_AUTH_SOCK='' PATH="$HEROKU_BIN:$PATH" \
+    ERLFWD="$CLI_BIN" timeout 60 "$E2E_ROOT/scripts/heroku-remsh" myapp 2>&1 </dev/null)
+e2e_assert_eq 5 "$?" "no SSH key: exit 5"
+e2e_assert_contains "$out" "no SSH key for heroku run:inside" "no SSH key: said so"
+e2e_assert_contains "$out" "heroku keys:add" "no SSH key: said how"
+mkdir -p "$E2E_TMP/otherkey/.ssh"
+ssh-keygen -q -t ed25519 -N '' -f "$E2E_TMP/otherkey/.ssh/id_ed25519"
+printf 'IdentityFile %s\nIdentitiesOnly yes\n' "$E2E_TMP/otherkey/.ssh/id_ed25519" \
+    >"$E2E_TMP/otherkey/.ssh/config"
+out=$(HOME=$E2E_TMP/otherkey SSH_AUTH_SOCK='' PATH="$HEROKU_BIN:$PATH" \
+    ERLFWD="$CLI_BIN" timeout 60 "$E2E_ROOT/scripts/heroku-remsh" --names myapp 2>&1 </dev/null)
+e2e_assert_ne 0 "$?" "an unknown key: heroku-remsh fails"
+e2e_assert_contains "$out" "asking again with HEROKU_DEBUG=1" "an unknown key: asked again"
+e2e_assert_contains "$out" "Permission denied" "an unknown key: ssh's own words shown"
+heroku_none_left "after the key checks"
+
 e2e_assert_true "the node still runs" e2e_alive "${E2E_NODE_PID[$node]}"
 e2e_pass
