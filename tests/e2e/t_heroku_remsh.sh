@@ -130,13 +130,19 @@ n=$(socks_starts)
 pid=$(<"$E2E_TMP/heroku/socks.pid")
 e2e_assert_true "ps:socks runs (pid $pid)" e2e_alive "$pid"
 kill -KILL "$pid"
-e2e_tmux_wait four 'heroku-remsh: heroku ps:socks exited \(137\) after [0-9]+ s; starting it again' 15
+e2e_tmux_wait four '^heroku-remsh: heroku ps:socks exited \(137\) after [0-9]+ s; starting it again' 15
 e2e_wait_until 15 "ps:socks to be started again" socks_more_than "$n"
 e2e_log "ok: the CLI was started again after it died"
 n=$(heroku_ssh_count cedar)
 e2e_tmux_wait four 'erlfwd: tunnel back after [0-9]+ s' 30
 e2e_assert_eq $(( n + 1 )) "$(heroku_ssh_count cedar)" \
     "the carrier came back through the new CLI: one more SSH connection"
+e2e_tmux_wait four "^erlfwd: $node is back: a new remote shell" 30
+e2e_tmux_send four 'Enum.sum([40, 2])' Enter
+e2e_tmux_wait four '^42$' 10
+e2e_log "ok: the shell came back by itself in the same pane"
+e2e_assert_eq "" "$(e2e_tmux_screen four | grep -E '^[[:space:]]+(erlfwd|heroku-remsh): ')" \
+    "no status line is indented (a staircase)"
 cli_tmux_quit four
 heroku_none_left "after the restarted CLI's session"
 
