@@ -86,7 +86,7 @@ UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename port
 		   cookie launch confine carrier safe etf info probe dial redirect \
 		   runtime cli cluster mux helper
 # The parsers and policy erlfwd-server applies to a hostile host's bytes.
-UNIT_NAMES	+= distname procnet
+UNIT_NAMES	+= distname procnet guard
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
 # The tests link the modules they test from one archive of everything but
 # the programs' main() and the hooks, so the linker takes what each needs.

@@ -398,6 +398,7 @@ build_guarded(struct remsh *r, char **av, char **extra, int nextra)
 	av[n++] = "-" GUARD_MODULE;
 	av[n++] = r->node;
 	av[n++] = r->shell == SHELL_IEX ? "iex" : "erl";
+	av[n++] = isatty(STDIN_FILENO) ? "tty" : "notty";
 	for (i = 0; i < nextra; i++)
 		av[n++] = extra[i];
 	av[n] = NULL;

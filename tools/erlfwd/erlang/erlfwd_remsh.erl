@@ -14,7 +14,7 @@
 %% The local node starts it (tools/erlfwd/cmd_remsh.c):
 %%   OTP 26 and later:  erl -noshell -s erlfwd_remsh main -erlfwd_remsh ARGS
 %%   OTP 25:            erl -noshell -user erlfwd_remsh   -erlfwd_remsh ARGS
-%% with ARGS = NODE erl|iex.  When the node drops (a carrier lost), the
+%% with ARGS = NODE erl|iex tty|notty.  When the node drops (a carrier lost), the
 %% guard waits for it and starts a new remote shell there by itself.
 -module(erlfwd_remsh).
 
@@ -48,31 +48,44 @@ start() ->
             %% No terminal (stdin a pipe or a file): the line-mode io
             %% server, and the guard on it.
             User = user:start(),
-            {Node, Kind} = args(),
+            {Node, Kind, _} = args(),
             spawn(fun() -> init(User, Node, Kind) end),
             User
     end.
 
-%% OTP 26 and later: `-noshell -s erlfwd_remsh main`.
+%% OTP 26 and later: `-noshell -s erlfwd_remsh main`.  Without a terminal
+%% the line-mode io server that -noshell started serves (OTP 27's
+%% interactive shell never answers on a pipe).
 main() ->
-    case shell:start_interactive({?MODULE, shell, []}) of
-        ok -> ok;
-        {error, Why} -> die("cannot start the shell: ~p", [Why])
+    case args() of
+        {Node, Kind, notty} ->
+            User = whereis(user),
+            _ = spawn(fun() -> init(User, Node, Kind) end),
+            ok;
+        _ ->
+            case shell:start_interactive({?MODULE, shell, []}) of
+                ok -> ok;
+                {error, Why} -> die("cannot start the shell: ~p", [Why])
+            end
     end.
 
 %% Called by the group process, whose group leader is itself for the
 %% duration: the guard's pid is what the group takes for its shell.
 shell() ->
     Group = self(),
-    {Node, Kind} = args(),
+    {Node, Kind, _} = args(),
     spawn(fun() -> init(Group, Node, Kind) end).
 
+%% -erlfwd_remsh NODE erl|iex tty|notty (stdin a terminal or not).
 args() ->
     case init:get_argument(erlfwd_remsh) of
-        {ok, [[Node, Kind | _]]} when Kind =:= "erl"; Kind =:= "iex" ->
-            {list_to_atom(Node), list_to_atom(Kind)};
+        {ok, [[Node, Kind, Tty | _]]} when (Kind =:= "erl" orelse
+                                           Kind =:= "iex") andalso
+                                          (Tty =:= "tty" orelse
+                                           Tty =:= "notty") ->
+            {list_to_atom(Node), list_to_atom(Kind), list_to_atom(Tty)};
         _ ->
-            die("usage: -erlfwd_remsh NODE erl|iex", [])
+            die("usage: -erlfwd_remsh NODE erl|iex tty|notty", [])
     end.
 
 init(Group, Node, Kind) ->
