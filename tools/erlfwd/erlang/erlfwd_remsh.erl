@@ -266,16 +266,17 @@ vet(#st{kind = erl}, {get_until, _, _, erl_scan, _, _}, {ok, Toks, _}) ->
         ok -> {pass, <<>>};
         {stop, What} -> {stop, What, false}
     end;
-vet(#st{kind = iex}, {get_until, _, _, _, _, _}, {ok, Parsed, _})
-  when is_function(Parsed) ->
+vet(#st{kind = iex}, _Req, {ok, Parsed, _}) when is_function(Parsed) ->
     %% IEx 1.18 and later parse in the group, here: what comes back is a
     %% closure over the expression's quoted form.
     case walk(element(2, erlang:fun_info(Parsed, env))) of
         ok -> {pass, <<>>};
         What -> {stop, What, false}
     end;
-vet(#st{kind = iex, buf = Buf}, {get_line, _, _}, Line)
+vet(#st{kind = iex, buf = Buf}, _Req, Line)
   when is_list(Line); is_binary(Line) ->
+    %% A line of text: IEx 1.14-1.17, and any IEx without a terminal (the
+    %% line-mode io server hands __parse__'s question the raw line).
     case unicode:characters_to_binary(Line) of
         Bin when is_binary(Bin) ->
             Text = <<Buf/binary, Bin/binary>>,
