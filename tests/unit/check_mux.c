@@ -757,6 +757,25 @@ check_bytes(const uint8_t *got, size_t gotlen, const uint8_t *want,
 			    got[i], want[i]);
 }
 
+/* ---- end causes ---------------------------------------------------------- */
+
+/* Every cause has a one-word name that reads back as itself. */
+START_TEST(end_names)
+{
+	int c;
+
+	for (c = MUX_END_NONE; c <= MUX_END_LOCAL; c++) {
+		const char *name = mux_end_name((enum mux_end_cause)c);
+
+		ck_assert_ptr_null(strchr(name, ' '));
+		ck_assert_int_eq(mux_end_parse(name), c);
+	}
+	ck_assert_str_eq(mux_end_name(MUX_END_NOT_CARRIER), "not-carrier");
+	ck_assert_int_eq(mux_end_parse("no-such-cause"), MUX_END_NONE);
+	ck_assert_str_eq(mux_end_name((enum mux_end_cause)999), "none");
+}
+END_TEST
+
 /* ---- the hello --------------------------------------------------------- */
 
 START_TEST(hello_socketpair)
@@ -766,6 +785,8 @@ START_TEST(hello_socketpair)
 	ck_assert(spin(until_open, NULL, SPIN_MS));
 	ck_assert_str_eq(mux_why(W.cm), "");
 	ck_assert_str_eq(mux_why(W.sm), "");
+	ck_assert_int_eq(mux_end_cause(W.cm), MUX_END_NONE);
+	ck_assert_int_eq(mux_goaway_code(W.cm), -1);
 }
 END_TEST
 
@@ -804,6 +825,8 @@ START_TEST(hello_banner)
 	ck_assert_msg(strstr(mux_why(W.cm), "the other end sent \"Welcome to "
 	    "bastion\" instead of a carrier frame") != NULL, "why: %s",
 	    mux_why(W.cm));
+	ck_assert_int_eq(mux_end_cause(W.cm), MUX_END_NOT_CARRIER);
+	ck_assert_str_eq(mux_not_carrier(W.cm), "Welcome to bastion");
 }
 END_TEST
 
@@ -818,6 +841,8 @@ START_TEST(hello_v1)
 	ck_assert(spin(until_ended, W.cm, SPIN_MS));
 	ck_assert_str_eq(mux_why(W.cm), "the other end speaks only protocol "
 	    "version 1");
+	ck_assert_int_eq(mux_end_cause(W.cm), MUX_END_V1);
+	ck_assert_str_eq(mux_not_carrier(W.cm), "");
 }
 END_TEST
 
@@ -1480,6 +1505,7 @@ START_TEST(ping_busy)
 	ck_assert(spin(until_ended, W.cm, SPIN_MS));
 	ck_assert_msg(strstr(mux_why(W.cm), "no answer to 3 pings") != NULL,
 	    "why: %s", mux_why(W.cm));
+	ck_assert_int_eq(mux_end_cause(W.cm), MUX_END_IDLE);
 }
 END_TEST
 
@@ -1503,6 +1529,7 @@ START_TEST(ping_dead)
 	ck_assert(spin(until_ended, W.cm, SPIN_MS));
 	ck_assert_msg(strstr(mux_why(W.cm), "no answer to 3 pings") != NULL,
 	    "why: %s", mux_why(W.cm));
+	ck_assert_int_eq(mux_end_cause(W.cm), MUX_END_IDLE);
 	/* Three unanswered PINGs, one of which may have been in flight
 	 * when the server stopped: at least two intervals. */
 	ck_assert_int_ge(tio_now_ms() - t0, 2 * 30);
@@ -1692,6 +1719,10 @@ expect_goaway(struct lend *r, int code, const char *want)
 	ck_assert(spin(until_ended, W.sm, SPIN_MS));
 	ck_assert_msg(strstr(mux_why(W.sm), want) != NULL, "why: %s",
 	    mux_why(W.sm));
+	/* The cause, typed, follows the code sent. */
+	ck_assert_int_eq(mux_end_cause(W.sm), code == CARRIER_GA_LIMIT ?
+	    MUX_END_LIMIT : code == CARRIER_GA_IDLE ? MUX_END_IDLE :
+	    MUX_END_PROTOCOL);
 	for (i = 0; i < W.nnodes; i++) {
 		one[0] = W.node[i];
 		W.node[i]->stalled = 0;
@@ -1766,7 +1797,7 @@ START_TEST(timeout_overdue)
 	ck_assert_int_eq(mux_timeout(W.cm, t0 + 31), 0);
 
 	/* A drain past its deadline. */
-	mux_end(W.sm, CARRIER_GA_NORMAL, "bye");
+	mux_end(W.sm, MUX_END_LOCAL, CARRIER_GA_NORMAL, "bye");
 	ck_assert_int_eq(mux_run(W.sm, t0 + 50), MUX_OPEN);
 	ck_assert_int_eq(mux_timeout(W.sm, t0 + 60), 990);
 	ck_assert_int_eq(mux_timeout(W.sm, t0 + 5000), 0);
@@ -1972,6 +2003,8 @@ START_TEST(goaway_received)
 	ck_assert(spin(until_eof, one, SPIN_MS));
 	ck_assert(spin(until_ended, W.sm, SPIN_MS));
 	ck_assert_str_eq(mux_why(W.sm), "the other end said goodbye (bye now)");
+	ck_assert_int_eq(mux_end_cause(W.sm), MUX_END_GOAWAY);
+	ck_assert_int_eq(mux_goaway_code(W.sm), 0);
 	rx_parse(r->in, r->inlen, 1, &rx);
 	ck_assert_int_eq(rx.goaway, -1);
 	one[0] = W.node[0];
@@ -1989,11 +2022,14 @@ START_TEST(mux_end_both)
 	ck_assert(spin(until_open, NULL, SPIN_MS));
 	app = app_open(FRAME_TAG_DIST, 7, 0, &id);
 	node = node_of(id);
-	mux_end(W.sm, CARRIER_GA_NORMAL, "shutting down");
+	mux_end(W.sm, MUX_END_LOCAL, CARRIER_GA_NORMAL, "shutting down");
 	ck_assert(spin(until_both_ended, NULL, SPIN_MS));
 	ck_assert_str_eq(mux_why(W.sm), "shutting down");
 	ck_assert_str_eq(mux_why(W.cm), "the other end said goodbye "
 	    "(shutting down)");
+	ck_assert_int_eq(mux_end_cause(W.sm), MUX_END_LOCAL);
+	ck_assert_int_eq(mux_end_cause(W.cm), MUX_END_GOAWAY);
+	ck_assert_int_eq(mux_goaway_code(W.cm), CARRIER_GA_NORMAL);
 	one[0] = app;
 	one[1] = node;
 	ck_assert(spin(until_eof, one, SPIN_MS));
@@ -2091,6 +2127,7 @@ mux_suite(void)
 
 	tc = tcase_create("hello");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, end_names);
 	tcase_add_test(tc, hello_socketpair);
 	tcase_add_test(tc, hello_pipes);
 	tcase_add_test(tc, hello_banner);

@@ -90,6 +90,10 @@ struct mux {
 	size_t			 held;		/* in all streams' buffers */
 	struct mux_stats	 st;
 	char			 why[256];
+	enum mux_end_cause	 cause;
+	char			 quote[4 * HELLO_QUOTE + 8];	/* what came
+					 * instead of a hello, escaped */
+	int			 goaway_code;	/* theirs, or -1 */
 	struct epoll_event	*evs;		/* mux_run()'s batch, while */
 	int			 nevs;		/* it is being served */
 };
@@ -160,8 +164,8 @@ out_pending(const struct mux *m)
 	return m->outlen - m->outoff;
 }
 
-static void end(struct mux *m, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void end(struct mux *m, enum mux_end_cause cause, int code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Queue a control frame (never DATA: those are read in place). */
 static void
@@ -436,9 +440,9 @@ stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 	 * carrier as a whole holds at most HELD_MAX.
 	 */
 	if (m->held > HELD_MAX) {
-		end(m, CARRIER_GA_LIMIT, "its streams hold %zu bytes their "
-		    "local ends have not taken (at most %d)", m->held,
-		    HELD_MAX);
+		end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "its streams hold %zu "
+		    "bytes their local ends have not taken (at most %d)",
+		    m->held, HELD_MAX);
 		return;
 	}
 	stream_watch(m, s);
@@ -510,7 +514,7 @@ pump(struct mux *m)
  * gone or said goaway itself), then a drain.  The first reason is kept.
  */
 static void
-end(struct mux *m, int code, const char *fmt, ...)
+end(struct mux *m, enum mux_end_cause cause, int code, const char *fmt, ...)
 {
 	uint8_t ga[CARRIER_CTL_MAX];
 	va_list ap;
@@ -518,6 +522,7 @@ end(struct mux *m, int code, const char *fmt, ...)
 
 	if (m->draining || m->state == MUX_ENDED)
 		return;
+	m->cause = cause;
 	va_start(ap, fmt);
 	vsnprintf(m->why, sizeof(m->why), fmt, ap);
 	va_end(ap);
@@ -579,9 +584,14 @@ on_hello(struct mux *m)
 	if (n < 0 || f.tag != FRAME_TAG_CARRIER) {
 		quote(q, sizeof(q), m->in, m->inlen < HELLO_QUOTE ? m->inlen :
 		    HELLO_QUOTE);
-		end(m, -1, n == FRAME_EVERSION || (n > 0 && f.version == 1) ?
-		    "the other end speaks only protocol version 1" :
-		    "the other end sent \"%s\" instead of a carrier frame", q);
+		if (n == FRAME_EVERSION || (n > 0 && f.version == 1))
+			end(m, MUX_END_V1, -1,
+			    "the other end speaks only protocol version 1");
+		else {
+			end(m, MUX_END_NOT_CARRIER, -1, "the other end sent "
+			    "\"%s\" instead of a carrier frame", q);
+			snprintf(m->quote, sizeof(m->quote), "%s", q);
+		}
 		return 0;
 	}
 	m->state = MUX_OPEN;
@@ -598,17 +608,17 @@ on_open(struct mux *m, const struct carrier_frame *f)
 	int fd;
 
 	if (m->o.role != MUX_SERVER) {
-		end(m, CARRIER_GA_PROTOCOL, "OPEN from the server side");
+		end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "OPEN from the server side");
 		return;
 	}
 	if ((f->stream & 1) == 0 || f->stream <= m->last_id) {
-		end(m, CARRIER_GA_PROTOCOL, "OPEN for stream %u: ids must be "
-		    "odd and rising", f->stream);
+		end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "OPEN for stream "
+		    "%u: ids must be odd and rising", f->stream);
 		return;
 	}
 	m->last_id = f->stream;
 	if (m->nstreams >= m->o.max_streams) {
-		end(m, CARRIER_GA_LIMIT, "more than %zu streams open",
+		end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "more than %zu streams open",
 		    m->o.max_streams);
 		return;
 	}
@@ -641,8 +651,8 @@ unknown_stream(struct mux *m, const struct carrier_frame *f)
 
 	if (f->stream <= newest && (f->stream & 1))
 		return 0;
-	end(m, CARRIER_GA_PROTOCOL, "%s for stream %u, which was never opened",
-	    carrier_type_name(f->type), f->stream);
+	end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "%s for stream %u, "
+	    "which was never opened", carrier_type_name(f->type), f->stream);
 	return -1;
 }
 
@@ -660,8 +670,9 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 		m->unanswered = 0;
 		return;
 	case CARRIER_GOAWAY:
-		end(m, -1, "the other end said goodbye (%.*s)",
+		end(m, MUX_END_GOAWAY, -1, "the other end said goodbye (%.*s)",
 		    (int)f->len - 1, (const char *)f->payload + 1);
+		m->goaway_code = f->len > 0 ? f->payload[0] : -1;
 		return;
 	case CARRIER_OPEN:
 		on_open(m, f);
@@ -676,12 +687,12 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 	switch (f->type) {
 	case CARRIER_DATA:
 		if (s->peer_fin) {
-			end(m, CARRIER_GA_PROTOCOL, "DATA after FIN on stream "
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "DATA after FIN on stream "
 			    "%u", s->id);
 			return;
 		}
 		if (f->len > s->recv_left) {
-			end(m, CARRIER_GA_LIMIT, "stream %u sent past its window "
+			end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "stream %u sent past its window "
 			    "(%u > %u)", s->id, f->len, s->recv_left);
 			return;
 		}
@@ -691,7 +702,7 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 	case CARRIER_WINDOW_UPDATE:
 		v = carrier_u32(f);
 		if ((uint64_t)s->send_win + v > CARRIER_WINDOW_MAX) {
-			end(m, CARRIER_GA_PROTOCOL, "window of stream %u past "
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "window of stream %u past "
 			    "%u", s->id, CARRIER_WINDOW_MAX);
 			return;
 		}
@@ -700,7 +711,7 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 		return;
 	case CARRIER_FIN:
 		if (s->peer_fin) {
-			end(m, CARRIER_GA_PROTOCOL, "second FIN on stream %u",
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "second FIN on stream %u",
 			    s->id);
 			return;
 		}
@@ -728,15 +739,18 @@ on_carrier_read(struct mux *m)
 	n = read(m->hr.fd, m->in + m->inlen, sizeof(m->in) - m->inlen);
 	if (n == 0) {
 		m->peer_eof = 1;
-		end(m, -1, "%s", m->state == MUX_STARTING ?
-		    "closed before the carrier started" :
-		    "the other end closed the carrier");
+		if (m->state == MUX_STARTING)
+			end(m, MUX_END_EARLY_EOF, -1,
+			    "closed before the carrier started");
+		else
+			end(m, MUX_END_PEER_CLOSED, -1,
+			    "the other end closed the carrier");
 		return;
 	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			m->peer_eof = 1;
-			end(m, -1, "reading the carrier: %s", strerror(errno));
+			end(m, MUX_END_IO, -1, "reading the carrier: %s", strerror(errno));
 		}
 		return;
 	}
@@ -769,7 +783,7 @@ parse(struct mux *m)
 		if (k == 0)
 			break;
 		if (k < 0) {
-			end(m, CARRIER_GA_PROTOCOL, "bad frame: %s",
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "bad frame: %s",
 			    carrier_strerror(k));
 			break;
 		}
@@ -835,7 +849,7 @@ timers(struct mux *m)
 	if (m->o.role == MUX_CLIENT && m->state == MUX_OPEN &&
 	    m->o.ping_ms > 0 && m->now >= m->next_ping) {
 		if (m->unanswered >= m->o.dead_pings) {
-			end(m, -1, "no answer to %d pings in %ld s",
+			end(m, MUX_END_IDLE, -1, "no answer to %d pings in %ld s",
 			    m->unanswered, (m->now - m->last_rx + 500) / 1000);
 			return;
 		}
@@ -845,7 +859,7 @@ timers(struct mux *m)
 	}
 	if (m->o.role == MUX_SERVER && m->o.idle_ms > 0 &&
 	    m->now - m->last_rx >= m->o.idle_ms)
-		end(m, CARRIER_GA_IDLE, "silent for %d s", m->o.idle_ms / 1000);
+		end(m, MUX_END_IDLE, CARRIER_GA_IDLE, "silent for %d s", m->o.idle_ms / 1000);
 }
 
 /* Draining: send what is queued, stop writing, wait for EOF or the deadline. */
@@ -899,7 +913,7 @@ mux_run(struct mux *m, long now)
 		case H_CARRIER_W:
 			if ((evs[i].events & (EPOLLOUT | EPOLLERR)) &&
 			    flush(m) != 0)
-				end(m, -1, "writing the carrier: %s",
+				end(m, MUX_END_IO, -1, "writing the carrier: %s",
 				    strerror(errno));
 			break;
 		case H_STREAM:
@@ -912,7 +926,7 @@ mux_run(struct mux *m, long now)
 	timers(m);
 	pump(m);
 	if (!m->draining && flush(m) != 0)
-		end(m, -1, "writing the carrier: %s", strerror(errno));
+		end(m, MUX_END_IO, -1, "writing the carrier: %s", strerror(errno));
 	if (m->draining)
 		drain(m);
 	if (m->state != MUX_ENDED)
@@ -962,6 +976,7 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 	m->now = m->last_rx = now;
 	m->next_ping = now + o->ping_ms;
 	m->next_id = 1;
+	m->goaway_code = -1;
 	m->state = o->expect_hello ? MUX_STARTING : MUX_OPEN;
 	TAILQ_INIT(&m->streams);
 	TAILQ_INIT(&m->ready);
@@ -1055,20 +1070,71 @@ mux_reset(struct mux *m, uint32_t id)
 	 * next frame in, which a stalled stream may never bring before the
 	 * next PING. */
 	if (flush(m) != 0)
-		end(m, -1, "writing the carrier: %s", strerror(errno));
+		end(m, MUX_END_IO, -1, "writing the carrier: %s", strerror(errno));
 	carrier_watch(m);
 }
 
 void
-mux_end(struct mux *m, int code, const char *reason)
+mux_end(struct mux *m, enum mux_end_cause cause, int code, const char *reason)
 {
-	end(m, code, "%s", reason);
+	end(m, cause, code, "%s", reason);
 }
 
 const char *
 mux_why(const struct mux *m)
 {
 	return m->why;
+}
+
+enum mux_end_cause
+mux_end_cause(const struct mux *m)
+{
+	return m->cause;
+}
+
+const char *
+mux_not_carrier(const struct mux *m)
+{
+	return m->quote;
+}
+
+int
+mux_goaway_code(const struct mux *m)
+{
+	return m->cause == MUX_END_GOAWAY ? m->goaway_code : -1;
+}
+
+static const char *const end_names[] = {
+	[MUX_END_NONE] = "none",
+	[MUX_END_PEER_CLOSED] = "peer-closed",
+	[MUX_END_GOAWAY] = "goaway",
+	[MUX_END_NOT_CARRIER] = "not-carrier",
+	[MUX_END_V1] = "v1",
+	[MUX_END_EARLY_EOF] = "early-eof",
+	[MUX_END_IDLE] = "idle",
+	[MUX_END_LIMIT] = "limit",
+	[MUX_END_PROTOCOL] = "protocol",
+	[MUX_END_IO] = "io",
+	[MUX_END_NO_ANSWER] = "no-answer",
+	[MUX_END_LOCAL] = "local",
+};
+
+const char *
+mux_end_name(enum mux_end_cause c)
+{
+	return (size_t)c < sizeof(end_names) / sizeof(end_names[0]) &&
+	    end_names[c] != NULL ? end_names[c] : "none";
+}
+
+enum mux_end_cause
+mux_end_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(end_names) / sizeof(end_names[0]); i++)
+		if (end_names[i] != NULL && strcmp(name, end_names[i]) == 0)
+			return (enum mux_end_cause)i;
+	return MUX_END_NONE;
 }
 
 void

@@ -23,7 +23,8 @@
  *   is not read either once about a megabyte of them waits;
  * - liveness: the client sends PING every ping_ms and gives up after
  *   dead_pings unanswered; the server ends a carrier silent for idle_ms;
- * - a carrier that ends says why (mux_why()), and closes its own
+ * - a carrier that ends says why (mux_end_cause(), and mux_why() in words),
+ *   and closes its own
  *   descriptors with FIN after a short drain, never with a reset.
  */
 #ifndef ERLFWD_MUX_H
@@ -41,6 +42,25 @@ enum mux_state {
 	MUX_STARTING = 0,	/* waiting for the peer's CARRIER frame */
 	MUX_OPEN = 1,
 	MUX_ENDED = 2,		/* mux_why() says why; only mux_free() is left */
+};
+
+/*
+ * Why a carrier ended: what callers decide on (exit codes, doctor's hints,
+ * the server's log outcome).  mux_why() has the words, for people only.
+ */
+enum mux_end_cause {
+	MUX_END_NONE = 0,	/* it has not ended */
+	MUX_END_PEER_CLOSED,	/* EOF from the other end */
+	MUX_END_GOAWAY,		/* the other end's GOAWAY: mux_goaway_code() */
+	MUX_END_NOT_CARRIER,	/* its first bytes were not a carrier frame */
+	MUX_END_V1,		/* it speaks only protocol version 1 */
+	MUX_END_EARLY_EOF,	/* EOF before its first frame */
+	MUX_END_IDLE,		/* silent past the idle limit, or no PONGs */
+	MUX_END_LIMIT,		/* it went past one of our limits */
+	MUX_END_PROTOCOL,	/* a malformed frame, or one out of order */
+	MUX_END_IO,		/* reading or writing the carrier failed */
+	MUX_END_NO_ANSWER,	/* our owner: no first frame in time */
+	MUX_END_LOCAL,		/* our owner ended it (the session is over) */
 };
 
 struct mux_ops {
@@ -125,13 +145,33 @@ uint32_t mux_open(struct mux *m, int fd, uint8_t tag, uint16_t port,
 void	mux_reset(struct mux *m, uint32_t id);
 
 /*
- * mux_end: end the carrier with GOAWAY (code, reason) and close every
- * stream; mux_run() then drains and reports MUX_ENDED.
+ * mux_end: end the carrier for cause (MUX_END_LOCAL, MUX_END_NO_ANSWER),
+ * with GOAWAY (code, reason) unless code is -1, and close every stream;
+ * mux_run() then drains and reports MUX_ENDED.
  */
-void	mux_end(struct mux *m, int code, const char *reason);
+void	mux_end(struct mux *m, enum mux_end_cause cause, int code,
+	    const char *reason);
 
-/* mux_why: why the carrier ended ("" while it has not). */
+/* mux_why: why the carrier ended, in words ("" while it has not). */
 const char *mux_why(const struct mux *m);
+
+/* mux_end_cause: why the carrier ended (MUX_END_NONE while it has not). */
+enum mux_end_cause mux_end_cause(const struct mux *m);
+
+/*
+ * mux_not_carrier: what the other end sent instead of a carrier frame, its
+ * first bytes escaped for a terminal (MUX_END_NOT_CARRIER), else "".
+ */
+const char *mux_not_carrier(const struct mux *m);
+
+/* mux_goaway_code: the other end's GOAWAY code (MUX_END_GOAWAY), else -1. */
+int	mux_goaway_code(const struct mux *m);
+
+/* mux_end_name: a cause as one word ("not-carrier"), for logs and pipes. */
+const char *mux_end_name(enum mux_end_cause c);
+
+/* mux_end_parse: the cause a mux_end_name() names, or MUX_END_NONE. */
+enum mux_end_cause mux_end_parse(const char *name);
 
 /* mux_stats: counters so far. */
 void	mux_stats(const struct mux *m, struct mux_stats *st);

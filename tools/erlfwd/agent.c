@@ -91,7 +91,8 @@ watch(struct agent *a, struct ahandle *h, uint32_t events)
 
 /*
  * Tell the parent (or, in the foreground, the user) how the first carrier
- * went: "UP PORT", "V1" or "FAIL STATUS MESSAGE".
+ * went: "UP PORT", "V1" or "FAIL STATUS CAUSE MESSAGE" (CAUSE as
+ * mux_end_name() spells it).
  */
 static void
 report(struct agent *a, const char *fmt, ...)
@@ -117,12 +118,13 @@ report(struct agent *a, const char *fmt, ...)
 
 /* The first carrier could not be had: say why and stop. */
 static void
-give_up(struct agent *a, int status, const char *why)
+give_up(struct agent *a, int status, enum mux_end_cause cause,
+    const char *why)
 {
 	if (a->foreground)
 		safe_line(stderr, "erlfwd: %s", why);
 	else
-		report(a, "FAIL %d %s", status, why);
+		report(a, "FAIL %d %s %s", status, mux_end_name(cause), why);
 	a->status = status;
 	a->quit = 1;
 }
@@ -320,7 +322,7 @@ carrier_leave(struct agent *a)
 
 	if (a->m == NULL || !a->up || a->o->via != NULL)
 		return;
-	mux_end(a->m, CARRIER_GA_NORMAL, "the session ended");
+	mux_end(a->m, MUX_END_LOCAL, CARRIER_GA_NORMAL, "the session ended");
 	while (mux_run(a->m, now = tio_now_ms()) != MUX_ENDED) {
 		p.fd = mux_fd(a->m);
 		p.events = POLLIN;
@@ -414,7 +416,7 @@ fail:
 			a->quit = 1;
 			return;
 		}
-		give_up(a, CLI_TUNNEL, why);
+		give_up(a, CLI_TUNNEL, MUX_END_IO, why);
 		return;
 	}
 	if (a->o->debug)
@@ -446,23 +448,21 @@ carrier_up(struct agent *a)
 
 /* The carrier ended (or never started): why, and what to do next. */
 static void
-carrier_lost(struct agent *a, const char *ended)
+carrier_lost(struct agent *a, enum mux_end_cause cause, const char *ended,
+    const char *printed)
 {
-	char msg[400], why[256];
+	char msg[600], why[256];
 	int ws, v1;
 
-	const char *q;
-
-	/* mux_why() lives in the mux, which carrier_close() frees. */
+	/* The mux's words live in the mux, which carrier_close() frees. */
 	snprintf(why, sizeof(why), "%s", ended);
-	v1 = strstr(why, "only protocol version 1") != NULL ||
-	    (a->o->via == NULL && strstr(why, "before the carrier") != NULL);
-	if (a->o->via != NULL && (q = strstr(why, "sent \"")) != NULL)
-		snprintf(msg, sizeof(msg), "the --via command printed %.*s "
+	v1 = cause == MUX_END_V1 ||
+	    (a->o->via == NULL && cause == MUX_END_EARLY_EOF);
+	if (a->o->via != NULL && cause == MUX_END_NOT_CARRIER)
+		snprintf(msg, sizeof(msg), "the --via command printed \"%s\" "
 		    "before erlfwd-server's first frame (a login banner, a "
 		    "motd, a shell profile that echoes?): not a carrier",
-		    (int)(strstr(q, " instead") != NULL ?
-		    strstr(q, " instead") - q - 5 : 80), q + 5);
+		    printed);
 	else
 		snprintf(msg, sizeof(msg), "%s", why);
 	carrier_close(a);
@@ -482,9 +482,8 @@ carrier_lost(struct agent *a, const char *ended)
 			a->quit = 1;
 			return;
 		}
-		give_up(a, strstr(msg, "not a carrier") != NULL ||
-		    strstr(why, "instead of a carrier") != NULL || v1 ?
-		    CLI_SERVER : CLI_TUNNEL, msg);
+		give_up(a, cause == MUX_END_NOT_CARRIER || v1 ? CLI_SERVER :
+		    CLI_TUNNEL, cause, msg);
 		return;
 	}
 	if (a->up) {
@@ -643,14 +642,15 @@ loop(struct agent *a)
 			st = mux_run(a->m, now);
 			if (st == MUX_STARTING && a->start_deadline != 0 &&
 			    now >= a->start_deadline) {
-				mux_end(a->m, -1, "erlfwd-server did not answer "
-				    "in time");
+				mux_end(a->m, MUX_END_NO_ANSWER, -1,
+				    "erlfwd-server did not answer in time");
 				st = mux_run(a->m, now);
 			}
 			if (st == MUX_OPEN && !a->up)
 				carrier_up(a);
 			else if (st == MUX_ENDED)
-				carrier_lost(a, mux_why(a->m));
+				carrier_lost(a, mux_end_cause(a->m),
+				    mux_why(a->m), mux_not_carrier(a->m));
 		}
 		if (a->quit)
 			break;
@@ -793,7 +793,8 @@ agent_child(const struct agent_opts *o, int report_fd, pid_t parent)
 	(void)close_range(4, ~0U, 0);
 	(void)fcntl(3, F_SETFD, FD_CLOEXEC);
 	if (agent_init(&a, o, why, sizeof(why)) != 0) {
-		dprintf(3, "FAIL %d %s", CLI_LOCAL, why);
+		dprintf(3, "FAIL %d %s %s", CLI_LOCAL,
+		    mux_end_name(MUX_END_NONE), why);
 		_exit(CLI_LOCAL);
 	}
 	a.report_fd = 3;
@@ -804,9 +805,9 @@ agent_child(const struct agent_opts *o, int report_fd, pid_t parent)
 
 enum agent_result
 agent_start(const struct agent_opts *o, uint16_t *port, pid_t *pid,
-    char *err, size_t errlen, int *status)
+    char *err, size_t errlen, int *status, enum mux_end_cause *cause)
 {
-	char line[600];
+	char line[600], name[32];
 	size_t len = 0;
 	ssize_t n;
 	int p[2], ws, code, off = 0;
@@ -814,6 +815,7 @@ agent_start(const struct agent_opts *o, uint16_t *port, pid_t *pid,
 	pid_t child;
 
 	*status = CLI_LOCAL;
+	*cause = MUX_END_NONE;
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "cannot start the agent: %s",
 		    strerror(errno));
@@ -852,8 +854,10 @@ agent_start(const struct agent_opts *o, uint16_t *port, pid_t *pid,
 		*status = line[2] != '\0';	/* the route took the connection */
 		return AGENT_V1;
 	}
-	if (sscanf(line, "FAIL %d %n", &code, &off) == 1 && off > 0) {
+	if (sscanf(line, "FAIL %d %31s %n", &code, name, &off) == 2 &&
+	    off > 0) {
 		*status = code;
+		*cause = mux_end_parse(name);
 		snprintf(err, errlen, "%s", line + off);
 	} else
 		snprintf(err, errlen, "the agent ended before its carrier "

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mux.h"
 
 #define AGENT_PING_MS		15000	/* under HTTP routers' 55 s idle */
 #define AGENT_DEAD_PINGS	3
@@ -57,11 +58,12 @@ enum agent_result {
  * program it execs) and wait until its first carrier is up.  Returns
  * AGENT_UP with its port and pid, AGENT_V1 (*status 1 when the route took
  * the connection and then gave no carrier, 0 when it refused it), or
- * AGENT_FAILED with a one-line message in err (errlen bytes) and the erlfwd
- * exit status in *status.
+ * AGENT_FAILED with a one-line message in err (errlen bytes), the erlfwd
+ * exit status in *status and why the carrier ended in *cause.
  */
 enum agent_result agent_start(const struct agent_opts *o, uint16_t *port,
-	    pid_t *pid, char *err, size_t errlen, int *status);
+	    pid_t *pid, char *err, size_t errlen, int *status,
+	    enum mux_end_cause *cause);
 
 /*
  * agent_run: the agent in this process, in the foreground, until SIGINT or

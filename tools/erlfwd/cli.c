@@ -176,9 +176,11 @@ cli_carrier_start(struct cli *c, int *started, char *err, size_t errlen)
 			return CLI_OK;
 	}
 	cli_agent_opts(c, &o);
-	res = agent_start(&o, &port, &pid, err, errlen, &status);
+	res = agent_start(&o, &port, &pid, err, errlen, &status,
+	    &c->carrier_cause);
 	if (res == AGENT_V1) {
 		c->v1_answered = status;
+		c->carrier_cause = MUX_END_V1;
 		if (t->kind == ROUTE_ERLFWD)
 			return CLI_OK;	/* an older server: one connection each */
 		snprintf(err, errlen, "the erlfwd-server behind %s speaks only "

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "info.h"
+#include "mux.h"
 
 /* Exit statuses, the same for every subcommand (erlfwd(1), EXIT STATUS). */
 enum cli_exit {
@@ -39,6 +40,8 @@ struct cli {
 	char		 agent_tunnel[32];	/* the agent's 127.0.0.1:PORT */
 	int		 v1_answered;	/* the carrier's try through a forward
 					 * was taken, then got no carrier */
+	enum mux_end_cause carrier_cause;	/* why the first carrier
+						 * failed (cli_carrier_start) */
 };
 
 /* cli_msg: "erlfwd: " and a formatted line on stderr. */

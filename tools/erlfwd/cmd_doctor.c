@@ -111,14 +111,13 @@ carrier_step(struct cli *c)
 		forward_answered = !started && c->v1_answered;
 		return CLI_OK;
 	}
-	if (strstr(err, "not a carrier") != NULL ||
-	    strstr(err, "instead of a carrier") != NULL)
+	if (c->carrier_cause == MUX_END_NOT_CARRIER)
 		fix = "the command printed something before erlfwd-server "
 		    "started: make it print nothing else on stdout (no login "
 		    "banner or motd; ssh -T; a non-interactive shell)";
-	else if (strstr(err, "version 1") != NULL)
+	else if (c->carrier_cause == MUX_END_V1)
 		fix = "upgrade erlfwd-server on the remote host";
-	else if (strstr(err, "did not answer") != NULL)
+	else if (c->carrier_cause == MUX_END_NO_ANSWER)
 		fix = "erlfwd-server did not start or is stuck: run the command "
 		    "by hand and look at what it prints";
 	else if (c->via != NULL)

@@ -970,13 +970,27 @@ carrier_end(struct server *s, struct carrier *car, const char *outcome)
 static void
 carrier_run(struct server *s, struct carrier *car)
 {
-	const char *why;
-
 	if (mux_run(car->m, tio_now_ms()) != MUX_ENDED)
 		return;
-	why = mux_why(car->m);
-	carrier_end(s, car, strstr(why, "closed the carrier") != NULL ||
-	    strstr(why, "said goodbye") != NULL ? "closed" : "error");
+	/* Every cause named: a new one is a compiler warning here. */
+	switch (mux_end_cause(car->m)) {
+	case MUX_END_PEER_CLOSED:
+	case MUX_END_GOAWAY:
+	case MUX_END_LOCAL:
+		carrier_end(s, car, "closed");
+		break;
+	case MUX_END_NONE:
+	case MUX_END_NOT_CARRIER:
+	case MUX_END_V1:
+	case MUX_END_EARLY_EOF:
+	case MUX_END_IDLE:
+	case MUX_END_LIMIT:
+	case MUX_END_PROTOCOL:
+	case MUX_END_IO:
+	case MUX_END_NO_ANSWER:
+		carrier_end(s, car, "error");
+		break;
+	}
 }
 
 /* A version 2 preamble: the conn's client becomes a carrier. */
