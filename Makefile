@@ -82,11 +82,8 @@ $(CLI): $(call obj,$(ERLFWD_SRC))
 
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-UNIT_NAMES	:= frame config sentinel epmd resolve relay socks5 dist nodename port \
-		   cookie launch confine carrier safe etf info probe dial redirect \
-		   runtime cli cluster mux helper
-# The parsers and policy erlfwd-server applies to a hostile host's bytes.
-UNIT_NAMES	+= distname procnet guard
+# One suite per tests/unit/check_NAME.c: a new file is a new suite.
+UNIT_NAMES	:= $(patsubst tests/unit/check_%.c,%,$(sort $(wildcard tests/unit/check_*.c)))
 UNIT_BINS	:= $(patsubst %,$(B)/tests/check_%,$(UNIT_NAMES))
 # The tests link the modules they test from one archive of everything but
 # the programs' main() and the hooks, so the linker takes what each needs.
@@ -120,6 +117,10 @@ deps-demo:
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 	@tests/e2e/check_readme.sh
+
+# `make unit-mux`: one suite (CK_RUN_CASE=NAME for one of its cases).
+unit-%: $(B)/tests/check_%
+	@tests/unit/run.sh $<
 
 e2e: all
 	@tests/e2e/run.sh
@@ -233,8 +234,8 @@ bench: deps-bench
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_NAMES	:= frame epmd info socks5 config carrier cluster dist etf
-FUZZ_NAMES	+= distname
+# One target per tests/fuzz/fuzz_NAME.c.
+FUZZ_NAMES	:= $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
 FUZZ_BINS	:= $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
