@@ -5,6 +5,7 @@
  * each way INFO can fail.
  */
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 static struct cli c;
 static char err[512];
+static int usage_calls;		/* cli_getopt's --help, below */
 
 static void
 setup(void)
@@ -26,6 +28,7 @@ setup(void)
 	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	err[0] = '\0';
+	usage_calls = 0;
 }
 
 START_TEST(init_defaults)
@@ -168,6 +171,114 @@ START_TEST(info_hint_ipv6)
 }
 END_TEST
 
+/* ---- cli_getopt ------------------------------------------------------------ */
+
+static void
+fake_usage(FILE *f)
+{
+	(void)f;
+	usage_calls++;
+}
+
+static const struct cli_cmd remsh_like = {
+	.name = "remsh", .letters = "tvcHIESh", .max_operands = 1,
+	.after_dashdash = 1, .usage = fake_usage,
+};
+static const struct cli_cmd run_like = {
+	.name = "run", .letters = "tvHh", .min_operands = 1, .max_operands = -1,
+	.operand = "COMMAND", .stop_at_operand = 1, .usage = fake_usage,
+};
+static const struct cli_cmd names_like = {
+	.name = "names", .letters = "tvqh", .max_operands = 0,
+	.usage = fake_usage,
+};
+
+/* Parse a NULL-terminated command line; the argv is kept for a's pointers. */
+static char *line[16];
+
+static int
+parse(const struct cli_cmd *cmd, struct cli_args *a, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, a);
+	line[n++] = (char *)cmd->name;
+	while (n < 15 && (line[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	line[n] = NULL;
+	return cli_getopt(&c, cmd, n, line, a);
+}
+
+/* A remote shell's line: routes into cli, the rest into a, SHELL_ARGS kept. */
+START_TEST(getopt_remsh)
+{
+	struct cli_args a;
+
+	ck_assert_int_eq(parse(&remsh_like, &a, "--via", "ssh -T h x",
+	    "-c", "/tmp/k", "--iex", "--allow-stop", "app@web.1", "--",
+	    "-e", "IO.puts 1", NULL), CLI_OK);
+	ck_assert_str_eq(c.via, "ssh -T h x");
+	ck_assert_str_eq(a.cookie_file, "/tmp/k");
+	ck_assert_int_eq(a.iex, 1);
+	ck_assert_int_eq(a.erl, 0);
+	ck_assert_int_eq(a.allow_stop, 1);
+	ck_assert_int_eq(a.noperands, 1);
+	ck_assert_str_eq(a.operands[0], "app@web.1");
+	ck_assert_int_eq(a.npassed, 2);
+	ck_assert_str_eq(a.passed[0], "-e");
+	ck_assert_int_eq(a.help, 0);
+	/* The same option letters parse again from the start. */
+	ck_assert_int_eq(parse(&remsh_like, &a, "--tunnel", "127.0.0.1:9001",
+	    NULL), CLI_OK);
+	ck_assert_str_eq(c.cfg.tunnel.text, "127.0.0.1:9001");
+	ck_assert_int_eq(a.noperands, 0);
+	ck_assert_ptr_null(a.passed);
+}
+END_TEST
+
+/* run: options end at COMMAND, whose own options are its own. */
+START_TEST(getopt_run)
+{
+	struct cli_args a;
+
+	ck_assert_int_eq(parse(&run_like, &a, "-H", "web.1", "iex", "-S",
+	    "mix", "-h", NULL), CLI_OK);
+	ck_assert_int_eq(usage_calls, 0);
+	ck_assert_int_eq(a.noperands, 4);
+	ck_assert_str_eq(a.operands[0], "iex");
+	ck_assert_str_eq(a.operands[3], "-h");
+	ck_assert_ptr_null(a.operands[4]);
+	ck_assert_int_eq(c.hosts_given, 1);
+}
+END_TEST
+
+/* Usage errors: one line, CLI_USAGE; --help: usage, nothing else. */
+START_TEST(getopt_errors)
+{
+	struct cli_args a;
+
+	ck_assert_int_eq(parse(&run_like, &a, NULL), CLI_USAGE);
+	ck_assert_int_eq(parse(&names_like, &a, "extra", NULL), CLI_USAGE);
+	ck_assert_int_eq(parse(&remsh_like, &a, "a", "b", NULL), CLI_USAGE);
+	ck_assert_int_eq(parse(&remsh_like, &a, "--iex", "--erl", NULL),
+	    CLI_USAGE);
+	/* A command's letters are all it takes: names has no cookie. */
+	ck_assert_int_eq(parse(&names_like, &a, "--cookie-file", "x", NULL),
+	    CLI_USAGE);
+	ck_assert_int_eq(parse(&names_like, &a, "-c", "x", NULL), CLI_USAGE);
+	ck_assert_int_eq(parse(&names_like, &a, "--tunnel", NULL), CLI_USAGE);
+	ck_assert_int_eq(parse(&names_like, &a, "--tunnel", "nohost", NULL),
+	    CLI_USAGE);
+	ck_assert_int_eq(usage_calls, 0);
+	ck_assert_int_eq(parse(&names_like, &a, "-q", "--help", "extra", NULL),
+	    CLI_OK);
+	ck_assert_int_eq(a.help, 1);
+	ck_assert_int_eq(usage_calls, 1);
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -182,6 +293,13 @@ cli_suite(void)
 	tcase_add_test(tc, host_options_replace_the_environment);
 	tcase_add_test(tc, host_option_refused);
 	tcase_add_test(tc, host_option_too_many);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("getopt");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, getopt_remsh);
+	tcase_add_test(tc, getopt_run);
+	tcase_add_test(tc, getopt_errors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("info");

@@ -241,12 +241,17 @@ cli_host(struct cli *c, const char *text, char *err, size_t errlen)
 	return rc;
 }
 
-int
+/*
+ * What getopt_long (opterr 0, an optstring that starts with ':') returned ch
+ * for, in one line, for subcommand sub.  Returns CLI_USAGE.
+ */
+static int
 cli_bad_option(const char *sub, int ch, char **argv)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "?";
 
-	if (ch == ':' && optopt != 0)
+	/* A long option is named as typed (getopt's optopt is its letter). */
+	if (ch == ':' && optopt != 0 && strncmp(arg, "--", 2) != 0)
 		cli_msg("%s: option -%c needs a value", sub, optopt);
 	else if (ch == ':')
 		cli_msg("%s: option %s needs a value", sub, arg);
@@ -258,6 +263,122 @@ cli_bad_option(const char *sub, int ch, char **argv)
 		    arg, sub);
 	return CLI_USAGE;
 }
+
+/* Every subcommand's options, long and short; cli_cmd.letters picks. */
+static const struct option all_options[] = {
+	{ "tunnel", required_argument, NULL, 't' },
+	{ "via", required_argument, NULL, 'v' },
+	{ "host", required_argument, NULL, 'H' },
+	{ "cookie-file", required_argument, NULL, 'c' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "iex", no_argument, NULL, 'I' },
+	{ "erl", no_argument, NULL, 'E' },
+	{ "allow-stop", no_argument, NULL, 'S' },
+	{ "help", no_argument, NULL, 'h' },
+};
+#define NOPTIONS	(sizeof(all_options) / sizeof(all_options[0]))
+/* The ones with a one-letter form. */
+#define SHORT_LETTERS	"tcHqh"
+
+int
+cli_getopt(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv,
+    struct cli_args *a)
+{
+	struct option longopts[NOPTIONS + 1];
+	char shorts[2 * NOPTIONS + 4], err[512];
+	size_t i, nl = 0, ns = 0;
+	int ch, nopt = argc;
+
+	memset(a, 0, sizeof(*a));
+	if (cli_init(c, err, sizeof(err)) != 0)
+		goto usage_err;
+	/* getopt's strings from the command's letters. */
+	if (cmd->stop_at_operand)
+		shorts[ns++] = '+';
+	shorts[ns++] = ':';
+	for (i = 0; i < NOPTIONS; i++) {
+		int letter = all_options[i].val;
+
+		if (strchr(cmd->letters, letter) == NULL)
+			continue;
+		longopts[nl++] = all_options[i];
+		if (strchr(SHORT_LETTERS, letter) == NULL)
+			continue;
+		shorts[ns++] = (char)letter;
+		if (all_options[i].has_arg == required_argument)
+			shorts[ns++] = ':';
+	}
+	shorts[ns] = '\0';
+	memset(&longopts[nl], 0, sizeof(longopts[nl]));
+	/* Options and operands come before "--", what is passed on after. */
+	if (cmd->after_dashdash) {
+		for (nopt = 1; nopt < argc && strcmp(argv[nopt], "--") != 0;
+		    nopt++)
+			continue;
+		if (nopt < argc) {
+			a->passed = argv + nopt + 1;
+			a->npassed = argc - nopt - 1;
+		}
+	}
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(nopt, argv, shorts, longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+		case 'v':
+			if (cli_route_option(c, ch, optarg, err,
+			    sizeof(err)) != 0)
+				goto usage_err;
+			break;
+		case 'H':
+			if (cli_host(c, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+			break;
+		case 'c':
+			a->cookie_file = optarg;
+			break;
+		case 'q':
+			a->quiet = 1;
+			break;
+		case 'I':
+		case 'E':
+			if (a->iex || a->erl) {
+				snprintf(err, sizeof(err), "%s: --iex or --erl, "
+				    "not both", cmd->name);
+				goto usage_err;
+			}
+			*(ch == 'I' ? &a->iex : &a->erl) = 1;
+			break;
+		case 'S':
+			a->allow_stop = 1;
+			break;
+		case 'h':
+			cmd->usage(stdout);
+			a->help = 1;
+			return CLI_OK;
+		default:
+			return cli_bad_option(cmd->name, ch, argv);
+		}
+	}
+	a->operands = argv + optind;
+	a->noperands = nopt - optind;
+	if (a->noperands < cmd->min_operands) {
+		snprintf(err, sizeof(err), "%s: no %s (see erlfwd %s --help)",
+		    cmd->name, cmd->operand, cmd->name);
+		goto usage_err;
+	}
+	if (cmd->max_operands >= 0 && a->noperands > cmd->max_operands) {
+		snprintf(err, sizeof(err), "%s: unexpected argument '%s'%s",
+		    cmd->name, a->operands[cmd->max_operands],
+		    cmd->after_dashdash ? " (SHELL_ARGS go after --)" : "");
+		goto usage_err;
+	}
+	return CLI_OK;
+usage_err:
+	cli_msg("%s", err);
+	return CLI_USAGE;
+}
+
 
 int
 cli_info_exit(enum info_status s)

@@ -63,11 +63,51 @@ int	cli_tunnel(struct cli *c, const char *text, char *err, size_t errlen);
 int	cli_host(struct cli *c, const char *text, char *err, size_t errlen);
 
 /*
- * cli_bad_option: report what getopt_long (with opterr 0 and an optstring
- * that starts with ':') returned ch for, in one line, for subcommand sub.
- * Returns CLI_USAGE.
+ * One subcommand's command line, as tmux's command table has it: the
+ * letters of the options it takes (from the one table every subcommand
+ * shares, below) and how many operands.
+ *
+ *   -t --tunnel ROUTE  -v --via COMMAND  -H --host PATTERN[=ROUTE]
+ *   -c --cookie-file FILE  -q --quiet  -I --iex  -E --erl
+ *   -S --allow-stop  -h --help
+ *
+ * Only -t, -c, -H, -q and -h have a one-letter form on the command line; the
+ * others are long options only.
  */
-int	cli_bad_option(const char *sub, int ch, char **argv);
+struct cli_cmd {
+	const char	*name;		/* "remsh" */
+	const char	*letters;	/* the options it takes: "tvHcIESh" */
+	int		 min_operands;
+	int		 max_operands;	/* -1: no limit */
+	const char	*operand;	/* for "no COMMAND": "COMMAND" */
+	int		 stop_at_operand;	/* run: COMMAND's options are
+						 * COMMAND's own */
+	int		 after_dashdash;	/* remsh: what follows "--" is
+						 * passed on (SHELL_ARGS) */
+	void		(*usage)(FILE *f);
+};
+
+/* What cli_getopt() parsed beyond what goes into struct cli. */
+struct cli_args {
+	char		**operands;	/* into argv */
+	int		 noperands;
+	char		**passed;	/* after "--" (after_dashdash) */
+	int		 npassed;
+	const char	*cookie_file;	/* -c */
+	int		 quiet;		/* -q */
+	int		 iex, erl;	/* --iex, --erl: at most one */
+	int		 allow_stop;	/* --allow-stop */
+	int		 help;		/* --help: usage printed, nothing to do */
+};
+
+/*
+ * cli_getopt: cli_init(c), then argv for cmd: --tunnel, --via and --host
+ * into c, the rest into a; --help prints cmd's usage on stdout and sets
+ * a->help.  Usage errors come before anything that reads more than the
+ * environment.  Returns CLI_OK, or CLI_USAGE after one line on stderr.
+ */
+int	cli_getopt(struct cli *c, const struct cli_cmd *cmd, int argc,
+	    char **argv, struct cli_args *a);
 
 /* cli_via: --via COMMAND.  Returns 0 or -1 with a message in err. */
 int	cli_via(struct cli *c, const char *text, char *err, size_t errlen);

@@ -2,7 +2,6 @@
  * cmd_agent.c: `erlfwd agent`, the carrier's agent alone in the foreground
  * (cmd.h), for a preloaded program started by hand.
  */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "agent.h"
@@ -37,42 +36,18 @@ CLI_ROUTE_HELP
 int
 cmd_agent(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tunnel", required_argument, NULL, 't' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_cmd cmd = {
+		.name = "agent", .letters = "tvh", .max_operands = 0,
+		.usage = cmd_agent_usage,
 	};
+	struct cli_args a;
 	struct agent_opts o;
 	struct cli c;
 	char err[512];
-	int ch;
+	int rc;
 
-	opterr = 0;
-	if (cli_init(&c, err, sizeof(err)) != 0) {
-		cli_msg("%s", err);
-		return CLI_USAGE;
-	}
-	while ((ch = getopt_long(argc, argv, ":t:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-		case 'v':
-			if (cli_route_option(&c, ch, optarg, err,
-			    sizeof(err)) != 0)
-				goto usage_err;
-			break;
-		case 'h':
-			cmd_agent_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_bad_option("agent", ch, argv);
-		}
-	}
-	if (optind < argc) {
-		snprintf(err, sizeof(err), "agent: unexpected argument '%s'",
-		    argv[optind]);
-		goto usage_err;
-	}
+	if ((rc = cli_getopt(&c, &cmd, argc, argv, &a)) != CLI_OK || a.help)
+		return rc;
 	cli_agent_opts(&c, &o);
 	if (o.via == NULL && o.route->kind == ROUTE_SOCKS5 &&
 	    o.route->server_port == 0) {

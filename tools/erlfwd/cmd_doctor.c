@@ -18,7 +18,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -390,13 +389,11 @@ walk(const struct cli *c, const struct nodename *gp, const struct cookie *ck,
 int
 cmd_doctor(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tunnel", required_argument, NULL, 't' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "cookie-file", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_cmd cmd = {
+		.name = "doctor", .letters = "tvch", .max_operands = 1,
+		.usage = cmd_doctor_usage,
 	};
+	struct cli_args a;
 	struct cookie_env ce = { NULL, NULL, NULL, NULL };
 	struct frame_info *fi = NULL;
 	struct cookie *ck = NULL;
@@ -404,39 +401,13 @@ cmd_doctor(int argc, char **argv)
 	struct nodename given;
 	const char *node_arg = NULL;
 	char err[512];
-	int ch, rc = CLI_USAGE, partial = 0;
+	int rc = CLI_USAGE, partial = 0;
 
-	opterr = 0;
-	if (cli_init(&c, err, sizeof(err)) != 0) {
-		cli_msg("%s", err);
-		return CLI_USAGE;
-	}
-	while ((ch = getopt_long(argc, argv, ":t:c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-		case 'v':
-			if (cli_route_option(&c, ch, optarg, err,
-			    sizeof(err)) != 0) {
-				cli_msg("%s", err);
-				return CLI_USAGE;
-			}
-			break;
-		case 'c':
-			ce.file = optarg;
-			break;
-		case 'h':
-			cmd_doctor_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_bad_option("doctor", ch, argv);
-		}
-	}
-	if (optind < argc)
-		node_arg = argv[optind++];
-	if (optind < argc) {
-		cli_msg("doctor: unexpected argument '%s'", argv[optind]);
-		return CLI_USAGE;
-	}
+	if ((rc = cli_getopt(&c, &cmd, argc, argv, &a)) != CLI_OK || a.help)
+		return rc;
+	ce.file = a.cookie_file;
+	if (a.noperands > 0)
+		node_arg = a.operands[0];
 	/* Usage errors before anything that reads the environment. */
 	if (node_arg != NULL && nodename_parse(&given, node_arg) != 0) {
 		cli_msg("doctor: '%s' is not a node name (NAME or NAME@HOST)",

@@ -1,7 +1,6 @@
 /*
  * cmd_names.c: `erlfwd names`, the remote host's epmd -names (cmd.h).
  */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -30,49 +29,21 @@ CMD_EXIT_HELP);
 int
 cmd_names(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tunnel", required_argument, NULL, 't' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_cmd cmd = {
+		.name = "names", .letters = "tvqh", .max_operands = 0,
+		.usage = cmd_names_usage,
 	};
+	struct cli_args a;
 	struct frame_info *fi;
 	struct info_result res;
 	struct cli c;
 	char err[512], hint[512];
 	size_t i;
-	int ch, quiet = 0, rc;
+	int quiet, rc;
 
-	opterr = 0;
-	if (cli_init(&c, err, sizeof(err)) != 0) {
-		cli_msg("%s", err);
-		return CLI_USAGE;
-	}
-	while ((ch = getopt_long(argc, argv, ":t:qh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-		case 'v':
-			if (cli_route_option(&c, ch, optarg, err,
-			    sizeof(err)) != 0) {
-				cli_msg("%s", err);
-				return CLI_USAGE;
-			}
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			cmd_names_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_bad_option("names", ch, argv);
-		}
-	}
-	if (optind < argc) {
-		cli_msg("names: unexpected argument '%s'", argv[optind]);
-		return CLI_USAGE;
-	}
+	if ((rc = cli_getopt(&c, &cmd, argc, argv, &a)) != CLI_OK || a.help)
+		return rc;
+	quiet = a.quiet;
 	if ((rc = cli_carrier(&c)) != CLI_OK)
 		return rc;
 	if ((fi = malloc(sizeof(*fi))) == NULL) {

@@ -8,7 +8,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -508,77 +507,29 @@ out:
 int
 cmd_remsh(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tunnel", required_argument, NULL, 't' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "cookie-file", required_argument, NULL, 'c' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "iex", no_argument, NULL, 'I' },
-		{ "erl", no_argument, NULL, 'E' },
-		{ "allow-stop", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_cmd cmd = {
+		.name = "remsh", .letters = "tvcHIESh", .max_operands = 1,
+		.after_dashdash = 1, .usage = cmd_remsh_usage,
 	};
+	struct cli_args a;
 	struct cookie_env ce;
 	struct remsh *r;
 	char err[512];
-	int ch, rc = CLI_USAGE, nopt, nextra = 0;
+	int rc;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		cli_msg("out of memory");
 		return CLI_LOCAL;
 	}
-	opterr = 0;
-	if (cli_init(&r->cli, err, sizeof(err)) != 0)
-		goto usage_err;
 	/* Options and NODE come before "--", SHELL_ARGS after it. */
-	for (nopt = 1; nopt < argc && strcmp(argv[nopt], "--") != 0; nopt++)
-		continue;
-	if (nopt < argc)
-		nextra = argc - nopt - 1;
-	while ((ch = getopt_long(nopt, argv, ":t:c:H:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'H':
-			if (cli_host(&r->cli, optarg, err, sizeof(err)) != 0)
-				goto usage_err;
-			break;
-		case 't':
-		case 'v':
-			if (cli_route_option(&r->cli, ch, optarg, err,
-			    sizeof(err)) != 0)
-				goto usage_err;
-			break;
-		case 'c':
-			r->cookie_file = optarg;
-			break;
-		case 'I':
-		case 'E':
-			if (r->shell != SHELL_AUTO) {
-				snprintf(err, sizeof(err),
-				    "remsh: --iex or --erl, not both");
-				goto usage_err;
-			}
-			r->shell = ch == 'I' ? SHELL_IEX : SHELL_ERL;
-			break;
-		case 'S':
-			r->allow_stop = 1;
-			break;
-		case 'h':
-			cmd_remsh_usage(stdout);
-			rc = CLI_OK;
-			goto out;
-		default:
-			rc = cli_bad_option("remsh", ch, argv);
-			goto out;
-		}
-	}
-	if (optind < nopt)
-		r->node_arg = argv[optind++];
-	if (optind < nopt) {
-		snprintf(err, sizeof(err), "remsh: unexpected argument '%s' "
-		    "(SHELL_ARGS go after --)", argv[optind]);
-		goto usage_err;
-	}
+	if ((rc = cli_getopt(&r->cli, &cmd, argc, argv, &a)) != CLI_OK ||
+	    a.help)
+		goto out;
+	r->cookie_file = a.cookie_file;
+	r->shell = a.iex ? SHELL_IEX : a.erl ? SHELL_ERL : SHELL_AUTO;
+	r->allow_stop = a.allow_stop;
+	if (a.noperands > 0)
+		r->node_arg = a.operands[0];
 	/* Usage errors first: nothing of the environment (a cookie, a
 	 * library, the tunnel) decides whether the command line is right. */
 	if (r->node_arg != NULL &&
@@ -620,7 +571,7 @@ cmd_remsh(int argc, char **argv)
 		rc = CLI_LOCAL;
 		goto out;
 	}
-	rc = start(r, argv + nopt + 1, nextra);
+	rc = start(r, a.passed, a.npassed);
 	goto out;
 usage_err:
 	rc = CLI_USAGE;

@@ -2,7 +2,6 @@
  * cmd_run.c: `erlfwd run`, a command under the preload (cmd.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,47 +96,21 @@ out:
 int
 cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tunnel", required_argument, NULL, 't' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_cmd cmd = {
+		.name = "run", .letters = "tvHh", .min_operands = 1,
+		.max_operands = -1, .operand = "COMMAND",
+		/* COMMAND's own options are COMMAND's. */
+		.stop_at_operand = 1, .usage = cmd_run_usage,
 	};
+	struct cli_args a;
 	struct cli c;
 	char err[512], lib[PATH_MAX];
 	const char *hosts = NULL, *env;
-	int ch, status = CLI_USAGE, err_no;
+	int status, err_no;
 
-	opterr = 0;
-	if (cli_init(&c, err, sizeof(err)) != 0) {
-		cli_msg("%s", err);
-		return CLI_USAGE;
-	}
-	/* '+': the options end at COMMAND, whose own options are its own. */
-	while ((ch = getopt_long(argc, argv, "+:t:H:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-		case 'v':
-			if (cli_route_option(&c, ch, optarg, err,
-			    sizeof(err)) != 0)
-				goto usage_err;
-			break;
-		case 'H':
-			if (cli_host(&c, optarg, err, sizeof(err)) != 0)
-				goto usage_err;
-			break;
-		case 'h':
-			cmd_run_usage(stdout);
-			return CLI_OK;
-		default:
-			return cli_bad_option("run", ch, argv);
-		}
-	}
-	if (optind >= argc) {
-		cli_msg("run: no COMMAND (see erlfwd run --help)");
-		return CLI_USAGE;
-	}
+	if ((status = cli_getopt(&c, &cmd, argc, argv, &a)) != CLI_OK ||
+	    a.help)
+		return status;
 	if ((status = cli_carrier(&c)) != CLI_OK)
 		return status;
 	if (c.hosts_given)
@@ -164,13 +137,10 @@ cmd_run(int argc, char **argv)
 		    "blank)" : "");
 		return CLI_LOCAL;
 	}
-	execvp(argv[optind], argv + optind);
+	execvp(a.operands[0], a.operands);
 	err_no = errno;
-	cli_msg("cannot run '%s': %s", argv[optind], strerror(err_no));
+	cli_msg("cannot run '%s': %s", a.operands[0], strerror(err_no));
 	return err_no == ENOENT ? CLI_NOTFOUND : CLI_NOEXEC;
-usage_err:
-	cli_msg("%s", err);
-	return CLI_USAGE;
 fail:
 	cli_msg("%s", err);
 	return status;
