@@ -18,11 +18,8 @@ E2E_COOKIE="remsh-secret-$RANDOM$RANDOM"
 
 # IEx's remote shell runs IEx on the remote node: give it Elixir's libraries,
 # as a release has them.
-elixir_lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
-[[ -d $elixir_lib/iex/ebin ]] || e2e_skip "no IEx under $elixir_lib"
 e2e_dyno_start dyno
-e2e_node_start dyno app@dyno -pa "$elixir_lib"/*/ebin \
-    -eval '{ok, _} = application:ensure_all_started(iex).'
+e2e_iex_node_start dyno app@dyno
 e2e_server_start dyno
 e2e_tunnel_up dyno
 e2e_local_epmd_start
@@ -64,8 +61,7 @@ e2e_assert_true "the remote node still runs" e2e_alive "$pid"
 
 # Two nodes and no NODE: without a terminal, the list and exit status 2; on a
 # terminal, the list and a question.
-e2e_node_start dyno worker@dyno -pa "$elixir_lib"/*/ebin \
-    -eval '{ok, _} = application:ensure_all_started(iex).'
+e2e_iex_node_start dyno worker@dyno
 ERL_EPMD_PORT=$E2E_LOCAL_EPMD cli_run remsh --tunnel "$tunnel" \
     --cookie-file "$E2E_TMP/cookie"
 e2e_assert_eq 2 "$CLI_RC" "two nodes, no NODE, no terminal: exit 2"

@@ -17,27 +17,16 @@ cli_require
 e2e_require_cmd tmux
 E2E_COOKIE="eof-secret-$RANDOM$RANDOM"
 
+# IEx where both sides run the same Elixir (an IEx remote shell needs it).
+e2e_dyno_start dyno
 shells=(erl)
-args=()
 if [[ ${E2E_OTP_LOCAL:-} == "${E2E_OTP_REMOTE:-}" ]] && command -v elixir >/dev/null; then
-	# The remote side's Elixir libraries, as its node sees them (in its
-	# root filesystem under make otp-matrix).
-	if [[ -n ${E2E_OTP_REMOTE:-} ]]; then
-		root=$E2E_OTP_REMOTE elixir_lib=/usr/lib/elixir/lib
-	else
-		root="" elixir_lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
-	fi
-	if [[ -d $root$elixir_lib/iex/ebin ]]; then
-		shells+=(iex)
-		for d in "$root$elixir_lib"/*/ebin; do
-			args+=(-pa "${d#"$root"}")
-		done
-		args+=(-eval '{ok, _} = application:ensure_all_started(iex).')
-	fi
+	shells+=(iex)
+	e2e_iex_node_start dyno app@dyno
+else
+	e2e_node_start dyno app@dyno
 fi
 e2e_log "shells: ${shells[*]}"
-e2e_dyno_start dyno
-e2e_node_start dyno app@dyno "${args[@]}"
 e2e_server_start dyno
 e2e_tunnel_up dyno
 e2e_local_epmd_start

@@ -20,11 +20,8 @@ cli_require
 e2e_require_cmd tmux iex elixir
 E2E_COOKIE="safe-secret-$RANDOM$RANDOM"
 
-elixir_lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
-[[ -d $elixir_lib/iex/ebin ]] || e2e_skip "no IEx under $elixir_lib"
 e2e_dyno_start dyno
-e2e_node_start dyno app@dyno -pa "$elixir_lib"/*/ebin \
-    -eval '{ok, _} = application:ensure_all_started(iex).'
+e2e_iex_node_start dyno app@dyno
 e2e_server_start dyno
 e2e_tunnel_up dyno
 e2e_local_epmd_start

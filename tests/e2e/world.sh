@@ -145,6 +145,26 @@ e2e_node_start() {
 	e2e__node_start -sname "$@"
 }
 
+# e2e_iex_node_start DYNO NODE [ERL_ARGS...]: e2e_node_start with Elixir's
+# libraries and IEx started, as a release has them: an IEx remote shell runs
+# IEx on the node.  The remote side's Elixir (its root filesystem's under
+# make otp-matrix).  Skips the scenario when there is no IEx.
+e2e_iex_node_start() {
+	local dyno=$1 node=$2 root="" lib d args=()
+	shift 2
+	if [[ -n ${E2E_OTP_REMOTE:-} ]]; then
+		root=$E2E_OTP_REMOTE lib=/usr/lib/elixir/lib
+	else
+		lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
+	fi
+	[[ -d $root$lib/iex/ebin ]] || e2e_skip "no IEx under $root$lib"
+	for d in "$root$lib"/*/ebin; do
+		args+=(-pa "${d#"$root"}")
+	done
+	e2e_node_start "$dyno" "$node" "${args[@]}" \
+	    -eval '{ok, _} = application:ensure_all_started(iex).' "$@"
+}
+
 # e2e_node_start_long DYNO NODE [ERL_ARGS...]: the same with "-name NODE"
 # (app@web.1, app@127.0.0.1).
 e2e_node_start_long() {

@@ -359,19 +359,15 @@ prepare_guard(struct remsh *r)
 }
 
 /*
- * The guarded shell's argv: erl with the guard as its shell (OTP 25: as its
- * user, the way IEx starts; later: through shell:start_interactive/1).
+ * erl's flags for the local node, from av[n]: hidden, named as the remote
+ * node is (-sname or -name), no listener, no epmd registration (OTP 25 and
+ * later; older releases ignore -dist_listen), and no connection to the
+ * remote node's cluster.  Returns the new n (9 more).
  */
 static int
-build_guarded(struct remsh *r, char **av, char **extra, int nextra)
+erl_local_node(struct remsh *r, char **av, int n)
 {
-	int n = 0, longnames = nodename_is_long(r->target.host), i;
-	size_t k;
-
-	if ((size_t)nextra + 2 * r->nebins > ARGV_MAX - 24)
-		return -1;
-	av[n++] = r->erl;
-	av[n++] = longnames ? "-name" : "-sname";
+	av[n++] = nodename_is_long(r->target.host) ? "-name" : "-sname";
 	av[n++] = r->local;
 	av[n++] = "-hidden";
 	av[n++] = "-dist_listen";
@@ -379,6 +375,23 @@ build_guarded(struct remsh *r, char **av, char **extra, int nextra)
 	av[n++] = "-kernel";
 	av[n++] = "connect_all";
 	av[n++] = "false";
+	return n;
+}
+
+/*
+ * The guarded shell's argv: erl with the guard as its shell (OTP 25: as its
+ * user, the way IEx starts; later: through shell:start_interactive/1).
+ */
+static int
+build_guarded(struct remsh *r, char **av, char **extra, int nextra)
+{
+	int n = 0, i;
+	size_t k;
+
+	if ((size_t)nextra + 2 * r->nebins > ARGV_MAX - 24)
+		return -1;
+	av[n++] = r->erl;
+	n = erl_local_node(r, av, n);
 	av[n++] = "-noshell";
 	if (r->guard.otp < 26) {
 		av[n++] = "-user";
@@ -425,16 +438,7 @@ build_argv(struct remsh *r, char **av, char **extra, int nextra)
 		av[n++] = r->node;
 	} else {
 		av[n++] = "erl";
-		av[n++] = longnames ? "-name" : "-sname";
-		av[n++] = r->local;
-		av[n++] = "-hidden";
-		/* OTP 25 and later: no listener, no epmd registration.  Older
-		 * releases ignore the flag. */
-		av[n++] = "-dist_listen";
-		av[n++] = "false";
-		av[n++] = "-kernel";
-		av[n++] = "connect_all";
-		av[n++] = "false";
+		n = erl_local_node(r, av, n);
 		av[n++] = "-remsh";
 		av[n++] = r->node;
 	}
