@@ -154,6 +154,7 @@ struct server {
 	int		 accept_short;		/* out of fds since the last
 						 * accept: said so once */
 	int		 stopping;
+	int		 stdio_closed;	/* --stdio: its carrier closed cleanly */
 	char		 hostname[256];
 	uint8_t		 names_req[EPMD_NAMES_REQ_LEN];	/* ours, for DIST and INFO */
 	struct relay_ctx rctx;
@@ -963,8 +964,11 @@ carrier_end(struct server *s, struct carrier *car, const char *outcome)
 	TAILQ_REMOVE(&s->carriers, car, entry);
 	s->nconns--;
 	free(car);
-	if (s->o->stdio && !s->stopping)
+	if (s->o->stdio && !s->stopping) {
 		s->stopping = -1;
+		/* The session's end: what is still open ends with it. */
+		s->stdio_closed = strcmp(outcome, "closed") == 0;
+	}
 }
 
 static void
@@ -1281,8 +1285,11 @@ server_run(const struct server_opts *o)
 	    "TERM" : s->stopping == SIGINT ? "INT" : "none", s->nconns);
 	while (!TAILQ_EMPTY(&s->carriers))
 		carrier_end(s, TAILQ_FIRST(&s->carriers), "shutdown");
+	/* A --stdio session that its client closed: the streams still open
+	 * (their upstream's last bytes in flight) close with it, no warning. */
 	while (!TAILQ_EMPTY(&s->conns))
-		conn_end(s, TAILQ_FIRST(&s->conns), "shutdown", NULL, 0);
+		conn_end(s, TAILQ_FIRST(&s->conns), s->stopping == -1 &&
+		    s->stdio_closed ? "closed" : "shutdown", NULL, 0);
 	bury(s);
 	rc = 0;
 out:
