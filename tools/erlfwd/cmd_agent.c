@@ -27,9 +27,10 @@ cmd_agent_usage(FILE *f)
 CLI_ROUTE_HELP
 "  -h, --help               this help\n"
 "\n"
-"It pings erlfwd-server every 15 s (ERLFWD_PING_MS), gives up on a carrier\n"
-"after 3 unanswered pings, and reconnects with backoff (1, 2, 4 ... 30 s),\n"
-"printing one line per loss and per recovery.\n"
+"It pings erlfwd-server every 15 s (ERLFWD_PING_MS; every 2 s while streams\n"
+"are open), gives up on a carrier after 3 unanswered pings, and reconnects\n"
+"with backoff (1, 2, 4 ... 30 s), printing one line per loss and per\n"
+"recovery.\n"
 "\n" CMD_EXIT_HELP);
 }
 
