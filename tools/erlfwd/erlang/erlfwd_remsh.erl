@@ -14,8 +14,9 @@
 %% The local node starts it (tools/erlfwd/cmd_remsh.c):
 %%   OTP 26 and later:  erl -noshell -s erlfwd_remsh main -erlfwd_remsh ARGS
 %%   OTP 25:            erl -noshell -user erlfwd_remsh   -erlfwd_remsh ARGS
-%% with ARGS = NODE erl|iex tty|notty.  When the node drops (a carrier lost), the
-%% guard waits for it and starts a new remote shell there by itself.
+%% with ARGS = NODE erl|iex tty|notty.  When the node drops (a carrier
+%% lost), the guard waits for it and starts a new remote shell there by
+%% itself.
 -module(erlfwd_remsh).
 
 -export([start/0, main/0, shell/0, vet_erl/1, vet_iex/1]).
@@ -25,7 +26,8 @@
     kind,              % erl | iex
     group,             % the real group leader (local)
     shell,             % the remote shell's pid, or undefined
-    out,               % {Ref, Req}: our input request to the group, or undefined
+    started = 0,       % when it started (monotonic ms)
+    out,               % {Ref, Req}: our input request to the group
     out_req,           % the Req of the last answered one
     waiter,            % {From, ReplyAs, Req}: the remote reader, or undefined
     queue = [],        % further remote input requests, oldest first
@@ -128,7 +130,7 @@ start_remote(#st{node = Node, kind = iex} = St) ->
 
 remote_shell(St, Pid) when is_pid(Pid) ->
     link(Pid),
-    St#st{shell = Pid};
+    St#st{shell = Pid, started = erlang:monotonic_time(millisecond)};
 remote_shell(St, Err) ->
     line(St, "cannot start a shell on ~s: ~p", [St#st.node, Err]),
     gone(St).
@@ -161,12 +163,17 @@ loop(St) ->
     end.
 
 %% The remote shell ended.  The node gone: wait for it and start again.
-%% Otherwise (exit(), a crash) a new one at once, as the group would.
+%% Otherwise (exit(), a crash) a new one at once, as the group would,
+%% unless it ended as soon as it started: that one would too.
 shell_ended(St, Why) ->
     St1 = St#st{waiter = undefined, queue = [], buf = <<>>},
+    Lived = erlang:monotonic_time(millisecond) - St#st.started,
     case lists:member(St#st.node, nodes(hidden) ++ nodes()) of
+        true when Lived < 1000 ->
+            line(St, "the remote shell on ~s ended at once (~P)",
+                 [St#st.node, Why, 8]),
+            gone(St);
         true ->
-            _ = Why,
             start_remote(St1);
         false ->
             line(St, "lost ~s (the connection dropped): the shell comes "
@@ -214,7 +221,8 @@ ask(#st{stash = {Old, Reply}, waiter = {_, _, Req}} = St) ->
     case same_kind(Old, Req) of
         true -> reply(St#st{stash = undefined, out_req = Req}, Reply);
         false ->
-            line(St, "not sent: what was typed while ~s was away", [St#st.node]),
+            line(St, "not sent: what was typed while ~s was away",
+                 [St#st.node]),
             ask(St#st{stash = undefined})
     end;
 ask(#st{out = undefined, waiter = {_, _, Req}} = St) ->
