@@ -33,6 +33,10 @@
 #define OUT_LOW		(2 * CARRIER_FRAME_MAX)	/* refill below this */
 #define OUT_MAX		(8 * 1024 * 1024)	/* a peer that never reads */
 #define OUT_HIGH	(1024 * 1024)	/* stop reading the peer past this */
+/* PONGs queued while the carrier's output never drained: a peer that
+ * sends PINGs and does not read the answers (the HTTP/2 ping flood,
+ * CVE-2019-9512) gets GOAWAY past this many, 4 KiB of them. */
+#define PONGS_MAX	256
 #define HELD_MAX	(8 * 1024 * 1024)	/* all streams' buffers together */
 #define EVENTS_MAX	64
 #define DRAIN_MS	1000	/* after GOAWAY: wait this long for EOF */
@@ -86,6 +90,7 @@ struct mux {
 	size_t			 outoff, outlen, outcap;
 	long			 now, last_rx, next_ping;
 	int			 unanswered;
+	int			 pongs_queued;	/* since the output last drained */
 	uint32_t		 ping_seq;
 	size_t			 held;		/* in all streams' buffers */
 	struct mux_stats	 st;
@@ -208,6 +213,8 @@ flush(struct mux *m)
 		n = write(m->hw.fd, m->out + m->outoff, out_pending(m));
 		if (n > 0) {
 			m->outoff += (size_t)n;
+			if (out_pending(m) == 0)
+				m->pongs_queued = 0;	/* the peer reads */
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -664,6 +671,14 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 
 	switch (f->type) {
 	case CARRIER_PING:
+		/* Past the bound, a last try to write: a peer that reads is
+		 * drained now, and counts from zero again. */
+		if (++m->pongs_queued > PONGS_MAX && (flush(m) != 0 ||
+		    m->pongs_queued > PONGS_MAX)) {
+			end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "more than %d "
+			    "PINGs whose PONGs it does not read", PONGS_MAX);
+			return;
+		}
 		send_ctl(m, CARRIER_PONG, 0, f->payload, 4);
 		return;
 	case CARRIER_PONG:
