@@ -99,7 +99,7 @@ e2e_log "server: ${carrier#*msg=carrier }"
 e2e_assert_eq 1 "$(opens)" "ssh opened exactly one forwarded connection (direct-tcpip)"
 e2e_assert_eq 1 "$(e2e_count "$E2E_SERVER_LOG" msg=carrier)" "erlfwd-server served exactly one carrier"
 e2e_assert_match "$carrier" ' outcome=closed ' "the carrier ended cleanly with the session"
-[[ $carrier =~ \ streams=([0-9]+)\ in=([0-9]+)\ out=([0-9]+) ]] ||
+[[ $carrier =~ \ streams=([0-9]+)\ refused=[0-9]+\ in=([0-9]+)\ out=([0-9]+) ]] ||
 	e2e_fail "no streams/in/out in the carrier line" "$carrier"
 streams=${BASH_REMATCH[1]} cin=${BASH_REMATCH[2]} cout=${BASH_REMATCH[3]}
 e2e_assert_le 5 "$streams" "the carrier carried the session's streams (INFO, epmd x2, dist x2): $streams"

@@ -1946,11 +1946,25 @@ START_TEST(bad_window_overflow)
 }
 END_TEST
 
+/* Streams open on the server mux: until 1. */
+static int
+until_open_streams_1(void *arg)
+{
+	struct mux_stats st;
+
+	(void)arg;
+	mux_stats(W.sm, &st);
+	return st.open == 1;
+}
+
 START_TEST(bad_too_many_streams)
 {
+	struct mux_stats st;
 	struct mux_opts so;
 	struct lend *r;
-	int sv[2];
+	struct want w;
+	struct rx rx;
+	int sv[2], want;
 
 	pair(1, sv);
 	keep_fd(sv[0]);
@@ -1962,8 +1976,28 @@ START_TEST(bad_too_many_streams)
 	raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
 	raw_frame(r, CARRIER_OPEN, 3, OPEN_DIST, 3);
 	raw_frame(r, CARRIER_OPEN, 5, OPEN_DIST, 3);
-	expect_goaway(r, CARRIER_GA_LIMIT, "more than 2 streams open");
+	/* The third is refused alone; the carrier and the two go on. */
+	w.e = r;
+	w.len = hello_len + CARRIER_HDR_LEN + 1;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.bad, 0);
+	ck_assert_int_eq(rx.goaway, -1);
+	ck_assert_int_eq(rx.resets, 1);
+	ck_assert_uint_eq(rx.reset_id, 5);
+	ck_assert_int_eq(rx.reset_code, CARRIER_RST_REFUSED);
 	ck_assert_int_eq(W.nnodes, 2);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+	mux_stats(W.sm, &st);
+	ck_assert_uint_eq(st.refused_full, 1);
+	ck_assert_uint_eq(st.open, 2);
+	/* One closes: the next OPEN is taken again. */
+	raw_frame(r, CARRIER_FIN, 1, NULL, 0);
+	W.node[0]->shut = 1;
+	ck_assert(spin(until_open_streams_1, NULL, SPIN_MS));
+	raw_frame(r, CARRIER_OPEN, 7, OPEN_DIST, 3);
+	want = 3;
+	ck_assert(spin(until_nodes, &want, SPIN_MS));
 }
 END_TEST
 

@@ -615,7 +615,8 @@ on_open(struct mux *m, const struct carrier_frame *f)
 	int fd;
 
 	if (m->o.role != MUX_SERVER) {
-		end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "OPEN from the server side");
+		end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL,
+		    "OPEN from the server side");
 		return;
 	}
 	if ((f->stream & 1) == 0 || f->stream <= m->last_id) {
@@ -624,9 +625,12 @@ on_open(struct mux *m, const struct carrier_frame *f)
 		return;
 	}
 	m->last_id = f->stream;
+	/* One stream too many is refused alone, as OpenSSH refuses a channel
+	 * past MaxSessions: the carrier's other streams (a victim's shell)
+	 * go on. */
 	if (m->nstreams >= m->o.max_streams) {
-		end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "more than %zu streams open",
-		    m->o.max_streams);
+		m->st.refused_full++;
+		send_ctl(m, CARRIER_RESET, f->stream, &code, 1);
 		return;
 	}
 	carrier_open(f, &tag, &port);

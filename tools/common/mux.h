@@ -97,7 +97,8 @@ struct mux_opts {
 					 * open (0: ping_ms) */
 	int		 dead_pings;	/* client: unanswered PINGs to give up */
 	int		 idle_ms;	/* server: silence to give up */
-	size_t		 max_streams;	/* server: open at once; GOAWAY past */
+	size_t		 max_streams;	/* server: open at once; RESET
+					 * refused past */
 };
 
 struct mux_stats {
@@ -105,6 +106,7 @@ struct mux_stats {
 	uint64_t	 bytes_in;	/* stream bytes received */
 	uint64_t	 bytes_out;	/* stream bytes sent */
 	size_t		 open;		/* open now */
+	uint64_t	 refused_full;	/* OPENs refused: max_streams open */
 };
 
 struct mux;

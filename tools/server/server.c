@@ -944,9 +944,12 @@ carrier_end(struct server *s, struct carrier *car, const char *outcome)
 	char rq[300];
 
 	mux_stats(car->m, &st);
+	/* Streams refused for being one too many: counted here, not one
+	 * line each (a storm of them would be a storm of lines). */
 	logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn", "carrier",
-	    "peer=%s streams=%llu in=%llu out=%llu dur_ms=%ld outcome=%s "
-	    "reason=%s", car->peer, (unsigned long long)st.streams,
+	    "peer=%s streams=%llu refused=%llu in=%llu out=%llu dur_ms=%ld "
+	    "outcome=%s reason=%s", car->peer, (unsigned long long)st.streams,
+	    (unsigned long long)st.refused_full,
 	    (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
 	    tio_now_ms() - car->started, outcome,
 	    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
