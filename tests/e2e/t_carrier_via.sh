@@ -77,6 +77,13 @@ e2e_assert_eq "$(e2e_epmd_names dyno | grep '^name ' | LC_ALL=C sort)" \
     "$(tail -n +3 <<<"$CLI_OUT" | LC_ALL=C sort)" \
     "names: the node lines are the dyno's own epmd -names"
 e2e_assert_eq "" "$CLI_ERR" "names: nothing on stderr"
+# The --via command is someone else's program (ssh, heroku, kubectl): it
+# gets no cookie from erlfwd's environment.
+ERLFWD_COOKIE=via-secret-$RANDOM cli_run names --via "env >'$E2E_TMP/via.env'; exec $via"
+e2e_assert_eq 0 "$CLI_RC" "names --via with ERLFWD_COOKIE set: exit 0"
+e2e_assert_true "the --via command ran" test -s "$E2E_TMP/via.env"
+e2e_assert_eq "" "$(grep '^ERLFWD_COOKIE=' "$E2E_TMP/via.env")" \
+    "the --via command's environment has no ERLFWD_COOKIE"
 # The session's end races the INFO stream's last bytes in the server: a
 # few more tries, each silent (erlfwd-server warned "outcome=shutdown").
 for i in 1 2 3 4 5 6; do

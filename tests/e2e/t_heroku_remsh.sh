@@ -145,6 +145,8 @@ e2e_assert_eq "" "$(e2e_tmux_screen four | grep -E '^[[:space:]]+(erlfwd|heroku-
     "no status line is indented (a staircase)"
 cli_tmux_quit four
 heroku_none_left "after the restarted CLI's session"
+e2e_assert_not_contains "$(cat "$E2E_TMP/heroku/cookie-seen" 2>/dev/null)" "ps:socks" \
+    "ps:socks (every start of it) was handed no ERLFWD_COOKIE"
 
 # 5. Port 1080 (here the stand-in's) taken: said at once, nothing started.
 e2e_spawn squatter socat "TCP-LISTEN:$HEROKU_STANDIN_SOCKS_PORT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:true

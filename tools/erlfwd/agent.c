@@ -695,6 +695,9 @@ agent_init(struct agent *a, const struct agent_opts *o, char *why,
 	sigset_t mask;
 
 	memset(a, 0, sizeof(*a));
+	/* The agent needs no cookie, and the --via command it starts (ssh,
+	 * heroku, kubectl: someone else's program) must not be handed one. */
+	(void)unsetenv("ERLFWD_COOKIE");
 	a->o = o;
 	a->report_fd = a->rfd = a->wfd = -1;
 	a->hl.kind = H_LISTEN;
