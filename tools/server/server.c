@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,9 @@ struct server {
 						 * accept: said so once */
 	int		 stopping;
 	int		 stdio_closed;	/* --stdio: its carrier closed cleanly */
+	int		 stdio_flags[2];	/* stdin's and stdout's file
+						 * status flags as we found them,
+						 * -1 when not saved */
 	char		 hostname[256];
 	uint8_t		 names_req[EPMD_NAMES_REQ_LEN];	/* ours, for DIST and INFO */
 	struct relay_ctx rctx;
@@ -936,6 +940,23 @@ fail:
 }
 
 /* One line for the carrier, its streams let go of it, its descriptors closed. */
+/*
+ * --stdio: stdin's and stdout's flags back as we found them (the mux made
+ * them non-blocking), before they are closed: the open file descriptions
+ * are shared with whoever started us.
+ */
+static void
+stdio_restore(struct server *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (s->stdio_flags[i] >= 0) {
+			(void)fcntl(i, F_SETFL, s->stdio_flags[i]);
+			s->stdio_flags[i] = -1;
+		}
+}
+
 static void
 carrier_end(struct server *s, struct carrier *car, const char *outcome)
 {
@@ -960,6 +981,7 @@ carrier_end(struct server *s, struct carrier *car, const char *outcome)
 			c->car = NULL;
 	watch(s, &car->h, 0);
 	mux_free(car->m);
+	stdio_restore(s);
 	if (car->wfd != car->rfd && car->wfd >= 0)
 		close(car->wfd);
 	if (car->rfd >= 0)
@@ -1188,7 +1210,11 @@ setup(struct server *s)
 	s->sh.fd = s->sfd;
 	watch(s, &s->sh, EPOLLIN);
 	if (s->o->stdio) {
-		/* One carrier on stdin and stdout, and no socket of ours. */
+		/* One carrier on stdin and stdout, and no socket of ours.  The
+		 * mux makes them non-blocking; they are shared with whoever
+		 * started us (a shell, sshd's session): restored at exit. */
+		s->stdio_flags[0] = fcntl(STDIN_FILENO, F_GETFL);
+		s->stdio_flags[1] = fcntl(STDOUT_FILENO, F_GETFL);
 		logfmt("info", "stdio", "epmd_port=%u max_conns=%d "
 		    "relay=%s version=%s", (unsigned)s->o->epmd_port,
 		    s->o->max_conns, splice ? "splice" : "copy",
@@ -1249,6 +1275,7 @@ server_run(const struct server_opts *o)
 		return 1;
 	}
 	s->o = o;
+	s->stdio_flags[0] = s->stdio_flags[1] = -1;
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->setupq);
 	TAILQ_INIT(&s->graveyard);
@@ -1302,6 +1329,7 @@ out:
 		close(s->sfd);
 	if (s->ep >= 0)
 		close(s->ep);
+	stdio_restore(s);
 	relay_ctx_free(&s->rctx);
 	free(s);
 	return rc;
