@@ -490,20 +490,26 @@ config_glob(const char *pattern, const char *name)
 {
 	const char *star = NULL, *resume = NULL;
 
-	/* Iterative glob with one backtrack point: linear, no recursion. */
+	/* "*" alone is every name; any other '*' or '?' stays within one
+	 * label: web-* is not web-1.attacker.example. */
+	if (strcmp(pattern, "*") == 0)
+		return 1;
+	/* Iterative glob with one backtrack point: linear, no recursion.
+	 * Labels align dot for dot, so the last star is the only one that
+	 * could take more, and never a dot. */
 	while (*name != '\0') {
 		if (*pattern == '*') {
 			star = ++pattern;
 			resume = name;
 			continue;
 		}
-		if (*pattern != '\0' &&
-		    (*pattern == '?' || lower(*pattern) == lower(*name))) {
+		if (*pattern != '\0' && ((*pattern == '?' && *name != '.') ||
+		    lower(*pattern) == lower(*name))) {
 			pattern++;
 			name++;
 			continue;
 		}
-		if (star == NULL)
+		if (star == NULL || *resume == '.')
 			return 0;
 		pattern = star;
 		name = ++resume;

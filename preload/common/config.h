@@ -147,7 +147,11 @@ int	config_match(const struct config *c, const char *name,
  */
 uint16_t config_epmd_arg(const char *args, size_t len);
 
-/* config_glob: 1 when name matches the glob pattern, ignoring case. */
+/*
+ * config_glob: 1 when name matches the glob pattern, ignoring case.  '*'
+ * and '?' match within one DNS label (never a '.'), except that the
+ * pattern "*" alone matches every name.
+ */
 int	config_glob(const char *pattern, const char *name);
 
 /* config_route: the route of entry i (its own, or the default). */

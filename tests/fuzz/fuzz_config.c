@@ -88,7 +88,11 @@ lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Glob by dynamic programming: row[j] is "pattern so far matches name[0..j)". */
+/*
+ * Glob by dynamic programming: row[j] is "pattern so far matches
+ * name[0..j)".  '*' and '?' never take a '.', except "*" alone, which
+ * matches every name.
+ */
 static int
 ref_glob(const char *pat, const char *name)
 {
@@ -96,6 +100,8 @@ ref_glob(const char *pat, const char *name)
 	unsigned char *prev, *cur, *t;
 	int r;
 
+	if (strcmp(pat, "*") == 0)
+		return 1;
 	prev = calloc(nl + 1, 1);
 	cur = calloc(nl + 1, 1);
 	FUZZ_ASSERT(prev != NULL && cur != NULL);
@@ -104,9 +110,11 @@ ref_glob(const char *pat, const char *name)
 		cur[0] = prev[0] && pat[i] == '*';
 		for (j = 1; j <= nl; j++) {
 			if (pat[i] == '*')
-				cur[j] = cur[j - 1] || prev[j];
+				cur[j] = (cur[j - 1] && name[j - 1] != '.') ||
+				    prev[j];
 			else
-				cur[j] = prev[j - 1] && (pat[i] == '?' ||
+				cur[j] = prev[j - 1] && ((pat[i] == '?' &&
+				    name[j - 1] != '.') ||
 				    lower(pat[i]) == lower(name[j - 1]));
 		}
 		t = prev;

@@ -381,7 +381,7 @@ END_TEST
 START_TEST(hosts_entry_socks5h_route)
 {
 	env.hosts = "web-*=socks5h://u:p@127.0.0.1:1055?epmd=4370,"
-	    "*.ts.net=socks5h://127.0.0.1:1056";
+	    "*.*.ts.net=socks5h://127.0.0.1:1056";
 	ck_assert_int_eq(parse(), 0);
 	ck_assert_int_eq(config_route(c, 0)->kind, ROUTE_SOCKS5H);
 	ck_assert_uint_eq(config_route(c, 0)->epmd_port, 4370);
@@ -390,8 +390,10 @@ START_TEST(hosts_entry_socks5h_route)
 	ck_assert_str_eq(config_route(c, 0)->text, "socks5h://***@127.0.0.1:1055");
 	ck_assert_uint_eq(config_route(c, 1)->epmd_port, 4369);
 	ck_assert_int_eq(config_match(c, "web-848cd4f64d-pvpr2", NULL), 0);
-	ck_assert_int_eq(config_match(c, "web-1.tail1234.ts.net", NULL), 0);
+	/* web-* stays within its label: the tailnet name is the second's. */
+	ck_assert_int_eq(config_match(c, "web-1.tail1234.ts.net", NULL), 1);
 	ck_assert_int_eq(config_match(c, "db.tail1234.ts.net", NULL), 1);
+	ck_assert_int_eq(config_match(c, "db.ts.net", NULL), -1);
 }
 END_TEST
 
@@ -817,7 +819,15 @@ END_TEST
 START_TEST(glob_cases)
 {
 	ck_assert_int_eq(config_glob("web.*", "web.1"), 1);
-	ck_assert_int_eq(config_glob("web.*", "web.10.example"), 1);
+	/* Within one label: the name's labels are the pattern's. */
+	ck_assert_int_eq(config_glob("web.*", "web.10.example"), 0);
+	ck_assert_int_eq(config_glob("web-*", "web-1.attacker.example"), 0);
+	ck_assert_int_eq(config_glob("web-*", "web-1.169.254.169.254.nip.io"), 0);
+	ck_assert_int_eq(config_glob("web-*", "web-1"), 1);
+	ck_assert_int_eq(config_glob("web-?", "web-."), 0);
+	ck_assert_int_eq(config_glob("*.x", "a.b.x"), 0);
+	ck_assert_int_eq(config_glob("*.*.x", "a.b.x"), 1);
+	ck_assert_int_eq(config_glob("*", "a.b.c"), 1);
 	ck_assert_int_eq(config_glob("web.*", "web."), 1);
 	ck_assert_int_eq(config_glob("web.*", "web"), 0);
 	ck_assert_int_eq(config_glob("web.*", "xweb.1"), 0);
@@ -831,7 +841,7 @@ START_TEST(glob_cases)
 	ck_assert_int_eq(config_glob("web?", "web"), 0);
 	ck_assert_int_eq(config_glob("w?b", "wxb"), 1);
 	ck_assert_int_eq(config_glob("*.example.com", "a.example.com"), 1);
-	ck_assert_int_eq(config_glob("*.example.com", "a.b.example.com"), 1);
+	ck_assert_int_eq(config_glob("*.example.com", "a.b.example.com"), 0);
 	ck_assert_int_eq(config_glob("*.example.com", "example.com"), 0);
 	ck_assert_int_eq(config_glob("a*b*c", "axxbyyc"), 1);
 	ck_assert_int_eq(config_glob("a*b*c", "abc"), 1);
