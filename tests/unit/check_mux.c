@@ -1742,6 +1742,28 @@ START_TEST(idle_goaway)
 }
 END_TEST
 
+/*
+ * A byte of an unfinished frame now and then is not traffic: the carrier
+ * ends at its idle limit all the same (hardening III finding 10).
+ */
+START_TEST(idle_dribble)
+{
+	struct lend *r = raw_server(150);
+	uint8_t fr[CARRIER_FRAME_MAX];
+	long t0 = tio_now_ms();
+	int n, i;
+
+	n = carrier_encode(fr, sizeof(fr), CARRIER_PING, 0, "\0\0\0\1", 4);
+	ck_assert_int_gt(n, 8);
+	for (i = 0; i < 8 && mux_end_cause(W.sm) == MUX_END_NONE; i++) {
+		lend_queue(r, fr + i, 1);
+		(void)spin(never, NULL, 40);
+	}
+	ck_assert_int_eq(mux_end_cause(W.sm), MUX_END_IDLE);
+	ck_assert_int_lt(tio_now_ms() - t0, 8 * 40);
+}
+END_TEST
+
 /* Traffic keeps an idle limit away; silence after it does not. */
 START_TEST(idle_after_traffic)
 {
@@ -2203,6 +2225,7 @@ mux_suite(void)
 	tcase_add_test(tc, ping_flood_unread);
 	tcase_add_test(tc, idle_goaway);
 	tcase_add_test(tc, idle_after_traffic);
+	tcase_add_test(tc, idle_dribble);
 	tcase_add_test(tc, timeout_overdue);
 	tcase_add_test(tc, goaway_received);
 	tcase_add_test(tc, mux_end_both);

@@ -776,10 +776,6 @@ on_carrier_read(struct mux *m)
 	if (m->draining)
 		return;		/* discarded: only EOF matters now */
 	m->inlen += (size_t)n;
-	m->last_rx = m->now;
-	/* Any byte from the peer shows it alive: a PONG queued behind bulk
-	 * data on a slow link is not a dead carrier. */
-	m->unanswered = 0;
 	parse(m);
 }
 
@@ -796,6 +792,7 @@ parse(struct mux *m)
 		used = on_hello(m);
 		if (used == 0)
 			return;
+		m->last_rx = m->now;
 	}
 	while (!m->draining && m->state == MUX_OPEN) {
 		k = carrier_decode(m->in + used, m->inlen - used, &f);
@@ -806,6 +803,13 @@ parse(struct mux *m)
 			    carrier_strerror(k));
 			break;
 		}
+		/* Whole frames show the peer alive, bytes do not: a byte of
+		 * an unfinished frame now and then would keep a carrier past
+		 * its idle limit forever.  Any whole frame answers a PING: a
+		 * PONG queued behind bulk data on a slow link is not a dead
+		 * carrier. */
+		m->last_rx = m->now;
+		m->unanswered = 0;
 		on_frame(m, &f);
 		used += (size_t)k;
 	}
