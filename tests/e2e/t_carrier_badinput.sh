@@ -10,12 +10,11 @@
 #   - DATA for a stream never opened: GOAWAY protocol, "never opened";
 #   - a window overflow: DATA past the 256 KiB window toward a port whose
 #     listener never reads (--allow-port): GOAWAY limit, "past its window";
-#   - an OPEN storm over --max-conns: the streams past half of it refused
-#     alone (RESET refused), the carrier open, one log line counting them
-#     the carrier holds half of --max-conns, so that nobody else is ever
-#     refused (a cap at the whole limit could not be reached while others
-#     hold connections: the storm would only be refused stream by stream,
-#     and everyone else with it until its streams timed out).
+#   - an OPEN storm over --max-conns: the streams past a quarter of it
+#     refused alone (RESET refused), the carrier open, one log line
+#     counting them; two storms at once leave room for the rest (one
+#     carrier holds a quarter of --max-conns, all carriers three
+#     quarters): nobody else is refused.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -123,9 +122,9 @@ n=$(e2e_count "$E2E_SERVER_LOG" msg=carrier)
 CASE_OUT=$(ip netns exec "$(e2e_ns dyno)" timeout -k 5 30 python3 "$peer" \
     client "$E2E_SERVER_PORT" storm $(( maxconns * 2 )) 2>&1)
 e2e_log "storm: client: $CASE_OUT"
-excess=$(( maxconns * 2 - maxconns / 2 ))
+excess=$(( maxconns * 2 - maxconns / 4 ))
 e2e_assert_match "$CASE_OUT" "^hello=ok goaway=none .* refused=$excess " \
-    "OPEN storm: the streams past half of --max-conns refused alone, no GOAWAY"
+    "OPEN storm: the streams past a quarter of --max-conns refused alone, no GOAWAY"
 e2e_wait_count 10 "$E2E_SERVER_LOG" msg=carrier $(( n + 1 ))
 CASE_LOG=$(grep -a msg=carrier "$E2E_SERVER_LOG" | tail -n 1)
 e2e_log "storm: server: ${CASE_LOG#*msg=carrier }"
@@ -135,6 +134,26 @@ e2e_assert_contains "$CASE_LOG" " outcome=closed " \
     "OPEN storm: the carrier lived on until its client left"
 e2e_assert_eq 0 "$(e2e_count "$E2E_SERVER_LOG" "reason=max-conns")" \
     "OPEN storm: nobody was refused for --max-conns"
+
+# Two storms at once, each held 3 s: one carrier's streams take at most a
+# quarter of --max-conns and all carriers' three quarters, so the
+# bystanders, over a carrier and over version 1, go on being served while
+# they last (before, two such carriers took every slot).
+for i in 1 2; do
+	ip netns exec "$(e2e_ns dyno)" timeout -k 5 30 python3 "$peer" client \
+	    "$E2E_SERVER_PORT" storm "$maxconns" >"$E2E_TMP/storm$i.out" 2>&1 &
+done
+sleep 1
+for n in car v1; do
+	before=$(loop_ok "$n")
+	e2e_wait_until 2 "$n's loop to be served during two storms" loop_ok_above "$n" "$before"
+done
+wait
+e2e_log "two storms: $(cat "$E2E_TMP/storm1.out") / $(cat "$E2E_TMP/storm2.out")"
+for c in 1 2; do
+	e2e_assert_match "$(cat "$E2E_TMP/storm$c.out")" "^hello=ok goaway=none .* refused=$(( maxconns - maxconns / 4 )) " \
+	    "two storms: storm $c had a quarter of --max-conns, the rest refused"
+done
 
 for n in car v1; do
 	e2e_lnode_eval "$n" "e2e_loop ! stop, ok"

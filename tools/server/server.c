@@ -128,6 +128,7 @@ struct conn {
 	uint64_t	 bytes_in, bytes_out;
 	char		 peer[64];
 	char		 upstream_addr[64];	/* "ADDR:PORT"; "" before */
+	int		 streamed;		/* came from a carrier */
 	struct carrier	*car;			/* a carrier's stream: its */
 	uint32_t	 stream;		/* carrier and stream id */
 };
@@ -151,6 +152,7 @@ struct server {
 	}		 owners[OWNER_CACHE];
 	struct carrier_list carriers;
 	int		 nconns;
+	int		 nstreamed;	/* conns that are carriers' streams */
 	long		 accept_resume;		/* 0: accepting */
 	int		 accept_short;		/* out of fds since the last
 						 * accept: said so once */
@@ -244,6 +246,8 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 			}
 	TAILQ_REMOVE(&s->conns, c, entry);
 	s->nconns--;
+	if (c->streamed)
+		s->nstreamed--;
 	free(c->buf);
 	c->buf = NULL;
 	/* Later events of this epoll batch may still point at c. */
@@ -829,6 +833,17 @@ conn_new(struct server *s, int fd, const char *peer)
 /* ---- carriers ------------------------------------------------------------ */
 
 /*
+ * One carrier's streams at most: a quarter of --max-conns (256 of the
+ * default 1024; a remote shell uses a handful), so that a carrier or two
+ * that open all they may leave room for the others.
+ */
+static int
+stream_share(const struct server *s)
+{
+	return s->o->max_conns > 3 ? s->o->max_conns / 4 : 1;
+}
+
+/*
  * A stream the carrier's peer opened: a socketpair, one end for the mux and
  * the other a new conn, which reads the version 1 preamble (in pre) the mux
  * writes first.  Returns the mux's end, or -1 to refuse the stream.
@@ -850,6 +865,17 @@ carrier_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
 		    peer, frame_tag_name(tag), s->o->max_conns);
 		return -1;
 	}
+	/* One carrier's streams take at most a quarter of --max-conns (its
+	 * mux refuses past that), all carriers' at most three quarters: a
+	 * quarter stays for everyone else (version 1 clients, a new
+	 * carrier), however many carriers a peer opens. */
+	if (s->nstreamed >= s->o->max_conns - s->o->max_conns / 4) {
+		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
+		    "dur_ms=0 outcome=refused reason=carriers-share "
+		    "max_streams=%d", peer, frame_tag_name(tag),
+		    s->o->max_conns - s->o->max_conns / 4);
+		return -1;
+	}
 	n = frame_encode(pre, MUX_PRE_MAX, (enum frame_tag)tag, port, NULL, 0);
 	if (n < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0, sv) != 0)
@@ -861,6 +887,8 @@ carrier_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
 	}
 	c->car = car;
 	c->stream = id;
+	c->streamed = 1;
+	s->nstreamed++;
 	*prelen = (size_t)n;
 	return sv[0];
 }
@@ -921,7 +949,7 @@ carrier_start(struct server *s, int rfd, int wfd, const char *peer,
 	 * else.  (Capped at the whole limit, a storm could never reach its
 	 * cap while anyone else holds a slot: each OPEN past the limit would
 	 * only be refused, and the limit stay taken.) */
-	mo.max_streams = s->o->max_conns > 1 ? (size_t)s->o->max_conns / 2 : 1;
+	mo.max_streams = (size_t)stream_share(s);
 	if ((car->m = mux_new(&mo, &carrier_ops, car, car->started)) == NULL) {
 		free(car);
 		goto fail;
