@@ -4,7 +4,8 @@
 # stays readable: accept(2) failing with EMFILE must pause the listener (as
 # erlfwd-server does), not wake the loop again at once.  An agent with
 # `ulimit -n 24` and 60 silent local connections must use almost no CPU while
-# they wait, and still end on SIGTERM with status 0.
+# they wait, and still end on SIGTERM with status 0.  Its queue of local
+# connections waiting for the carrier is bounded (128; the rest reset).
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,4 +53,43 @@ wait "$clients" 2>/dev/null
 kill -TERM "$agent"
 wait "$agent"
 e2e_assert_eq 0 "$?" "the agent ends on SIGTERM with status 0"
+
+# The pending queue is bounded: 300 local connections that send no
+# preamble (or wait for a carrier that is down) leave 128 waiting and the
+# rest reset, with one line.
+out2="$E2E_TMP/agent2.out"
+ERLFWD_TIMEOUT_MS=20000 "$CLI_BIN" agent \
+    --via "exec $E2E_SERVER_BIN --stdio" >"$out2" 2>"$E2E_TMP/agent2.err" &
+agent=$!
+e2e_defer pid "$agent"
+tunnel_up() { grep -q '^ERLFWD_TUNNEL=127\.0\.0\.1:[0-9]*$' "$out2"; }
+e2e_wait_until 10 "the second agent's tunnel line" tunnel_up
+port=$(sed -n 's/^ERLFWD_TUNNEL=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out2")
+python3 - "$port" >"$E2E_TMP/clients2.out" 2>&1 <<'PY'
+import socket, sys, time
+held, reset = [], 0
+for _ in range(300):
+    try:
+        held.append(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+    except ConnectionResetError:
+        reset += 1
+time.sleep(1)
+for s in held:
+    s.settimeout(0.01)
+    try:
+        if s.recv(1) == b"":
+            reset += 1
+    except ConnectionResetError:
+        reset += 1
+    except socket.timeout:
+        pass
+print("reset", reset, flush=True)
+PY
+e2e_log "clients: $(cat "$E2E_TMP/clients2.out")"
+e2e_assert_eq "reset 172" "$(cat "$E2E_TMP/clients2.out")" \
+    "300 waiting local connections: 128 kept, 172 reset"
+e2e_assert_eq 1 "$(grep -c "128 local connections wait for the tunnel" "$E2E_TMP/agent2.err")" \
+    "one line says so, once"
+kill -TERM "$agent"
+wait "$agent"
 e2e_pass

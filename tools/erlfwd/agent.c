@@ -41,6 +41,10 @@
 #define REAP_MS		1000	/* SIGTERM, then this long, then SIGKILL */
 #define VIA_GRACE_MS	500	/* a --via command ending by itself on EOF */
 #define ACCEPT_PAUSE_MS	100	/* out of descriptors: let some free up */
+/* Local connections waiting for the carrier (a BEAM opens a few): past
+ * this, new ones are reset, so that a carrier down for a while is not a
+ * way to make us hold thousands of descriptors. */
+#define PENDING_MAX	128
 
 enum hkind { H_LISTEN, H_MUX, H_ERR, H_SIG, H_PENDING };
 
@@ -77,6 +81,8 @@ struct agent {
 	long			 accept_resume;	/* 0: accepting */
 	int			 backoff_s;
 	TAILQ_HEAD(, pending)	 pending;
+	int			 npending;
+	int			 pending_full;	/* said so since the last serve */
 	int			 quit;
 	int			 status;	/* exit status when it quits */
 };
@@ -503,6 +509,7 @@ pending_free(struct agent *a, struct pending *p, int reset)
 {
 	watch(a, &p->h, 0);
 	TAILQ_REMOVE(&a->pending, p, entry);
+	a->npending--;
 	if (p->h.fd >= 0) {
 		if (reset)
 			sock_reset(p->h.fd);
@@ -562,6 +569,8 @@ pending_serve(struct agent *a, long now)
 		if (now >= p->deadline)
 			pending_free(a, p, 1);	/* the tunnel is down */
 	}
+	if (a->npending < PENDING_MAX / 2)
+		a->pending_full = 0;	/* said again when it fills again */
 }
 
 static void
@@ -582,6 +591,15 @@ on_accept(struct agent *a)
 			}
 			return;
 		}
+		if (a->npending >= PENDING_MAX) {
+			if (!a->pending_full)
+				safe_line(stderr, "erlfwd: %d local connections "
+				    "wait for the tunnel: refusing more until "
+				    "they are served", PENDING_MAX);
+			a->pending_full = 1;
+			sock_reset(fd);
+			continue;
+		}
 		if ((p = calloc(1, sizeof(*p))) == NULL) {
 			close(fd);
 			continue;
@@ -591,6 +609,7 @@ on_accept(struct agent *a)
 		p->deadline = tio_now_ms() + a->o->timeout_ms;
 		sock_nodelay(fd);
 		TAILQ_INSERT_TAIL(&a->pending, p, entry);
+		a->npending++;
 		watch(a, &p->h, EPOLLIN);
 		pending_read(a, p);
 	}
