@@ -5,7 +5,8 @@
 # erlfwd-server does), not wake the loop again at once.  An agent with
 # `ulimit -n 24` and 60 silent local connections must use almost no CPU while
 # they wait, and still end on SIGTERM with status 0.  Its queue of local
-# connections waiting for the carrier is bounded (128; the rest reset).
+# connections waiting for the carrier is bounded (128; the rest reset),
+# and a local connection of another uid is refused.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -90,6 +91,27 @@ e2e_assert_eq "reset 172" "$(cat "$E2E_TMP/clients2.out")" \
     "300 waiting local connections: 128 kept, 172 reset"
 e2e_assert_eq 1 "$(grep -c "128 local connections wait for the tunnel" "$E2E_TMP/agent2.err")" \
     "one line says so, once"
+
+# Another user's process gets nothing of the agent: reset at once, and one
+# line says whose it was; ours are served as before.
+e2e_require_cmd setpriv
+foreign=$(setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 - "$port" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(5)
+try:
+    print("eof" if s.recv(1) == b"" else "data")
+except ConnectionResetError:
+    print("reset")
+except socket.timeout:
+    print("kept")
+PY
+)
+e2e_assert_match "$foreign" '^(reset|eof)$' "another uid's connection is closed at once ($foreign)"
+e2e_assert_eq 1 "$(grep -c 'refused a local connection of uid 65534' "$E2E_TMP/agent2.err")" \
+    "one line names the other uid"
+ERLFWD_TUNNEL=127.0.0.1:$port cli_run names
+e2e_assert_eq 0 "$CLI_RC" "this user's erlfwd names through the agent still works"
 kill -TERM "$agent"
 wait "$agent"
 e2e_pass

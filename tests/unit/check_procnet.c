@@ -1,6 +1,6 @@
 /*
  * check_procnet.c: listening sockets' owners from /proc/net
- * (tools/server/procnet.h), one Check suite, on tables written here.
+ * (tools/common/procnet.h), one Check suite, on tables written here.
  */
 #include <check.h>
 #include <stdio.h>
@@ -57,25 +57,37 @@ teardown(void)
 START_TEST(lines)
 {
 	const char *l = strchr(tcp, '\n') + 1;
-	uint16_t port = 0;
-	uid_t uid = 0;
-	int listening = -1;
+	struct procnet_sock so;
 
-	ck_assert_int_eq(procnet_line(tcp, (size_t)(l - 1 - tcp), &port, &uid,
-	    &listening), 0);	/* the header */
-	ck_assert_int_eq(procnet_line(l, strcspn(l, "\n"), &port, &uid,
-	    &listening), 1);
-	ck_assert_uint_eq(port, 0x1538);
-	ck_assert_uint_eq(uid, 108);
-	ck_assert_int_eq(listening, 1);
+	ck_assert_int_eq(procnet_line(tcp, (size_t)(l - 1 - tcp), &so), 0);
+	ck_assert_int_eq(procnet_line(l, strcspn(l, "\n"), &so), 1);
+	ck_assert_uint_eq(so.port, 0x1538);
+	ck_assert_uint_eq(so.rport, 0);
+	ck_assert_uint_eq(so.uid, 108);
+	ck_assert_int_eq(so.listening, 1);
 	l = strchr(l, '\n') + 1;
-	ck_assert_int_eq(procnet_line(l, strcspn(l, "\n"), &port, &uid,
-	    &listening), 1);
-	ck_assert_uint_eq(port, 0xc0d8);
-	ck_assert_int_eq(listening, 0);
-	ck_assert_int_eq(procnet_line("", 0, &port, &uid, &listening), 0);
-	ck_assert_int_eq(procnet_line("   0: 0100007F:1538", 19, &port, &uid,
-	    &listening), 0);
+	ck_assert_int_eq(procnet_line(l, strcspn(l, "\n"), &so), 1);
+	ck_assert_uint_eq(so.port, 0xc0d8);
+	ck_assert_uint_eq(so.rport, 0x6a18);
+	ck_assert_int_eq(so.listening, 0);
+	ck_assert_int_eq(procnet_line("", 0, &so), 0);
+	ck_assert_int_eq(procnet_line("   0: 0100007F:1538", 19, &so), 0);
+	ck_assert_int_eq(procnet_line("   0: 0100007F:1538 00000000:0000",
+	    33, &so), 0);
+}
+END_TEST
+
+/* A connection's owner: by its local and remote ports, listeners aside. */
+START_TEST(conn_owner)
+{
+	uid_t uid = 0;
+
+	ck_assert_int_eq(procnet_conn_owner(dir, 0xc0d8, 0x6a18, &uid), 0);
+	ck_assert_uint_eq(uid, 1000);
+	ck_assert_int_eq(procnet_conn_owner(dir, 0xc0d8, 0x6a19, &uid), -1);
+	ck_assert_int_eq(procnet_conn_owner(dir, 0x1538, 0, &uid), -1);
+	ck_assert_int_eq(procnet_conn_owner("/nonexistent", 0xc0d8, 0x6a18,
+	    &uid), -1);
 }
 END_TEST
 
@@ -114,6 +126,7 @@ procnet_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, lines);
 	tcase_add_test(tc, owners);
+	tcase_add_test(tc, conn_owner);
 	tcase_add_test(tc, real_tables);
 	suite_add_tcase(s, tc);
 	return s;

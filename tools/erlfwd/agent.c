@@ -31,6 +31,7 @@
 #include "ep.h"
 #include "frame.h"
 #include "mux.h"
+#include "procnet.h"
 #include "safe.h"
 #include "sock.h"
 #include "socksdial.h"
@@ -83,6 +84,7 @@ struct agent {
 	TAILQ_HEAD(, pending)	 pending;
 	int			 npending;
 	int			 pending_full;	/* said so since the last serve */
+	int			 said_foreign;	/* another uid's connection: said */
 	int			 quit;
 	int			 status;	/* exit status when it quits */
 };
@@ -573,6 +575,35 @@ pending_serve(struct agent *a, long now)
 		a->pending_full = 0;	/* said again when it fills again */
 }
 
+/*
+ * Whether the local connection on fd comes from this user: its socket's
+ * owner in /proc/net/tcp (procnet.h), by its port and ours.  Where the
+ * tables cannot be read (not Linux) or do not list it, there is no verdict
+ * and it is served.
+ */
+static int
+peer_is_ours(struct agent *a, int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	uid_t uid;
+
+	if (getpeername(fd, (struct sockaddr *)&sin, &len) != 0 ||
+	    sin.sin_family != AF_INET)
+		return 1;
+	if (procnet_conn_owner("/proc/net", ntohs(sin.sin_port), a->port,
+	    &uid) != 0)
+		return 1;
+	if (uid == getuid())
+		return 1;
+	if (!a->said_foreign)
+		safe_line(stderr, "erlfwd: refused a local connection of uid "
+		    "%ld: only uid %ld, this session's user, may use it",
+		    (long)uid, (long)getuid());
+	a->said_foreign = 1;
+	return 0;
+}
+
 static void
 on_accept(struct agent *a)
 {
@@ -590,6 +621,12 @@ on_accept(struct agent *a)
 				a->accept_resume = tio_now_ms() + ACCEPT_PAUSE_MS;
 			}
 			return;
+		}
+		/* Another user's process gets nothing: no INFO, no
+		 * handshake with the node, no place in the queue. */
+		if (!peer_is_ours(a, fd)) {
+			sock_reset(fd);
+			continue;
 		}
 		if (a->npending >= PENDING_MAX) {
 			if (!a->pending_full)

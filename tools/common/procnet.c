@@ -56,11 +56,10 @@ skip_field(const char **p, const char *end)
 }
 
 int
-procnet_line(const char *line, size_t len, uint16_t *port, uid_t *uid,
-    int *listening)
+procnet_line(const char *line, size_t len, struct procnet_sock *s)
 {
 	const char *p = line, *end = line + len;
-	unsigned long v, st, u;
+	unsigned long v, rv, st, u;
 	int i;
 
 	/* "  sl  local_address rem_address   st tx_queue rx_queue tr
@@ -77,9 +76,17 @@ procnet_line(const char *line, size_t len, uint16_t *port, uid_t *uid,
 	p++;
 	if (!hex(&p, end, &v) || v > 0xffff)
 		return 0;
-	*port = (uint16_t)v;
 	blanks(&p, end);
-	if (!skip_field(&p, end) || !hex(&p, end, &st))
+	/* The remote address, HEX:PORT too. */
+	while (p < end && *p != ':' && *p != ' ')
+		p++;
+	if (p >= end || *p != ':')
+		return 0;
+	p++;
+	if (!hex(&p, end, &rv) || rv > 0xffff)
+		return 0;
+	blanks(&p, end);
+	if (!hex(&p, end, &st))
 		return 0;
 	blanks(&p, end);
 	/* tx:rx, tr:when, retrnsmt, then the uid (decimal). */
@@ -93,23 +100,45 @@ procnet_line(const char *line, size_t len, uint16_t *port, uid_t *uid,
 		if (u > 0xffffffffUL)
 			return 0;
 	}
-	*uid = (uid_t)u;
-	*listening = st == 0x0a;
+	s->port = (uint16_t)v;
+	s->rport = (uint16_t)rv;
+	s->uid = (uid_t)u;
+	s->listening = st == 0x0a;
 	return 1;
 }
 
-/* Scan one table: sets *seen_other when a listener on port is not self's.
- * Returns 0, or -1 when the file cannot be opened. */
+/* What a scan looks for, and what it found. */
+struct want {
+	uint16_t	port, rport;	/* rport 0: a listener on port */
+	uid_t		self;
+	int		seen_other;	/* a listener of another uid */
+	int		found;		/* the connection, with its uid */
+	uid_t		uid;
+};
+
+static void
+consider(const struct procnet_sock *s, struct want *w)
+{
+	if (w->rport == 0) {
+		if (s->listening && s->port == w->port && s->uid != w->self)
+			w->seen_other = 1;
+	} else if (!s->listening && s->port == w->port &&
+	    s->rport == w->rport && !w->found) {
+		w->found = 1;
+		w->uid = s->uid;
+	}
+}
+
+/* Scan one table for w.  Returns 0, or -1 when it cannot be opened. */
 static int
-scan(const char *path, uint16_t port, uid_t self, int *seen_other)
+scan(const char *path, struct want *w)
 {
 	char buf[READ_CHUNK + 512];
 	size_t have = 0, n;
 	ssize_t r;
 	char *nl, *line;
-	uint16_t p;
-	uid_t uid;
-	int fd, listening;
+	struct procnet_sock s;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
@@ -124,10 +153,8 @@ scan(const char *path, uint16_t port, uid_t self, int *seen_other)
 		    NULL || (r <= 0 && line < buf + have)) {
 			if (nl == NULL)
 				nl = buf + have;
-			if (procnet_line(line, (size_t)(nl - line), &p, &uid,
-			    &listening) && listening && p == port &&
-			    uid != self)
-				*seen_other = 1;
+			if (procnet_line(line, (size_t)(nl - line), &s))
+				consider(&s, w);
 			line = nl < buf + have ? nl + 1 : nl;
 		}
 		n = have - (size_t)(line - buf);
@@ -143,19 +170,40 @@ scan(const char *path, uint16_t port, uid_t self, int *seen_other)
 	return 0;
 }
 
+/* Scan dir's tcp and tcp6 for w.  Returns 0, or -1 when neither opens. */
+static int
+scan_both(const char *dir, struct want *w)
+{
+	char path[256];
+	int ok = 0;
+
+	snprintf(path, sizeof(path), "%s/tcp", dir);
+	if (scan(path, w) == 0)
+		ok = 1;
+	snprintf(path, sizeof(path), "%s/tcp6", dir);
+	if (scan(path, w) == 0)
+		ok = 1;
+	return ok ? 0 : -1;
+}
+
 int
 procnet_port_owner(const char *dir, uint16_t port, uid_t self)
 {
-	char path[256];
-	int other = 0, ok = 0;
+	struct want w = { .port = port, .self = self };
 
-	snprintf(path, sizeof(path), "%s/tcp", dir);
-	if (scan(path, port, self, &other) == 0)
-		ok = 1;
-	snprintf(path, sizeof(path), "%s/tcp6", dir);
-	if (scan(path, port, self, &other) == 0)
-		ok = 1;
-	if (!ok)
+	if (scan_both(dir, &w) != 0)
 		return PROCNET_UNKNOWN;
-	return other ? PROCNET_OTHER : PROCNET_SAME;
+	return w.seen_other ? PROCNET_OTHER : PROCNET_SAME;
+}
+
+int
+procnet_conn_owner(const char *dir, uint16_t port, uint16_t rport,
+    uid_t *uid)
+{
+	struct want w = { .port = port, .rport = rport };
+
+	if (rport == 0 || scan_both(dir, &w) != 0 || !w.found)
+		return -1;
+	*uid = w.uid;
+	return 0;
 }
