@@ -55,6 +55,21 @@ skip_field(const char **p, const char *end)
 	return 1;
 }
 
+/* An address, HEX:PORT, and the blanks after it: the port; 0 if none. */
+static int
+addr_port(const char **p, const char *end, unsigned long *port)
+{
+	while (*p < end && **p != ':' && **p != ' ')
+		(*p)++;
+	if (*p >= end || **p != ':')
+		return 0;
+	(*p)++;
+	if (!hex(p, end, port) || *port > 0xffff)
+		return 0;
+	blanks(p, end);
+	return 1;
+}
+
 int
 procnet_line(const char *line, size_t len, struct procnet_sock *s)
 {
@@ -69,24 +84,8 @@ procnet_line(const char *line, size_t len, struct procnet_sock *s)
 		return 0;
 	p++;
 	blanks(&p, end);
-	while (p < end && *p != ':' && *p != ' ')
-		p++;
-	if (p >= end || *p != ':')
-		return 0;
-	p++;
-	if (!hex(&p, end, &v) || v > 0xffff)
-		return 0;
-	blanks(&p, end);
-	/* The remote address, HEX:PORT too. */
-	while (p < end && *p != ':' && *p != ' ')
-		p++;
-	if (p >= end || *p != ':')
-		return 0;
-	p++;
-	if (!hex(&p, end, &rv) || rv > 0xffff)
-		return 0;
-	blanks(&p, end);
-	if (!hex(&p, end, &st))
+	if (!addr_port(&p, end, &v) || !addr_port(&p, end, &rv) ||
+	    !hex(&p, end, &st))
 		return 0;
 	blanks(&p, end);
 	/* tx:rx, tr:when, retrnsmt, then the uid (decimal). */
