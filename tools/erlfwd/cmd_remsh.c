@@ -283,12 +283,9 @@ elixir_ebins_asked(struct remsh *r)
 	char *argv[] = { elixir, "-e", "IO.puts(Enum.join(Path.wildcard("
 	    "Path.join(Path.dirname(:code.lib_dir(:elixir)), \"*/ebin\")), "
 	    "\"\\n\"))", NULL };
-	const char *slash = strrchr(r->prog, '/');
 
-	if (slash == NULL || (size_t)snprintf(elixir, sizeof(elixir),
-	    "%.*selixir", (int)(slash - r->prog + 1), r->prog) >=
-	    sizeof(elixir) || launch_capture(argv, out, sizeof(out),
-	    r->cli.cfg.timeout_ms) != 0)
+	launch_beside(elixir, sizeof(elixir), r->prog, "elixir");
+	if (launch_capture(argv, out, sizeof(out), r->cli.cfg.timeout_ms) != 0)
 		return -1;
 	for (line = strtok_r(out, "\n", &save);
 	    line != NULL && r->nebins < EBINS_MAX;

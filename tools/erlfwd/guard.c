@@ -210,7 +210,7 @@ guard_prepare(const char *erl, int timeout_ms, struct guard *g, char *err,
     size_t cap)
 {
 	char base[PATH_MAX], key[64], scratch[PATH_MAX], src[PATH_MAX];
-	char beam[PATH_MAX], erlc[PATH_MAX], dir[PATH_MAX], out[2048];
+	char beam[PATH_MAX], erlc[PATH_MAX], out[2048];
 	char *argv[] = { erlc, "-o", scratch, src, NULL };
 
 	memset(g, 0, sizeof(*g));
@@ -232,10 +232,7 @@ guard_prepare(const char *erl, int timeout_ms, struct guard *g, char *err,
 	if (own_file(beam))
 		return 0;
 	/* erlc beside the erl that will load the module, else on $PATH. */
-	if (dir_of(dir, sizeof(dir), erl) != 0 ||
-	    (size_t)snprintf(erlc, sizeof(erlc), "%s/erlc", dir) >=
-	    sizeof(erlc) || access(erlc, X_OK) != 0)
-		snprintf(erlc, sizeof(erlc), "erlc");
+	launch_beside(erlc, sizeof(erlc), erl, "erlc");
 	/* Compiled aside, then renamed into place: a session that races us
 	 * finds either nothing or the whole directory. */
 	if ((size_t)snprintf(scratch, sizeof(scratch), "%s/.new-XXXXXX",

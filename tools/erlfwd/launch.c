@@ -310,6 +310,17 @@ launch_exit_code(int wstatus)
 	return 1;
 }
 
+void
+launch_beside(char *out, size_t cap, const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || (size_t)snprintf(out, cap, "%.*s%s",
+	    (int)(slash - path + 1), path, name) >= cap ||
+	    access(out, X_OK) != 0)
+		snprintf(out, cap, "%s", name);
+}
+
 int
 launch_capture(char *const argv[], char *out, size_t cap, int timeout_ms)
 {

@@ -60,6 +60,14 @@ int	launch_run(char *const argv[], int *wstatus);
 int	launch_run_once(char *const argv[], int *wstatus, const char *once);
 
 /*
+ * launch_beside: the program name in the directory of path (the elixir of
+ * this iex, the erlc of this erl: the same installation) into out (cap
+ * bytes) when it is executable there, else name itself, for $PATH.
+ */
+void	launch_beside(char *out, size_t cap, const char *path,
+	    const char *name);
+
+/*
  * launch_capture: run argv (searched on $PATH) with stdin from /dev/null,
  * stdout and stderr into out (cap bytes, NUL-terminated), for at most
  * timeout_ms; the child and what it started (its process group) are killed

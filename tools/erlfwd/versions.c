@@ -1,17 +1,9 @@
 /*
  * versions.c: OTP and Elixir versions, and the IEx verdict (versions.h).
  */
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "launch.h"
 #include "versions.h"
@@ -59,14 +51,10 @@ versions_local(const char *iex, int timeout_ms, struct versions *v)
 {
 	char out[OUTPUT_MAX], elixir[PATH_MAX];
 	char *argv[] = { elixir, "--version", NULL };
-	const char *slash = strrchr(iex, '/');
 
 	memset(v, 0, sizeof(*v));
 	/* The same installation as the iex the shell would run. */
-	if (slash == NULL || (size_t)snprintf(elixir, sizeof(elixir),
-	    "%.*selixir", (int)(slash - iex + 1), iex) >= sizeof(elixir) ||
-	    access(elixir, X_OK) != 0)
-		snprintf(elixir, sizeof(elixir), "elixir");
+	launch_beside(elixir, sizeof(elixir), iex, "elixir");
 	if (launch_capture(argv, out, sizeof(out), timeout_ms) != 0)
 		return -1;
 	return versions_parse(out, v);
