@@ -90,7 +90,7 @@ struct mux {
 	size_t			 outoff, outlen, outcap;
 	long			 now, last_rx, next_ping;
 	int			 unanswered;
-	int			 pongs_queued;	/* since the output last drained */
+	int			 pongs_queued;	/* since the output drained */
 	uint32_t		 ping_seq;
 	size_t			 held;		/* in all streams' buffers */
 	struct mux_stats	 st;
@@ -706,13 +706,14 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 	switch (f->type) {
 	case CARRIER_DATA:
 		if (s->peer_fin) {
-			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "DATA after FIN on stream "
-			    "%u", s->id);
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL,
+			    "DATA after FIN on stream %u", s->id);
 			return;
 		}
 		if (f->len > s->recv_left) {
-			end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "stream %u sent past its window "
-			    "(%u > %u)", s->id, f->len, s->recv_left);
+			end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT,
+			    "stream %u sent past its window (%u > %u)",
+			    s->id, f->len, s->recv_left);
 			return;
 		}
 		s->recv_left -= f->len;
@@ -721,8 +722,9 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 	case CARRIER_WINDOW_UPDATE:
 		v = carrier_u32(f);
 		if ((uint64_t)s->send_win + v > CARRIER_WINDOW_MAX) {
-			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "window of stream %u past "
-			    "%u", s->id, CARRIER_WINDOW_MAX);
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL,
+			    "window of stream %u past %u", s->id,
+			    CARRIER_WINDOW_MAX);
 			return;
 		}
 		s->send_win += v;
@@ -730,8 +732,8 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 		return;
 	case CARRIER_FIN:
 		if (s->peer_fin) {
-			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "second FIN on stream %u",
-			    s->id);
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL,
+			    "second FIN on stream %u", s->id);
 			return;
 		}
 		s->peer_fin = 1;
@@ -769,7 +771,8 @@ on_carrier_read(struct mux *m)
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			m->peer_eof = 1;
-			end(m, MUX_END_IO, -1, "reading the carrier: %s", strerror(errno));
+			end(m, MUX_END_IO, -1, "reading the carrier: %s",
+			    strerror(errno));
 		}
 		return;
 	}
@@ -799,8 +802,8 @@ parse(struct mux *m)
 		if (k == 0)
 			break;
 		if (k < 0) {
-			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "bad frame: %s",
-			    carrier_strerror(k));
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL,
+			    "bad frame: %s", carrier_strerror(k));
 			break;
 		}
 		/* Whole frames show the peer alive, bytes do not: a byte of
@@ -872,8 +875,9 @@ timers(struct mux *m)
 	if (m->o.role == MUX_CLIENT && m->state == MUX_OPEN &&
 	    m->o.ping_ms > 0 && m->now >= m->next_ping) {
 		if (m->unanswered >= m->o.dead_pings) {
-			end(m, MUX_END_IDLE, -1, "no answer to %d pings in %ld s",
-			    m->unanswered, (m->now - m->last_rx + 500) / 1000);
+			end(m, MUX_END_IDLE, -1, "no answer to %d pings in "
+			    "%ld s", m->unanswered,
+			    (m->now - m->last_rx + 500) / 1000);
 			return;
 		}
 		send_u32(m, CARRIER_PING, 0, ++m->ping_seq);
@@ -882,7 +886,8 @@ timers(struct mux *m)
 	}
 	if (m->o.role == MUX_SERVER && m->o.idle_ms > 0 &&
 	    m->now - m->last_rx >= m->o.idle_ms)
-		end(m, MUX_END_IDLE, CARRIER_GA_IDLE, "silent for %d s", m->o.idle_ms / 1000);
+		end(m, MUX_END_IDLE, CARRIER_GA_IDLE, "silent for %d s",
+		    m->o.idle_ms / 1000);
 }
 
 /* Draining: send what is queued, stop writing, wait for EOF or the deadline. */
@@ -936,8 +941,8 @@ mux_run(struct mux *m, long now)
 		case H_CARRIER_W:
 			if ((evs[i].events & (EPOLLOUT | EPOLLERR)) &&
 			    flush(m) != 0)
-				end(m, MUX_END_IO, -1, "writing the carrier: %s",
-				    strerror(errno));
+				end(m, MUX_END_IO, -1,
+				    "writing the carrier: %s", strerror(errno));
 			break;
 		case H_STREAM:
 			if (!m->draining)
@@ -949,7 +954,8 @@ mux_run(struct mux *m, long now)
 	timers(m);
 	pump(m);
 	if (!m->draining && flush(m) != 0)
-		end(m, MUX_END_IO, -1, "writing the carrier: %s", strerror(errno));
+		end(m, MUX_END_IO, -1, "writing the carrier: %s",
+		    strerror(errno));
 	if (m->draining)
 		drain(m);
 	if (m->state != MUX_ENDED)
@@ -1093,7 +1099,8 @@ mux_reset(struct mux *m, uint32_t id)
 	 * next frame in, which a stalled stream may never bring before the
 	 * next PING. */
 	if (flush(m) != 0)
-		end(m, MUX_END_IO, -1, "writing the carrier: %s", strerror(errno));
+		end(m, MUX_END_IO, -1, "writing the carrier: %s",
+		    strerror(errno));
 	carrier_watch(m);
 }
 

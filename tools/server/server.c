@@ -843,6 +843,13 @@ stream_share(const struct server *s)
 	return s->o->max_conns > 3 ? s->o->max_conns / 4 : 1;
 }
 
+/* All carriers' streams at most: three quarters of --max-conns. */
+static int
+carriers_share(const struct server *s)
+{
+	return s->o->max_conns - s->o->max_conns / 4;
+}
+
 /*
  * A stream the carrier's peer opened: a socketpair, one end for the mux and
  * the other a new conn, which reads the version 1 preamble (in pre) the mux
@@ -869,11 +876,11 @@ carrier_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
 	 * mux refuses past that), all carriers' at most three quarters: a
 	 * quarter stays for everyone else (version 1 clients, a new
 	 * carrier), however many carriers a peer opens. */
-	if (s->nstreamed >= s->o->max_conns - s->o->max_conns / 4) {
+	if (s->nstreamed >= carriers_share(s)) {
 		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
 		    "dur_ms=0 outcome=refused reason=carriers-share "
 		    "max_streams=%d", peer, frame_tag_name(tag),
-		    s->o->max_conns - s->o->max_conns / 4);
+		    carriers_share(s));
 		return -1;
 	}
 	n = frame_encode(pre, MUX_PRE_MAX, (enum frame_tag)tag, port, NULL, 0);
