@@ -2,6 +2,10 @@
  * check_procnet.c: listening sockets' owners from /proc/net
  * (tools/common/procnet.h), one Check suite, on tables written here.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +111,31 @@ START_TEST(owners)
 }
 END_TEST
 
+/* A loopback connection of ours: the kernel says whose its far end is. */
+START_TEST(peer_uid)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t n = sizeof(a);
+	uid_t uid = (uid_t)-1;
+	int l, c, s;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(l = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &n), 0);
+	ck_assert_int_ge(c = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_ge(s = accept(l, NULL, NULL), 0);
+	ck_assert_int_eq(procnet_peer_uid(s, &uid), 0);
+	ck_assert_uint_eq(uid, getuid());
+	ck_assert_int_eq(procnet_peer_uid(l, &uid), -1);	/* no peer */
+	close(s);
+	close(c);
+	close(l);
+}
+END_TEST
+
 /* The real tables parse: something of ours listens in this test? No; but
  * the header is skipped and a port nobody uses is nobody's. */
 START_TEST(real_tables)
@@ -127,6 +156,7 @@ procnet_suite(void)
 	tcase_add_test(tc, lines);
 	tcase_add_test(tc, owners);
 	tcase_add_test(tc, conn_owner);
+	tcase_add_test(tc, peer_uid);
 	tcase_add_test(tc, real_tables);
 	suite_add_tcase(s, tc);
 	return s;

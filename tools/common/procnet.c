@@ -1,9 +1,17 @@
 /*
  * procnet.c: listening sockets' owners from /proc/net (procnet.h).
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "procnet.h"
@@ -205,4 +213,80 @@ procnet_conn_owner(const char *dir, uint16_t port, uint16_t rport,
 		return -1;
 	*uid = w.uid;
 	return 0;
+}
+
+/*
+ * The uid of the socket with this 4-tuple, asked of the kernel over
+ * NETLINK_SOCK_DIAG as ss(8) does: one exact lookup, where /proc/net/tcp
+ * walks every socket of the host (milliseconds each read).
+ */
+static int
+diag_uid(const struct sockaddr_in *src, const struct sockaddr_in *dst,
+    uid_t *uid)
+{
+	struct {
+		struct nlmsghdr		nh;
+		struct inet_diag_req_v2	req;
+	} q;
+	union {
+		struct nlmsghdr		nh;
+		char			buf[512];
+	} a;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct timeval tv = { 0, 200000 };
+	struct inet_diag_msg *m;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&q, 0, sizeof(q));
+	q.nh.nlmsg_len = sizeof(q);
+	q.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nh.nlmsg_flags = NLM_F_REQUEST;
+	q.req.sdiag_family = AF_INET;
+	q.req.sdiag_protocol = IPPROTO_TCP;
+	q.req.idiag_states = ~0U;
+	q.req.id.idiag_sport = src->sin_port;
+	q.req.id.idiag_dport = dst->sin_port;
+	q.req.id.idiag_src[0] = src->sin_addr.s_addr;
+	q.req.id.idiag_dst[0] = dst->sin_addr.s_addr;
+	q.req.id.idiag_cookie[0] = q.req.id.idiag_cookie[1] =
+	    INET_DIAG_NOCOOKIE;
+	if (sendto(fd, &q, sizeof(q), 0, (struct sockaddr *)&kernel,
+	    sizeof(kernel)) != (ssize_t)sizeof(q))
+		goto out;
+	while ((n = recv(fd, &a, sizeof(a), 0)) < 0 && errno == EINTR)
+		continue;
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(*m)) || !NLMSG_OK(&a.nh,
+	    (unsigned)n) || a.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		goto out;
+	m = NLMSG_DATA(&a.nh);
+	*uid = (uid_t)m->idiag_uid;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+int
+procnet_peer_uid(int fd, uid_t *uid)
+{
+	struct sockaddr_in ours, theirs;
+	socklen_t len = sizeof(ours);
+
+	if (getsockname(fd, (struct sockaddr *)&ours, &len) != 0 ||
+	    ours.sin_family != AF_INET)
+		return -1;
+	len = sizeof(theirs);
+	if (getpeername(fd, (struct sockaddr *)&theirs, &len) != 0 ||
+	    theirs.sin_family != AF_INET)
+		return -1;
+	/* Their socket: its source is their address, its destination ours. */
+	if (diag_uid(&theirs, &ours, uid) == 0)
+		return 0;
+	return procnet_conn_owner("/proc/net", ntohs(theirs.sin_port),
+	    ntohs(ours.sin_port), uid);
 }

@@ -37,6 +37,14 @@ struct procnet_sock {
 int	procnet_line(const char *line, size_t len, struct procnet_sock *s);
 
 /*
+ * procnet_peer_uid: the uid of the local process at the other end of fd, a
+ * TCP connection accepted on 127.0.0.1: the kernel's sock_diag answer for
+ * that one socket (netlink, no table to read), else procnet_conn_owner()
+ * on /proc/net.  Returns 0 with *uid, or -1 when neither can tell.
+ */
+int	procnet_peer_uid(int fd, uid_t *uid);
+
+/*
  * procnet_conn_owner: the uid of the connected socket whose local port is
  * port and remote port rport (a local client of ours: its port, ours),
  * from dir's "tcp" and "tcp6".  Returns 0 with *uid, or -1 when no such

@@ -577,22 +577,15 @@ pending_serve(struct agent *a, long now)
 
 /*
  * Whether the local connection on fd comes from this user: its socket's
- * owner in /proc/net/tcp (procnet.h), by its port and ours.  Where the
- * tables cannot be read (not Linux) or do not list it, there is no verdict
+ * owner (procnet.h).  Where the kernel cannot tell, there is no verdict
  * and it is served.
  */
 static int
 peer_is_ours(struct agent *a, int fd)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
 	uid_t uid;
 
-	if (getpeername(fd, (struct sockaddr *)&sin, &len) != 0 ||
-	    sin.sin_family != AF_INET)
-		return 1;
-	if (procnet_conn_owner("/proc/net", ntohs(sin.sin_port), a->port,
-	    &uid) != 0)
+	if (procnet_peer_uid(fd, &uid) != 0)
 		return 1;
 	if (uid == getuid())
 		return 1;
