@@ -126,8 +126,12 @@ PY
 e2e_assert_match "$foreign" '^(reset|eof)$' "another uid's connection is closed at once ($foreign)"
 e2e_assert_eq 1 "$(grep -c 'refused a local connection of uid 65534' "$E2E_TMP/agent2.err")" \
     "one line names the other uid"
+# Whether an epmd runs on this host does not matter here (exit 0 or 1):
+# the server's first line proves the agent carried our connection.
 ERLFWD_TUNNEL=127.0.0.1:$port cli_run names
-e2e_assert_eq 0 "$CLI_RC" "this user's erlfwd names through the agent still works"
+e2e_assert_match "$CLI_RC" '^[01]$' "this user's erlfwd names ends as names does ($CLI_RC)"
+e2e_assert_match "$(head -n 1 <<<"$CLI_OUT")" "^host [^,]*, $("$E2E_SERVER_BIN" --version), through " \
+    "this user's erlfwd names through the agent still reaches the server"
 kill -TERM "$agent"
 wait "$agent"
 e2e_pass
