@@ -57,23 +57,52 @@ $(SERVER): $(call obj,$(SERVER_SRC))
 # erlfwd finds the library beside itself, in ../lib/erlfwd, or here.
 $(call obj,tools/erlfwd/launch.c): XCFLAGS += -DERLFWD_LIBDIR='"$(LIBDIR)"'
 
-# The guarded shell's Erlang module, built into erlfwd as a C array: it is
-# compiled on the user's machine by the erlc of the OTP that loads it
-# (tools/erlfwd/guard.h).  Generated here, never committed.
-GUARD_ERL	:= tools/erlfwd/erlang/erlfwd_remsh.erl
-GUARD_H		:= $(B)/gen/erlfwd_remsh_src.h
+# erlfwd's Erlang modules (the guarded shell, the library-free mode's epmd
+# module), built into erlfwd as C arrays: they are compiled on the user's
+# machine by the erlc of the OTP that loads them (tools/erlfwd/erlmod.h),
+# unless `make` compiled them here for that release (below).  Generated
+# here, never committed.
+ERL_SRC		:= $(sort $(wildcard tools/erlfwd/erlang/*.erl))
+ERLMOD_H	:= $(B)/gen/erlmod_src.h
 
-$(GUARD_H): $(GUARD_ERL)
+$(ERLMOD_H): $(ERL_SRC)
 	@mkdir -p $(dir $@)
-	@{ echo '/* Generated from $(GUARD_ERL) by make: do not edit. */'; \
-	  echo 'static const char guard_src[] = {'; \
-	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	@{ echo '/* Generated from tools/erlfwd/erlang by make: do not edit. */'; \
+	  i=0; for f in $(ERL_SRC); do \
+	    echo "static const char erlmod_src_$$i[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo '};'; i=$$((i + 1)); done; \
+	  echo 'static const struct { const char *name; const char *text;'; \
+	  echo '    size_t len; } erlmod_srcs[] = {'; \
+	  i=0; for f in $(ERL_SRC); do \
+	    echo "{ \"$$(basename $$f .erl)\", erlmod_src_$$i, sizeof(erlmod_src_$$i) },"; \
+	    i=$$((i + 1)); done; \
 	  echo '};'; \
-	  echo 'static const size_t guard_src_len = sizeof(guard_src);'; } >$@.tmp
+	  echo 'static const size_t erlmod_nsrcs = sizeof(erlmod_srcs) / sizeof(erlmod_srcs[0]);'; \
+	  } >$@.tmp
 	@mv $@.tmp $@
 
-$(call obj,tools/erlfwd/guard.c): $(GUARD_H)
-$(call obj,tools/erlfwd/guard.c): XCFLAGS += -I$(B)/gen
+$(call obj,tools/erlfwd/erlmod.c): $(ERLMOD_H)
+$(call obj,tools/erlfwd/erlmod.c): XCFLAGS += -I$(B)/gen -DERLFWD_LIBDIR='"$(LIBDIR)"'
+
+# With an erlc here, the modules are compiled now for its release, into
+# $(B)/erlang/otpREL-DIGEST (the key erlmod_key() computes: the MD5 of the
+# sources in name order), where erlfwd finds them beside itself and `make
+# install` puts them.  Without one, erlfwd compiles them on first use.
+ERLC		?= $(shell command -v erlc 2>/dev/null)
+ERLMOD_STAMP	:= $(B)/erlang/.stamp
+
+all: $(ERLMOD_STAMP)
+
+$(ERLMOD_STAMP): $(ERL_SRC)
+	@rm -rf $(B)/erlang && mkdir -p $(B)/erlang
+	@if [ -n "$(ERLC)" ]; then \
+	  rel=$$($$(dirname $(ERLC))/erl -noshell -eval 'io:put_chars(erlang:system_info(otp_release)), halt().') && \
+	  key=otp$$rel-$$(cat $(ERL_SRC) | md5sum | cut -c1-12) && \
+	  mkdir -p $(B)/erlang/$$key && chmod 755 $(B)/erlang/$$key && \
+	  $(ERLC) -o $(B)/erlang/$$key $(ERL_SRC) && chmod 644 $(B)/erlang/$$key/*.beam; \
+	else echo "make: no erlc: erlfwd compiles its Erlang modules on first use"; fi
+	@touch $@
 
 $(CLI): $(call obj,$(ERLFWD_SRC))
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
@@ -166,6 +195,9 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
 	install -m 755 $(SERVER) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	for d in $(B)/erlang/otp*; do [ -d "$$d" ] || continue; \
+	    install -d $(DESTDIR)$(LIBDIR)/erlang/$$(basename $$d); \
+	    install -m 644 $$d/*.beam $(DESTDIR)$(LIBDIR)/erlang/$$(basename $$d)/; done
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 644 tools/erlfwd/erlfwd.1 $(DESTDIR)$(MANDIR)/man1/erlfwd.1

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agentq.h"
 #include "carrier.h"
 #include "cli.h"
 #include "dial.h"
@@ -46,8 +47,12 @@
  * this, new ones are reset, so that a carrier down for a while is not a
  * way to make us hold thousands of descriptors. */
 #define PENDING_MAX	128
+/* Ports the library-free mode's nodes connect to, one per remote node
+ * (agentq.h): past this, the least recently asked for is closed (its
+ * connections stay). */
+#define FWD_MAX		32
 
-enum hkind { H_LISTEN, H_MUX, H_ERR, H_SIG, H_PENDING };
+enum hkind { H_LISTEN, H_MUX, H_ERR, H_SIG, H_PENDING, H_FWD };
 
 struct ahandle {
 	enum hkind	 kind;
@@ -63,6 +68,13 @@ struct pending {
 	size_t			 inlen, framelen;
 	struct frame		 f;
 	long			 deadline;
+};
+
+/* A 127.0.0.1 port whose connections are DIST(dist_port) streams. */
+struct fwd {
+	struct ahandle		 h;	/* first: epoll points here */
+	uint16_t		 dist_port, local_port;
+	long			 used;	/* last asked for */
 };
 
 struct agent {
@@ -82,6 +94,7 @@ struct agent {
 	long			 accept_resume;	/* 0: accepting */
 	int			 backoff_s;
 	TAILQ_HEAD(, pending)	 pending;
+	struct fwd		 fwd[FWD_MAX];
 	int			 npending;
 	int			 pending_full;	/* said so since the last serve */
 	int			 said_foreign;	/* another uid's connection: said */
@@ -521,11 +534,74 @@ pending_free(struct agent *a, struct pending *p, int reset)
 	free(p);
 }
 
-/* Read what p's client sent so far; a bad preamble ends it. */
+/*
+ * The local port for DIST(port) streams (agentq.h): the one open already,
+ * else a new listener, in place of the least recently asked for when all
+ * are taken.  Returns the port, or 0 (out of descriptors).
+ */
+static uint16_t
+fwd_port(struct agent *a, uint16_t port, long now)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct fwd *f, *lru = &a->fwd[0];
+	int i;
+
+	for (i = 0; i < FWD_MAX; i++) {
+		f = &a->fwd[i];
+		if (f->h.fd >= 0 && f->dist_port == port) {
+			f->used = now;
+			return f->local_port;
+		}
+		if (f->h.fd < 0 ? lru->h.fd >= 0 : lru->h.fd >= 0 &&
+		    f->used < lru->used)
+			lru = f;
+	}
+	if (lru->h.fd >= 0) {
+		watch(a, &lru->h, 0);
+		close(lru->h.fd);
+		lru->h.fd = -1;
+	}
+	len = sock_loopback(&ss, 0);
+	if ((lru->h.fd = sock_listen((struct sockaddr *)&ss, len,
+	    SOMAXCONN)) < 0)
+		return 0;
+	if (getsockname(lru->h.fd, (struct sockaddr *)&ss, &len) != 0) {
+		close(lru->h.fd);
+		lru->h.fd = -1;
+		return 0;
+	}
+	lru->dist_port = port;
+	lru->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	lru->used = now;
+	if (a->accept_resume == 0)
+		watch(a, &lru->h, EPOLLIN);
+	return lru->local_port;
+}
+
+/* p's client asked for the port of DIST(port): answer, and done with it. */
+static void
+pending_agentq(struct agent *a, struct pending *p, uint16_t port)
+{
+	uint8_t ans[AGENTQ_LEN];
+	uint16_t local = fwd_port(a, port, tio_now_ms());
+
+	agentq_answer(ans, local != 0 ? AGENTQ_OK : AGENTQ_REFUSED, local);
+	/* A fresh socket's buffer takes seven bytes. */
+	(void)sock_send(p->h.fd, ans, sizeof(ans));
+	pending_free(a, p, 0);
+}
+
+/*
+ * Read what p's client sent so far: a preamble (the stream is opened in
+ * pending_serve()), or the agent's own request (answered now).  Bad
+ * bytes end it.
+ */
 static void
 pending_read(struct agent *a, struct pending *p)
 {
 	ssize_t n;
+	uint16_t port;
 	int k;
 
 	if (p->inlen == sizeof(p->in)) {
@@ -541,6 +617,12 @@ pending_read(struct agent *a, struct pending *p)
 		return;
 	p->inlen += (size_t)n;
 	if (p->framelen == 0) {
+		if ((k = agentq_decode(p->in, p->inlen, &port)) > 0) {
+			pending_agentq(a, p, port);
+			return;
+		}
+		if (k == 0)
+			return;		/* "EFW": not yet told apart */
 		k = frame_decode(p->in, p->inlen, FRAME_REQ_BODY_MAX, &p->f);
 		if (k < 0 || (k > 0 && p->f.tag == FRAME_TAG_CARRIER)) {
 			pending_free(a, p, 0);
@@ -597,20 +679,35 @@ peer_is_ours(struct agent *a, int fd)
 	return 0;
 }
 
+/* Watch every listener for connections, or none (0). */
 static void
-on_accept(struct agent *a)
+listeners_watch(struct agent *a, uint32_t events)
+{
+	int i;
+
+	watch(a, &a->hl, events);
+	for (i = 0; i < FWD_MAX; i++)
+		watch(a, &a->fwd[i].h, events);
+}
+
+/*
+ * Take the connections waiting on h: the agent's own port (a preamble
+ * comes first), or f's (DIST(f->dist_port), as if that preamble had come).
+ */
+static void
+on_accept(struct agent *a, struct ahandle *h, struct fwd *f)
 {
 	struct pending *p;
-	int fd, i;
+	int fd, i, k;
 
 	for (i = 0; i < 64; i++) {
-		fd = accept4(a->hl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			/* The connection stays in the backlog and the listener
 			 * readable: watched, it would wake us in a loop. */
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
-				watch(a, &a->hl, 0);
+				listeners_watch(a, 0);
 				a->accept_resume = tio_now_ms() + ACCEPT_PAUSE_MS;
 			}
 			return;
@@ -640,6 +737,17 @@ on_accept(struct agent *a)
 		sock_nodelay(fd);
 		TAILQ_INSERT_TAIL(&a->pending, p, entry);
 		a->npending++;
+		if (f != NULL) {
+			/* The preamble the preload would have sent. */
+			k = frame_encode(p->in, sizeof(p->in), FRAME_TAG_DIST,
+			    f->dist_port, NULL, 0);
+			if (k <= 0 || frame_decode(p->in, (size_t)k,
+			    FRAME_REQ_BODY_MAX, &p->f) != k) {
+				pending_free(a, p, 1);
+				continue;
+			}
+			p->inlen = p->framelen = (size_t)k;
+		}
 		watch(a, &p->h, EPOLLIN);
 		pending_read(a, p);
 	}
@@ -706,14 +814,17 @@ loop(struct agent *a)
 		pending_serve(a, now);
 		if (a->accept_resume != 0 && now >= a->accept_resume) {
 			a->accept_resume = 0;
-			watch(a, &a->hl, EPOLLIN);
+			listeners_watch(a, EPOLLIN);
 		}
 		n = epoll_wait(a->ep, evs, EVENTS_MAX, next_wait(a, now));
 		for (i = 0; i < n; i++) {
 			h = evs[i].data.ptr;
 			switch (h->kind) {
 			case H_LISTEN:
-				on_accept(a);
+				on_accept(a, h, NULL);
+				break;
+			case H_FWD:
+				on_accept(a, h, (struct fwd *)h);
 				break;
 			case H_PENDING:
 				pending_read(a, (struct pending *)h);
@@ -754,6 +865,10 @@ agent_init(struct agent *a, const struct agent_opts *o, char *why,
 	a->he.kind = H_ERR;
 	a->hs.kind = H_SIG;
 	a->hl.fd = a->hm.fd = a->he.fd = a->hs.fd = -1;
+	for (int i = 0; i < FWD_MAX; i++) {
+		a->fwd[i].h.kind = H_FWD;
+		a->fwd[i].h.fd = -1;
+	}
 	a->backoff_s = 1;
 	a->status = CLI_LOCAL;
 	TAILQ_INIT(&a->pending);
@@ -799,6 +914,9 @@ agent_fini(struct agent *a)
 	(void)via_stop(a);
 	if (a->hl.fd >= 0)
 		close(a->hl.fd);
+	for (int i = 0; i < FWD_MAX; i++)
+		if (a->fwd[i].h.fd >= 0)
+			close(a->fwd[i].h.fd);
 	if (a->hs.fd >= 0)
 		close(a->hs.fd);
 	if (a->ep >= 0)

@@ -274,6 +274,7 @@ static const struct option all_options[] = {
 	{ "iex", no_argument, NULL, 'I' },
 	{ "erl", no_argument, NULL, 'E' },
 	{ "allow-stop", no_argument, NULL, 'S' },
+	{ "no-preload", no_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 };
 #define NOPTIONS	(sizeof(all_options) / sizeof(all_options[0]))
@@ -357,6 +358,9 @@ cli_getopt(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv,
 			break;
 		case 'S':
 			a->allow_stop = 1;
+			break;
+		case 'P':
+			a->no_preload = 1;
 			break;
 		case 'h':
 			cmd->usage(stdout);

@@ -69,7 +69,7 @@ int	cli_host(struct cli *c, const char *text, char *err, size_t errlen);
  *
  *   -t --tunnel ROUTE  -v --via COMMAND  -H --host PATTERN[=ROUTE]
  *   -c --cookie-file FILE  -q --quiet  -I --iex  -E --erl
- *   -S --allow-stop  -h --help
+ *   -S --allow-stop  -P --no-preload  -h --help
  *
  * Only -t, -c, -H, -q and -h have a one-letter form on the command line; the
  * others are long options only.
@@ -97,6 +97,7 @@ struct cli_args {
 	int		 quiet;		/* -q */
 	int		 iex, erl;	/* --iex, --erl: at most one */
 	int		 allow_stop;	/* --allow-stop */
+	int		 no_preload;	/* --no-preload */
 	int		 help;		/* --help: usage printed, nothing to do */
 };
 
@@ -161,6 +162,13 @@ CLI_PASSWORD_HELP \
 "                           stdout (run with sh -c), e.g. 'ssh HOST\n" \
 "                           erlfwd-server --stdio' or 'kubectl exec -i POD\n" \
 "                           -- erlfwd-server --stdio'\n"
+
+/* The --no-preload line of the help of run, remsh and doctor. */
+#define CLI_NO_PRELOAD_HELP \
+"      --no-preload         nothing of erlfwd in the local node but flags\n" \
+"                           (OTP's -epmd_module): the default where the\n" \
+"                           library cannot work, e.g. macOS\n" \
+"                           (ERLFWD_PRELOAD=off; =on insists on the library)\n"
 
 /* cli_info_exit: the exit status for a failed INFO request. */
 int	cli_info_exit(enum info_status s);

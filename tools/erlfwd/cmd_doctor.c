@@ -2,7 +2,7 @@
  * cmd_doctor.c: `erlfwd doctor`, the path to a node checked step by step
  * (cmd.h).
  *
- *   library  liberlfwd.so is here
+ *   library  liberlfwd.so is here (or "mode": the library-free mode, and why)
  *   tunnel   something listens on the forwarded port
  *   server   it is a compatible erlfwd-server
  *   epmd     the remote host's epmd runs
@@ -28,6 +28,8 @@
 #include "cli.h"
 #include "cmd.h"
 #include "cookie.h"
+#include "erlmod.h"
+#include "mode.h"
 #include "info.h"
 #include "launch.h"
 #include "nodename.h"
@@ -44,9 +46,11 @@ cmd_doctor_usage(FILE *f)
 {
 	fprintf(f,
 "usage: erlfwd doctor [NODE] [--tunnel HOST:PORT] [--cookie-file FILE]\n"
+"                     [--no-preload]\n"
 "\n"
 "Walk the path to NODE (NAME or NAME@HOST; default: the only node) and stop\n"
-"at the first broken step, with a one-line fix: the library, the tunnel,\n"
+"at the first broken step, with a one-line fix: the library (or the\n"
+"library-free mode, and why), the tunnel,\n"
 "erlfwd-server, the remote epmd, the node's registration, its port through\n"
 "the tunnel, and its cookie (when one is found: --cookie-file, else\n"
 "$ERLFWD_COOKIE, $RELEASE_COOKIE, ~/.erlang.cookie), then which OTP and\n"
@@ -59,6 +63,7 @@ cmd_doctor_usage(FILE *f)
 "                           (ERLFWD_TUNNEL; default 127.0.0.1:9369)\n"
 CLI_PASSWORD_HELP
 "  -c, --cookie-file FILE   the cookie to check\n"
+CLI_NO_PRELOAD_HELP
 "  -h, --help               this help\n"
 "\n"
 CMD_EXIT_HELP);
@@ -334,21 +339,47 @@ check_node(const struct route *t, int timeout, const struct frame_info *fi,
 	return CLI_OK;
 }
 
+/*
+ * The library-free mode's step: erlfwd's Erlang modules, ready for the erl
+ * on $PATH.  Returns CLI_OK or the exit status of a broken step.
+ */
+static int
+check_modules(int timeout_ms, const struct mode *m)
+{
+	struct erlmod mods;
+	char erl[PATH_MAX], err[PATH_MAX + 256];
+
+	if (launch_which(erl, sizeof(erl), "erl") != 0)
+		return broken(CLI_LOCAL, "mode", "library-free, but erl is not "
+		    "on $PATH", "install Erlang (Homebrew, asdf, apt)");
+	if (erlmod_prepare(erl, timeout_ms, &mods, err, sizeof(err)) != 0)
+		return broken(CLI_LOCAL, "mode", err, "install Erlang's "
+		    "compiler (erlc) beside erl");
+	step("ok", "mode", "library-free (%s): -epmd_module erlfwd_epmd "
+	    "from %s", m->why, mods.ebin);
+	return CLI_OK;
+}
+
 /* The whole walk after the options.  Returns the exit status. */
 static int
 walk(const struct cli *c, const struct nodename *gp, const struct cookie *ck,
-    struct frame_info *fi, int *partial)
+    struct frame_info *fi, int *partial, int no_preload)
 {
 	const struct route *t = &c->cfg.tunnel;
-	char lib[PATH_MAX], what[2048], list[1024];
+	struct mode m;
+	char what[2048], list[1024];
 	size_t idx = 0;
 	int rc;
 
-	if (launch_find_lib(lib, sizeof(lib), getenv("ERLFWD_LIB")) != 0)
-		return broken(CLI_LOCAL, "library", "cannot find "
-		    LAUNCH_LIB_NAME " beside erlfwd or in its lib/erlfwd",
-		    "install erlfwd with `make install`, or set ERLFWD_LIB");
-	step("ok", "library", "%s", lib);
+	if (mode_pick(&m, no_preload, what, sizeof(what)) != 0)
+		return broken(CLI_LOCAL, "library", what, "install erlfwd with "
+		    "`make install`, set ERLFWD_LIB, or use --no-preload");
+	if (m.kind == MODE_PRELOAD)
+		step("ok", "library", "%s (%s)", m.lib, m.why);
+	else {
+		if ((rc = check_modules(c->cfg.timeout_ms, &m)) != CLI_OK)
+			return rc;
+	}
 	if ((rc = check_server(t, c->cfg.timeout_ms, fi)) != CLI_OK)
 		return rc;
 	if (!fi->epmd_up) {
@@ -390,7 +421,7 @@ int
 cmd_doctor(int argc, char **argv)
 {
 	static const struct cli_cmd cmd = {
-		.name = "doctor", .letters = "tvch", .max_operands = 1,
+		.name = "doctor", .letters = "tvcPh", .max_operands = 1,
 		.usage = cmd_doctor_usage,
 	};
 	struct cli_args a;
@@ -430,7 +461,8 @@ cmd_doctor(int argc, char **argv)
 	}
 	if ((rc = carrier_step(&c)) != CLI_OK)
 		goto out;
-	rc = walk(&c, node_arg != NULL ? &given : NULL, ck, fi, &partial);
+	rc = walk(&c, node_arg != NULL ? &given : NULL, ck, fi, &partial,
+	    a.no_preload);
 	if (rc == CLI_OK)
 		printf("the path works%s\n", partial ? " as far as it was "
 		    "checked" : "");

@@ -12,7 +12,7 @@ void
 cmd_names_usage(FILE *f)
 {
 	fprintf(f,
-"usage: erlfwd names [--tunnel ROUTE | --via COMMAND] [-q]\n"
+"usage: erlfwd names [--tunnel ROUTE | --via COMMAND] [-q] [--no-preload]\n"
 "\n"
 "List the nodes registered with the remote host's epmd and their ports, as\n"
 "`epmd -names` there would, after the remote host's name and the version\n"
@@ -20,6 +20,8 @@ cmd_names_usage(FILE *f)
 "\n"
 CLI_ROUTE_HELP
 "  -q, --quiet              print only the node names, one a line\n"
+"      --no-preload         accepted, as run, remsh and doctor take it: names\n"
+"                           starts no node, so it works the same in both modes\n"
 "  -h, --help               this help\n"
 "\n"
 "The request is bounded by ERLFWD_TIMEOUT_MS (default 5000).\n"
@@ -30,7 +32,7 @@ int
 cmd_names(int argc, char **argv)
 {
 	static const struct cli_cmd cmd = {
-		.name = "names", .letters = "tvqh", .max_operands = 0,
+		.name = "names", .letters = "tvqPh", .max_operands = 0,
 		.usage = cmd_names_usage,
 	};
 	struct cli_args a;

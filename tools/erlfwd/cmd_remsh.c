@@ -17,7 +17,9 @@
 #include "cli.h"
 #include "cmd.h"
 #include "cookie.h"
-#include "guard.h"
+#include "erlmod.h"
+#include "flags.h"
+#include "mode.h"
 #include "home.h"
 #include "info.h"
 #include "launch.h"
@@ -46,11 +48,11 @@ struct remsh {
 	uint16_t		port;		/* its distribution port */
 	struct nodename		target;
 	char			local[NODENAME_MAX];
-	char			lib[PATH_MAX];
+	struct mode		mode;		/* .lib: the library, preloaded */
 	char			prog[PATH_MAX];
 	int			allow_stop;	/* --allow-stop: the plain remsh */
 	char			erl[PATH_MAX];	/* the erl that runs the guard */
-	struct guard		guard;
+	struct erlmod		mods;
 	char			ebins[EBINS_MAX][PATH_MAX];	/* IEx: Elixir's */
 	size_t			nebins;
 };
@@ -61,7 +63,7 @@ cmd_remsh_usage(FILE *f)
 	fprintf(f,
 "usage: erlfwd remsh [NODE] [--tunnel HOST:PORT] [--cookie-file FILE]\n"
 "                    [--host PATTERN[=ROUTE]]... [--iex | --erl]\n"
-"                    [--allow-stop] [-- SHELL_ARGS...]\n"
+"                    [--allow-stop] [--no-preload] [-- SHELL_ARGS...]\n"
 "\n"
 "Open a remote shell on NODE (NAME or NAME@HOST) on the remote host.  With\n"
 "no NODE, the one node the remote host lists (with several, pick one).  A\n"
@@ -87,6 +89,7 @@ CLI_PASSWORD_HELP
 "                           System.stop() through: the plain erl -remsh or\n"
 "                           iex --remsh, which stop the remote node on them\n"
 "                           and on the end of input\n"
+CLI_NO_PRELOAD_HELP
 "  -h, --help               this help\n"
 "\n"
 "Leaving the shell never stops the remote node: expressions that would (q(),\n"
@@ -329,25 +332,28 @@ elixir_ebins(struct remsh *r)
 }
 
 /*
- * What the guarded shell needs: the erl that runs it, its module compiled
- * for that erl's OTP, and Elixir's libraries for IEx.  Returns 0, or -1
- * after one line that says what is missing.
+ * What the guarded shell or the library-free mode needs: the erl that runs
+ * it, erlfwd's modules compiled for that erl's OTP, and (the guard with
+ * IEx) Elixir's libraries.  Returns 0, or -1 after one line that says what
+ * is missing.
  */
 static int
-prepare_guard(struct remsh *r)
+prepare_modules(struct remsh *r)
 {
 	char err[PATH_MAX + 256];
 
+	if (r->allow_stop && r->mode.kind == MODE_PRELOAD)
+		return 0;
 	if (launch_which(r->erl, sizeof(r->erl), "erl") != 0) {
 		cli_msg("erl is not on $PATH: install Erlang");
 		return -1;
 	}
-	if (guard_prepare(r->erl, r->cli.cfg.timeout_ms, &r->guard, err,
+	if (erlmod_prepare(r->erl, r->cli.cfg.timeout_ms, &r->mods, err,
 	    sizeof(err)) != 0) {
 		cli_msg("%s", err);
 		return -1;
 	}
-	if (r->shell == SHELL_IEX && elixir_ebins(r) != 0) {
+	if (!r->allow_stop && r->shell == SHELL_IEX && elixir_ebins(r) != 0) {
 		cli_msg("cannot find Elixir's libraries beside %s (its "
 		    "../lib/*/ebin)", r->prog);
 		return -1;
@@ -390,21 +396,21 @@ build_guarded(struct remsh *r, char **av, char **extra, int nextra)
 	av[n++] = r->erl;
 	n = erl_local_node(r, av, n);
 	av[n++] = "-noshell";
-	if (r->guard.otp < 26) {
+	if (r->mods.otp < 26) {
 		av[n++] = "-user";
-		av[n++] = GUARD_MODULE;
+		av[n++] = ERLMOD_REMSH;
 	} else {
 		av[n++] = "-s";
-		av[n++] = GUARD_MODULE;
+		av[n++] = ERLMOD_REMSH;
 		av[n++] = "main";
 	}
 	av[n++] = "-pa";
-	av[n++] = r->guard.ebin;
+	av[n++] = r->mods.ebin;
 	for (k = 0; k < r->nebins; k++) {
 		av[n++] = "-pa";
 		av[n++] = r->ebins[k];
 	}
-	av[n++] = "-" GUARD_MODULE;
+	av[n++] = "-" ERLMOD_REMSH;
 	av[n++] = r->node;
 	av[n++] = r->shell == SHELL_IEX ? "iex" : "erl";
 	av[n++] = isatty(STDIN_FILENO) ? "tty" : "notty";
@@ -451,6 +457,7 @@ start(struct remsh *r, char **extra, int nextra)
 {
 	struct home h = { .dir = "" };
 	char *av[ARGV_MAX], hosts[CLI_HOSTS_MAX + CONFIG_PATTERN_MAX + 1];
+	char err[PATH_MAX + 512];
 	int ws, rc = CLI_LOCAL;
 
 	if (nodename_local(r->local, sizeof(r->local), "remsh", (long)getpid(),
@@ -481,13 +488,23 @@ start(struct remsh *r, char **extra, int nextra)
 		goto out;
 	}
 	/* The child has what it needs; a secret it does not need stays here. */
-	if (unsetenv("ERLFWD_COOKIE") != 0 ||
-	    launch_env(r->lib, hosts, r->cli.tunnel_arg) != 0)
+	if (unsetenv("ERLFWD_COOKIE") != 0)
 		goto out_env;
-	cli_msg("remote shell on %s through %s (%s%s, cookie from %s)",
+	if (r->mode.kind == MODE_FLAGS) {
+		if ((rc = flags_env(&r->cli, hosts, r->mods.ebin, err,
+		    sizeof(err))) != CLI_OK) {
+			cli_msg("%s", err);
+			goto out;
+		}
+		rc = CLI_LOCAL;
+	} else if (launch_env(r->mode.lib, hosts, r->cli.tunnel_arg) != 0)
+		goto out_env;
+	cli_msg("remote shell on %s through %s (%s%s%s, cookie from %s)",
 	    r->node, r->cli.cfg.tunnel.text,
 	    r->shell == SHELL_IEX ? "iex" : "erl",
-	    r->allow_stop ? ", --allow-stop" : "", r->cookie.origin);
+	    r->allow_stop ? ", --allow-stop" : "",
+	    r->mode.kind == MODE_FLAGS ? ", library-free" : "",
+	    r->cookie.origin);
 	/* The cookie file goes once erl has read it: from then on a SIGKILL
 	 * of erlfwd leaves no secret on disk. */
 	if (launch_run_once(av, &ws, h.dir[0] != '\0' ? h.cookie : NULL) != 0) {
@@ -509,7 +526,7 @@ int
 cmd_remsh(int argc, char **argv)
 {
 	static const struct cli_cmd cmd = {
-		.name = "remsh", .letters = "tvcHIESh", .max_operands = 1,
+		.name = "remsh", .letters = "tvcHIESPh", .max_operands = 1,
 		.after_dashdash = 1, .usage = cmd_remsh_usage,
 	};
 	struct cli_args a;
@@ -559,16 +576,12 @@ cmd_remsh(int argc, char **argv)
 	rc = CLI_LOCAL;
 	if (pick_shell(r) != 0)
 		goto out;
-	if (launch_find_lib(r->lib, sizeof(r->lib), getenv("ERLFWD_LIB")) != 0) {
-		snprintf(err, sizeof(err), "cannot find %s beside this program "
-		    "or in its lib/erlfwd (set ERLFWD_LIB to its path)",
-		    LAUNCH_LIB_NAME);
+	if (mode_pick(&r->mode, a.no_preload, err, sizeof(err)) != 0)
 		goto fail;
-	}
 	if ((rc = cli_carrier(&r->cli)) != CLI_OK ||
 	    (rc = find_node(r)) != CLI_OK)
 		goto out;
-	if (check_iex(r) != 0 || (!r->allow_stop && prepare_guard(r) != 0)) {
+	if (check_iex(r) != 0 || prepare_modules(r) != 0) {
 		rc = CLI_LOCAL;
 		goto out;
 	}

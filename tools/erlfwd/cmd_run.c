@@ -9,8 +9,11 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "erlmod.h"
+#include "flags.h"
 #include "info.h"
 #include "launch.h"
+#include "mode.h"
 #include "nodename.h"
 
 void
@@ -18,12 +21,14 @@ cmd_run_usage(FILE *f)
 {
 	fprintf(f,
 "usage: erlfwd run [--tunnel HOST:PORT] [--host PATTERN[=ROUTE]]...\n"
-"                  [--] COMMAND [ARGS...]\n"
+"                  [--no-preload] [--] COMMAND [ARGS...]\n"
 "\n"
-"Run COMMAND with liberlfwd.so preloaded (added to LD_PRELOAD, never\n"
-"replacing it) and the configuration in its environment, the way\n"
-"`proxychains4 COMMAND` does: its Erlang nodes reach the remote host's\n"
-"nodes through the tunnel.\n"
+"Run COMMAND so that its Erlang nodes reach the remote host's nodes\n"
+"through the tunnel: with liberlfwd.so preloaded (added to LD_PRELOAD,\n"
+"never replacing it) and the configuration in its environment, the way\n"
+"`proxychains4 COMMAND` does; or, library-free, with flags in ERL_AFLAGS\n"
+"(-epmd_module erlfwd_epmd ...) that every erl, iex, elixir and release\n"
+"script reads.\n"
 "\n"
 "  -t, --tunnel ROUTE        the forwarded port HOST:PORT, or a SOCKS5 proxy\n"
 "                            socks5://HOST:PORT (ERLFWD_TUNNEL; default\n"
@@ -34,6 +39,7 @@ CLI_PASSWORD_HELP
 "                            replaces ERLFWD_HOSTS).  Without --host and\n"
 "                            ERLFWD_HOSTS, the remote host's own name, as\n"
 "                            erlfwd-server reports it\n"
+CLI_NO_PRELOAD_HELP
 "  -h, --help                this help\n"
 "\n"
 "Examples:\n"
@@ -93,24 +99,50 @@ out:
 	return rc;
 }
 
+/*
+ * The library-free mode's environment: erlfwd's Erlang modules compiled
+ * for the erl on $PATH (what COMMAND's scripts run, as a rule), and
+ * ERL_AFLAGS (flags.h).
+ */
+static int
+library_free(struct cli *c, const char *hosts, char *err, size_t errlen)
+{
+	struct erlmod mods;
+	char erl[PATH_MAX];
+
+	if (launch_which(erl, sizeof(erl), "erl") != 0) {
+		snprintf(err, errlen, "erl is not on $PATH: the library-free "
+		    "mode compiles its module with it (install Erlang)");
+		return CLI_LOCAL;
+	}
+	if (erlmod_prepare(erl, c->cfg.timeout_ms, &mods, err, errlen) != 0)
+		return CLI_LOCAL;
+	return flags_env(c, hosts, mods.ebin, err, errlen);
+}
+
 int
 cmd_run(int argc, char **argv)
 {
 	static const struct cli_cmd cmd = {
-		.name = "run", .letters = "tvHh", .min_operands = 1,
+		.name = "run", .letters = "tvHPh", .min_operands = 1,
 		.max_operands = -1, .operand = "COMMAND",
 		/* COMMAND's own options are COMMAND's. */
 		.stop_at_operand = 1, .usage = cmd_run_usage,
 	};
 	struct cli_args a;
 	struct cli c;
-	char err[512], lib[PATH_MAX];
+	struct mode m;
+	char err[PATH_MAX + 512];
 	const char *hosts = NULL, *env;
 	int status, err_no;
 
 	if ((status = cli_getopt(&c, &cmd, argc, argv, &a)) != CLI_OK ||
 	    a.help)
 		return status;
+	if (mode_pick(&m, a.no_preload, err, sizeof(err)) != 0) {
+		cli_msg("%s", err);
+		return CLI_LOCAL;
+	}
 	if ((status = cli_carrier(&c)) != CLI_OK)
 		return status;
 	if (c.hosts_given)
@@ -126,12 +158,11 @@ cmd_run(int argc, char **argv)
 			goto fail;
 		hosts = c.hosts;
 	}
-	if (launch_find_lib(lib, sizeof(lib), getenv("ERLFWD_LIB")) != 0) {
-		cli_msg("cannot find %s beside this program or in its lib/erlfwd "
-		    "(set ERLFWD_LIB to its path)", LAUNCH_LIB_NAME);
-		return CLI_LOCAL;
-	}
-	if (launch_env(lib, hosts, c.tunnel_arg) != 0) {
+	if (m.kind == MODE_FLAGS) {
+		if ((status = library_free(&c, hosts, err, sizeof(err))) !=
+		    CLI_OK)
+			goto fail;
+	} else if (launch_env(m.lib, hosts, c.tunnel_arg) != 0) {
 		cli_msg("cannot set the environment: %s%s", strerror(errno),
 		    errno == EINVAL ? " (the library's path has ':' or a "
 		    "blank)" : "");

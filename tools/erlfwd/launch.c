@@ -47,10 +47,28 @@ try_dir(char *out, size_t cap, const char *dir, const char *rel)
 }
 
 int
-launch_find_lib(char *out, size_t cap, const char *override)
+launch_self_dir(char *out, size_t cap)
 {
 	char exe[PATH_MAX], *slash;
 	ssize_t n;
+
+	/* Linux names it; elsewhere there is no portable way, and the
+	 * callers fall back to the installed LIBDIR. */
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return -1;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL ||
+	    (size_t)(slash - exe) >= cap)
+		return -1;
+	*slash = '\0';
+	strcpy(out, exe);
+	return 0;
+}
+
+int
+launch_find_lib(char *out, size_t cap, const char *override)
+{
+	char exe[PATH_MAX];
 
 	if (override != NULL && *override != '\0') {
 		if (!is_file(override) || realpath(override, exe) == NULL ||
@@ -61,16 +79,10 @@ launch_find_lib(char *out, size_t cap, const char *override)
 		strcpy(out, exe);
 		return 0;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			*slash = '\0';
-			if (try_dir(out, cap, exe, "") == 0 ||
-			    try_dir(out, cap, exe, "../lib/erlfwd") == 0)
-				return 0;
-		}
-	}
+	if (launch_self_dir(exe, sizeof(exe)) == 0 &&
+	    (try_dir(out, cap, exe, "") == 0 ||
+	    try_dir(out, cap, exe, "../lib/erlfwd") == 0))
+		return 0;
 #ifdef ERLFWD_LIBDIR
 	if (try_dir(out, cap, ERLFWD_LIBDIR, "") == 0)
 		return 0;

@@ -10,6 +10,12 @@
 #define LAUNCH_LIB_NAME	"liberlfwd.so"
 
 /*
+ * launch_self_dir: the directory of this program's executable into out
+ * (cap bytes).  Returns 0, or -1 where the system does not say.
+ */
+int	launch_self_dir(char *out, size_t cap);
+
+/*
  * launch_find_lib: the library's absolute path in out (cap bytes): override
  * when given (ERLFWD_LIB), else beside this executable (the build tree),
  * else in ../lib/erlfwd from it (an installed tree, any prefix), else in the

@@ -1,5 +1,5 @@
 /*
- * check_guard: the remsh guard's cache (guard.h): its key, the OTP release
+ * check_erlmod: the Erlang modules' cache (erlmod.h): its key, the OTP release
  * of an installation, compiling once with that release's erlc, and a cache
  * directory that is not private refused.  The "erl" and "erlc" here are
  * small scripts in a scratch directory: an OTP layout, not an OTP.
@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guard.h"
+#include "erlmod.h"
+#include "launch.h"
 
 static char	 tmp[256];	/* short: the paths built on it fit */
 
@@ -33,7 +34,7 @@ put(const char *path, const char *text, mode_t mode)
 static void
 setup(void)
 {
-	snprintf(tmp, sizeof(tmp), "%s/check_guard.XXXXXX",
+	snprintf(tmp, sizeof(tmp), "%s/check_erlmod.XXXXXX",
 	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 }
@@ -68,7 +69,9 @@ install(const char *rel, const char *otp)
 	snprintf(p, sizeof(p), "%s/otp/bin/erlc", tmp);
 	snprintf(text, sizeof(text), "#!/bin/sh\necho run >>'%s/erlc.runs'\n"
 	    "[ -e '%s/erlc.fail' ] && { echo 'syntax error'; exit 1; }\n"
-	    "[ \"$1\" = -o ] && : >\"$2/erlfwd_remsh.beam\"\n", tmp, tmp);
+	    "[ \"$1\" = -o ] || exit 2\nd=$2; shift 2\n"
+	    "for f; do : >\"$d/$(basename \"$f\" .erl).beam\"; done\n",
+	    tmp, tmp);
 	put(p, text, 0755);
 	if (rel == NULL)
 		return;
@@ -102,15 +105,15 @@ START_TEST(cache_key)
 {
 	char a[64], b[64], c[64], small[8];
 
-	ck_assert_int_eq(guard_cache_key(a, sizeof(a), 27, "x", 1), 0);
+	ck_assert_int_eq(erlmod_cache_key(a, sizeof(a), 27, "x", 1), 0);
 	ck_assert_uint_eq(strlen(a), strlen("otp27-") + 12);
 	ck_assert_int_eq(strncmp(a, "otp27-", 6), 0);
-	ck_assert_int_eq(guard_cache_key(b, sizeof(b), 27, "y", 1), 0);
+	ck_assert_int_eq(erlmod_cache_key(b, sizeof(b), 27, "y", 1), 0);
 	ck_assert_str_ne(a, b);
-	ck_assert_int_eq(guard_cache_key(c, sizeof(c), 25, "x", 1), 0);
+	ck_assert_int_eq(erlmod_cache_key(c, sizeof(c), 25, "x", 1), 0);
 	ck_assert_str_ne(a, c);
 	ck_assert_str_eq(a + 6, c + 6);		/* the same source */
-	ck_assert_int_eq(guard_cache_key(small, sizeof(small), 27, "x", 1), -1);
+	ck_assert_int_eq(erlmod_cache_key(small, sizeof(small), 27, "x", 1), -1);
 }
 END_TEST
 
@@ -121,7 +124,7 @@ START_TEST(otp_from_file)
 
 	install("27.3.4.1", "99");
 	snprintf(erl, sizeof(erl), "%s/otp/bin/erl", tmp);
-	ck_assert_int_eq(guard_otp(erl, 5000), 27);
+	ck_assert_int_eq(erlmod_otp(erl, 5000), 27);
 }
 END_TEST
 
@@ -132,7 +135,7 @@ START_TEST(otp_asked)
 
 	install(NULL, "26");
 	snprintf(erl, sizeof(erl), "%s/otp/bin/erl", tmp);
-	ck_assert_int_eq(guard_otp(erl, 5000), 26);
+	ck_assert_int_eq(erlmod_otp(erl, 5000), 26);
 }
 END_TEST
 
@@ -140,21 +143,60 @@ END_TEST
 START_TEST(prepare_once)
 {
 	char erl[PATH_MAX], err[512], beam[PATH_MAX * 2];
-	struct guard g;
+	struct erlmod g;
 	struct stat st;
 
 	install("25.2.3", "0");
 	snprintf(erl, sizeof(erl), "%s/otp/bin/erl", tmp);
 	ck_assert_int_eq(setenv("XDG_CACHE_HOME", tmp, 1), 0);
-	ck_assert_msg(guard_prepare(erl, 5000, &g, err, sizeof(err)) == 0,
+	ck_assert_msg(erlmod_prepare(erl, 5000, &g, err, sizeof(err)) == 0,
 	    "%s", err);
 	ck_assert_int_eq(g.otp, 25);
 	ck_assert_ptr_nonnull(strstr(g.ebin, "/erlfwd/otp25-"));
-	snprintf(beam, sizeof(beam), "%s/%s.beam", g.ebin, GUARD_MODULE);
+	snprintf(beam, sizeof(beam), "%s/%s.beam", g.ebin, ERLMOD_EPMD);
+	ck_assert_int_eq(stat(beam, &st), 0);
+	snprintf(beam, sizeof(beam), "%s/%s.beam", g.ebin, ERLMOD_REMSH);
 	ck_assert_int_eq(stat(beam, &st), 0);
 	ck_assert_int_eq(runs(), 1);
-	ck_assert_int_eq(guard_prepare(erl, 5000, &g, err, sizeof(err)), 0);
+	ck_assert_int_eq(erlmod_prepare(erl, 5000, &g, err, sizeof(err)), 0);
 	ck_assert_int_eq(runs(), 1);
+}
+END_TEST
+
+/*
+ * What `make` compiled beside the program (SELF/erlang/KEY) is taken
+ * without compiling; a copy others may write into is not.
+ */
+START_TEST(prepare_built)
+{
+	char erl[PATH_MAX], err[512], self[PATH_MAX], key[64];
+	char dir[PATH_MAX * 2], p[PATH_MAX * 3], cmd[PATH_MAX * 2 + 16];
+	struct erlmod g;
+
+	install("25.2.3", "0");
+	snprintf(erl, sizeof(erl), "%s/otp/bin/erl", tmp);
+	ck_assert_int_eq(setenv("XDG_CACHE_HOME", tmp, 1), 0);
+	ck_assert_int_eq(launch_self_dir(self, sizeof(self)), 0);
+	ck_assert_int_eq(erlmod_key(key, sizeof(key), 25), 0);
+	snprintf(dir, sizeof(dir), "%s/erlang", self);
+	(void)mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/erlang/%s", self, key);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(p, sizeof(p), "%s/%s.beam", dir, ERLMOD_REMSH);
+	put(p, "", 0644);
+	snprintf(p, sizeof(p), "%s/%s.beam", dir, ERLMOD_EPMD);
+	put(p, "", 0644);
+	ck_assert_msg(erlmod_prepare(erl, 5000, &g, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_str_eq(g.ebin, dir);
+	ck_assert_int_eq(runs(), 0);
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(erlmod_prepare(erl, 5000, &g, err, sizeof(err)), 0);
+	ck_assert_str_ne(g.ebin, dir);
+	ck_assert_int_eq(runs(), 1);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -162,7 +204,7 @@ END_TEST
 START_TEST(prepare_refused)
 {
 	char erl[PATH_MAX], err[512], p[PATH_MAX];
-	struct guard g;
+	struct erlmod g;
 
 	install("27.1", "0");
 	snprintf(erl, sizeof(erl), "%s/otp/bin/erl", tmp);
@@ -170,22 +212,22 @@ START_TEST(prepare_refused)
 	snprintf(p, sizeof(p), "%s/erlfwd", tmp);
 	ck_assert_int_eq(mkdir(p, 0700), 0);
 	ck_assert_int_eq(chmod(p, 0777), 0);
-	ck_assert_int_eq(guard_prepare(erl, 5000, &g, err, sizeof(err)), -1);
+	ck_assert_int_eq(erlmod_prepare(erl, 5000, &g, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "not a private directory") != NULL, "%s", err);
 	ck_assert_int_eq(runs(), 0);
 	ck_assert_int_eq(chmod(p, 0700), 0);
 	snprintf(p, sizeof(p), "%s/erlc.fail", tmp);
 	put(p, "", 0644);
-	ck_assert_int_eq(guard_prepare(erl, 5000, &g, err, sizeof(err)), -1);
-	ck_assert_msg(strstr(err, "could not compile the shell guard: syntax "
-	    "error") != NULL, "%s", err);
+	ck_assert_int_eq(erlmod_prepare(erl, 5000, &g, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "could not compile erlfwd's Erlang modules: "
+	    "syntax error") != NULL, "%s", err);
 }
 END_TEST
 
 static Suite *
-guard_suite(void)
+erlmod_suite(void)
 {
-	Suite *s = suite_create("guard");
+	Suite *s = suite_create("erlmod");
 	TCase *tc = tcase_create("cache");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -193,6 +235,7 @@ guard_suite(void)
 	tcase_add_test(tc, otp_from_file);
 	tcase_add_test(tc, otp_asked);
 	tcase_add_test(tc, prepare_once);
+	tcase_add_test(tc, prepare_built);
 	tcase_add_test(tc, prepare_refused);
 	suite_add_tcase(s, tc);
 	return s;
@@ -201,7 +244,7 @@ guard_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(guard_suite());
+	SRunner *sr = srunner_create(erlmod_suite());
 	int failed;
 
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,5 +1,5 @@
 /*
- * guard.c: the guarded shell's module, compiled for the local OTP (guard.h).
+ * erlmod.c: erlfwd's Erlang modules, compiled for the local OTP (erlmod.h).
  */
 #include <sys/stat.h>
 
@@ -13,29 +13,51 @@
 #include <unistd.h>
 
 #include "fd.h"
-#include "guard.h"
+#include "erlmod.h"
 #include "launch.h"
 #include "md5.h"
 
-/* The module's source, generated from erlang/erlfwd_remsh.erl at build
- * time: guard_src[] and guard_src_len. */
-#include "erlfwd_remsh_src.h"
+/* The modules' sources, generated from the .erl files of erlang/ at build time, in name
+ * order: erlmod_srcs[] of { name, text, len }, erlmod_nsrcs. */
+#include "erlmod_src.h"
 
 #define ERLC_TIMEOUT_MS	60000
 
+/* "otpREL-" and 12 hex digits of digest d. */
+static int
+key_text(char *out, size_t cap, int otp, const uint8_t *d)
+{
+	int n = snprintf(out, cap, "otp%d-%02x%02x%02x%02x%02x%02x", otp,
+	    d[0], d[1], d[2], d[3], d[4], d[5]);
+
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 int
-guard_cache_key(char *out, size_t cap, int otp, const char *src, size_t len)
+erlmod_cache_key(char *out, size_t cap, int otp, const char *src,
+    size_t len)
 {
 	uint8_t d[MD5_LEN];
 	struct md5 m;
-	int n;
 
 	md5_init(&m);
 	md5_update(&m, src, len);
 	md5_final(&m, d);
-	n = snprintf(out, cap, "otp%d-%02x%02x%02x%02x%02x%02x", otp, d[0],
-	    d[1], d[2], d[3], d[4], d[5]);
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
+	return key_text(out, cap, otp, d);
+}
+
+int
+erlmod_key(char *out, size_t cap, int otp)
+{
+	uint8_t d[MD5_LEN];
+	struct md5 m;
+	size_t i;
+
+	md5_init(&m);
+	for (i = 0; i < erlmod_nsrcs; i++)
+		md5_update(&m, erlmod_srcs[i].text, erlmod_srcs[i].len);
+	md5_final(&m, d);
+	return key_text(out, cap, otp, d);
 }
 
 /* The directory of path into out; 0, or -1 when it has none or is long. */
@@ -79,7 +101,7 @@ read_small(const char *path, char *buf, size_t cap)
 }
 
 int
-guard_otp(const char *erl, int timeout_ms)
+erlmod_otp(const char *erl, int timeout_ms)
 {
 	char real[PATH_MAX], bin[PATH_MAX], rel[PATH_MAX], p[PATH_MAX];
 	char text[256];
@@ -159,19 +181,64 @@ cache_base(char *out, size_t cap, char *err, size_t ecap)
 	return 0;
 }
 
-/* 1 when path is a regular file of ours. */
+/* Every module's .beam in dir, each written by no one but its owner. */
 static int
-own_file(const char *path)
+all_beams(const char *dir, int ours)
 {
+	char p[PATH_MAX];
 	struct stat st;
+	size_t i;
 
-	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_uid == getuid();
+	for (i = 0; i < erlmod_nsrcs; i++) {
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s.beam", dir,
+		    erlmod_srcs[i].name) >= sizeof(p) || lstat(p, &st) != 0 ||
+		    !S_ISREG(st.st_mode) || (st.st_mode & 022) != 0 ||
+		    (ours ? st.st_uid != getuid() : st.st_uid != getuid() &&
+		    st.st_uid != 0))
+			return 0;
+	}
+	return 1;
 }
 
-/* Write the source to path; 0 or -1. */
+/*
+ * The directory `make` built (or installed) for key, beside exe: only one
+ * that its owner (us or root) alone may write into.
+ */
 static int
-write_src(const char *path)
+built_dir(char *out, size_t cap, const char *key)
+{
+	static const char *const rel[] = { "erlang", "../lib/erlfwd/erlang" };
+	char dir[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]) + 1; i++) {
+		if (i < sizeof(rel) / sizeof(rel[0])) {
+			if (launch_self_dir(dir, sizeof(dir)) != 0)
+				continue;
+			n = snprintf(out, cap, "%s/%s/%s", dir, rel[i], key);
+		} else {
+#ifdef ERLFWD_LIBDIR
+			n = snprintf(out, cap, "%s/erlang/%s", ERLFWD_LIBDIR,
+			    key);
+#else
+			break;
+#endif
+		}
+		if (n < 0 || (size_t)n >= cap)
+			continue;
+		if (stat(out, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    (st.st_mode & 022) == 0 && (st.st_uid == getuid() ||
+		    st.st_uid == 0) && all_beams(out, 0))
+			return 0;
+	}
+	return -1;
+}
+
+/* Write len bytes of text to path; 0 or -1. */
+static int
+write_src(const char *path, const char *text, size_t len)
 {
 	size_t off = 0;
 	ssize_t n;
@@ -179,8 +246,8 @@ write_src(const char *path)
 
 	if (fd < 0)
 		return -1;
-	while (off < guard_src_len) {
-		n = write(fd, guard_src + off, guard_src_len - off);
+	while (off < len) {
+		n = write(fd, text + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -197,69 +264,87 @@ static void
 remove_scratch(const char *dir)
 {
 	char p[PATH_MAX];
+	size_t i;
 
-	snprintf(p, sizeof(p), "%s/%s.erl", dir, GUARD_MODULE);
-	(void)unlink(p);
-	snprintf(p, sizeof(p), "%s/%s.beam", dir, GUARD_MODULE);
-	(void)unlink(p);
+	for (i = 0; i < erlmod_nsrcs; i++) {
+		snprintf(p, sizeof(p), "%s/%s.erl", dir, erlmod_srcs[i].name);
+		(void)unlink(p);
+		snprintf(p, sizeof(p), "%s/%s.beam", dir, erlmod_srcs[i].name);
+		(void)unlink(p);
+	}
 	(void)rmdir(dir);
 }
 
 int
-guard_prepare(const char *erl, int timeout_ms, struct guard *g, char *err,
+erlmod_prepare(const char *erl, int timeout_ms, struct erlmod *m, char *err,
     size_t cap)
 {
-	char base[PATH_MAX], key[64], scratch[PATH_MAX], src[PATH_MAX];
-	char beam[PATH_MAX], erlc[PATH_MAX], out[2048];
-	char *argv[] = { erlc, "-o", scratch, src, NULL };
+	char base[PATH_MAX], key[64], scratch[PATH_MAX];
+	char erlc[PATH_MAX], out[2048];
+	char *argv[3 + 2 * 8 + 1], src[8][PATH_MAX];
+	size_t i;
+	int ac = 0;
 
-	memset(g, 0, sizeof(*g));
-	if ((g->otp = guard_otp(erl, timeout_ms)) < 0) {
+	memset(m, 0, sizeof(*m));
+	if ((m->otp = erlmod_otp(erl, timeout_ms)) < 0) {
 		snprintf(err, cap, "cannot tell which OTP release %s is", erl);
 		return -1;
 	}
+	if (erlmod_key(key, sizeof(key), m->otp) != 0 || erlmod_nsrcs > 8) {
+		snprintf(err, cap, "too many Erlang modules");
+		return -1;
+	}
+	if (built_dir(m->ebin, sizeof(m->ebin), key) == 0)
+		return 0;
 	if (cache_base(base, sizeof(base), err, cap) != 0)
 		return -1;
-	if (guard_cache_key(key, sizeof(key), g->otp, guard_src,
-	    guard_src_len) != 0 ||
-	    (size_t)snprintf(g->ebin, sizeof(g->ebin), "%s/%s", base, key) >=
-	    sizeof(g->ebin) ||
-	    (size_t)snprintf(beam, sizeof(beam), "%s/%s.beam", g->ebin,
-	    GUARD_MODULE) >= sizeof(beam)) {
+	if ((size_t)snprintf(m->ebin, sizeof(m->ebin), "%s/%s", base, key) >=
+	    sizeof(m->ebin)) {
 		snprintf(err, cap, "the cache directory's path is too long");
 		return -1;
 	}
-	if (own_file(beam))
+	if (all_beams(m->ebin, 1))
 		return 0;
-	/* erlc beside the erl that will load the module, else on $PATH. */
+	/* erlc beside the erl that will load the modules, else on $PATH. */
 	launch_beside(erlc, sizeof(erlc), erl, "erlc");
 	/* Compiled aside, then renamed into place: a session that races us
 	 * finds either nothing or the whole directory. */
 	if ((size_t)snprintf(scratch, sizeof(scratch), "%s/.new-XXXXXX",
-	    base) >= sizeof(scratch) || mkdtemp(scratch) == NULL ||
-	    (size_t)snprintf(src, sizeof(src), "%s/%s.erl", scratch,
-	    GUARD_MODULE) >= sizeof(src)) {
+	    base) >= sizeof(scratch) || mkdtemp(scratch) == NULL) {
 		snprintf(err, cap, "cannot make a directory in %s: %s", base,
 		    strerror(errno));
 		return -1;
 	}
-	if (write_src(src) != 0) {
-		snprintf(err, cap, "cannot write %s: %s", src, strerror(errno));
-		goto fail;
+	argv[ac++] = erlc;
+	argv[ac++] = "-o";
+	argv[ac++] = scratch;
+	for (i = 0; i < erlmod_nsrcs; i++) {
+		if ((size_t)snprintf(src[i], sizeof(src[i]), "%s/%s.erl",
+		    scratch, erlmod_srcs[i].name) >= sizeof(src[i]) ||
+		    write_src(src[i], erlmod_srcs[i].text,
+		    erlmod_srcs[i].len) != 0) {
+			snprintf(err, cap, "cannot write %s: %s", src[i],
+			    strerror(errno));
+			goto fail;
+		}
+		argv[ac++] = src[i];
 	}
-	if (launch_capture(argv, out, sizeof(out), ERLC_TIMEOUT_MS) != 0) {
+	argv[ac] = NULL;
+	if (launch_capture(argv, out, sizeof(out), ERLC_TIMEOUT_MS) != 0 ||
+	    !all_beams(scratch, 1)) {
 		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, cap, "%s could not compile the shell guard%s%s "
-		    "(install Erlang's compiler, or use --allow-stop)", erlc,
+		snprintf(err, cap, "%s could not compile erlfwd's Erlang "
+		    "modules%s%s (install Erlang's compiler)", erlc,
 		    out[0] != '\0' ? ": " : "", out);
 		goto fail;
 	}
-	(void)unlink(src);
-	if (rename(scratch, g->ebin) != 0) {
+	for (i = 0; i < erlmod_nsrcs; i++)
+		(void)unlink(src[i]);
+	if (rename(scratch, m->ebin) != 0) {
 		remove_scratch(scratch);
-		if (!own_file(beam)) {
-			snprintf(err, cap, "cannot move the compiled guard into "
-			    "%s: %s", g->ebin, strerror(errno));
+		if (!all_beams(m->ebin, 1)) {
+			snprintf(err, cap, "cannot move the compiled modules "
+			    "into %s: %s", m->ebin, strerror(errno));
 			return -1;
 		}
 	}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# t_libfree: the library-free mode (--no-preload, ERLFWD_PRELOAD=off).  The
+# local node gets nothing of erlfwd but flags (OTP's -epmd_module seam, with
+# erlfwd_epmd asking the agent): no library in its memory, no LD_PRELOAD or
+# DYLD_* or ERLFWD_* variable in its environment, proven from inside it.
+# Through the real OpenSSH forwards: rpc and net_adm:names on app@dyno;
+# two remote hosts in one session (job@worker on its own route); -name;
+# a carrier over --via; the guarded `erlfwd remsh` in erl and in IEx; and
+# bad input: a node that is not there, a host that is not remote, another
+# uid asking the agent, the agent killed mid-session.  Each is one line at
+# most and pang, and the local node lives on.
+set -u -o pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=cli.sh
+. "$(dirname "$0")/cli.sh"
+e2e_init
+cli_require
+e2e_require_cmd tmux iex elixir setpriv python3
+
+e2e_dyno_start dyno
+e2e_iex_node_start dyno app@dyno
+e2e_server_start dyno
+e2e_tunnel_up dyno
+e2e_local_epmd_start
+tunnel=127.0.0.1:$E2E_TUNNEL_PORT
+pid=${E2E_NODE_PID[app@dyno]}
+e2e_dyno_start worker
+e2e_node_start worker job@worker
+e2e_node_start_long worker long@worker.lan
+e2e_server_start worker
+e2e_tunnel_up worker
+tunnel2=127.0.0.1:${E2E_TUNNEL_PORTS[worker]}
+jobpid=${E2E_NODE_PID[job@worker]}
+export ERL_EPMD_PORT=$E2E_LOCAL_EPMD
+
+# What the local node says of itself: no library mapped, no variable of
+# erlfwd's or the dynamic loader's (but the harness's own process mark),
+# and the epmd module is ours.
+proof='{binary:match(element(2, file:read_file("/proc/self/maps")),
+	     <<"liberlfwd">>),
+	 [V || V <- os:getenv(), lists:prefix("LD_PRELOAD", V) orelse
+	       lists:prefix("DYLD_", V) orelse (lists:prefix("ERLFWD_", V)
+	       andalso not lists:prefix("ERLFWD_E2E_MARK=", V))],
+	 net_kernel:epmd_module()}'
+want_proof='{nomatch,[],erlfwd_epmd}'
+want_proof_re='\{nomatch,\[\],erlfwd_epmd\}'
+
+# node_eval NAMEFLAG NAME EXPR RUN_ARGS...: erlfwd RUN_ARGS run -- erl,
+# which prints EXPR's value on one line.
+node_eval() {
+	local flag=$1 name=$2 expr=$3
+	shift 3
+	cli_run run "$@" -- erl "$flag" "$name" -setcookie "$E2E_COOKIE" \
+	    -hidden -noinput -eval "R = try begin $expr end catch C:E ->
+	        {crash, C, E} end, io:format(\"~s~n\", [io_lib:print(R, 1,
+	        100000, -1)]), halt()."
+}
+
+node_eval -sname "t$$" "{rpc:call(app@dyno, os, getpid, []),
+	net_adm:names(dyno), $proof}" --no-preload --tunnel "$tunnel"
+e2e_assert_eq 0 "$CLI_RC" "run --no-preload -- erl exits 0"
+e2e_assert_match "$CLI_OUT" \
+    "^\\{\"$pid\",\\{ok,\\[\\{\"app\",[0-9]+\\}\\]\\},$want_proof_re\\}\$" \
+    "rpc and names reach app@dyno; nothing of erlfwd in the node but flags"
+e2e_assert_eq "" "$CLI_ERR" "nothing on stderr"
+
+# Two remote hosts, each on its own route, chosen by ERLFWD_PRELOAD=off;
+# a node that is not there, and a host that is not remote: pang, the
+# first with one line.
+ERLFWD_PRELOAD=off node_eval -sname "u$$" "{rpc:call(app@dyno, os, getpid,
+	[]), rpc:call(job@worker, os, getpid, []), net_adm:ping(nope@dyno),
+	net_adm:ping(x@elsewhere), rpc:call(app@dyno, erlang, node, [])}" \
+    --tunnel "$tunnel" --host dyno --host "worker=$tunnel2"
+e2e_assert_eq "{\"$pid\",\"$jobpid\",pang,pang,app@dyno}" "$CLI_OUT" \
+    "two hosts in one session; pang for a missing node and a local host; the node lives on"
+e2e_assert_eq "erlfwd: no node nope on dyno" "$CLI_ERR" \
+    "one line for the missing node"
+
+# -name: the long-named node on the second host.
+node_eval -name "v$$@127.0.0.1" "rpc:call('long@worker.lan', os, getpid,
+	[])" --no-preload --tunnel "$tunnel2" --host worker.lan
+e2e_assert_eq "\"${E2E_NODE_PID[long@worker.lan]}\"" "$CLI_OUT" \
+    "-name: long@worker.lan answers"
+
+# A carrier over --via (a real OpenSSH exec channel into the dyno).
+e2e_via dyno
+node_eval -sname "w$$" "{rpc:call(app@dyno, os, getpid, []), $proof}" \
+    --no-preload --via "$E2E_VIA" --host dyno
+e2e_assert_eq "{\"$pid\",$want_proof}" "$CLI_OUT" "--via: rpc reaches app@dyno"
+
+# Another uid asking the agent for a port gets a reset and no answer; the
+# agent killed mid-session: one line, pang, and the node goes on.
+node_eval -sname "k$$" "
+	pong = net_adm:ping(app@dyno),
+	{ok, [[Arg]]} = init:get_argument(erlfwd_epmd),
+	[_, Port] = string:split(Arg, \":\", trailing),
+	Py = \"import socket,sys\\ns=socket.create_connection(('127.0.0.1',\"
+	    ++ Port ++ \"))\\ns.sendall(b'EFWA\\\\x01\\\\x10\\\\x00')\\ns.settimeout(5)\\n\"
+	    \"try:\\n  print('answer' if s.recv(7) else 'eof')\\n\"
+	    \"except ConnectionResetError:\\n  print('reset')\\n\",
+	ok = file:write_file(\"$E2E_TMP/foreign.py\", Py),
+	Foreign = os:cmd(\"setpriv --reuid=65534 --regid=65534 --clear-groups \"
+	    \"/usr/bin/python3 - <$E2E_TMP/foreign.py\"),
+	os:cmd(\"pkill -KILL -P \" ++ os:getpid() ++ \" -f erlfwd\"),
+	timer:sleep(500),
+	erlang:disconnect_node(app@dyno),
+	{string:trim(Foreign), net_adm:ping(app@dyno), lists:sum([1, 2])}" \
+    --no-preload --tunnel "$tunnel"
+e2e_assert_match "$CLI_OUT" '^\{"(reset|eof)",pang,3\}$' \
+    "another uid gets nothing; with the agent gone: pang, and the node goes on"
+e2e_assert_match "$CLI_ERR" "erlfwd: the agent is gone \\(127\\.0\\.0\\.1:[0-9]+: connection refused\\): is \`erlfwd\` still running\\?" \
+    "one line says the agent is gone"
+
+# The guarded remote shell, library-free: erl, then IEx.
+umask 077
+printf '%s\n' "$E2E_COOKIE" >"$E2E_TMP/cookie"
+for shell in erl iex; do
+	s=sh-$shell
+	e2e_tmux_start "$s" "$CLI_BIN" remsh app --"$shell" --no-preload \
+	    --tunnel "$tunnel" --cookie-file "$E2E_TMP/cookie"
+	if [[ $shell == erl ]]; then
+		e2e_tmux_wait "$s" '^\(app@dyno\)1> ' 30
+		e2e_tmux_send "$s" "[L] = nodes(hidden), {os:getpid(), rpc:call(L, erlang, apply, [fun() -> $proof end, []])}." Enter
+		e2e_tmux_wait "$s" "^\\{\"$pid\",$want_proof_re\\}\$" 20
+	else
+		e2e_tmux_wait "$s" '^iex\(app@dyno\)1> ' 30
+		e2e_tmux_send "$s" 'IO.puts("pid=#{System.pid()} local=#{inspect(:rpc.call(hd(Node.list(:hidden)), :net_kernel, :epmd_module, []))}")' Enter
+		e2e_tmux_wait "$s" "^pid=$pid local=:erlfwd_epmd\$" 20
+	fi
+	e2e_tmux_wait "$s" "^erlfwd: remote shell on app@dyno through a carrier over $tunnel \\($shell, library-free, cookie from --cookie-file" 1
+	e2e_log "ok: remsh --$shell --no-preload evaluates on app@dyno, with nothing of erlfwd in the local node"
+	cli_tmux_quit "$s"
+	e2e_assert_eq 0 "$(cli_tmux_status "$s")" "remsh --$shell --no-preload exits 0"
+done
+e2e_assert_true "the remote node still runs" e2e_alive "$pid"
+e2e_pass
