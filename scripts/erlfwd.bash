@@ -79,17 +79,17 @@ _erlfwd() {
 		elif (( dashdash > 0 )); then
 			COMPREPLY=($(compgen -f -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "--tunnel --host --help --" -- "$cur"))
+			COMPREPLY=($(compgen -W "--tunnel --via --host --no-preload --help --" -- "$cur"))
 		fi ;;
 	names)
-		COMPREPLY=($(compgen -W "--tunnel --quiet --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--tunnel --via --quiet --no-preload --help" -- "$cur")) ;;
 	remsh | doctor)
 		(( dashdash > 0 )) && return 0
 		if [[ $cur == -* ]]; then
 			if [[ $sub == remsh ]]; then
-				COMPREPLY=($(compgen -W "--tunnel --cookie-file --iex --erl --help --" -- "$cur"))
+				COMPREPLY=($(compgen -W "--tunnel --via --cookie-file --host --iex --erl --allow-stop --no-preload --help --" -- "$cur"))
 			else
-				COMPREPLY=($(compgen -W "--tunnel --cookie-file --help" -- "$cur"))
+				COMPREPLY=($(compgen -W "--tunnel --via --cookie-file --no-preload --help" -- "$cur"))
 			fi
 		else
 			COMPREPLY=($(compgen -W "$(_erlfwd_nodes)" -- "$cur"))
@@ -105,7 +105,7 @@ _erlfwd_heroku() {
 	COMPREPLY=()
 	for (( i = 1; i < COMP_CWORD; i++ )); do
 		if [[ ${COMP_WORDS[i]} == -- ]]; then
-			COMPREPLY=($(compgen -W "--cookie-file --iex --erl" -- "$cur"))
+			COMPREPLY=($(compgen -W "--cookie-file --iex --erl --allow-stop --no-preload" -- "$cur"))
 			return 0
 		fi
 		[[ ${COMP_WORDS[i]} == -* ]] || words=$(( words + 1 ))

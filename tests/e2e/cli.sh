@@ -6,6 +6,44 @@
 
 CLI_BIN=${E2E_CLI_BIN:-$E2E_BUILD/erlfwd}	# E2E_CLI_BIN: another build of it
 CLI_SEQ=0
+# E2E_MODE=libfree (run.sh's library-free runs, with ERLFWD_PRELOAD=off):
+# what erlfwd remsh says of its mode in its first line.
+if [[ ${E2E_MODE:-} == libfree ]]; then
+	CLI_MODE_NOTE=", library-free"
+else
+	CLI_MODE_NOTE=""
+fi
+
+# cli_mode_check WHAT: this scenario's local BEAMs (those outside every
+# dyno's network namespace), at least one, are as their mode has them.
+# Under the preload: liberlfwd.so is mapped in them.  Library-free
+# (E2E_MODE=libfree): it is not, their environment has no LD_PRELOAD and
+# no DYLD_* variable, and erlfwd_epmd is their epmd module (-epmd_module
+# on their command line, from ERL_AFLAGS).
+cli_mode_check() {
+	local what=$1 pid n=0 self
+	self=$(readlink /proc/self/ns/net)
+	for pid in $(pgrep -x beam.smp); do
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+		    grep -qx "$E2E_MARK_VAR=$E2E_ID" || continue
+		[[ $(readlink "/proc/$pid/ns/net" 2>/dev/null) == "$self" ]] ||
+			continue
+		n=$(( n + 1 ))
+		if [[ ${E2E_MODE:-} == libfree ]]; then
+			e2e_assert_true "$what: no liberlfwd.so in local node $pid" \
+			    e2e_not grep -q liberlfwd "/proc/$pid/maps"
+			e2e_assert_true "$what: no LD_PRELOAD or DYLD_* in its environment" \
+			    e2e_not grep -qaE '(^|\x00)(LD_PRELOAD|DYLD_[A-Z_]*)=' \
+			    "/proc/$pid/environ"
+			e2e_assert_contains "$(tr '\0' ' ' <"/proc/$pid/cmdline")" \
+			    "-epmd_module erlfwd_epmd" "$what: its epmd module is erlfwd_epmd"
+		else
+			e2e_assert_true "$what: liberlfwd.so is mapped in local node $pid" \
+			    grep -q liberlfwd "/proc/$pid/maps"
+		fi
+	done
+	(( n > 0 )) || e2e_fail "$what: no local node of this scenario is running"
+}
 
 # cli_require: skip until `make` has built build/erlfwd too.
 cli_require() {

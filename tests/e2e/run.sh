@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # run.sh: run erlfwd's end-to-end scenarios, one after the other.
 #
-#   bash tests/e2e/run.sh                 every tests/e2e/t_*.sh
+#   bash tests/e2e/run.sh                 every tests/e2e/t_*.sh, then the
+#                                         core ones again, library-free
 #   bash tests/e2e/run.sh t_rpc t_names   only these (names or paths)
+#   bash tests/e2e/run.sh --libfree [T..] only the library-free runs (of
+#                                         these)
+#
+# A library-free run is the scenario with ERLFWD_PRELOAD=off, E2E_MODE=
+# libfree and the POSIX build of erlfwd (build/posix/erlfwd, `make posix`;
+# E2E_LIBFREE_CLI another), reported as NAME~libfree.  Those scenarios check
+# their local nodes with cli_mode_check (cli.sh).
 #
 # One line per scenario (PASS t_rpc (2.1s) / FAIL ... / SKIP t_x: reason),
 # the tail of a failing scenario's log below its line, and last exactly
@@ -21,7 +29,17 @@ timeout_s=${E2E_TIMEOUT:-120}
 logdir=${E2E_LOGDIR:-$(mktemp -d /tmp/erlfwd-e2e-logs.XXXXXX)}
 mkdir -p "$logdir"
 
-scenarios=()
+# The core paths, run again in the library-free mode: IEx and erl remote
+# shells, rpc, names, two hosts, --via, a release's remote, Heroku's Cedar
+# and Fir through their stand-ins.
+libfree_core=(t_libfree t_cli_remsh t_cli_names t_release t_carrier_via
+    t_heroku_remsh t_heroku_fir)
+
+scenarios=() libfree_only=0
+if [[ ${1:-} == --libfree ]]; then
+	libfree_only=1
+	shift
+fi
 if (( $# )); then
 	for a in "$@"; do
 		a=${a##*/}
@@ -29,9 +47,23 @@ if (( $# )); then
 		[[ -f $here/$a.sh ]] || { echo "run.sh: no scenario $a" >&2; exit 2; }
 		scenarios+=("$here/$a.sh")
 	done
+elif (( libfree_only )); then
+	scenarios=("${libfree_core[@]/#/$here/}")
+	scenarios=("${scenarios[@]/%/.sh}")
 else
 	scenarios=("$here"/t_*.sh)
 fi
+# Each entry: PATH or PATH~libfree.
+runs=()
+(( libfree_only )) || runs=("${scenarios[@]}")
+if (( libfree_only )) || (( $# == 0 )); then
+	for f in "${scenarios[@]}"; do
+		for c in "${libfree_core[@]}"; do
+			[[ ${f##*/} == "$c.sh" ]] && runs+=("$f~libfree")
+		done
+	done
+fi
+libfree_cli=${E2E_LIBFREE_CLI:-$E2E_BUILD/posix/erlfwd}
 
 passed=0 failed=0 skipped=0 child="" id="" name=""
 exec 3>&1	# on_signal may run inside the "wait 2>/dev/null" below
@@ -57,15 +89,28 @@ on_signal() {
 trap on_signal INT TERM HUP
 
 n=0
-for f in "${scenarios[@]}"; do
+for r in "${runs[@]}"; do
+	f=${r%~libfree}
 	name=$(basename "$f" .sh)
+	mode=()
+	if [[ $r == *~libfree ]]; then
+		name+="~libfree"
+		if [[ ! -x $libfree_cli ]]; then
+			skipped=$(( skipped + 1 ))
+			echo "SKIP $name: no $libfree_cli (make posix)"
+			name=
+			continue
+		fi
+		mode=(E2E_MODE=libfree ERLFWD_PRELOAD=off E2E_CLI_BIN="$libfree_cli")
+	fi
 	log="$logdir/$name.log"
 	n=$(( n + 1 ))
 	id="r$$-$n"
 	t0=${EPOCHREALTIME/./}
 	# In the background and waited for, so that a signal reaches on_signal
 	# at once rather than when the scenario ends.
-	E2E_ID=$id timeout -k 20 "$timeout_s" bash "$f" >"$log" 2>&1 </dev/null &
+	env "${mode[@]}" E2E_ID=$id timeout -k 20 "$timeout_s" bash "$f" \
+	    >"$log" 2>&1 </dev/null &
 	child=$!
 	{ wait "$child"; } 2>/dev/null	# no "Killed" notice: reported below
 	rc=$?
@@ -96,6 +141,6 @@ for f in "${scenarios[@]}"; do
 done
 
 secs=$(( (${EPOCHREALTIME/./} - t_start) / 1000000 ))
-echo "e2e: ${#scenarios[@]} scenarios in ${secs}s, logs in $logdir"
+echo "e2e: ${#runs[@]} runs of ${#scenarios[@]} scenarios in ${secs}s, logs in $logdir"
 printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 (( failed == 0 ))

@@ -31,7 +31,8 @@ printf '%s\n' "$E2E_COOKIE" >"$E2E_TMP/cookie"
 e2e_tmux_start remsh env ERL_EPMD_PORT="$E2E_LOCAL_EPMD" \
     "$CLI_BIN" remsh --tunnel "$tunnel" --cookie-file "$E2E_TMP/cookie"
 e2e_tmux_wait remsh '^iex\(app@dyno\)1> ' 30
-e2e_tmux_wait remsh "^erlfwd: remote shell on app@dyno through a carrier over $tunnel \\(iex, cookie from --cookie-file $E2E_TMP/cookie\\)\$" 1
+e2e_tmux_wait remsh "^erlfwd: remote shell on app@dyno through a carrier over $tunnel \\(iex$CLI_MODE_NOTE, cookie from --cookie-file $E2E_TMP/cookie\\)\$" 1
+cli_mode_check "remsh (iex)"
 
 e2e_tmux_send remsh 'node()' Enter
 e2e_tmux_wait remsh '^:app@dyno$'

@@ -90,6 +90,7 @@ e2e_tmux_wait one "$prompt" 90
 e2e_tmux_send one 'System.pid()' Enter
 e2e_tmux_wait one "^\"${E2E_NODE_PID[$node]}\"\$" 10
 e2e_log "ok: IEx on $node over heroku run:inside"
+cli_mode_check "heroku-remsh (Fir)"
 c=$(calls)
 e2e_assert_contains "$c" "apps:info -a myapp --json" "the generation from apps:info --json"
 e2e_assert_contains "$c" "ps -a myapp --json" "the dyno from ps --json"

@@ -92,6 +92,7 @@ e2e_tmux_wait one "^\"${E2E_NODE_PID[$node]}\"\$" 10
 e2e_tmux_send one 'Node.list(:hidden) |> length()' Enter
 e2e_tmux_wait one '^1$' 10
 e2e_log "ok: IEx on $node through heroku ps:socks"
+cli_mode_check "heroku-remsh (Cedar)"
 c=$(calls)
 e2e_assert_contains "$c" "apps:info -a myapp --json" "the generation from apps:info --json"
 e2e_assert_contains "$c" "ps -a myapp --json" "the dyno from ps --json"

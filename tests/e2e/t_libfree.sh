@@ -34,14 +34,14 @@ tunnel2=127.0.0.1:${E2E_TUNNEL_PORTS[worker]}
 jobpid=${E2E_NODE_PID[job@worker]}
 export ERL_EPMD_PORT=$E2E_LOCAL_EPMD
 
-# What the local node says of itself: no library mapped, no variable of
-# erlfwd's or the dynamic loader's (but the harness's own process mark),
-# and the epmd module is ours.
+# What the local node says of itself: no library mapped, none of the
+# variables the preload needs (the dynamic loader's, ERLFWD_HOSTS and
+# ERLFWD_TUNNEL), and the epmd module is ours.
 proof='{binary:match(element(2, file:read_file("/proc/self/maps")),
 	     <<"liberlfwd">>),
 	 [V || V <- os:getenv(), lists:prefix("LD_PRELOAD", V) orelse
-	       lists:prefix("DYLD_", V) orelse (lists:prefix("ERLFWD_", V)
-	       andalso not lists:prefix("ERLFWD_E2E_MARK=", V))],
+	       lists:prefix("DYLD_", V) orelse lists:prefix("ERLFWD_HOSTS", V)
+	       orelse lists:prefix("ERLFWD_TUNNEL", V)],
 	 net_kernel:epmd_module()}'
 want_proof='{nomatch,[],erlfwd_epmd}'
 want_proof_re='\{nomatch,\[\],erlfwd_epmd\}'

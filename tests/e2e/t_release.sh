@@ -53,6 +53,7 @@ e2e_tmux_wait remote '^iex\(tinyapp@dyno\)1> ' 30
 e2e_tmux_send remote 'System.pid()' Enter
 e2e_tmux_wait remote "^\"$beam\"\$"
 e2e_log "ok: bin/tinyapp remote opened IEx on the dyno's release"
+cli_mode_check "bin/tinyapp remote"
 e2e_tmux_send remote 'Application.started_applications() |> Enum.any?(&match?({:tinyapp, _, _}, &1))' Enter
 e2e_tmux_wait remote '^true$'
 e2e_log "ok: the shell sees the tinyapp application running"
