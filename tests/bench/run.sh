@@ -5,7 +5,7 @@
 #
 #   tests/bench/run.sh            all of them
 #   BENCH_ONLY="bulk dist" ...    only these (bulk setup routes hook scale
-#                                 dist carrier)
+#                                 dist carrier libfree)
 #
 # It prints one table (metric, erlfwd, baseline, ratio, target, met) and
 # writes it with the machine's description and the per-round samples to
@@ -49,7 +49,7 @@ ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-3}
 SETUPS=${BENCH_SETUPS:-2000}
 CONNS=${BENCH_CONNS:-10000}
-ONLY=${BENCH_ONLY:-bulk setup routes hook scale dist carrier}
+ONLY=${BENCH_ONLY:-bulk setup routes hook scale dist carrier libfree}
 OUT=${BENCH_OUT:-$E2E_ROOT/build/bench}
 BIN=$E2E_BUILD/bench
 KIB=4			# what each held connection moves, per direction
@@ -794,6 +794,58 @@ bench_carrier() {
 }
 
 # ---------------------------------------------------------------------------
+# 7. The library-free mode against the preload: the same local node, the
+# same agent and carrier through one ssh -L, alternately with
+# liberlfwd.so preloaded and with -epmd_module erlfwd_epmd in ERL_AFLAGS.
+
+# bench_libfree_run MODE ENV...: dist.escript against nodea@dyno, its
+# figures into libfree_{first,small,big}_MODE.
+bench_libfree_run() {
+	local mode=$1 line ms
+	shift
+	line=$(env "$@" "ERL_EPMD_PORT=$E2E_LOCAL_EPMD" timeout -k 5 300 \
+	    escript "$here/dist.escript" "lf$mode$RANDOM" nodea@dyno \
+	    "$E2E_COOKIE" "$DIST_MIB" "$DIST_BIG" "$DIST_SMALL" \
+	    "$DIST_SMALL_MS" 2>&1) || e2e_fail "dist.escript ($mode) failed" "$line"
+	line=$(grep '^big_ms=' <<<"$line")
+	[[ -n $line ]] || e2e_fail "dist.escript ($mode) printed no figures"
+	e2e_log "libfree $mode: $line"
+	ms=$(bench_kv big_ms "$line" | tr , '\n' | sort -g |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	bench_add "libfree_big_$mode" "$(bench_div $(( 2 * DIST_MIB * 1000 )) "$ms")"
+	bench_add "libfree_small_$mode" "$(bench_kv small_us "$line")"
+	bench_add "libfree_first_$mode" "$(bench_kv first_ms "$line")"
+}
+
+bench_libfree() {
+	local r fwd agent ebin
+	e2e_log "== 7. library-free vs preload: first rpc, small rpcs," \
+	    "$DIST_MIB MiB rpcs, over one carrier"
+	ebin=$(ls -d "$E2E_BUILD"/erlang/otp*/ 2>/dev/null | head -n 1)
+	[[ -n $ebin && -f $ebin/erlfwd_epmd.beam ]] ||
+	    e2e_fail "no $E2E_BUILD/erlang/otp*/erlfwd_epmd.beam: make (with erlc)"
+	e2e_free_port fwd
+	e2e__ssh libfree-fwd dyno -L "127.0.0.1:$fwd:127.0.0.1:$RELAY_PORT"
+	e2e_wait_port "$fwd" 15
+	bench_agent here agent-libfree "127.0.0.1:$fwd"
+	agent=$BENCH_AGENT_PORT
+	[[ -n $E2E_LOCAL_EPMD ]] || e2e_local_epmd_start
+	[[ -n ${E2E_NODE_PID[nodea@dyno]:-} ]] || e2e_node_start dyno nodea@dyno
+	for (( r = 1; r <= ROUNDS; r++ )); do
+		e2e_log "libfree: round $r of $ROUNDS"
+		bench_libfree_run preload "LD_PRELOAD=$E2E_PRELOAD_LIB" \
+		    ERLFWD_HOSTS=dyno "ERLFWD_TUNNEL=127.0.0.1:$agent"
+		bench_libfree_run flags "ERL_AFLAGS=-epmd_module erlfwd_epmd -pa ${ebin%/} -erlfwd_epmd dyno=127.0.0.1:$agent"
+		bench_ratio libfree_first_ratio libfree_first_flags \
+		    libfree_first_preload
+		bench_ratio libfree_small_ratio libfree_small_flags \
+		    libfree_small_preload
+		bench_ratio libfree_big_ratio libfree_big_flags \
+		    libfree_big_preload
+	done
+}
+
+# ---------------------------------------------------------------------------
 # The table, results.md and the chart
 
 # bench_row LABEL SHORT ERL BASE RATIO KIND TARGET: one row of the table
@@ -922,6 +974,15 @@ bench_rows() {
 	bench_row "carrier: establish $CARRIER_STREAMS streams + 1-byte echo each vs as many version 1 connections (ms)" \
 	    "establish streams" stream_est_carrier stream_est_v1 \
 	    stream_est_ratio none
+	bench_row "library-free vs preload, one carrier: first rpc of a session, set-up included (ms)" \
+	    "libfree first rpc" libfree_first_flags libfree_first_preload \
+	    libfree_first_ratio le 1.2
+	bench_row "library-free vs preload: small rpc:call (us per call)" \
+	    "libfree small rpc" libfree_small_flags libfree_small_preload \
+	    libfree_small_ratio le 1.1
+	bench_row "library-free vs preload: $DIST_MIB MiB rpc:call round trip (MiB/s)" \
+	    "libfree $DIST_MIB MiB" libfree_big_flags libfree_big_preload \
+	    libfree_big_ratio ge 0.9
 }
 
 # bench_table_text: the table for the terminal.
@@ -1182,7 +1243,8 @@ for b in echod connrtt conns hookcost; do
 	[[ -x $BIN/$b ]] || e2e_skip "no $BIN/$b: run make bench-bins first"
 done
 CLI=$E2E_BUILD/erlfwd
-! bench_want carrier || [[ -x $CLI ]] || e2e_skip "no $CLI: run make first"
+{ ! bench_want carrier && ! bench_want libfree; } || [[ -x $CLI ]] ||
+    e2e_skip "no $CLI: run make first"
 # Two fds per relayed connection, and the clients hold theirs too.
 ulimit -Sn "$(ulimit -Hn)"
 SAMPLES=$E2E_TMP/samples
@@ -1204,6 +1266,7 @@ bench_want hook && bench_hook
 bench_want scale && bench_scale
 bench_want dist && bench_dist
 bench_want carrier && bench_carrier
+bench_want libfree && bench_libfree
 
 bench_rows
 bench_results_md >"$OUT/results.md"

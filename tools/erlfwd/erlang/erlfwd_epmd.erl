@@ -84,6 +84,12 @@ address_please(Name, Host, Family) ->
     case agent_for(Host) of
         none ->
             erl_epmd:address_please(Name, Host, Family);
+        {ok, _} when Family =:= inet6 ->
+            %% The agent listens on 127.0.0.1 only.
+            say("~s: the library-free mode carries IPv4 distribution only "
+                "(drop -proto_dist inet6_tcp, or use the preload)",
+                [to_list(Host)]),
+            {error, family};
         {ok, Agent} ->
             remote(Agent, to_list(Name), to_list(Host))
     end.
