@@ -31,7 +31,7 @@ mirror=${OTP_MATRIX_MIRROR:-http://deb.debian.org/debian}
 build=${E2E_BUILD:-$repo/build}
 glibc_max=2.34
 core=(t_rpc t_names t_longnames t_ipv6 t_remsh_erl t_bind t_bind_client
-    t_cli_names t_cli_doctor t_cli_remsh_versions t_remsh_eof)
+    t_cli_names t_cli_doctor t_cli_remsh_versions t_remsh_eof t_libfree)
 if (( $# )); then
 	scenarios=("$@")
 else
