@@ -59,6 +59,21 @@ e2e_assert_contains "$CLI_OUT" "app@dyno accepts the cookie from \$ERLFWD_COOKIE
 e2e_assert_eq "the path works" "$(tail -n 1 <<<"$CLI_OUT")" "the last line says the path works"
 e2e_assert_not_contains "$CLI_OUT" "$E2E_COOKIE" "the cookie is not printed"
 
+# The library step asks erl itself: a library the dynamic loader cannot
+# preload (here not an ELF file at all, as a glibc library is to a musl
+# erl) is a broken step that points at the library-free mode; that mode
+# says why it was picked, and walks on.
+printf 'not an ELF object\n' >"$E2E_TMP/liberlfwd.so"
+ERLFWD_LIB=$E2E_TMP/liberlfwd.so ERLFWD_COOKIE=$E2E_COOKIE doctor 5 library \
+    "a library erl cannot load" app
+broken library ".*/erl does not load .*liberlfwd.so: .*cannot be preloaded" \
+    "use --no-preload"
+ERLFWD_LIB=$E2E_TMP/liberlfwd.so ERLFWD_COOKIE=$E2E_COOKIE doctor 0 shell \
+    "the library-free mode" app --no-preload
+e2e_assert_match "$(grep -E '^(ok|FAIL|skip) +mode ' <<<"$CLI_OUT")" \
+    "^ok +mode +library-free \\(asked with --no-preload\\): -epmd_module erlfwd_epmd from /" \
+    "the mode step says which mode and why"
+
 # A wrong cookie, from a file.
 printf 'not-the-cookie\n' >"$E2E_TMP/wrong"
 doctor 1 cookie "wrong cookie" app@dyno --cookie-file "$E2E_TMP/wrong"
