@@ -9,7 +9,6 @@
  * what the socket does not take waits in the stream's buffer, which the
  * window bounds.  WINDOW is sent back once half a window has been delivered.
  */
-#include <sys/epoll.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,7 +50,7 @@ struct handle {
 };
 
 struct stream {
-	struct handle		 h;		/* first: epoll points here */
+	struct handle		 h;		/* first: the ep set points here */
 	TAILQ_ENTRY(stream)	 link;
 	TAILQ_ENTRY(stream)	 rlink;
 	int			 in_ready;
@@ -99,7 +98,7 @@ struct mux {
 	char			 quote[4 * HELLO_QUOTE + 8];	/* what came
 					 * instead of a hello, escaped */
 	int			 goaway_code;	/* theirs, or -1 */
-	struct epoll_event	*evs;		/* mux_run()'s batch, while */
+	struct ep_event	*evs;		/* mux_run()'s batch, while */
 	int			 nevs;		/* it is being served */
 };
 
@@ -240,16 +239,16 @@ find(struct mux *m, uint32_t id)
 	return NULL;
 }
 
-/* The epoll interest that s's state calls for. */
+/* The interest that s's state calls for. */
 static void
 stream_watch(struct mux *m, struct stream *s)
 {
 	uint32_t ev = 0;
 
 	if (!s->rd_eof && !s->in_ready && s->send_win > 0)
-		ev |= EPOLLIN;
+		ev |= EP_IN;
 	if (s->len > s->off)
-		ev |= EPOLLOUT;
+		ev |= EP_OUT;
 	watch(m, &s->h, ev);
 }
 
@@ -271,8 +270,8 @@ stream_free(struct mux *m, struct stream *s, int reset)
 	/* A frame from the carrier can end s while its own event waits
 	 * further on in the batch mux_run() is serving: that one is void. */
 	for (i = 0; i < m->nevs; i++)
-		if (m->evs[i].data.ptr == &s->h)
-			m->evs[i].data.ptr = NULL;
+		if (m->evs[i].ptr == &s->h)
+			m->evs[i].ptr = NULL;
 	watch(m, &s->h, 0);
 	if (s->in_ready)
 		TAILQ_REMOVE(&m->ready, s, rlink);
@@ -826,14 +825,14 @@ on_stream(struct mux *m, struct stream *s, uint32_t ev)
 	int err;
 	socklen_t len = sizeof(err);
 
-	if (ev & EPOLLOUT) {
+	if (ev & EP_OUT) {
 		if (stream_write(m, s) != 0)
 			return;
 		if (s->peer_fin && s->len == s->off && maybe_done(m, s))
 			return;
 	}
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if ((ev & EPOLLERR) && !(ev & EPOLLIN) &&
+	if (ev & (EP_IN | EP_HUP | EP_ERR)) {
+		if ((ev & EP_ERR) && !(ev & EP_IN) &&
 		    getsockopt(s->h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
 		    err != 0) {
 			stream_abort(m, s, err == ECONNRESET ?
@@ -856,8 +855,8 @@ on_stream(struct mux *m, struct stream *s, uint32_t ev)
 static void
 carrier_watch(struct mux *m)
 {
-	uint32_t w = out_pending(m) > 0 ? EPOLLOUT : 0;
-	uint32_t r = out_pending(m) <= OUT_HIGH || m->draining ? EPOLLIN : 0;
+	uint32_t w = out_pending(m) > 0 ? EP_OUT : 0;
+	uint32_t r = out_pending(m) <= OUT_HIGH || m->draining ? EP_IN : 0;
 
 	if (m->hr.kind == H_CARRIER_RW)
 		watch(m, &m->hr, r | w);
@@ -915,7 +914,7 @@ drain(struct mux *m)
 enum mux_state
 mux_run(struct mux *m, long now)
 {
-	struct epoll_event evs[EVENTS_MAX];
+	struct ep_event evs[EVENTS_MAX];
 	struct handle *h;
 	int n, i;
 
@@ -924,22 +923,22 @@ mux_run(struct mux *m, long now)
 		return m->state;
 	if (m->pending_in)
 		parse(m);
-	n = epoll_wait(m->ep, evs, EVENTS_MAX, 0);
+	n = ep_wait(m->ep, evs, EVENTS_MAX, 0);
 	m->evs = evs;
 	m->nevs = n > 0 ? n : 0;
 	for (i = 0; i < n && m->state != MUX_ENDED; i++) {
-		if ((h = evs[i].data.ptr) == NULL)
+		if ((h = evs[i].ptr) == NULL)
 			continue;	/* its stream is gone */
 		switch (h->kind) {
 		case H_CARRIER_RW:
 		case H_CARRIER_R:
-			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			if (evs[i].events & (EP_IN | EP_HUP | EP_ERR))
 				on_carrier_read(m);
 			if (h->kind == H_CARRIER_R)
 				break;
 			/* FALLTHROUGH */
 		case H_CARRIER_W:
-			if ((evs[i].events & (EPOLLOUT | EPOLLERR)) &&
+			if ((evs[i].events & (EP_OUT | EP_ERR)) &&
 			    flush(m) != 0)
 				end(m, MUX_END_IO, -1,
 				    "writing the carrier: %s", strerror(errno));
@@ -1016,7 +1015,7 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 	m->hw.kind = H_CARRIER_W;
 	(void)sock_nonblock(o->rfd);
 	(void)sock_nonblock(o->wfd);
-	if ((m->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+	if ((m->ep = ep_create()) < 0)
 		goto fail;
 	if (o->hello_len > 0) {
 		if (out_room(m, o->hello_len) != 0)
@@ -1039,7 +1038,7 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 fail:
 	err = errno;
 	if (m->ep >= 0)
-		close(m->ep);
+		ep_close(m->ep);
 	free(m->out);
 	free(m);
 	errno = err;
@@ -1180,7 +1179,7 @@ mux_free(struct mux *m)
 	if (m == NULL)
 		return;
 	close_all(m);
-	close(m->ep);
+	ep_close(m->ep);
 	free(m->out);
 	free(m);
 }

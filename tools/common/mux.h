@@ -119,7 +119,11 @@ struct mux;
 struct mux *mux_new(const struct mux_opts *o, const struct mux_ops *ops,
 	    void *arg, long now);
 
-/* mux_fd: the descriptor to watch for readability. */
+/*
+ * mux_fd: the descriptor to watch for readability: an ep set (ep.h), to be
+ * watched for EP_IN in the owner's set or waited on with ep_wait(), not
+ * poll()ed (the poll backend's set is never readable by itself).
+ */
 int	mux_fd(const struct mux *m);
 
 /*

@@ -1,11 +1,10 @@
 /*
  * agent.c: the client end of a carrier, for the erlfwd command (agent.h).
  *
- * One thread, one epoll set: the listener, the connections waiting for
+ * One thread, one ep set: the listener, the connections waiting for
  * their preamble or for the carrier, the mux's own descriptor, the --via
  * command's stderr and a signalfd.
  */
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/queue.h>
 #include <sys/signalfd.h>
@@ -62,7 +61,7 @@ struct ahandle {
 
 /* A local connection that has not become a stream yet. */
 struct pending {
-	struct ahandle		 h;	/* first: epoll points here */
+	struct ahandle		 h;	/* first: the ep set points here */
 	TAILQ_ENTRY(pending)	 entry;
 	uint8_t			 in[PENDING_IN];
 	size_t			 inlen, framelen;
@@ -72,7 +71,7 @@ struct pending {
 
 /* A 127.0.0.1 port whose connections are DIST(dist_port) streams. */
 struct fwd {
-	struct ahandle		 h;	/* first: epoll points here */
+	struct ahandle		 h;	/* first: the ep set points here */
 	uint16_t		 dist_port, local_port;
 	long			 used;	/* last asked for */
 };
@@ -194,7 +193,7 @@ via_spawn(struct agent *a)
 	a->he.fd = err[0];
 	a->errlen = 0;
 	(void)sock_nonblock(err[0]);
-	watch(a, &a->he, EPOLLIN);
+	watch(a, &a->he, EP_IN);
 	return 0;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -337,7 +336,7 @@ carrier_close(struct agent *a)
 static void
 carrier_leave(struct agent *a)
 {
-	struct pollfd p;
+	struct ep_event ev;
 	long now;
 	int t;
 
@@ -345,10 +344,9 @@ carrier_leave(struct agent *a)
 		return;
 	mux_end(a->m, MUX_END_LOCAL, CARRIER_GA_NORMAL, "the session ended");
 	while (mux_run(a->m, now = tio_now_ms()) != MUX_ENDED) {
-		p.fd = mux_fd(a->m);
-		p.events = POLLIN;
 		t = mux_timeout(a->m, now);
-		(void)poll(&p, 1, t < 0 || t > 100 ? 100 : t);
+		/* Level-triggered: what this wait sees, mux_run() sees. */
+		(void)ep_wait(mux_fd(a->m), &ev, 1, t < 0 || t > 100 ? 100 : t);
 	}
 }
 
@@ -419,7 +417,7 @@ carrier_start(struct agent *a)
 		goto fail;
 	}
 	a->hm.fd = mux_fd(a->m);
-	watch(a, &a->hm, EPOLLIN);
+	watch(a, &a->hm, EP_IN);
 	start_ms = a->o->timeout_ms;
 	if (a->o->via != NULL && start_ms < AGENT_VIA_START_MS)
 		start_ms = AGENT_VIA_START_MS;
@@ -575,7 +573,7 @@ fwd_port(struct agent *a, uint16_t port, long now)
 	lru->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	lru->used = now;
 	if (a->accept_resume == 0)
-		watch(a, &lru->h, EPOLLIN);
+		watch(a, &lru->h, EP_IN);
 	return lru->local_port;
 }
 
@@ -748,7 +746,7 @@ on_accept(struct agent *a, struct ahandle *h, struct fwd *f)
 			}
 			p->inlen = p->framelen = (size_t)k;
 		}
-		watch(a, &p->h, EPOLLIN);
+		watch(a, &p->h, EP_IN);
 		pending_read(a, p);
 	}
 }
@@ -783,7 +781,7 @@ next_wait(struct agent *a, long now)
 static void
 loop(struct agent *a)
 {
-	struct epoll_event evs[EVENTS_MAX];
+	struct ep_event evs[EVENTS_MAX];
 	struct signalfd_siginfo si;
 	struct ahandle *h;
 	enum mux_state st;
@@ -814,11 +812,11 @@ loop(struct agent *a)
 		pending_serve(a, now);
 		if (a->accept_resume != 0 && now >= a->accept_resume) {
 			a->accept_resume = 0;
-			listeners_watch(a, EPOLLIN);
+			listeners_watch(a, EP_IN);
 		}
-		n = epoll_wait(a->ep, evs, EVENTS_MAX, next_wait(a, now));
+		n = ep_wait(a->ep, evs, EVENTS_MAX, next_wait(a, now));
 		for (i = 0; i < n; i++) {
-			h = evs[i].data.ptr;
+			h = evs[i].ptr;
 			switch (h->kind) {
 			case H_LISTEN:
 				on_accept(a, h, NULL);
@@ -845,7 +843,7 @@ loop(struct agent *a)
 	}
 }
 
-/* Set up the listener, the epoll set and the signals; 0 or -1 with why. */
+/* Set up the listener, the ep set and the signals; 0 or -1 with why. */
 static int
 agent_init(struct agent *a, const struct agent_opts *o, char *why,
     size_t cap)
@@ -877,7 +875,7 @@ agent_init(struct agent *a, const struct agent_opts *o, char *why,
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	if ((a->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	if ((a->ep = ep_create()) < 0 ||
 	    sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
 	    (a->hs.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		snprintf(why, cap, "cannot start the agent: %s",
@@ -899,8 +897,8 @@ agent_init(struct agent *a, const struct agent_opts *o, char *why,
 		return -1;
 	}
 	a->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	watch(a, &a->hl, EPOLLIN);
-	watch(a, &a->hs, EPOLLIN);
+	watch(a, &a->hl, EP_IN);
+	watch(a, &a->hs, EP_IN);
 	return 0;
 }
 
@@ -920,7 +918,7 @@ agent_fini(struct agent *a)
 	if (a->hs.fd >= 0)
 		close(a->hs.fd);
 	if (a->ep >= 0)
-		close(a->ep);
+		ep_close(a->ep);
 }
 
 int

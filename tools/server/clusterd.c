@@ -16,7 +16,6 @@
  * a queue ordered by deadline.  The client is not read while its proxy is
  * being set up: what it sends waits in its socket.
  */
-#include <sys/epoll.h>
 #include <sys/queue.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -222,7 +221,7 @@ socks_send(struct clusterd *d, struct kconn *c)
 		n = sock_send(c->h[K_UPSTREAM].fd, c->out + c->outoff,
 		    c->outlen - c->outoff);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			watch(d, &c->h[K_UPSTREAM], EPOLLOUT);
+			watch(d, &c->h[K_UPSTREAM], EP_OUT);
 			return;
 		}
 		if (n <= 0) {
@@ -232,7 +231,7 @@ socks_send(struct clusterd *d, struct kconn *c)
 		}
 		c->outoff += (size_t)n;
 	}
-	watch(d, &c->h[K_UPSTREAM], EPOLLIN);
+	watch(d, &c->h[K_UPSTREAM], EP_IN);
 }
 
 /* Start an EPMD or DIST request: find its name and route, dial the proxy. */
@@ -260,7 +259,7 @@ start_proxy(struct clusterd *d, struct kconn *c)
 		kconn_end(d, c, "error", why, -1, 1);
 		return;
 	}
-	watch(d, &c->h[K_UPSTREAM], EPOLLOUT);
+	watch(d, &c->h[K_UPSTREAM], EP_OUT);
 }
 
 static void
@@ -307,7 +306,7 @@ start_relay(struct clusterd *d, struct kconn *c)
 	}
 	for (i = 0; i < 2; i++) {
 		relay_wants(&c->relay, i, &rd, &wr);
-		watch(d, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
+		watch(d, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
 	}
 }
 
@@ -353,7 +352,7 @@ on_proxy(struct clusterd *d, struct kconn *c, uint32_t ev)
 		return;
 	}
 	if (c->outoff < c->outlen) {
-		if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		if (ev & (EP_OUT | EP_ERR | EP_HUP))
 			socks_send(d, c);
 		return;
 	}
@@ -396,8 +395,8 @@ on_relay(struct clusterd *d, struct kconn *c, int side, uint32_t ev)
 {
 	int rc, rd, wr, i, err;
 
-	rc = relay_event(&c->relay, &d->rctx, side, (ev & (EPOLLIN | EPOLLHUP |
-	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0);
+	rc = relay_event(&c->relay, &d->rctx, side, (ev & (EP_IN | EP_HUP |
+	    EP_ERR)) != 0, (ev & EP_OUT) != 0);
 	if (rc == RELAY_DONE) {
 		kconn_end(d, c, "closed", NULL, -1, 0);
 		return;
@@ -410,7 +409,7 @@ on_relay(struct clusterd *d, struct kconn *c, int side, uint32_t ev)
 	for (i = 0; i < 2; i++) {
 		relay_wants(&c->relay, i, &rd, &wr);
 		/* A hung-up side we are not reading would wake us forever. */
-		if (i == side && (ev & (EPOLLHUP | EPOLLERR)) && !rd && !wr) {
+		if (i == side && (ev & (EP_HUP | EP_ERR)) && !rd && !wr) {
 			if ((err = sock_connect_result(c->h[i].fd)) != 0) {
 				kconn_end(d, c, "reset", strerror(err), -1, 1);
 				return;
@@ -418,7 +417,7 @@ on_relay(struct clusterd *d, struct kconn *c, int side, uint32_t ev)
 			watch(d, &c->h[i], 0);
 			continue;
 		}
-		watch(d, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
+		watch(d, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
 	}
 }
 
@@ -474,7 +473,7 @@ on_accept(struct clusterd *d)
 		c->queued = 1;
 		d->nconns++;
 		sock_nodelay(fd);
-		watch(d, &c->h[K_CLIENT], EPOLLIN);
+		watch(d, &c->h[K_CLIENT], EP_IN);
 		/* The request follows the handshake at once: usually here. */
 		on_request(d, c);
 	}
@@ -499,7 +498,7 @@ expire(struct clusterd *d)
 		wait = c->deadline - now;
 	if (d->accept_resume != 0 && d->accept_resume <= now) {
 		d->accept_resume = 0;
-		watch(d, &d->lh, EPOLLIN);
+		watch(d, &d->lh, EP_IN);
 	} else if (d->accept_resume != 0 &&
 	    (wait < 0 || d->accept_resume - now < wait))
 		wait = d->accept_resume - now;
@@ -526,7 +525,7 @@ setup(struct clusterd *d)
 	if (names_init(&d->names) != 0 ||
 	    sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
 	    (d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    (d->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+	    (d->ep = ep_create()) < 0) {
 		logfmt("error", "cannot start", "reason=%s",
 		    logfmt_value(strerror(errno), why, sizeof(why)));
 		return -1;
@@ -534,7 +533,7 @@ setup(struct clusterd *d)
 	splice = relay_ctx_init(&d->rctx, d->scratch, sizeof(d->scratch),
 	    !d->o->copy);
 	d->sh.fd = d->sfd;
-	watch(d, &d->sh, EPOLLIN);
+	watch(d, &d->sh, EP_IN);
 	/* Loopback only: the helper serves this host's processes, no one else. */
 	len = sock_loopback(&ss, d->o->cfg.entries[0].route.helper_port);
 	sock_addr_text((struct sockaddr *)&ss, addr, sizeof(addr));
@@ -545,7 +544,7 @@ setup(struct clusterd *d)
 		return -1;
 	}
 	d->lh.fd = d->lfd;
-	watch(d, &d->lh, EPOLLIN);
+	watch(d, &d->lh, EP_IN);
 	for (i = 0; i < d->o->cfg.nentries; i++)
 		logfmt("info", "cluster route", "pattern=%s via=%s epmd_port=%u",
 		    d->o->cfg.entries[i].pattern, d->o->cfg.entries[i].route.text,
@@ -586,7 +585,7 @@ bury(struct clusterd *d)
 int
 clusterd_run(const struct clusterd_opts *o)
 {
-	struct epoll_event evs[EVENTS_MAX];
+	struct ep_event evs[EVENTS_MAX];
 	struct signalfd_siginfo si;
 	struct clusterd *d;
 	struct khandle *h;
@@ -605,14 +604,14 @@ clusterd_run(const struct clusterd_opts *o)
 	if (setup(d) != 0)
 		goto out;
 	while (!d->stopping) {
-		n = epoll_wait(d->ep, evs, EVENTS_MAX, expire(d));
+		n = ep_wait(d->ep, evs, EVENTS_MAX, expire(d));
 		if (n < 0 && errno != EINTR) {
 			logfmt("error", "epoll_wait failed", "reason=%s",
 			    strerror(errno));
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
-			h = evs[i].data.ptr;
+			h = evs[i].ptr;
 			if (h == &d->lh)
 				on_accept(d);
 			else if (h == &d->sh) {
@@ -635,7 +634,7 @@ out:
 	if (d->sfd >= 0)
 		close(d->sfd);
 	if (d->ep >= 0)
-		close(d->ep);
+		ep_close(d->ep);
 	relay_ctx_free(&d->rctx);
 	names_free(&d->names);
 	free(d);

@@ -30,7 +30,6 @@
  * Each connection has two sides: the client, who connected to us, and the
  * upstream, the socket we open to the host's epmd or to a node's port.
  */
-#include <sys/epoll.h>
 #include <sys/queue.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -309,7 +308,7 @@ reply(struct server *s, struct conn *c, uint8_t *buf, size_t len)
 	c->buflen = len;
 	c->bufoff = 0;
 	c->state = CS_REPLY;
-	watch(s, &c->h[H_CLIENT], EPOLLOUT);
+	watch(s, &c->h[H_CLIENT], EP_OUT);
 }
 
 /*
@@ -355,7 +354,7 @@ start_relay(struct server *s, struct conn *c)
 	}
 	for (i = 0; i < 2; i++) {
 		relay_wants(&c->relay, i, &rd, &wr);
-		watch(s, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
+		watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
 	}
 }
 
@@ -374,7 +373,7 @@ start_epmd(struct server *s, struct conn *c, const uint8_t *req, size_t len)
 		conn_end(s, c, "error", why, 0);
 		return;
 	}
-	watch(s, &c->h[H_UPSTREAM], EPOLLOUT);
+	watch(s, &c->h[H_UPSTREAM], EP_OUT);
 }
 
 static void
@@ -657,7 +656,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 		}
 		(void)shutdown(c->h[H_CLIENT].fd, SHUT_WR);
 		c->state = CS_DRAIN;
-		watch(s, &c->h[H_CLIENT], EPOLLIN);
+		watch(s, &c->h[H_CLIENT], EP_IN);
 		return;
 	case CS_DRAIN:
 		/* Closing with unread bytes would reset the reply away. */
@@ -670,7 +669,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 	default:
 		/* EPMD: we do not read the client, so only a hangup
 		 * or error wakes us. */
-		if (ev & (EPOLLHUP | EPOLLERR))
+		if (ev & (EP_HUP | EP_ERR))
 			conn_end(s, c, "closed", "client left during setup", 0);
 		return;
 	}
@@ -685,7 +684,7 @@ on_epmd(struct server *s, struct conn *c, uint32_t ev)
 	uint8_t *nb;
 
 	if (c->reqsent < c->reqlen) {
-		if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		if (!(ev & (EP_OUT | EP_ERR | EP_HUP)))
 			return;
 		if (c->reqsent == 0 &&
 		    sock_connect_result(c->h[H_UPSTREAM].fd) != 0) {
@@ -701,7 +700,7 @@ on_epmd(struct server *s, struct conn *c, uint32_t ev)
 		}
 		c->reqsent += (size_t)n;
 		if (c->reqsent == c->reqlen)
-			watch(s, &c->h[H_UPSTREAM], EPOLLIN);
+			watch(s, &c->h[H_UPSTREAM], EP_IN);
 		return;
 	}
 	if (c->buflen == c->bufcap) {
@@ -765,8 +764,8 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 			return;
 		}
 	}
-	rc = relay_event(&c->relay, &s->rctx, side, (ev & (EPOLLIN | EPOLLHUP |
-	    EPOLLERR)) != 0, (ev & EPOLLOUT) != 0);
+	rc = relay_event(&c->relay, &s->rctx, side, (ev & (EP_IN | EP_HUP |
+	    EP_ERR)) != 0, (ev & EP_OUT) != 0);
 	if (rc == RELAY_OPEN)
 		relay_activity(s, c);
 	c->bytes_in = c->relay.bytes[RELAY_C2U];
@@ -787,7 +786,7 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 		 * us forever: a reset ends the connection, a clean hangup is
 		 * read later, when its data can go somewhere.
 		 */
-		if (i == side && (ev & (EPOLLHUP | EPOLLERR)) && !rd && !wr) {
+		if (i == side && (ev & (EP_HUP | EP_ERR)) && !rd && !wr) {
 			if ((err = sock_connect_result(c->h[i].fd)) != 0) {
 				conn_end(s, c, "reset", strerror(err), 1);
 				return;
@@ -795,7 +794,7 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 			watch(s, &c->h[i], 0);
 			continue;
 		}
-		watch(s, &c->h[i], (rd ? EPOLLIN : 0) | (wr ? EPOLLOUT : 0));
+		watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
 	}
 }
 
@@ -825,7 +824,7 @@ conn_new(struct server *s, int fd, const char *peer)
 	s->nconns++;
 	/* Both legs of a relay forward small messages at once. */
 	sock_nodelay(fd);
-	watch(s, &c->h[H_CLIENT], EPOLLIN);
+	watch(s, &c->h[H_CLIENT], EP_IN);
 	return c;
 }
 
@@ -966,7 +965,7 @@ carrier_start(struct server *s, int rfd, int wfd, const char *peer,
 	/* A carrier holds a descriptor and buffers: it counts against
 	 * --max-conns like a connection, and so does each of its streams. */
 	s->nconns++;
-	watch(s, &car->h, EPOLLIN);
+	watch(s, &car->h, EP_IN);
 	return 0;
 fail:
 	logfmt("warn", "carrier", "peer=%s outcome=error reason=%s", peer,
@@ -1165,7 +1164,7 @@ on_accept(struct server *s)
 		}
 		/* The preload sends its preamble right behind the handshake:
 		 * it is usually here already, one wake-up early. */
-		on_client(s, c, EPOLLIN);
+		on_client(s, c, EP_IN);
 	}
 }
 
@@ -1210,7 +1209,7 @@ expire(struct server *s)
 	if (s->accept_resume != 0) {
 		if (s->accept_resume <= now) {
 			s->accept_resume = 0;
-			watch(s, &s->lh, EPOLLIN);
+			watch(s, &s->lh, EP_IN);
 		} else if (wait < 0 || s->accept_resume - now < wait)
 			wait = s->accept_resume - now;
 	}
@@ -1235,7 +1234,7 @@ setup(struct server *s)
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
 	    (s->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    (s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+	    (s->ep = ep_create()) < 0) {
 		logfmt("error", "cannot start", "reason=%s",
 		    logfmt_value(strerror(errno), addr, sizeof(addr)));
 		return -1;
@@ -1243,7 +1242,7 @@ setup(struct server *s)
 	splice = relay_ctx_init(&s->rctx, s->scratch, sizeof(s->scratch),
 	    !s->o->copy);
 	s->sh.fd = s->sfd;
-	watch(s, &s->sh, EPOLLIN);
+	watch(s, &s->sh, EP_IN);
 	if (s->o->stdio) {
 		/* One carrier on stdin and stdout, and no socket of ours.  The
 		 * mux makes them non-blocking; they are shared with whoever
@@ -1266,7 +1265,7 @@ setup(struct server *s)
 		return -1;
 	}
 	s->lh.fd = s->lfd;
-	watch(s, &s->lh, EPOLLIN);
+	watch(s, &s->lh, EP_IN);
 	logfmt("info", "listening", "addr=%s epmd_port=%u max_conns=%d "
 	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d relay=%s version=%s",
 	    s->o->listen_text, (unsigned)s->o->epmd_port, s->o->max_conns,
@@ -1299,7 +1298,7 @@ dispatch(struct server *s, struct handle *h, uint32_t ev)
 int
 server_run(const struct server_opts *o)
 {
-	struct epoll_event evs[EVENTS_MAX];
+	struct ep_event evs[EVENTS_MAX];
 	struct server *s;
 	struct signalfd_siginfo si;
 	struct handle *h;
@@ -1328,14 +1327,14 @@ server_run(const struct server_opts *o)
 			break;
 		if (t >= 0 && (wait < 0 || t < wait))
 			wait = t;
-		n = epoll_wait(s->ep, evs, EVENTS_MAX, wait);
+		n = ep_wait(s->ep, evs, EVENTS_MAX, wait);
 		if (n < 0 && errno != EINTR) {
 			logfmt("error", "epoll_wait failed", "reason=%s",
 			    strerror(errno));
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
-			h = evs[i].data.ptr;
+			h = evs[i].ptr;
 			if (h == &s->lh)
 				on_accept(s);
 			else if (h == &s->sh) {
@@ -1363,7 +1362,7 @@ out:
 	if (s->sfd >= 0)
 		close(s->sfd);
 	if (s->ep >= 0)
-		close(s->ep);
+		ep_close(s->ep);
 	stdio_restore(s);
 	relay_ctx_free(&s->rctx);
 	free(s);
