@@ -29,8 +29,16 @@ XCFLAGS	+= -DERLFWD_VERSION='"$(VERSION)"'
 #   preload/common/  the protocol and parsers, shared with the tools: pure
 #                    functions or plain syscalls, never a hooked symbol
 #   tools/common/    what both tools use and the library must not link
+#
+# A few files of tools/common are Linux's, each with a POSIX stand-in
+# (tools/common/plat.h lists them); a build takes one of each pair.
+LINUX_ONLY	:= tools/common/ep_epoll.c tools/common/plat_linux.c \
+		   tools/common/procnet.c
+POSIX_ONLY	:= tools/common/ep_poll.c tools/common/plat_posix.c \
+		   tools/common/procnet_none.c
+PLAT_OUT	:= $(if $(filter posix,$(PLATFORM)),$(LINUX_ONLY),$(POSIX_ONLY))
 COMMON_SRC	:= $(sort $(wildcard preload/common/*.c))
-TCOMMON_SRC	:= $(sort $(wildcard tools/common/*.c))
+TCOMMON_SRC	:= $(filter-out $(PLAT_OUT),$(sort $(wildcard tools/common/*.c)))
 PRELOAD_SRC	:= $(COMMON_SRC) $(sort $(wildcard preload/*.c))
 SERVER_SRC	:= $(COMMON_SRC) $(TCOMMON_SRC) $(sort $(wildcard tools/server/*.c))
 ERLFWD_SRC	:= $(COMMON_SRC) $(TCOMMON_SRC) $(sort $(wildcard tools/erlfwd/*.c))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fd.h"
+#include "plat.h"
 #include "sock.h"
 
 int
@@ -30,8 +31,7 @@ sock_listen(const struct sockaddr *sa, socklen_t len, int backlog)
 {
 	int fd, on = 1;
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if ((fd = plat_socket(sa->sa_family, SOCK_STREAM, 1)) < 0)
 		return -1;
 	/* A restart must not wait out TIME_WAIT of the last run's sockets. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
@@ -54,8 +54,7 @@ sock_connect(const struct sockaddr *sa, socklen_t len)
 {
 	int fd;
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if ((fd = plat_socket(sa->sa_family, SOCK_STREAM, 1)) < 0)
 		return -1;
 	sock_nodelay(fd);
 	if (connect(fd, sa, len) == 0 || errno == EINPROGRESS)

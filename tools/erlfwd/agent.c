@@ -3,11 +3,9 @@
  *
  * One thread, one ep set: the listener, the connections waiting for
  * their preamble or for the carrier, the mux's own descriptor, the --via
- * command's stderr and a signalfd.
+ * command's stderr and the signals' descriptor (plat_sigfd()).
  */
-#include <sys/prctl.h>
 #include <sys/queue.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -31,6 +29,7 @@
 #include "ep.h"
 #include "frame.h"
 #include "mux.h"
+#include "plat.h"
 #include "procnet.h"
 #include "safe.h"
 #include "sock.h"
@@ -159,23 +158,23 @@ via_spawn(struct agent *a)
 	sigset_t none;
 	pid_t pid, agent = getpid();
 
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
-	    pipe2(err, O_CLOEXEC) != 0)
+	if (plat_pipe(in) != 0 || plat_pipe(out) != 0 || plat_pipe(err) != 0)
 		goto fail;
 	if ((pid = fork()) < 0)
 		goto fail;
 	if (pid == 0) {
 		/* Its own process group: the terminal's ^C is the shell's. */
 		(void)setpgid(0, 0);
-		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-		/* An agent that died before the prctl took its signal along. */
-		if (getppid() != agent)
+		if (plat_die_with_parent(agent) != 0)
 			_exit(0);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		/* agent_init() blocked SIGTERM, SIGINT and SIGHUP for its
-		 * signalfd, and a mask survives exec: an "exec ssh ..." would
-		 * ignore via_stop()'s SIGTERM and the PDEATHSIG above. */
+		/* Until the exec, not the agent's: plat_sigfd() may catch them
+		 * (the POSIX build) or block them (Linux), and a mask survives
+		 * exec: an "exec ssh ..." would ignore via_stop()'s SIGTERM and
+		 * the parent's death above. */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
@@ -217,7 +216,7 @@ via_line(struct agent *a, const char *line, size_t len)
 	if (len == 0)
 		return;
 	if (!a->o->debug && len > 3 && memcmp(line, "ts=", 3) == 0 &&
-	    memmem(line, len, " level=info ", 12) != NULL)
+	    plat_memmem(line, len, " level=info ", 12) != NULL)
 		return;
 	safe_line(stderr, "erlfwd: via: %.*s", (int)len, line);
 }
@@ -699,7 +698,7 @@ on_accept(struct agent *a, struct ahandle *h, struct fwd *f)
 	int fd, i, k;
 
 	for (i = 0; i < 64; i++) {
-		fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = plat_accept(h->fd);
 		if (fd < 0) {
 			/* The connection stays in the backlog and the listener
 			 * readable: watched, it would wake us in a loop. */
@@ -782,7 +781,6 @@ static void
 loop(struct agent *a)
 {
 	struct ep_event evs[EVENTS_MAX];
-	struct signalfd_siginfo si;
 	struct ahandle *h;
 	enum mux_state st;
 	long now;
@@ -831,7 +829,7 @@ loop(struct agent *a)
 				via_read_err(a);
 				break;
 			case H_SIG:
-				if (read(a->hs.fd, &si, sizeof(si)) > 0) {
+				if (plat_sigfd_read(a->hs.fd) > 0) {
 					a->quit = 1;
 					a->status = CLI_OK;
 				}
@@ -875,9 +873,7 @@ agent_init(struct agent *a, const struct agent_opts *o, char *why,
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	if ((a->ep = ep_create()) < 0 ||
-	    sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
-	    (a->hs.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+	if ((a->ep = ep_create()) < 0 || (a->hs.fd = plat_sigfd(&mask)) < 0) {
 		snprintf(why, cap, "cannot start the agent: %s",
 		    strerror(errno));
 		return -1;
@@ -915,8 +911,7 @@ agent_fini(struct agent *a)
 	for (int i = 0; i < FWD_MAX; i++)
 		if (a->fwd[i].h.fd >= 0)
 			close(a->fwd[i].h.fd);
-	if (a->hs.fd >= 0)
-		close(a->hs.fd);
+	plat_sigfd_close(a->hs.fd);
 	if (a->ep >= 0)
 		ep_close(a->ep);
 }
@@ -947,8 +942,7 @@ agent_child(const struct agent_opts *o, int report_fd, pid_t parent)
 	int null;
 
 	(void)setpgid(0, 0);
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
+	if (plat_die_with_parent(parent) != 0)
 		_exit(0);
 	/* Only the report pipe and stderr: the terminal is the shell's. */
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
@@ -958,7 +952,7 @@ agent_child(const struct agent_opts *o, int report_fd, pid_t parent)
 	}
 	if (dup2(report_fd, 3) < 0)
 		_exit(CLI_LOCAL);
-	(void)close_range(4, ~0U, 0);
+	plat_close_from(4);
 	(void)fcntl(3, F_SETFD, FD_CLOEXEC);
 	if (agent_init(&a, o, why, sizeof(why)) != 0) {
 		dprintf(3, "FAIL %d %s %s", CLI_LOCAL,
@@ -984,7 +978,7 @@ agent_start(const struct agent_opts *o, uint16_t *port, pid_t *pid,
 
 	*status = CLI_LOCAL;
 	*cause = MUX_END_NONE;
-	if (pipe2(p, O_CLOEXEC) != 0) {
+	if (plat_pipe(p) != 0) {
 		snprintf(err, errlen, "cannot start the agent: %s",
 		    strerror(errno));
 		return AGENT_FAILED;

@@ -33,6 +33,7 @@
 #include "info.h"
 #include "launch.h"
 #include "nodename.h"
+#include "plat.h"
 #include "probe.h"
 #include "safe.h"
 #include "target.h"
@@ -154,8 +155,7 @@ refuses_now(const struct route *t)
 		return 0;
 	for (i = 0; i < 4 && !refused; i++) {
 		(void)nanosleep(&pause, NULL);
-		if ((fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) < 0)
+		if ((fd = plat_socket(t->addr.ss_family, SOCK_STREAM, 0)) < 0)
 			break;
 		refused = connect(fd, (const struct sockaddr *)&t->addr,
 		    t->addrlen) != 0 && errno == ECONNREFUSED;

@@ -1,8 +1,6 @@
 /*
  * launch.c: start programs under the preload (launch.h).
  */
-#include <sys/inotify.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -17,6 +15,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "plat.h"
 #include "tio.h"
 
 static volatile sig_atomic_t child_pid;
@@ -204,7 +203,7 @@ child(char *const argv[], int report_fd, pid_t parent)
 	/* A parent killed with SIGKILL cannot pass anything on: the shell
 	 * (the same process through the exec chain iex, elixir, erl,
 	 * beam.smp) gets SIGTERM, which the BEAM takes as init:stop(). */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+	if (plat_die_with_parent(parent) != 0)
 		_exit(127);
 	execvp(argv[0], argv);
 	err = errno;
@@ -213,14 +212,14 @@ child(char *const argv[], int report_fd, pid_t parent)
 }
 
 /*
- * Wait for pid while watching the file once through ifd (inotify): the
- * first time a process closes it after reading, delete it.  Returns 0 with
+ * Wait for pid while watching the file once through ifd
+ * (plat_readwatch()): the first time a process closes it after reading,
+ * delete it.  Returns 0 with
  * *wstatus, or -1 with errno.
  */
 static int
 wait_reading(pid_t pid, int *wstatus, int ifd, const char *once)
 {
-	char ev[sizeof(struct inotify_event) + NAME_MAX + 1];
 	struct pollfd p = { .fd = ifd, .events = POLLIN };
 	pid_t r;
 
@@ -231,7 +230,7 @@ wait_reading(pid_t pid, int *wstatus, int ifd, const char *once)
 			return -1;
 		/* A few polls a second: the child's exit is found by waitpid
 		 * soon enough, and a read ends the loop at once. */
-		if (poll(&p, 1, 200) > 0 && read(ifd, ev, sizeof(ev)) > 0) {
+		if (poll(&p, 1, 200) > 0 && plat_readwatch_seen(ifd)) {
 			(void)unlink(once);
 			ifd = -1;
 		}
@@ -257,17 +256,14 @@ launch_run_once(char *const argv[], int *wstatus, const char *once)
 	pid_t pid, self = getpid();
 
 	/* Close-on-exec: the pipe reads EOF once the exec succeeded. */
-	if (pipe2(pfd, O_CLOEXEC) != 0)
+	if (plat_pipe(pfd) != 0)
 		return -1;
 	/* Watched before the child exists, so that its read cannot be
-	 * missed.  Without inotify the file stays until the caller
-	 * removes it. */
-	if (once != NULL &&
-	    (ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0 &&
-	    inotify_add_watch(ifd, once, IN_CLOSE_NOWRITE) < 0) {
-		close(ifd);
-		ifd = -1;
-	}
+	 * missed.  Without inotify (the POSIX build) the file stays until
+	 * the caller removes it, after the child's end: the cookie lies on
+	 * disk, for this user only, for the whole session, not a moment. */
+	if (once != NULL)
+		ifd = plat_readwatch(once);
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
@@ -344,7 +340,7 @@ launch_capture(char *const argv[], char *out, size_t cap, int timeout_ms)
 	int p[2], st = 0, rc = -1, nul;
 
 	out[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) != 0)
+	if (plat_pipe(p) != 0)
 		return -1;
 	if ((pid = fork()) < 0) {
 		close(p[0]);
