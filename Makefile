@@ -145,6 +145,14 @@ $(B)/tests/check_%: tests/unit/check_%.c $(TEST_HELPERS) $(TEST_LIB)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(TEST_INC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $^ \
 	    $(LDFLAGS) $(CHECK_LIBS) -lpthread
 
+# The poll backend of ep is in no Linux program: its suite links it alone,
+# in every build.
+$(B)/tests/check_ep_poll: tests/unit/check_ep_poll.c \
+    $(call obj,tools/common/ep_poll.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(TEST_INC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $^ \
+	    $(LDFLAGS) $(CHECK_LIBS) -lpthread
+
 deps-test:
 	@scripts/deps.sh test
 
