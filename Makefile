@@ -10,9 +10,21 @@ DESTDIR	?=
 CC	?= cc
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
+# The platform: linux (everything, over epoll) or posix (erlfwd alone, with
+# POSIX.1-2008 and nothing else: `make posix`, `make macos`).
+PLATFORM ?= linux
+ifeq ($(PLATFORM),posix)
+# What the code needs: POSIX.1-2008 with its XSI option (the Single UNIX
+# Specification, which macOS implements), for realpath(3) and nftw(3): no
+# _GNU_SOURCE, no _DEFAULT_SOURCE.  Warnings are errors, as this build is
+# mostly made where no one reads them.
+XCFLAGS	:= -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+	   -D_XOPEN_SOURCE=700 -MMD -MP -Ipreload/common -Itools/common
+else
 # What the code needs, whatever CFLAGS the caller picks.
 XCFLAGS	:= -std=c11 -Wall -Wextra -fPIC -D_GNU_SOURCE -MMD -MP \
 	   -Ipreload/common -Itools/common
+endif
 # Warnings are errors in CI (and wherever WERROR=1).
 ifneq ($(CI)$(WERROR),)
 XCFLAGS	+= -Werror
@@ -115,6 +127,29 @@ $(ERLMOD_STAMP): $(ERL_SRC)
 $(CLI): $(call obj,$(ERLFWD_SRC))
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
+# --- portable ----------------------------------------------------------------
+# erlfwd built with POSIX.1-2008 alone, over poll(2) (PLATFORM=posix): `make
+# posix` here, in $(B)/posix (its own objects: never mixed with the Linux
+# build's).
+
+POSIX_CLI	:= $(B)/posix/erlfwd
+
+posix:
+	@$(MAKE) --no-print-directory PLATFORM=posix B=$(B)/posix $(POSIX_CLI)
+
+# The poll backend's suite again, built the POSIX build's way.
+posix-unit:
+	@$(MAKE) --no-print-directory PLATFORM=posix B=$(B)/posix \
+	    $(B)/posix/tests/check_ep_poll
+	@tests/unit/run.sh $(B)/posix/tests/check_ep_poll
+
+# Part of `check`: the POSIX build and the proof that it asks Linux for
+# nothing (and that the proof can fail).
+portable: posix posix-unit
+	@tests/portable/syms.sh --self-test $(POSIX_CLI)
+
+.PHONY: posix posix-unit portable
+
 # --- tests -------------------------------------------------------------------
 
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
@@ -146,7 +181,7 @@ $(B)/tests/check_%: tests/unit/check_%.c $(TEST_HELPERS) $(TEST_LIB)
 	    $(LDFLAGS) $(CHECK_LIBS) -lpthread
 
 # The poll backend of ep is in no Linux program: its suite links it alone,
-# in every build.
+# in every build (the POSIX build's is `make posix-unit`).
 $(B)/tests/check_ep_poll: tests/unit/check_ep_poll.c \
     $(call obj,tools/common/ep_poll.c)
 	@mkdir -p $(dir $@)
@@ -173,7 +208,7 @@ e2e: all
 # `make check`: the README's test command.  Its stages run one after the
 # other; the wall time of each is printed at the end, whether it passed or
 # not (the README's figure comes from these lines).
-CHECK_STAGES	:= deps-test all unit sanitize fuzz-smoke stress valgrind e2e
+CHECK_STAGES	:= deps-test all portable unit sanitize fuzz-smoke stress valgrind e2e
 
 check:
 	@times=""; rc=0; t0=$$(date +%s); \
