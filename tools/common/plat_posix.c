@@ -3,10 +3,6 @@
  * (macOS) and for `make posix`.  What each stand-in gives up is said at the
  * function.
  */
-/* macOS shows SO_NOSIGPIPE only to programs that ask for its extensions;
- * this file asks, and only for that (plat_socket()). */
-#define _DARWIN_C_SOURCE
-
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -80,7 +76,8 @@ plat_socket(int domain, int type, int nonblock)
 	if (fd_flags(fd, nonblock) != 0)
 		return fd_close_keep_errno(fd);
 #ifdef SO_NOSIGPIPE
-	/* Belt and braces beside MSG_NOSIGNAL: a plain write() too. */
+	/* macOS (the Makefile's _DARWIN_C_SOURCE shows it): belt and braces
+	 * beside MSG_NOSIGNAL, for a plain write() too. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof(on));
 #endif
 	return fd;
