@@ -45,10 +45,15 @@ cli_mode_check() {
 	(( n > 0 )) || e2e_fail "$what: no local node of this scenario is running"
 }
 
-# cli_require: skip until `make` has built build/erlfwd too.
+# cli_require: skip until `make` has built build/erlfwd too.  Another build
+# of it (E2E_CLI_BIN=build/posix/erlfwd: `make posix`) has no liberlfwd.so
+# beside it: it is told where this build's is.
 cli_require() {
 	e2e_require_build
 	[[ -x $CLI_BIN ]] || e2e_skip "no $CLI_BIN: run make first"
+	if [[ -n ${E2E_CLI_BIN:-} ]]; then
+		export ERLFWD_LIB=$E2E_PRELOAD_LIB
+	fi
 }
 
 # cli_run ARGS...: build/erlfwd ARGS, bounded by `timeout 30`.  Sets CLI_RC,
