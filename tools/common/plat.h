@@ -80,12 +80,15 @@ const void *plat_memmem(const void *hay, size_t hlen, const void *needle,
 	    size_t nlen);
 
 /*
- * plat_readwatch: a non-blocking, close-on-exec descriptor that becomes
- * readable once a process has closed path after reading it, or -1 with
- * errno (ENOSYS where the system cannot tell).  plat_readwatch_seen(fd)
- * then returns 1 when that has happened, else 0.
+ * plat_readwatch: watch path for a process's first read of it: a
+ * non-blocking, close-on-exec descriptor to poll (readable at once when the
+ * system can say so), or -1 with errno.  One at a time.
+ * plat_readwatch_seen(fd) returns 1 once path has been read (Linux: closed
+ * after reading), else 0; ask after each poll, ready or not.
+ * plat_readwatch_close(fd) ends the watch (ignored when fd < 0).
  */
 int	plat_readwatch(const char *path);
 int	plat_readwatch_seen(int fd);
+void	plat_readwatch_close(int fd);
 
 #endif /* ERLFWD_PLAT_H */

@@ -108,3 +108,10 @@ plat_readwatch_seen(int fd)
 
 	return read(fd, ev, sizeof(ev)) > 0;
 }
+
+void
+plat_readwatch_close(int fd)
+{
+	if (fd >= 0)
+		(void)close(fd);
+}

@@ -4,11 +4,13 @@
  * function.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,6 +31,8 @@ static const int	 sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
 #define NSIGS		(sizeof(sigs) / sizeof(sigs[0]))
 
 static int		 sig_w = -1;	/* the self-pipe's writing end */
+static int		 watch_r = -1, watch_w = -1;	/* plat_readwatch() */
+static char		 watch_path[PATH_MAX];
 static struct sigaction	 sig_old[NSIGS];
 static int		 sig_taken[NSIGS];
 
@@ -297,19 +301,53 @@ plat_memmem(const void *hay, size_t hlen, const void *needle, size_t nlen)
 	return NULL;
 }
 
-/* No inotify: no word of a read.  The caller keeps the file until its own
- * end (launch.c says what that costs). */
+/*
+ * No inotify: the file's access time says it.  It is set to the epoch here,
+ * and any read moves it to now (Linux's relatime too, since it is older
+ * than the modification time).  The descriptor to poll is a pipe that
+ * never becomes readable: the caller looks at each timeout.  Weaker than
+ * inotify: a read is seen up to a poll's timeout late, when it began, not
+ * when the reader closed the file (harmless: an open file outlives its
+ * name), and never on a file system mounted noatime, where the file then
+ * stays until the caller removes it.
+ */
 int
 plat_readwatch(const char *path)
 {
-	(void)path;
-	errno = ENOSYS;
-	return -1;
+	struct timespec ts[2] = { { 0, 0 }, { 0, UTIME_OMIT } };
+	int p[2];
+
+	if (watch_r >= 0) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (strlen(path) >= sizeof(watch_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (utimensat(AT_FDCWD, path, ts, 0) != 0 || plat_pipe(p) != 0)
+		return -1;
+	strcpy(watch_path, path);
+	watch_r = p[0];
+	watch_w = p[1];
+	return watch_r;
 }
 
 int
 plat_readwatch_seen(int fd)
 {
-	(void)fd;
-	return 0;
+	struct stat st;
+
+	return fd >= 0 && fd == watch_r && stat(watch_path, &st) == 0 &&
+	    st.st_atime != 0;
+}
+
+void
+plat_readwatch_close(int fd)
+{
+	if (fd < 0 || fd != watch_r)
+		return;
+	(void)close(watch_r);
+	(void)close(watch_w);
+	watch_r = watch_w = -1;
 }

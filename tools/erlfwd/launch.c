@@ -229,8 +229,9 @@ wait_reading(pid_t pid, int *wstatus, int ifd, const char *once)
 		if (r < 0 && errno != EINTR)
 			return -1;
 		/* A few polls a second: the child's exit is found by waitpid
-		 * soon enough, and a read ends the loop at once. */
-		if (poll(&p, 1, 200) > 0 && plat_readwatch_seen(ifd)) {
+		 * soon enough, and a read ends the loop at once (or at the
+		 * timeout, where the watch cannot wake us: plat.h). */
+		if (poll(&p, 1, 200) >= 0 && plat_readwatch_seen(ifd)) {
 			(void)unlink(once);
 			ifd = -1;
 		}
@@ -259,9 +260,10 @@ launch_run_once(char *const argv[], int *wstatus, const char *once)
 	if (plat_pipe(pfd) != 0)
 		return -1;
 	/* Watched before the child exists, so that its read cannot be
-	 * missed.  Without inotify (the POSIX build) the file stays until
-	 * the caller removes it, after the child's end: the cookie lies on
-	 * disk, for this user only, for the whole session, not a moment. */
+	 * missed.  Where that cannot be done (the POSIX build on a noatime
+	 * file system) the file stays until the caller removes it, after the
+	 * child's end: the cookie lies on disk, for this user only, for the
+	 * whole session, not a moment. */
 	if (once != NULL)
 		ifd = plat_readwatch(once);
 	memset(&ign, 0, sizeof(ign));
@@ -298,8 +300,7 @@ out:
 	close(pfd[0]);
 	if (pfd[1] >= 0)
 		close(pfd[1]);
-	if (ifd >= 0)
-		close(ifd);
+	plat_readwatch_close(ifd);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
