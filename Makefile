@@ -136,7 +136,8 @@ $(CLI): $(call obj,$(ERLFWD_SRC))
 POSIX_CLI	:= $(B)/posix/erlfwd
 
 posix:
-	@$(MAKE) --no-print-directory PLATFORM=posix B=$(B)/posix $(POSIX_CLI)
+	@$(MAKE) --no-print-directory PLATFORM=posix B=$(B)/posix $(POSIX_CLI) \
+	    $(B)/posix/erlang/.stamp
 
 # The poll backend's suite again, built the POSIX build's way.
 posix-unit:
