@@ -47,13 +47,20 @@ cli_mode_check() {
 
 # cli_require: skip until `make` has built build/erlfwd too.  Another build
 # of it (E2E_CLI_BIN=build/posix/erlfwd: `make posix`) has no liberlfwd.so
-# beside it: it is told where this build's is.
+# beside it: a copy runs from a directory of the scenario's where this
+# build's library is, as `make` lays them out (ERLFWD_LIB would steer
+# everything the scenario starts, the installed erlfwd of t_cli_run too).
 cli_require() {
+	local dir
 	e2e_require_build
 	[[ -x $CLI_BIN ]] || e2e_skip "no $CLI_BIN: run make first"
-	if [[ -n ${E2E_CLI_BIN:-} ]]; then
-		export ERLFWD_LIB=$E2E_PRELOAD_LIB
-	fi
+	[[ -n ${E2E_CLI_BIN:-} && $CLI_BIN == "$E2E_CLI_BIN" ]] || return 0
+	dir=$(dirname "$E2E_CLI_BIN")
+	mkdir -p "$E2E_TMP/cli" && cp "$E2E_CLI_BIN" "$E2E_TMP/cli/erlfwd" &&
+	    ln -s "$E2E_PRELOAD_LIB" "$E2E_TMP/cli/liberlfwd.so" ||
+	    e2e_fail "cannot lay out $E2E_CLI_BIN beside the library"
+	[[ -d $dir/erlang ]] && ln -s "$(cd "$dir" && pwd)/erlang" "$E2E_TMP/cli/erlang"
+	CLI_BIN=$E2E_TMP/cli/erlfwd
 }
 
 # cli_run ARGS...: build/erlfwd ARGS, bounded by `timeout 30`.  Sets CLI_RC,
