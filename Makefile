@@ -44,11 +44,16 @@ XCFLAGS	+= -DERLFWD_VERSION='"$(VERSION)"'
 #
 # A few files of tools/common are Linux's, each with a POSIX stand-in
 # (tools/common/plat.h lists them); a build takes one of each pair.
-LINUX_ONLY	:= tools/common/ep_epoll.c tools/common/plat_linux.c \
-		   tools/common/procnet.c
-POSIX_ONLY	:= tools/common/ep_poll.c tools/common/plat_posix.c \
-		   tools/common/procnet_none.c
-PLAT_OUT	:= $(if $(filter posix,$(PLATFORM)),$(LINUX_ONLY),$(POSIX_ONLY))
+LINUX_ONLY	:= tools/common/ep_epoll.c tools/common/plat_linux.c
+POSIX_ONLY	:= tools/common/ep_poll.c tools/common/plat_posix.c
+# Whose a local connection is: the kernel says so on Linux (procnet.c,
+# netlink and /proc: plain POSIX calls, so the POSIX build made here keeps
+# the agent's check), nowhere else (procnet_none.c: the macOS builds).
+PEERCHECK	?= $(if $(filter Linux,$(shell uname -s)),procnet,procnet_none)
+PEER_OUT	:= $(filter-out tools/common/$(PEERCHECK).c,\
+		   tools/common/procnet.c tools/common/procnet_none.c)
+PLAT_OUT	:= $(if $(filter posix,$(PLATFORM)),$(LINUX_ONLY),$(POSIX_ONLY)) \
+		   $(PEER_OUT)
 COMMON_SRC	:= $(sort $(wildcard preload/common/*.c))
 TCOMMON_SRC	:= $(filter-out $(PLAT_OUT),$(sort $(wildcard tools/common/*.c)))
 PRELOAD_SRC	:= $(COMMON_SRC) $(sort $(wildcard preload/*.c))
@@ -171,7 +176,7 @@ macos-%:
 	@ZIG_GLOBAL_CACHE_DIR=$(ZIG_DIR)/cache \
 	    ZIG_LOCAL_CACHE_DIR=$(abspath $(B))/zig-cache \
 	    $(MAKE) --no-print-directory PLATFORM=posix B=$(B)/macos-$* \
-	    CC="$(ZIG) cc -target $(ZIG_TARGET_$*)" \
+	    PEERCHECK=procnet_none CC="$(ZIG) cc -target $(ZIG_TARGET_$*)" \
 	    CPPFLAGS="$(CPPFLAGS) -D_DARWIN_C_SOURCE" $(B)/macos-$*/erlfwd
 
 # Part of `check`: both builds, the proof that the POSIX one asks Linux for

@@ -12,6 +12,10 @@
  *   plat_linux.c	this interface		plat_posix.c
  *   procnet.c	whose is a TCP peer (sock_diag,	procnet_none.c (no
  *		/proc/net)			verdict: ENOSYS)
+ * procnet.c is Linux's but makes plain POSIX calls (netlink and /proc are
+ * Linux's, not the calls): the POSIX build made on Linux keeps it, and so
+ * the agent's peer check; the macOS builds take procnet_none.c (Makefile,
+ * PEERCHECK).
  * erlfwd-server and liberlfwd.so stay Linux programs and call Linux
  * directly.  MSG_NOSIGNAL needs nothing here: POSIX.1-2008 has it (and so
  * do macOS's headers since 11).
