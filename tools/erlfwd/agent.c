@@ -2,8 +2,10 @@
  * agent.c: the client end of a carrier, for the erlfwd command (agent.h).
  *
  * One thread, one ep set: the listener, the connections waiting for
- * their preamble or for the carrier, the mux's own descriptor, the --via
- * command's stderr and the signals' descriptor (plat_sigfd()).
+ * their preamble or for the carrier, the mux's own descriptor, the
+ * transport's diagnostics (the --via command's stderr) and the signals'
+ * descriptor (plat_sigfd()).  How the carrier's bytes travel is the
+ * transport's (transport.h: TCP, SOCKS5, a command's pipes).
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -25,7 +27,6 @@
 #include "agentq.h"
 #include "carrier.h"
 #include "cli.h"
-#include "dial.h"
 #include "ep.h"
 #include "frame.h"
 #include "mux.h"
@@ -33,13 +34,11 @@
 #include "procnet.h"
 #include "safe.h"
 #include "sock.h"
-#include "socksdial.h"
 #include "tio.h"
+#include "transport.h"
 
 #define PENDING_IN	1024	/* a preamble and the first bytes behind it */
 #define EVENTS_MAX	32
-#define REAP_MS		1000	/* SIGTERM, then this long, then SIGKILL */
-#define VIA_GRACE_MS	500	/* a --via command ending by itself on EOF */
 #define ACCEPT_PAUSE_MS	100	/* out of descriptors: let some free up */
 /* Local connections waiting for the carrier (a BEAM opens a few): past
  * this, new ones are reset, so that a carrier down for a while is not a
@@ -83,10 +82,7 @@ struct agent {
 	int			 report_fd;	/* to agent_start()'s parent */
 	int			 foreground;
 	struct mux		*m;
-	int			 rfd, wfd;
-	pid_t			 via_pid;
-	char			 errline[1024];
-	size_t			 errlen;
+	struct transport	 t;		/* the carrier's byte pipe */
 	int			 up, ever_up;
 	long			 start_deadline, lost_at, retry_at;
 	long			 accept_resume;	/* 0: accepting */
@@ -148,168 +144,14 @@ give_up(struct agent *a, int status, enum mux_end_cause cause,
 	a->quit = 1;
 }
 
-/* ---- the --via command -------------------------------------------------- */
-
-/* Start sh -c COMMAND with pipes for stdin, stdout and stderr. */
-static int
-via_spawn(struct agent *a)
-{
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	sigset_t none;
-	pid_t pid, agent = getpid();
-
-	if (plat_pipe(in) != 0 || plat_pipe(out) != 0 || plat_pipe(err) != 0)
-		goto fail;
-	if ((pid = fork()) < 0)
-		goto fail;
-	if (pid == 0) {
-		/* Its own process group: the terminal's ^C is the shell's. */
-		(void)setpgid(0, 0);
-		if (plat_die_with_parent(agent) != 0)
-			_exit(0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		/* Until the exec, not the agent's: plat_sigfd() may catch them
-		 * (the POSIX build) or block them (Linux), and a mask survives
-		 * exec: an "exec ssh ..." would ignore via_stop()'s SIGTERM and
-		 * the parent's death above. */
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&none);
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
-		    dup2(err[1], 2) < 0)
-			_exit(127);
-		execl("/bin/sh", "sh", "-c", a->o->via, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	a->via_pid = pid;
-	a->rfd = out[0];
-	a->wfd = in[1];
-	a->he.fd = err[0];
-	a->errlen = 0;
-	(void)sock_nonblock(err[0]);
-	watch(a, &a->he, EP_IN);
-	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
-	}
-	return -1;
-}
-
-/*
- * One line of the command's stderr for the user: erlfwd-server's own info
- * lines only with debug, everything else (ssh's, the CLI's, warnings).
- */
-static void
-via_line(struct agent *a, const char *line, size_t len)
-{
-	if (len == 0)
-		return;
-	if (!a->o->debug && len > 3 && memcmp(line, "ts=", 3) == 0 &&
-	    plat_memmem(line, len, " level=info ", 12) != NULL)
-		return;
-	safe_line(stderr, "erlfwd: via: %.*s", (int)len, line);
-}
-
-static void
-via_read_err(struct agent *a)
-{
-	ssize_t n;
-	char *nl;
-
-	for (;;) {
-		n = read(a->he.fd, a->errline + a->errlen,
-		    sizeof(a->errline) - a->errlen);
-		if (n <= 0) {
-			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-				via_line(a, a->errline, a->errlen);
-				a->errlen = 0;
-				watch(a, &a->he, 0);
-				close(a->he.fd);
-				a->he.fd = -1;
-			}
-			return;
-		}
-		a->errlen += (size_t)n;
-		while ((nl = memchr(a->errline, '\n', a->errlen)) != NULL) {
-			via_line(a, a->errline, (size_t)(nl - a->errline));
-			a->errlen -= (size_t)(nl + 1 - a->errline);
-			memmove(a->errline, nl + 1, a->errlen);
-		}
-		if (a->errlen == sizeof(a->errline)) {
-			via_line(a, a->errline, a->errlen);
-			a->errlen = 0;
-		}
-	}
-}
-
-/*
- * Stop the command and reap it; its exit status.  Its stdin and stdout are
- * closed already (carrier_close()), and a command like ssh ends on that by
- * itself, after its last words, which are shown.  One that has not ended
- * within VIA_GRACE_MS gets SIGTERM (its whole process group), then SIGKILL;
- * what it says after that is about being stopped (ssh's "Killed by signal
- * 15", "client_loop: send disconnect: Broken pipe" when its ProxyCommand
- * died first) and is dropped, so that the user's one line is ours.
- */
-static int
-via_stop(struct agent *a)
-{
-	struct pollfd p;
-	long until;
-	int ws = 0;
-	pid_t r = 0;
-
-	if (a->via_pid > 0) {
-		until = tio_now_ms() + VIA_GRACE_MS;
-		while ((r = waitpid(a->via_pid, &ws, WNOHANG)) == 0 &&
-		    tio_now_ms() < until) {
-			p.fd = a->he.fd;	/* poll ignores a negative fd */
-			p.events = POLLIN;
-			(void)poll(&p, 1, 20);
-			if (a->he.fd >= 0)
-				via_read_err(a);
-		}
-	}
-	if (a->he.fd >= 0)
-		via_read_err(a);
-	if (a->via_pid > 0 && r == 0) {
-		(void)kill(-a->via_pid, SIGTERM);
-		(void)kill(a->via_pid, SIGTERM);
-		until = tio_now_ms() + REAP_MS;
-		while ((r = waitpid(a->via_pid, &ws, WNOHANG)) == 0 &&
-		    tio_now_ms() < until)
-			(void)poll(NULL, 0, 20);
-		if (r == 0) {
-			(void)kill(-a->via_pid, SIGKILL);
-			(void)kill(a->via_pid, SIGKILL);
-			(void)waitpid(a->via_pid, &ws, 0);
-		}
-	} else if (a->he.fd >= 0 && a->errlen > 0)
-		via_line(a, a->errline, a->errlen);	/* a last line, unended */
-	if (a->he.fd >= 0) {
-		watch(a, &a->he, 0);
-		close(a->he.fd);
-		a->he.fd = -1;
-	}
-	a->errlen = 0;
-	a->via_pid = 0;
-	return ws;
-}
-
 /* ---- the carrier -------------------------------------------------------- */
 
-static void
+/*
+ * The carrier is over: free the mux, stop its transport (a --via command is
+ * given time to end, then reaped).  Returns the command's wait status (0
+ * for a socket).
+ */
+static int
 carrier_close(struct agent *a)
 {
 	if (a->m != NULL) {
@@ -317,11 +159,9 @@ carrier_close(struct agent *a)
 		mux_free(a->m);
 		a->m = NULL;
 	}
-	if (a->wfd >= 0 && a->wfd != a->rfd)
-		close(a->wfd);
-	if (a->rfd >= 0)
-		close(a->rfd);
-	a->rfd = a->wfd = -1;
+	watch(a, &a->he, 0);
+	a->he.fd = -1;
+	return transport_stop(&a->t);
 }
 
 /*
@@ -339,7 +179,7 @@ carrier_leave(struct agent *a)
 	long now;
 	int t;
 
-	if (a->m == NULL || !a->up || a->o->via != NULL)
+	if (a->m == NULL || !a->up || transport_is_pipe(&a->t))
 		return;
 	mux_end(a->m, MUX_END_LOCAL, CARRIER_GA_NORMAL, "the session ended");
 	while (mux_run(a->m, now = tio_now_ms()) != MUX_ENDED) {
@@ -349,40 +189,17 @@ carrier_leave(struct agent *a)
 	}
 }
 
-/* Open the carrier's connection (not its handshake); -1 with why. */
+/* Open the carrier's byte pipe (not its handshake); -1 with why. */
 static int
 carrier_dial(struct agent *a, char *why, size_t cap)
 {
-	const struct route *r = a->o->route;
-	struct socksdial_failure sf;
-	long deadline = tio_now_ms() + a->o->timeout_ms;
-	int fd;
-
-	if (a->o->via != NULL) {
-		if (via_spawn(a) != 0) {
-			snprintf(why, cap, "cannot start the --via command: %s",
-			    strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	fd = dial_connect((const struct sockaddr *)&r->addr, r->addrlen,
-	    deadline);
-	if (fd < 0) {
-		snprintf(why, cap, "nothing answers on %s: %s", r->text,
-		    strerror(errno));
+	if (transport_open(&a->t, tio_now_ms() + a->o->timeout_ms, why,
+	    cap) != 0)
 		return -1;
+	if (a->t.errfd >= 0) {
+		a->he.fd = a->t.errfd;
+		watch(a, &a->he, EP_IN);
 	}
-	if (r->kind == ROUTE_SOCKS5 && socksdial_connect(fd, r, r->server_port,
-	    deadline, &sf) != 0) {
-		snprintf(why, cap, "the SOCKS5 proxy %s did not reach "
-		    "erlfwd-server at %.64s:%u: %s", r->text, r->target,
-		    (unsigned)r->server_port, sf.why != NULL ? sf.why :
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	a->rfd = a->wfd = fd;
 	return 0;
 }
 
@@ -402,8 +219,8 @@ carrier_start(struct agent *a)
 	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0, body,
 	    sizeof(body) - 1);
 	mo.role = MUX_CLIENT;
-	mo.rfd = a->rfd;
-	mo.wfd = a->wfd;
+	mo.rfd = a->t.rfd;
+	mo.wfd = a->t.wfd;
 	mo.expect_hello = 1;
 	mo.hello = hello;
 	mo.hello_len = n > 0 ? (size_t)n : 0;
@@ -423,8 +240,7 @@ carrier_start(struct agent *a)
 	a->start_deadline = tio_now_ms() + start_ms;
 	return;
 fail:
-	carrier_close(a);
-	(void)via_stop(a);
+	(void)carrier_close(a);
 	if (!a->ever_up) {
 		/* A forward with nothing behind it yet: the caller's version 1
 		 * path says so in its own words, or works once it is up. */
@@ -483,8 +299,7 @@ carrier_lost(struct agent *a, enum mux_end_cause cause, const char *ended,
 		    printed);
 	else
 		snprintf(msg, sizeof(msg), "%s", why);
-	carrier_close(a);
-	ws = via_stop(a);
+	ws = carrier_close(a);
 	if (a->o->via != NULL && WIFEXITED(ws) && WEXITSTATUS(ws) != 0)
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 		    "; the --via command exited with status %d",
@@ -826,7 +641,10 @@ loop(struct agent *a)
 				pending_read(a, (struct pending *)h);
 				break;
 			case H_ERR:
-				via_read_err(a);
+				if (transport_read_err(&a->t) != 0) {
+					watch(a, &a->he, 0);
+					a->he.fd = -1;
+				}
 				break;
 			case H_SIG:
 				if (plat_sigfd_read(a->hs.fd) > 0) {
@@ -855,7 +673,8 @@ agent_init(struct agent *a, const struct agent_opts *o, char *why,
 	 * heroku, kubectl: someone else's program) must not be handed one. */
 	(void)unsetenv("ERLFWD_COOKIE");
 	a->o = o;
-	a->report_fd = a->rfd = a->wfd = -1;
+	a->report_fd = -1;
+	transport_init(&a->t, o->route, o->via, o->debug);
 	a->hl.kind = H_LISTEN;
 	a->hm.kind = H_MUX;
 	a->he.kind = H_ERR;
@@ -904,8 +723,7 @@ agent_fini(struct agent *a)
 	while (!TAILQ_EMPTY(&a->pending))
 		pending_free(a, TAILQ_FIRST(&a->pending), 0);
 	carrier_leave(a);
-	carrier_close(a);
-	(void)via_stop(a);
+	(void)carrier_close(a);
 	if (a->hl.fd >= 0)
 		close(a->hl.fd);
 	for (int i = 0; i < FWD_MAX; i++)

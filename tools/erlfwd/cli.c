@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "transport.h"
 #include "safe.h"
 
 void
@@ -160,7 +161,8 @@ cli_carrier_start(struct cli *c, int *started, char *err, size_t errlen)
 	struct agent_opts o = { 0 };
 	const struct route *t = &c->cfg.tunnel;
 	const char *mode = getenv("ERLFWD_CARRIER");
-	char text[ROUTE_TEXT_MAX];
+	struct transport tr;
+	char text[ROUTE_TEXT_MAX], where[ROUTE_TEXT_MAX];
 	enum agent_result res;
 	uint16_t port;
 	pid_t pid;
@@ -190,10 +192,9 @@ cli_carrier_start(struct cli *c, int *started, char *err, size_t errlen)
 	}
 	if (res != AGENT_UP)
 		return status;
-	if (c->via != NULL)
-		snprintf(text, sizeof(text), "a carrier over --via");
-	else
-		snprintf(text, sizeof(text), "a carrier over %.100s", t->text);
+	transport_init(&tr, t, c->via, 0);
+	snprintf(text, sizeof(text), "a carrier over %.100s",
+	    transport_describe(&tr, where, sizeof(where)));
 	snprintf(c->agent_tunnel, sizeof(c->agent_tunnel), "127.0.0.1:%u",
 	    (unsigned)port);
 	if (config_parse_route(&c->cfg.tunnel, c->agent_tunnel, err,
