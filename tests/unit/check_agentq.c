@@ -88,7 +88,8 @@ START_TEST(answer_bytes)
 }
 END_TEST
 
-/* ERL_AFLAGS: the user's own first, then ours, one -erlfwd_epmd a host. */
+/* ERL_AFLAGS: ours first (the first -epmd_module wins), one -erlfwd_epmd
+ * a host, then the user's own. */
 START_TEST(aflags)
 {
 	const char *pats[] = { "dyno", "web.*" };
@@ -97,9 +98,9 @@ START_TEST(aflags)
 
 	ck_assert_int_eq(flags_aflags(out, sizeof(out), "+S 2", "/c/e", pats,
 	    ports, 2, 5000), 0);
-	ck_assert_str_eq(out, "+S 2 -epmd_module erlfwd_epmd -pa /c/e "
+	ck_assert_str_eq(out, "-epmd_module erlfwd_epmd -pa /c/e "
 	    "-erlfwd_epmd dyno=127.0.0.1:40001 -erlfwd_epmd "
-	    "web.*=127.0.0.1:40002 -erlfwd_epmd_timeout 5000");
+	    "web.*=127.0.0.1:40002 -erlfwd_epmd_timeout 5000 +S 2");
 	ck_assert_int_eq(flags_aflags(out, sizeof(out), NULL, "/c/e", pats,
 	    ports, 1, 100), 0);
 	ck_assert_str_eq(out, "-epmd_module erlfwd_epmd -pa /c/e "

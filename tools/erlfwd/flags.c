@@ -35,8 +35,9 @@ flags_aflags(char *out, size_t cap, const char *old, const char *ebin,
 	if (cap == 0 || has_blank(ebin))
 		return -1;
 	out[0] = '\0';
-	if (old != NULL && *old != '\0')
-		PUT("%s ", old);
+	/* Ours first: the node takes the first -epmd_module it is given
+	 * (net_kernel:epmd_module/0), and ERL_AFLAGS comes before the
+	 * command line's own flags. */
 	PUT("-epmd_module %s -pa %s", ERLMOD_EPMD, ebin);
 	for (i = 0; i < n; i++) {
 		if (*patterns[i] == '\0' || has_blank(patterns[i]) ||
@@ -46,6 +47,8 @@ flags_aflags(char *out, size_t cap, const char *old, const char *ebin,
 		    (unsigned)ports[i]);
 	}
 	PUT(" -erlfwd_epmd_timeout %d", timeout_ms);
+	if (old != NULL && *old != '\0')
+		PUT(" %s", old);
 #undef PUT
 	return 0;
 }

@@ -22,8 +22,9 @@
 #define FLAGS_HOSTS_MAX	CONFIG_ENTRIES_MAX
 
 /*
- * flags_aflags: the ERL_AFLAGS value into out (cap bytes): old (may be
- * NULL) and the flags above for n hosts (patterns[i] on ports[i]).  Pure.
+ * flags_aflags: the ERL_AFLAGS value into out (cap bytes): the flags above
+ * for n hosts (patterns[i] on ports[i]), then old (may be NULL): the node
+ * takes the first -epmd_module it is given.  Pure.
  * Returns 0, or -1 when it does not fit or a path or pattern has a blank
  * (erlexec splits ERL_AFLAGS at blanks).
  */

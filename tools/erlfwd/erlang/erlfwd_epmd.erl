@@ -104,6 +104,9 @@ names(Host) ->
             erl_epmd:names(Host);
         {ok, Agent} ->
             case epmd_ask(Agent, <<?EPMD_NAMES_REQ>>) of
+                {ok, <<"erlfwd-server: ", Why/binary>>} ->
+                    say_server(to_list(Host), Why),
+                    {error, address};
                 {ok, <<_EpmdPort:32, Text/binary>>} ->
                     {ok, parse_names(Text)};
                 {ok, _} ->
@@ -137,6 +140,9 @@ remote(Agent, Name, Host) ->
         {ok, <<>>} ->
             say("no answer from the epmd on ~s (no node runs there?)",
                 [Host]),
+            {error, noport};
+        {ok, <<"erlfwd-server: ", Why/binary>>} ->
+            say_server(Host, Why),
             {error, noport};
         {ok, _} ->
             say("the epmd on ~s gave an answer that is not epmd's", [Host]),
@@ -335,6 +341,13 @@ say_agent(_, closed) ->
     say("the tunnel closed the connection (is it down?)", []);
 say_agent(_, Why) ->
     say("through the agent: ~0p", [Why]).
+
+%% The server's own refusal, "erlfwd-server: OUTCOME: REASON\n": its
+%% words, printable only.
+say_server(Host, Why) ->
+    Line = [C || C <- binary_to_list(hd(binary:split(Why, <<"\n">>))),
+                 C >= 32, C < 127],
+    say("the erlfwd-server on ~s refused: ~s", [Host, lists:sublist(Line, 200)]).
 
 say(Fmt, Args) ->
     catch io:format(standard_error, "erlfwd: " ++ Fmt ++ "~n", Args),
