@@ -12,9 +12,14 @@
  *           behind its request first
  *
  * Every state but RELAY is bounded by the setup timeout, counted from
- * accept; the timeout is the same for all, so the connections in setup form
- * a queue ordered by deadline.  The client is not read while its proxy is
- * being set up: what it sends waits in its socket.
+ * accept (a LOOKUP's client that stays silent included); the timeout is the
+ * same for all, so the connections in setup form a queue ordered by
+ * deadline.  The client is not read while its proxy is being set up: what
+ * it sends waits in its socket.  A relay is bounded by its quiet time, as
+ * the server's are: two queues ordered by the last byte moved, the open
+ * relays (closed after --idle-timeout) and the half-closed ones (closed
+ * after --linger), so that a peer that hung or a node that gave up on one
+ * cannot hold a slot of --max-conns for good.
  */
 #include <sys/queue.h>
 #include <sys/signalfd.h>
@@ -59,6 +64,9 @@ struct kconn {
 	TAILQ_ENTRY(kconn) entry;		/* conns, then graveyard */
 	TAILQ_ENTRY(kconn) qentry;		/* setupq */
 	int		 queued, dead;
+	TAILQ_ENTRY(kconn) rentry;		/* idleq or lingerq */
+	struct kconn_list *rq;			/* which of them; NULL: none */
+	long		 active;		/* RELAY: when a byte last moved */
 	struct khandle	 h[2];
 	enum kstate	 state;
 	struct cluster_req req;
@@ -84,6 +92,8 @@ struct clusterd {
 	int		 ep, lfd, sfd;
 	struct khandle	 lh, sh;
 	struct kconn_list conns, setupq, graveyard;
+	struct kconn_list idleq;		/* open relays, by activity */
+	struct kconn_list lingerq;		/* half-closed relays, likewise */
 	int		 nconns, stopping;
 	long		 accept_resume;		/* 0: accepting */
 	int		 accept_short;		/* said so, once per shortage */
@@ -130,6 +140,22 @@ queue_remove(struct clusterd *d, struct kconn *c)
 }
 
 /*
+ * Put relay c on queue q (the idle or the linger queue; NULL: none), at the
+ * tail: its last byte moved now, the latest of all.
+ */
+static void
+relay_queue(struct kconn *c, struct kconn_list *q)
+{
+	if (c->rq != NULL)
+		TAILQ_REMOVE(c->rq, c, rentry);
+	c->rq = q;
+	if (q == NULL)
+		return;
+	c->active = tio_now_ms();
+	TAILQ_INSERT_TAIL(q, c, rentry);
+}
+
+/*
  * End a connection: one log line (none for a LOOKUP that went well), then
  * close both sides, with a reset when reset is set: a refusal reaches the
  * client's next read as ECONNRESET, never as a clean end of stream.  rep:
@@ -163,6 +189,7 @@ kconn_end(struct clusterd *d, struct kconn *c, const char *outcome,
 		    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "",
 		    reptext);
 	queue_remove(d, c);
+	relay_queue(c, NULL);
 	for (i = 0; i < 2; i++)
 		watch(d, &c->h[i], 0);
 	if (c->state == K_RELAY)
@@ -296,7 +323,8 @@ start_relay(struct clusterd *d, struct kconn *c)
 	int i, rd, wr;
 
 	c->state = K_RELAY;
-	queue_remove(d, c);
+	queue_remove(d, c);	/* from now on bounded by its quiet time */
+	relay_queue(c, &d->idleq);
 	watch(d, &c->h[K_UPSTREAM], 0);
 	relay_init(&c->relay, c->h[K_CLIENT].fd, c->h[K_UPSTREAM].fd);
 	if (relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
@@ -390,13 +418,33 @@ on_proxy(struct clusterd *d, struct kconn *c, uint32_t ev)
 	socks_send(d, c);
 }
 
+/*
+ * After a relay event: bytes moved (then: before, both ways) make c the most
+ * recently active relay; an EOF from either side moves it to the
+ * half-closed queue, whose limit is the linger.
+ */
+static void
+relay_activity(struct clusterd *d, struct kconn *c, const uint64_t then[2])
+{
+	int half = c->relay.dir[RELAY_C2U].eof || c->relay.dir[RELAY_U2C].eof;
+
+	if (half && c->rq != &d->lingerq)
+		relay_queue(c, &d->lingerq);
+	else if (c->relay.bytes[RELAY_C2U] != then[RELAY_C2U] ||
+	    c->relay.bytes[RELAY_U2C] != then[RELAY_U2C])
+		relay_queue(c, c->rq);
+}
+
 static void
 on_relay(struct clusterd *d, struct kconn *c, int side, uint32_t ev)
 {
+	uint64_t then[2] = { c->relay.bytes[0], c->relay.bytes[1] };
 	int rc, rd, wr, i, err;
 
 	rc = relay_event(&c->relay, &d->rctx, side, (ev & (EP_IN | EP_HUP |
 	    EP_ERR)) != 0, (ev & EP_OUT) != 0);
+	if (rc == RELAY_OPEN)
+		relay_activity(d, c, then);
 	if (rc == RELAY_DONE) {
 		kconn_end(d, c, "closed", NULL, -1, 0);
 		return;
@@ -480,8 +528,27 @@ on_accept(struct clusterd *d)
 }
 
 /*
- * End the setups whose deadline passed, resume accepting when its pause is
- * over; returns ms until the next of these, or -1.
+ * End the relays of queue q that moved no byte for limit ms (0: never),
+ * with reason; lower *wait (-1: none) to the ms until the next one is due.
+ */
+static void
+quiet(struct clusterd *d, struct kconn_list *q, int limit, const char *reason,
+    long now, long *wait)
+{
+	struct kconn *c;
+
+	if (limit <= 0)
+		return;
+	while ((c = TAILQ_FIRST(q)) != NULL && c->active + limit <= now)
+		kconn_end(d, c, "timeout", reason, -1, 0);
+	if (c != NULL && (*wait < 0 || c->active + limit - now < *wait))
+		*wait = c->active + limit - now;
+}
+
+/*
+ * End the setups whose deadline passed and the relays quiet for too long,
+ * resume accepting when its pause is over; returns ms until the next of
+ * these, or -1.
  */
 static int
 expire(struct clusterd *d)
@@ -496,6 +563,8 @@ expire(struct clusterd *d)
 		    -1, 1);
 	if ((c = TAILQ_FIRST(&d->setupq)) != NULL)
 		wait = c->deadline - now;
+	quiet(d, &d->idleq, d->o->idle_ms, "idle", now, &wait);
+	quiet(d, &d->lingerq, d->o->linger_ms, "half-closed", now, &wait);
 	if (d->accept_resume != 0 && d->accept_resume <= now) {
 		d->accept_resume = 0;
 		watch(d, &d->lh, EP_IN);
@@ -550,8 +619,9 @@ setup(struct clusterd *d)
 		    d->o->cfg.entries[i].pattern, d->o->cfg.entries[i].route.text,
 		    (unsigned)d->o->cfg.entries[i].route.epmd_port);
 	logfmt("info", "listening", "addr=%s role=cluster max_conns=%d "
-	    "setup_timeout_ms=%d relay=%s version=%s", addr, d->o->max_conns,
-	    d->o->setup_timeout_ms, splice ? "splice" : "copy", ERLFWD_VERSION);
+	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d relay=%s version=%s",
+	    addr, d->o->max_conns, d->o->setup_timeout_ms, d->o->idle_ms,
+	    d->o->linger_ms, splice ? "splice" : "copy", ERLFWD_VERSION);
 	return 0;
 }
 
@@ -599,6 +669,8 @@ clusterd_run(const struct clusterd_opts *o)
 	TAILQ_INIT(&d->conns);
 	TAILQ_INIT(&d->setupq);
 	TAILQ_INIT(&d->graveyard);
+	TAILQ_INIT(&d->idleq);
+	TAILQ_INIT(&d->lingerq);
 	d->ep = d->lfd = d->sfd = d->lh.fd = d->sh.fd = -1;
 	d->rctx.pipe[0] = d->rctx.pipe[1] = -1;
 	if (setup(d) != 0)

@@ -22,6 +22,10 @@ struct clusterd_opts {
 	struct config	cfg;		/* every entry has a socks5h route */
 	int		max_conns;
 	int		setup_timeout_ms; /* request, proxy connect, CONNECT */
+	int		idle_ms;	/* a relay quiet both ways this long
+					 * is closed; 0: never */
+	int		linger_ms;	/* a half-closed relay quiet this
+					 * long is closed; 0: never */
 	int		copy;		/* 1: never splice(2) */
 };
 

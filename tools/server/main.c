@@ -25,7 +25,8 @@ usage(FILE *f)
 "                     [--max-conns N] [--setup-timeout MS] [--idle-timeout MS]\n"
 "                     [--linger MS] [--relay auto|copy] [--carrier-idle MS]\n"
 "       erlfwd-server --cluster 'PATTERN=socks5h://HOST:PORT,...'\n"
-"                     [--max-conns N] [--setup-timeout MS] [--relay auto|copy]\n"
+"                     [--max-conns N] [--setup-timeout MS] [--idle-timeout MS]\n"
+"                     [--linger MS] [--relay auto|copy]\n"
 "\n"
 "Relay erlfwd tunnel connections to this host's epmd and BEAM nodes.\n"
 "Run it beside the node; forward one port to it (heroku ps:forward,\n"
@@ -73,7 +74,8 @@ usage(FILE *f)
 "                           through that route's SOCKS5 proxy (an overlay's:\n"
 "                           tailscaled --socks5-server), by name; ROUTES is\n"
 "                           the nodes' ERLFWD_HOSTS, e.g.\n"
-"                           'web-*=socks5h://127.0.0.1:1055'\n"
+"                           'web-*=socks5h://127.0.0.1:1055'; its relays end\n"
+"                           after --idle-timeout and --linger too\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
@@ -249,6 +251,8 @@ main(int argc, char **argv)
 		}
 		co.max_conns = o.max_conns;
 		co.setup_timeout_ms = o.setup_timeout_ms;
+		co.idle_ms = o.idle_ms;
+		co.linger_ms = o.linger_ms;
 		co.copy = o.copy;
 		return clusterd_run(&co);
 	}
