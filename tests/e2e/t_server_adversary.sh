@@ -12,6 +12,9 @@
 #     (HTTP to the node's own port) is refused before the server connects
 #     anywhere, reason=not-dist;
 #   - the server's own port registered with epmd: reason=own-port;
+#   - a service of the server's own uid registered under a node name (it
+#     greets first, as SMTP or Redis do) gets a real name message and not a
+#     byte more, and the client gets none of its bytes: reason=not-beam;
 #   - names with a space or a terminal control: ignored (logged once), and
 #     INFO still answers for the real node, counting them as skipped;
 #   - through all of it, rpc to the real node works;
@@ -102,8 +105,14 @@ register 'a b' 41998
 register 'esc\x1b[2J' 41997
 # The server's own port.
 register loop "$E2E_SERVER_PORT"
+# A service of the server's own uid that speaks first, registered as a node.
+svc=7201
+e2e_dyno_spawn dyno svc socat "TCP-LISTEN:$svc,bind=127.0.0.1,reuseaddr,fork" \
+    SYSTEM:"echo +OK svc ready; exec cat >>$E2E_TMP/svc.got"
+e2e_wait_port -n dyno "$svc"
+register svcnode "$svc"
 epmd_lists_all() {
-	(( $(e2e_epmd_names dyno | grep -c "^name ") >= 7 ))
+	(( $(e2e_epmd_names dyno | grep -c "^name ") >= 8 ))
 }
 e2e_wait_until 10 "epmd to list every registration" epmd_lists_all
 e2e_log "epmd in the dyno: $(e2e_epmd_names dyno | tr '\n\033' '|E')"
@@ -112,6 +121,14 @@ dist_refused "another uid's service" "$pg" "$(name_msg remsh-1@laptop)" other-ui
 dist_refused "HTTP to the node's own port" "$app_port" 'GET / HTTP/1.1\r\n\r\n' not-dist
 dist_refused "epmd's KILL as DIST" "$app_port" '\x00\x01k' not-dist
 dist_refused "the server's own port" "$E2E_SERVER_PORT" "$(name_msg remsh-1@laptop)" own-port
+dist_refused "a service of our uid, greeting first" "$svc" \
+    "$(name_msg remsh-1@laptop)SET pwned 1\\r\\n" not-beam
+e2e_wait_until 5 "the service to read the name message" test -s "$E2E_TMP/svc.got"
+sleep 0.3	# anything more would be there by now
+e2e_assert_not_contains "$(tr -d '\0' <"$E2E_TMP/svc.got")" pwned \
+    "the service got the name message and not a byte more"
+e2e_assert_contains "$(tr -d '\0' <"$E2E_TMP/svc.got")" remsh-1@laptop \
+    "... the name message itself"
 
 # Not erlfwd at all (an HTTP health check on the forwarded port), with more
 # bytes behind the bad magic than the server reads: the line, then a FIN

@@ -70,6 +70,66 @@ START_TEST(other_protocols)
 }
 END_TEST
 
+START_TEST(name_length)
+{
+	uint8_t b[64];
+	size_t len = name_v6(b, "remsh-42@laptop");
+
+	ck_assert_uint_eq(distname_len(b), len);
+}
+END_TEST
+
+/* A status message for text, as a node sends it. */
+static size_t
+status(uint8_t *b, const char *text, size_t tlen)
+{
+	b[0] = (uint8_t)((tlen + 1) >> 8);
+	b[1] = (uint8_t)(tlen + 1);
+	b[2] = 's';
+	memcpy(b + 3, text, tlen);
+	return 3 + tlen;
+}
+
+/* Every status a node answers: OK once whole, MORE before, never BAD. */
+START_TEST(status_node)
+{
+	static const char named[] = "named:\x00\x0aapp@laptop\x01\x02\x03\x04";
+	static const char *const t[] = { "ok", "ok_simultaneous", "nok",
+	    "not_allowed", "alive" };
+	uint8_t b[64];
+	size_t len, i;
+
+	len = _i < 5 ? status(b, t[_i], strlen(t[_i])) :
+	    status(b, named, sizeof(named) - 1);
+	for (i = 0; i < len; i++)
+		ck_assert_int_eq(distname_status(b, i), DISTNAME_MORE);
+	ck_assert_int_eq(distname_status(b, len), DISTNAME_OK);
+	/* The challenge behind it in the same read: not looked at. */
+	b[len] = 0;
+	ck_assert_int_eq(distname_status(b, len + 1), DISTNAME_OK);
+}
+END_TEST
+
+/* What a service that is no node answers a name message with. */
+START_TEST(status_other)
+{
+	static const struct { const char *b; size_t n; } c[] = {
+		{ "HTTP/1.1 400 Bad Request\r\n", 26 },
+		{ "-ERR unknown command\r\n", 23 },	/* Redis */
+		{ "SSH-2.0-OpenSSH_9.2\r\n", 21 },
+		{ "\x00\x03sno", 6 },			/* no such status */
+		{ "\x00\x03nok", 6 },			/* not tag 's' */
+		{ "\x00\x02so", 5 },			/* "o": too short */
+		{ "\x00\x07snamed:", 9 },		/* "named:" and nothing */
+		{ "\x00\x04sokk", 7 },
+		{ "\x7f\xffs", 3 },			/* longer than any status */
+	};
+
+	ck_assert_int_eq(distname_status((const uint8_t *)c[_i].b, c[_i].n),
+	    DISTNAME_BAD);
+}
+END_TEST
+
 static Suite *
 distname_suite(void)
 {
@@ -79,6 +139,11 @@ distname_suite(void)
 	tcase_add_test(tc, v6_every_prefix);
 	tcase_add_test(tc, v5);
 	tcase_add_loop_test(tc, other_protocols, 0, 10);
+	tcase_add_test(tc, name_length);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("status");
+	tcase_add_loop_test(tc, status_node, 0, 6);
+	tcase_add_loop_test(tc, status_other, 0, 9);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,9 +7,14 @@
  *   PREAMBLE  reading the client's frame (and, for EPMD, its one request)
  *   EPMD      one exchange with the host's epmd: the client's lookup, or our
  *             NAMES request to check a DIST port or to answer INFO
- *   RELAY     moving bytes both ways (relay.c), from the moment the connect
- *             to the node's port starts: bytes for it wait in the relay
- *             until it is up, and a failed connect ends the connection
+ *   GATE      a DIST stream to a node's port: its name message alone goes
+ *             to the port, and nothing more either way until the port has
+ *             answered with a node's status message (distname.h); what
+ *             else came is relayed after it
+ *   RELAY     moving bytes both ways (relay.c); for an --allow-port port
+ *             from the moment the connect starts: bytes for it wait in the
+ *             relay until it is up, and a failed connect ends the
+ *             connection
  *   REPLY     writing epmd's reply or the INFO frame to the client
  *   DRAIN     reply sent and write side shut: wait for the client to close
  *
@@ -64,7 +69,7 @@
 #define OWNER_TTL_MS	1000	/* how long we trust that */
 
 enum conn_state {
-	CS_PREAMBLE, CS_EPMD, CS_RELAY, CS_REPLY, CS_DRAIN,
+	CS_PREAMBLE, CS_EPMD, CS_GATE, CS_RELAY, CS_REPLY, CS_DRAIN,
 };
 
 enum { H_CLIENT = RELAY_CLIENT, H_UPSTREAM = RELAY_UPSTREAM };
@@ -121,6 +126,11 @@ struct conn {
 	size_t		 inlen, framelen;
 	const uint8_t	*req;			/* the request for epmd */
 	size_t		 reqlen, reqsent;
+	uint8_t		*gate;			/* GATE: the name message, then
+						 * the port's answer */
+	size_t		 gate_need, gate_have;	/* the name message's length,
+						 * and how much of it is here */
+	size_t		 gate_sent, gate_got;	/* sent to the port; answered */
 	uint8_t		*buf;			/* epmd's reply, then ours */
 	size_t		 buflen, bufcap, bufoff;
 	struct relay	 relay;
@@ -249,6 +259,8 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 		s->nstreamed--;
 	free(c->buf);
 	c->buf = NULL;
+	free(c->gate);
+	c->gate = NULL;
 	/* Later events of this epoll batch may still point at c. */
 	c->dead = 1;
 	TAILQ_INSERT_TAIL(&s->graveyard, c, entry);
@@ -392,6 +404,37 @@ start_node(struct server *s, struct conn *c)
 	start_relay(s, c);
 }
 
+/*
+ * A DIST stream to a port epmd lists: connect, send the name message (the
+ * rest of it read from the client first, never a byte more), and hold
+ * everything else until the port answers like a node (on_gate).
+ */
+static void
+start_gate(struct server *s, struct conn *c)
+{
+	const uint8_t *msg = c->in + c->framelen;
+	size_t have = c->inlen - c->framelen;
+	char why[64];
+
+	c->gate_need = distname_len(msg);
+	if ((c->gate = malloc(c->gate_need + DISTNAME_STATUS_MAX)) == NULL) {
+		conn_end(s, c, "error", "out of memory", 0);
+		return;
+	}
+	c->gate_have = have < c->gate_need ? have : c->gate_need;
+	memcpy(c->gate, msg, c->gate_have);
+	/* Early bytes behind the name message stay in c->in for the relay. */
+	c->framelen += c->gate_have;
+	if (upstream_connect(c, c->port) != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		conn_end(s, c, "error", why, 0);
+		return;
+	}
+	c->state = CS_GATE;
+	watch(s, &c->h[H_CLIENT], c->gate_have < c->gate_need ? EP_IN : 0);
+	watch(s, &c->h[H_UPSTREAM], EP_OUT);
+}
+
 /* Epmd listed lines that are not nodes' (a local process registered a name
  * with a space, a line break or a control byte): ignored, and said once. */
 static void
@@ -520,7 +563,7 @@ epmd_done(struct server *s, struct conn *c, int ok)
 				refuse(s, c, "denied", deny);
 				return;
 			}
-			start_node(s, c);
+			start_gate(s, c);
 			return;
 		}
 		odd_names(s, odd);
@@ -658,6 +701,23 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 		c->state = CS_DRAIN;
 		watch(s, &c->h[H_CLIENT], EP_IN);
 		return;
+	case CS_GATE:
+		/* The rest of the name message, and not a byte more. */
+		n = sock_recv(c->h[H_CLIENT].fd, c->gate + c->gate_have,
+		    c->gate_need - c->gate_have);
+		if (n > 0) {
+			c->gate_have += (size_t)n;
+			c->bytes_in += (uint64_t)n;
+			if (c->gate_have == c->gate_need) {
+				watch(s, &c->h[H_CLIENT], 0);
+				if (c->h[H_UPSTREAM].events == 0)
+					watch(s, &c->h[H_UPSTREAM], EP_OUT);
+			}
+		} else if (n == 0)
+			conn_end(s, c, "closed", "client left during setup", 0);
+		else if (errno != EAGAIN && errno != EWOULDBLOCK)
+			conn_end(s, c, "error", strerror(errno), 0);
+		return;
 	case CS_DRAIN:
 		/* Closing with unread bytes would reset the reply away. */
 		n = sock_recv(c->h[H_CLIENT].fd, drain, sizeof(drain));
@@ -724,6 +784,76 @@ on_epmd(struct server *s, struct conn *c, uint32_t ev)
 		epmd_done(s, c, 1);	/* epmd closes after each answer */
 	else if (errno != EAGAIN && errno != EWOULDBLOCK)
 		epmd_done(s, c, 0);
+}
+
+/*
+ * The node's side in state GATE: the connect's result, then the name
+ * message out, then its answer in.  A node's status message starts the
+ * relay with what both sides sent so far; anything else is refused.
+ */
+static void
+on_gate(struct server *s, struct conn *c, uint32_t ev)
+{
+	uint8_t *ans = c->gate + c->gate_need;
+	char why[80];
+	ssize_t n;
+	int err, v, rd, wr, i;
+
+	if (c->gate_sent == 0 && (ev & (EP_OUT | EP_ERR | EP_HUP)) &&
+	    (err = sock_connect_result(c->h[H_UPSTREAM].fd)) != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(err));
+		conn_end(s, c, "error", why, 0);
+		return;
+	}
+	if (c->gate_sent < c->gate_need) {
+		if (c->gate_have < c->gate_need) {
+			watch(s, &c->h[H_UPSTREAM], 0);	/* the client's turn */
+			return;
+		}
+		n = sock_send(c->h[H_UPSTREAM].fd, c->gate + c->gate_sent,
+		    c->gate_need - c->gate_sent);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {
+			snprintf(why, sizeof(why), "send: %s", strerror(errno));
+			conn_end(s, c, "error", why, 0);
+			return;
+		}
+		if ((c->gate_sent += (size_t)n) == c->gate_need)
+			watch(s, &c->h[H_UPSTREAM], EP_IN);
+		return;
+	}
+	n = sock_recv(c->h[H_UPSTREAM].fd, ans + c->gate_got,
+	    DISTNAME_STATUS_MAX - c->gate_got);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n > 0)
+		c->gate_got += (size_t)n;
+	v = distname_status(ans, c->gate_got);
+	if (v == DISTNAME_MORE && n > 0 && c->gate_got < DISTNAME_STATUS_MAX)
+		return;
+	if (v != DISTNAME_OK) {
+		/* A service that is no node, or one that left unanswered. */
+		refuse(s, c, "denied", "not-beam");
+		return;
+	}
+	c->state = CS_RELAY;
+	queue_remove(s, c);	/* from now on bounded by its quiet time */
+	relay_queue(c, &s->idleq);
+	relay_init(&c->relay, c->h[H_CLIENT].fd, c->h[H_UPSTREAM].fd);
+	c->relay.bytes[RELAY_C2U] = c->gate_need;
+	if (relay_prime(&c->relay, RELAY_U2C, ans, c->gate_got) != RELAY_OPEN ||
+	    relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
+	    c->inlen - c->framelen) != RELAY_OPEN) {
+		conn_end(s, c, "error", "early bytes", 1);
+		return;
+	}
+	free(c->gate);
+	c->gate = NULL;
+	for (i = 0; i < 2; i++) {
+		relay_wants(&c->relay, i, &rd, &wr);
+		watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
+	}
 }
 
 /*
@@ -1293,6 +1423,8 @@ dispatch(struct server *s, struct handle *h, uint32_t ev)
 		on_client(s, c, ev);
 	else if (c->state == CS_EPMD)
 		on_epmd(s, c, ev);
+	else if (c->state == CS_GATE)
+		on_gate(s, c, ev);
 }
 
 int
