@@ -12,7 +12,10 @@
 #     reason=half-closed), the silent ones after --idle-timeout
 #     (reason=idle), each with its log line, and LOOKUPs are answered again
 #     within those bounds;
-#   - a LOOKUP client that says nothing is ended at the setup timeout.
+#   - a LOOKUP client that says nothing is ended at the setup timeout;
+#   - one process of another uid asks for 5,000 names (finding 5): it
+#     churns through its own share of the name table (1,024), and this
+#     uid's names keep their sentinels and new ones still get one.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -91,5 +94,19 @@ e2e_assert_le "$ms" 2500 "... and ended soon after it ($ms ms)"
 e2e_assert_match "$(<"$log")" \
     "outcome=timeout reason=\"no complete request in time\"" \
     "its line says so"
-e2e_assert_true "a LOOKUP is answered at the end" lookup_ok
+e2e_assert_true "a LOOKUP is answered after the relays" lookup_ok
+
+# One process (uid nobody) asks for 5,000 names as fast as it can.
+before=$(e2e_dyno_exec web-1 python3 "$peer" lookup 9370 web-2)
+e2e_dyno_exec web-1 setpriv --reuid=65534 --regid=65534 --clear-groups \
+    /usr/bin/python3 "$peer" fill 9370 web-flood- 5000 >"$E2E_TMP/fill.out"
+e2e_log "figure: 5000 names from one process: $(<"$E2E_TMP/fill.out")"
+after=$(e2e_dyno_exec web-1 python3 "$peer" lookup 9370 web-2)
+e2e_assert_eq "$before" "$after" "web-2 kept its sentinel through the flood"
+e2e_assert_match "$(e2e_dyno_exec web-1 python3 "$peer" lookup 9370 web-late)" \
+    "^sentinel " "a new name of this uid still gets a sentinel"
+names=$(grep -a "msg=sentinel" "$log" | tail -n 1 | sed -n 's/.* names=\([0-9]*\) .*/\1/p')
+e2e_assert_le "$names" 1030 "the flood held its uid's share of the table at most ($names names)"
+e2e_assert_match "$(grep -a "name=web-flood-4999 " "$log")" "uid=65534 evicted=web-flood-" \
+    "its last name took the place of one of its own"
 e2e_pass

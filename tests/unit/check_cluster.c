@@ -174,6 +174,16 @@ START_TEST(hint_ignores_case)
 }
 END_TEST
 
+/* names_slot() for uid, with what it says on the side dropped. */
+static uint32_t
+slot_of(struct names *t, const char *name, uid_t uid, int *fresh)
+{
+	char evicted[CLUSTER_NAME_MAX + 1];
+	enum names_why why;
+
+	return names_slot(t, name, uid, fresh, evicted, &why);
+}
+
 START_TEST(names_stable_and_distinct)
 {
 	struct names t, u;
@@ -187,7 +197,8 @@ START_TEST(names_stable_and_distinct)
 	ck_assert_ptr_nonnull(slots);
 	for (i = 0; i < NAMES_MAX; i++) {
 		snprintf(name, sizeof(name), "web-%d", i);
-		slots[i] = names_slot(&t, name, &fresh);
+		/* Four uids, a share each: the table is full at the end. */
+		slots[i] = slot_of(&t, name, (uid_t)(i / NAMES_QUOTA), &fresh);
 		if (slots[i] == 0 || !fresh ||
 		    strcmp(names_name(&t, slots[i]), name) != 0)
 			ck_abort_msg("'%s' got slot %u", name, slots[i]);
@@ -198,18 +209,28 @@ START_TEST(names_stable_and_distinct)
 		for (j = i + 1; j < NAMES_MAX; j++)
 			dups += slots[i] == slots[j];
 	ck_assert_int_eq(dups, 0);
-	ck_assert_uint_eq(names_slot(&t, "WEB-7", &fresh), slots[7]);
+	ck_assert_uint_eq(slot_of(&t, "WEB-7", 0, &fresh), slots[7]);
 	ck_assert_int_eq(fresh, 0);
-	/* Full: a new name gets none, a known one still its own. */
-	ck_assert_uint_eq(names_slot(&t, "web-new", &fresh), 0);
-	ck_assert_uint_eq(names_slot(&t, "web-1", &fresh), slots[1]);
+	/* Full: a known one keeps its own; a new one takes the place of the
+	 * least recently used, web-0 (web-7 and web-1 were asked again). */
+	ck_assert_uint_eq(slot_of(&t, "web-1", 5, &fresh), slots[1]);
+	{
+		char evicted[CLUSTER_NAME_MAX + 1];
+		enum names_why why;
+
+		ck_assert_uint_ne(names_slot(&t, "web-new", 7, &fresh, evicted,
+		    &why), 0);
+		ck_assert_int_eq(fresh, 1);
+		ck_assert_str_eq(evicted, "web-0");
+		ck_assert_ptr_null(names_name(&t, slots[0]));
+	}
 	/* A second table (a restarted helper) asked in the same order agrees. */
 	for (i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "web-%d", i);
-		ck_assert_uint_eq(names_slot(&u, name, &fresh), slots[i]);
+		ck_assert_uint_eq(slot_of(&u, name, 0, &fresh), slots[i]);
 	}
 	ck_assert_ptr_null(names_name(&u, 0));
-	ck_assert_uint_eq(names_slot(&u, "bad name", &fresh), 0);
+	ck_assert_uint_eq(slot_of(&u, "bad name", 0, &fresh), 0);
 	free(slots);
 	names_free(&t);
 	names_free(&u);
@@ -238,12 +259,94 @@ START_TEST(names_collision_probes)
 	ck_assert_msg(first > 0, "no collision found");
 	snprintf(a, sizeof(a), "n%d", first);
 	ck_assert_int_eq(names_init(&t), 0);
-	sa = names_slot(&t, a, &fresh);
-	sb = names_slot(&t, b, &fresh);
+	sa = slot_of(&t, a, 0, &fresh);
+	sb = slot_of(&t, b, 0, &fresh);
 	ck_assert_uint_eq(sa, h);
 	ck_assert_uint_eq(sb, h == CLUSTER_SLOT_MAX ? 1 : h + 1);
 	ck_assert_str_eq(names_name(&t, sa), a);
 	ck_assert_str_eq(names_name(&t, sb), b);
+	names_free(&t);
+}
+END_TEST
+
+/*
+ * One uid past its share (hardening III finding 5): its own least recently
+ * used name makes room, never another uid's, never a held one; with all of
+ * its share held it gets none, and the others are served on.
+ */
+START_TEST(names_quota)
+{
+	char evicted[CLUSTER_NAME_MAX + 1], name[32];
+	enum names_why why;
+	struct names t;
+	uint32_t other, held;
+	const char *p;
+	int fresh, i;
+
+	ck_assert_int_eq(names_init(&t), 0);
+	t.quota = 4;
+	other = slot_of(&t, "web-other", 2, &fresh);
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "web-a%d", i);
+		ck_assert_uint_ne(slot_of(&t, name, 1, &fresh), 0);
+	}
+	held = slot_of(&t, "web-a0", 1, &fresh);	/* used again: newest */
+	ck_assert_ptr_nonnull(p = names_hold(&t, held));
+	/* A flood of new names from uid 1: each takes one of its own. */
+	for (i = 4; i < 1000; i++) {
+		snprintf(name, sizeof(name), "web-a%d", i);
+		if (names_slot(&t, name, 1, &fresh, evicted, &why) == 0 ||
+		    evicted[0] == '\0' || strcmp(evicted, "web-a0") == 0 ||
+		    strcmp(evicted, "web-other") == 0)
+			ck_abort_msg("'%s': evicted '%s'", name, evicted);
+	}
+	ck_assert_str_eq(names_name(&t, other), "web-other");
+	ck_assert_str_eq(names_name(&t, held), "web-a0");
+	ck_assert_str_eq(p, "web-a0");		/* a held name never moves */
+	ck_assert_uint_eq(t.n, 5);
+	/* Every one of uid 1's names held: it gets none, uid 3 one. */
+	for (i = 997; i < 1000; i++) {
+		snprintf(name, sizeof(name), "web-a%d", i);
+		ck_assert_ptr_nonnull(names_hold(&t, slot_of(&t, name, 1,
+		    &fresh)));
+	}
+	ck_assert_uint_eq(names_slot(&t, "web-b", 1, &fresh, evicted, &why), 0);
+	ck_assert_int_eq(why, NAMES_QUOTA_HELD);
+	ck_assert_uint_ne(slot_of(&t, "web-c", 3, &fresh), 0);
+	/* Released: the least recently used of its own makes room again. */
+	names_release(&t, held);
+	ck_assert_uint_ne(names_slot(&t, "web-b", 1, &fresh, evicted, &why), 0);
+	ck_assert_str_eq(evicted, "web-a0");
+	names_free(&t);
+}
+END_TEST
+
+/* A full table whose names are all held: none for a new one, said why. */
+START_TEST(names_full_held)
+{
+	char evicted[CLUSTER_NAME_MAX + 1], name[32];
+	enum names_why why;
+	struct names t;
+	uint32_t s0 = 0;
+	int fresh, i;
+
+	ck_assert_int_eq(names_init(&t), 0);
+	t.max = 8;
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "web-%d", i);
+		ck_assert_ptr_nonnull(names_hold(&t, slot_of(&t, name,
+		    (uid_t)i, &fresh)));
+		if (i == 0)
+			s0 = slot_of(&t, name, 0, &fresh);
+	}
+	ck_assert_uint_eq(names_slot(&t, "web-new", 9, &fresh, evicted, &why),
+	    0);
+	ck_assert_int_eq(why, NAMES_FULL);
+	names_release(&t, s0);
+	ck_assert_uint_ne(names_slot(&t, "web-new", 9, &fresh, evicted, &why),
+	    0);
+	ck_assert_str_eq(evicted, "web-0");
+	ck_assert_uint_eq(t.n, 8);
 	names_free(&t);
 }
 END_TEST
@@ -267,6 +370,8 @@ cluster_suite(void)
 	tcase_set_timeout(tn, 30);
 	tcase_add_test(tn, names_stable_and_distinct);
 	tcase_add_test(tn, names_collision_probes);
+	tcase_add_test(tn, names_quota);
+	tcase_add_test(tn, names_full_held);
 	suite_add_tcase(s, tn);
 	return s;
 }

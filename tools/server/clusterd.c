@@ -39,6 +39,7 @@
 #include "frame.h"
 #include "logfmt.h"
 #include "names.h"
+#include "procnet.h"
 #include "relay.h"
 #include "sock.h"
 #include "socks5.h"
@@ -71,7 +72,7 @@ struct kconn {
 	enum kstate	 state;
 	struct cluster_req req;
 	const struct route *route;
-	const char	*name;			/* the table's: lives on */
+	const char	*name;			/* the table's, held (names.h) */
 	uint16_t	 port;			/* asked of the proxy */
 	uint8_t		 in[CLUSTER_REQ_MAX + EARLY_MAX];
 	size_t		 inlen, framelen;
@@ -190,6 +191,8 @@ kconn_end(struct clusterd *d, struct kconn *c, const char *outcome,
 		    reptext);
 	queue_remove(d, c);
 	relay_queue(c, NULL);
+	if (c->name != NULL)
+		names_release(&d->names, c->req.slot);
 	for (i = 0; i < 2; i++)
 		watch(d, &c->h[i], 0);
 	if (c->state == K_RELAY)
@@ -208,22 +211,33 @@ kconn_end(struct clusterd *d, struct kconn *c, const char *outcome,
 	TAILQ_INSERT_TAIL(&d->graveyard, c, entry);
 }
 
-/* Answer a LOOKUP: the name's sentinel when it matches a route, else none. */
+/*
+ * Answer a LOOKUP: the name's sentinel when it matches a route, else none.
+ * A new name counts against the asking uid's share of the table (names.h);
+ * a uid the kernel will not tell shares one with the others it will not.
+ */
 static void
 answer_lookup(struct clusterd *d, struct kconn *c)
 {
 	uint8_t ans[CLUSTER_ANSWER_LEN];
-	char text[INET_ADDRSTRLEN];
+	char text[INET_ADDRSTRLEN], evicted[CLUSTER_NAME_MAX + 1];
+	enum names_why why = NAMES_INVALID;
 	struct in_addr a;
 	uint32_t slot = 0;
+	uid_t uid;
 	int n, fresh = 0;
 
+	if (procnet_peer_uid(c->h[K_CLIENT].fd, &uid) != 0)
+		uid = (uid_t)-1;
 	if (config_match(&d->o->cfg, c->req.name, d->skip) >= 0)
-		slot = names_slot(&d->names, c->req.name, &fresh);
+		slot = names_slot(&d->names, c->req.name, uid, &fresh, evicted,
+		    &why);
 	if (fresh && cluster_v4(slot, &a) == 0)
-		logfmt("info", "sentinel", "name=%s addr=%s names=%zu",
+		logfmt("info", "sentinel", "name=%s addr=%s names=%zu uid=%ld%s%s",
 		    names_name(&d->names, slot),
-		    inet_ntop(AF_INET, &a, text, sizeof(text)), d->names.n);
+		    inet_ntop(AF_INET, &a, text, sizeof(text)), d->names.n,
+		    uid == (uid_t)-1 ? -1L : (long)uid,
+		    evicted[0] != '\0' ? " evicted=" : "", evicted);
 	n = cluster_encode_answer(ans, sizeof(ans), slot);
 	/* 14 bytes into a fresh socket's empty buffer: all or nothing. */
 	if (n < 0 || sock_send(c->h[K_CLIENT].fd, ans, (size_t)n) != n) {
@@ -231,8 +245,10 @@ answer_lookup(struct clusterd *d, struct kconn *c)
 		return;
 	}
 	if (slot == 0) {
-		kconn_end(d, c, "refused", d->names.n == NAMES_MAX ?
-		    "name table full" : "name matches no route", -1, 0);
+		kconn_end(d, c, "refused", why == NAMES_FULL ? "name table "
+		    "full, every name in use" : why == NAMES_QUOTA_HELD ?
+		    "this uid's names all in use" : "name matches no route",
+		    -1, 0);
 		return;
 	}
 	kconn_end(d, c, NULL, NULL, -1, 0);
@@ -269,9 +285,12 @@ start_proxy(struct clusterd *d, struct kconn *c)
 	char why[96];
 	int entry;
 
-	if ((c->name = names_name(&d->names, c->req.slot)) == NULL ||
-	    (entry = config_match(&d->o->cfg, c->name, d->skip)) < 0) {
-		c->name = NULL;
+	/* Held until the connection ends: never given to another name. */
+	if ((c->name = names_hold(&d->names, c->req.slot)) == NULL) {
+		kconn_end(d, c, "refused", "unknown sentinel", -1, 1);
+		return;
+	}
+	if ((entry = config_match(&d->o->cfg, c->name, d->skip)) < 0) {
 		kconn_end(d, c, "refused", "unknown sentinel", -1, 1);
 		return;
 	}
