@@ -70,7 +70,11 @@ helper_lookup(const struct runtime *rt, const char *name, struct in_addr *out)
 		got += (size_t)n;
 		rc = cluster_decode_answer(ans, got, &slot);
 	}
-	if (rc <= 0 || slot == 0 || cluster_v4(slot, out) != 0) {
+	if (rc > 0 && slot == CLUSTER_SLOT_SELF) {
+		/* This host's own name: never through the proxy. */
+		out->s_addr = htonl(INADDR_LOOPBACK);
+		log_debug("cluster helper: %s is this host: 127.0.0.1", name);
+	} else if (rc <= 0 || slot == 0 || cluster_v4(slot, out) != 0) {
 		log_debug("cluster helper: no sentinel for %s%s", name,
 		    rc < 0 ? " (malformed answer)" : "");
 		rc = 0;

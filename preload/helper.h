@@ -17,8 +17,8 @@
 #define HELPER_LOOKUP_MS	1000
 
 /*
- * helper_lookup: the sentinel the helper hands out for name, in *out.
- * Returns 0, or ENOENT when there is none: the helper said "no such name",
+ * helper_lookup: the sentinel the helper hands out for name, in *out, or
+ * 127.0.0.1 when the helper says name is this host's own.  Returns 0, or ENOENT when there is none: the helper said "no such name",
  * is not running (said once per process), or did not answer in time.  A
  * lookup fails closed: never an address the helper did not give.
  */

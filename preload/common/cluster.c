@@ -128,8 +128,11 @@ cluster_encode_answer(uint8_t *buf, size_t cap, uint32_t slot)
 	struct in_addr a;
 	size_t body = slot != 0 ? 4 : 0;
 
-	if ((slot != 0 && cluster_v4(slot, &a) != 0) ||
-	    cap < FRAME_HDR_LEN + body)
+	if (slot == CLUSTER_SLOT_SELF)
+		a.s_addr = htonl(INADDR_LOOPBACK);
+	else if (slot != 0 && cluster_v4(slot, &a) != 0)
+		return -1;
+	if (cap < FRAME_HDR_LEN + body)
 		return -1;
 	header(buf, CLUSTER_TAG_LOOKUP, 0, body);
 	if (body != 0)
@@ -225,7 +228,9 @@ cluster_decode_answer(const uint8_t *buf, size_t len, uint32_t *slot)
 	if (len < FRAME_HDR_LEN + body)
 		return 0;
 	*slot = 0;
-	if (body == 4 && (*slot = body_slot(buf + FRAME_HDR_LEN)) == 0)
+	if (body == 4 && memcmp(buf + FRAME_HDR_LEN, "\x7f\0\0\x01", 4) == 0)
+		*slot = CLUSTER_SLOT_SELF;
+	else if (body == 4 && (*slot = body_slot(buf + FRAME_HDR_LEN)) == 0)
 		return FRAME_EFIELD;
 	return (int)(FRAME_HDR_LEN + body);
 }

@@ -19,9 +19,10 @@
  *   DIST    the node port to reach the sentinel
  *
  * LOOKUP is answered with one frame of the same layout (tag LOOKUP, port
- * 0) whose body is the sentinel, or empty for "no such name" (the name
- * matches no route of the helper, or its table is full); then the helper
- * closes.  After EPMD or DIST the connection is a byte stream to the named
+ * 0) whose body is the sentinel, or 127.0.0.1 for a name that is this
+ * host's own (it must never leave the host through the proxy), or empty
+ * for "no such name" (the name matches no route of the helper, or its
+ * table is full); then the helper closes.  After EPMD or DIST the connection is a byte stream to the named
  * host's epmd or port, through its route's proxy; a refusal closes it.
  */
 #ifndef ERLFWD_CLUSTER_H
@@ -40,6 +41,7 @@
 #define CLUSTER_REQ_MAX		(10 + CLUSTER_NAME_MAX)
 #define CLUSTER_ANSWER_LEN	(10 + 4)
 #define CLUSTER_DEFAULT_HELPER	9370		/* on 127.0.0.1 */
+#define CLUSTER_SLOT_SELF	0xffffffffu	/* an answer: this host, 127.0.0.1 */
 
 enum cluster_tag {
 	CLUSTER_TAG_EPMD = 1,
@@ -80,7 +82,7 @@ uint32_t cluster_slot_hint(const char *name);
 /*
  * cluster_encode_lookup / _connect / _answer: write a LOOKUP for name, an
  * EPMD or DIST request for (port, slot), or a LOOKUP answer for slot (0: no
- * such name) into buf (cap bytes).  Return the length, or -1 when an
+ * such name; CLUSTER_SLOT_SELF: this host) into buf (cap bytes).  Return the length, or -1 when an
  * argument is out of range or buf too small.
  */
 int	cluster_encode_lookup(uint8_t *buf, size_t cap, const char *name);
@@ -99,8 +101,8 @@ int	cluster_decode_req(const uint8_t *buf, size_t len,
 
 /*
  * cluster_decode_answer: parse a LOOKUP answer (len bytes so far): its
- * length with *slot set (0: no such name), 0 for more, or a negative
- * enum frame_err.
+ * length with *slot set (0: no such name; CLUSTER_SLOT_SELF: this host,
+ * 127.0.0.1), 0 for more, or a negative enum frame_err.
  */
 int	cluster_decode_answer(const uint8_t *buf, size_t len, uint32_t *slot);
 

@@ -136,6 +136,17 @@ START_TEST(answer_round_trip)
 	cluster_encode_answer(buf, sizeof(buf), 42);
 	buf[10] = 10;
 	ck_assert_int_eq(cluster_decode_answer(buf, 14, &slot), FRAME_EFIELD);
+	/* This host's own name: 127.0.0.1, and only that loopback address. */
+	ck_assert_int_eq(cluster_encode_answer(buf, sizeof(buf),
+	    CLUSTER_SLOT_SELF), 14);
+	ck_assert_mem_eq(buf + 10, "\x7f\0\0\x01", 4);
+	ck_assert_int_eq(cluster_decode_answer(buf, 14, &slot), 14);
+	ck_assert_uint_eq(slot, CLUSTER_SLOT_SELF);
+	buf[13] = 2;
+	ck_assert_int_eq(cluster_decode_answer(buf, 14, &slot), FRAME_EFIELD);
+	/* Never a request's sentinel. */
+	ck_assert_int_eq(cluster_encode_connect(buf, sizeof(buf),
+	    CLUSTER_TAG_DIST, 1, CLUSTER_SLOT_SELF), -1);
 }
 END_TEST
 

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cluster.h"
@@ -211,8 +212,23 @@ kconn_end(struct clusterd *d, struct kconn *c, const char *outcome,
 	TAILQ_INSERT_TAIL(&d->graveyard, c, entry);
 }
 
+/* Whether name is this host's own: its host name or a --self name. */
+static int
+is_self(const struct clusterd *d, const char *name)
+{
+	size_t i;
+
+	if (d->hostname[0] != '\0' && strcasecmp(name, d->hostname) == 0)
+		return 1;
+	for (i = 0; d->o->self[i] != NULL; i++)
+		if (strcasecmp(name, d->o->self[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Answer a LOOKUP: the name's sentinel when it matches a route, else none.
+ * Answer a LOOKUP: 127.0.0.1 for this host's own name, the name's sentinel
+ * when it matches a route, else none.
  * A new name counts against the asking uid's share of the table (names.h);
  * a uid the kernel will not tell shares one with the others it will not.
  */
@@ -229,7 +245,9 @@ answer_lookup(struct clusterd *d, struct kconn *c)
 
 	if (procnet_peer_uid(c->h[K_CLIENT].fd, &uid) != 0)
 		uid = (uid_t)-1;
-	if (config_match(&d->o->cfg, c->req.name, d->skip) >= 0)
+	if (is_self(d, c->req.name))
+		slot = CLUSTER_SLOT_SELF;
+	else if (config_match(&d->o->cfg, c->req.name, d->skip) >= 0)
 		slot = names_slot(&d->names, c->req.name, uid, &fresh, evicted,
 		    &why);
 	if (fresh && cluster_v4(slot, &a) == 0)
@@ -633,6 +651,8 @@ setup(struct clusterd *d)
 	}
 	d->lh.fd = d->lfd;
 	watch(d, &d->lh, EP_IN);
+	for (i = 0; d->o->self[i] != NULL; i++)
+		logfmt("info", "cluster self", "name=%s", d->o->self[i]);
 	for (i = 0; i < d->o->cfg.nentries; i++)
 		logfmt("info", "cluster route", "pattern=%s via=%s epmd_port=%u",
 		    d->o->cfg.entries[i].pattern, d->o->cfg.entries[i].route.text,

@@ -10,13 +10,18 @@
  * this one event loop while the caller's connect has long returned, then
  * the bytes relayed both ways.  A proxy that refuses, fails or stays silent
  * past the setup timeout ends the stream with a reset and one log line
- * with the proxy's reply code.  It is a process of its own, apart from the
+ * with the proxy's reply code.  A name that is this host's own (its host
+ * name, or one given with --self: the name the overlay knows it by) gets
+ * 127.0.0.1, never a sentinel: it must not leave the host through the
+ * proxy, which may not even reach the host itself.  It is a process of its own, apart from the
  * remote-shell listener: neither's policy can leak into the other's.
  */
 #ifndef ERLFWD_CLUSTERD_H
 #define ERLFWD_CLUSTERD_H
 
 #include "config.h"
+
+#define CLUSTERD_SELF_MAX	16	/* --self names */
 
 struct clusterd_opts {
 	struct config	cfg;		/* every entry has a socks5h route */
@@ -27,6 +32,7 @@ struct clusterd_opts {
 	int		linger_ms;	/* a half-closed relay quiet this
 					 * long is closed; 0: never */
 	int		copy;		/* 1: never splice(2) */
+	const char	*self[CLUSTERD_SELF_MAX + 1];	/* --self names, NULL-ended */
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "clusterd.h"
 #include "config.h"
 #include "port.h"
@@ -26,7 +27,7 @@ usage(FILE *f)
 "                     [--linger MS] [--relay auto|copy] [--carrier-idle MS]\n"
 "       erlfwd-server --cluster 'PATTERN=socks5h://HOST:PORT,...'\n"
 "                     [--max-conns N] [--setup-timeout MS] [--idle-timeout MS]\n"
-"                     [--linger MS] [--relay auto|copy]\n"
+"                     [--linger MS] [--relay auto|copy] [--self NAME]...\n"
 "\n"
 "Relay erlfwd tunnel connections to this host's epmd and BEAM nodes.\n"
 "Run it beside the node; forward one port to it (heroku ps:forward,\n"
@@ -77,6 +78,10 @@ usage(FILE *f)
 "                           the nodes' ERLFWD_HOSTS, e.g.\n"
 "                           'web-*=socks5h://127.0.0.1:1055'; its relays end\n"
 "                           after --idle-timeout and --linger too\n"
+"      --self NAME          with --cluster: NAME is this host's own (the\n"
+"                           name the overlay knows it by): it resolves to\n"
+"                           127.0.0.1 and never goes through the proxy, as\n"
+"                           the host name does (repeatable)\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
@@ -130,6 +135,7 @@ main(int argc, char **argv)
 		{ "stdio", no_argument, NULL, 's' },
 		{ "carrier-idle", required_argument, NULL, 'i' },
 		{ "cluster", required_argument, NULL, 'c' },
+		{ "self", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -139,6 +145,7 @@ main(int argc, char **argv)
 	struct config_env cenv;
 	struct route r;
 	const char *listen = NULL, *env, *cluster = NULL;
+	size_t nself = 0;
 	char err[CONFIG_ERR_MAX];
 	uint16_t port;
 	long v;
@@ -190,6 +197,19 @@ main(int argc, char **argv)
 		case 'c':
 			cluster = optarg;
 			break;
+		case 'S':
+			if (!cluster_name_valid(optarg, strlen(optarg))) {
+				fprintf(stderr, "erlfwd-server: --self '%s' "
+				    "must be a host name\n", optarg);
+				return STATUS_USAGE;
+			}
+			if (nself == CLUSTERD_SELF_MAX) {
+				fprintf(stderr, "erlfwd-server: at most %d "
+				    "--self\n", CLUSTERD_SELF_MAX);
+				return STATUS_USAGE;
+			}
+			co.self[nself++] = optarg;
+			break;
 		case 'i':
 			if (number("--carrier-idle", optarg, 100, 86400000,
 			    &v) != 0)
@@ -234,6 +254,10 @@ main(int argc, char **argv)
 	if (o.stdio && listen != NULL) {
 		fprintf(stderr, "erlfwd-server: --stdio listens nowhere: drop "
 		    "--listen\n");
+		return STATUS_USAGE;
+	}
+	if (nself > 0 && cluster == NULL) {
+		fprintf(stderr, "erlfwd-server: --self goes with --cluster\n");
 		return STATUS_USAGE;
 	}
 	if (cluster != NULL) {
