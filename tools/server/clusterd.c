@@ -22,7 +22,6 @@
  * cannot hold a slot of --max-conns for good.
  */
 #include <sys/queue.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
@@ -36,6 +35,7 @@
 
 #include "cluster.h"
 #include "clusterd.h"
+#include "daemon.h"
 #include "ep.h"
 #include "frame.h"
 #include "logfmt.h"
@@ -46,9 +46,7 @@
 #include "socks5.h"
 #include "tio.h"
 
-#define EVENTS_MAX	64
 #define EARLY_MAX	512	/* bytes taken behind a request, kept for the relay */
-#define ACCEPT_PAUSE_MS	100	/* out of descriptors: let some free up */
 
 enum kstate { K_REQ, K_PROXY, K_SOCKS, K_RELAY };
 
@@ -63,12 +61,7 @@ struct khandle {
 };
 
 struct kconn {
-	TAILQ_ENTRY(kconn) entry;		/* conns, then graveyard */
-	TAILQ_ENTRY(kconn) qentry;		/* setupq */
-	int		 queued, dead;
-	TAILQ_ENTRY(kconn) rentry;		/* idleq or lingerq */
-	struct kconn_list *rq;			/* which of them; NULL: none */
-	long		 active;		/* RELAY: when a byte last moved */
+	struct dconn	 d;			/* first: the daemon's queues */
 	struct khandle	 h[2];
 	enum kstate	 state;
 	struct cluster_req req;
@@ -83,22 +76,13 @@ struct kconn {
 	uint8_t		 s5in[256 + 2];
 	size_t		 s5got;
 	struct relay	 relay;
-	long		 started, deadline;
 	char		 peer[64];
 };
 
-TAILQ_HEAD(kconn_list, kconn);
-
 struct clusterd {
 	const struct clusterd_opts *o;
-	int		 ep, lfd, sfd;
-	struct khandle	 lh, sh;
-	struct kconn_list conns, setupq, graveyard;
-	struct kconn_list idleq;		/* open relays, by activity */
-	struct kconn_list lingerq;		/* half-closed relays, likewise */
-	int		 nconns, stopping;
-	long		 accept_resume;		/* 0: accepting */
-	int		 accept_short;		/* said so, once per shortage */
+	struct daemon	 dmn;			/* the loop, the listener, the
+						 * queues (daemon.h) */
 	char		 hostname[256];
 	const char	*skip[2];
 	struct names	 names;
@@ -129,32 +113,7 @@ clusterd_check(const struct config *cfg, char *err, size_t errlen)
 static void
 watch(struct clusterd *d, struct khandle *h, uint32_t events)
 {
-	ep_watch(d->ep, h->fd, &h->events, events, h);
-}
-
-static void
-queue_remove(struct clusterd *d, struct kconn *c)
-{
-	if (!c->queued)
-		return;
-	TAILQ_REMOVE(&d->setupq, c, qentry);
-	c->queued = 0;
-}
-
-/*
- * Put relay c on queue q (the idle or the linger queue; NULL: none), at the
- * tail: its last byte moved now, the latest of all.
- */
-static void
-relay_queue(struct kconn *c, struct kconn_list *q)
-{
-	if (c->rq != NULL)
-		TAILQ_REMOVE(c->rq, c, rentry);
-	c->rq = q;
-	if (q == NULL)
-		return;
-	c->active = tio_now_ms();
-	TAILQ_INSERT_TAIL(q, c, rentry);
+	daemon_watch(&d->dmn, h->fd, &h->events, events, h);
 }
 
 /*
@@ -186,12 +145,10 @@ kconn_end(struct clusterd *d, struct kconn *c, const char *outcome,
 		    target, c->route != NULL ? c->route->text : "none",
 		    (unsigned long long)c->relay.bytes[RELAY_C2U],
 		    (unsigned long long)c->relay.bytes[RELAY_U2C],
-		    tio_now_ms() - c->started, outcome,
+		    tio_now_ms() - c->d.started, outcome,
 		    reason != NULL ? " reason=" : "",
 		    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "",
 		    reptext);
-	queue_remove(d, c);
-	relay_queue(c, NULL);
 	if (c->name != NULL)
 		names_release(&d->names, c->req.slot);
 	for (i = 0; i < 2; i++)
@@ -206,10 +163,8 @@ kconn_end(struct clusterd *d, struct kconn *c, const char *outcome,
 				else
 					close(c->h[i].fd);
 			}
-	TAILQ_REMOVE(&d->conns, c, entry);
-	d->nconns--;
-	c->dead = 1;	/* later events of this batch may point at c */
-	TAILQ_INSERT_TAIL(&d->graveyard, c, entry);
+	/* Freed after the batch: later events of it may point at c. */
+	daemon_conn_end(&d->dmn, &c->d);
 }
 
 /* Whether name is this host's own: its host name or a --self name. */
@@ -360,8 +315,9 @@ start_relay(struct clusterd *d, struct kconn *c)
 	int i, rd, wr;
 
 	c->state = K_RELAY;
-	queue_remove(d, c);	/* from now on bounded by its quiet time */
-	relay_queue(c, &d->idleq);
+	/* From now on bounded by its quiet time. */
+	daemon_setup_done(&d->dmn, &c->d);
+	daemon_relay_queue(&d->dmn, &c->d, DAEMON_RQ_IDLE);
 	watch(d, &c->h[K_UPSTREAM], 0);
 	relay_init(&c->relay, c->h[K_CLIENT].fd, c->h[K_UPSTREAM].fd);
 	if (relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
@@ -463,13 +419,10 @@ on_proxy(struct clusterd *d, struct kconn *c, uint32_t ev)
 static void
 relay_activity(struct clusterd *d, struct kconn *c, const uint64_t then[2])
 {
-	int half = c->relay.dir[RELAY_C2U].eof || c->relay.dir[RELAY_U2C].eof;
-
-	if (half && c->rq != &d->lingerq)
-		relay_queue(c, &d->lingerq);
-	else if (c->relay.bytes[RELAY_C2U] != then[RELAY_C2U] ||
-	    c->relay.bytes[RELAY_U2C] != then[RELAY_U2C])
-		relay_queue(c, c->rq);
+	daemon_relay_moved(&d->dmn, &c->d, c->relay.dir[RELAY_C2U].eof ||
+	    c->relay.dir[RELAY_U2C].eof,
+	    c->relay.bytes[RELAY_C2U] != then[RELAY_C2U] ||
+	    c->relay.bytes[RELAY_U2C] != then[RELAY_U2C]);
 }
 
 static void
@@ -506,117 +459,97 @@ on_relay(struct clusterd *d, struct kconn *c, int side, uint32_t ev)
 	}
 }
 
+/* The daemon's accept: a connection of ours, its request read at once. */
 static void
-on_accept(struct clusterd *d)
+on_accept(void *arg, int fd, const char *peer)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	struct kconn *c;
-	char peer[64];
-	int fd;
-
-	for (;;) {
-		len = sizeof(ss);
-		fd = accept4(d->lfd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
-		    errno == ENOBUFS || errno == ENOMEM)) {
-			/* Level-triggered: unwatched, or it would spin. */
-			if (!d->accept_short)
-				logfmt("warn", "accept paused", "reason=%s "
-				    "conns=%d pause_ms=%d", errno == EMFILE ?
-				    "EMFILE" : errno == ENFILE ? "ENFILE" :
-				    "ENOMEM", d->nconns, ACCEPT_PAUSE_MS);
-			d->accept_short = 1;
-			watch(d, &d->lh, 0);
-			d->accept_resume = tio_now_ms() + ACCEPT_PAUSE_MS;
-			return;
-		}
-		if (fd < 0)
-			return;	/* EAGAIN */
-		if (d->accept_short) {
-			logfmt("info", "accept resumed", "conns=%d", d->nconns);
-			d->accept_short = 0;
-		}
-		sock_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
-		if (d->nconns >= d->o->max_conns ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
-			logfmt("warn", "cluster", "peer=%s outcome=refused "
-			    "reason=%s", peer, d->nconns >= d->o->max_conns ?
-			    "max-conns" : "\"out of memory\"");
-			sock_reset(fd);
-			continue;
-		}
-		snprintf(c->peer, sizeof(c->peer), "%s", peer);
-		c->h[K_CLIENT].fd = fd;
-		c->h[K_UPSTREAM].fd = -1;
-		c->h[K_CLIENT].c = c->h[K_UPSTREAM].c = c;
-		c->started = tio_now_ms();
-		c->deadline = c->started + d->o->setup_timeout_ms;
-		TAILQ_INSERT_HEAD(&d->conns, c, entry);
-		TAILQ_INSERT_TAIL(&d->setupq, c, qentry);
-		c->queued = 1;
-		d->nconns++;
-		sock_nodelay(fd);
-		watch(d, &c->h[K_CLIENT], EP_IN);
-		/* The request follows the handshake at once: usually here. */
-		on_request(d, c);
-	}
-}
-
-/*
- * End the relays of queue q that moved no byte for limit ms (0: never),
- * with reason; lower *wait (-1: none) to the ms until the next one is due.
- */
-static void
-quiet(struct clusterd *d, struct kconn_list *q, int limit, const char *reason,
-    long now, long *wait)
-{
+	struct clusterd *d = arg;
 	struct kconn *c;
 
-	if (limit <= 0)
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		logfmt("warn", "cluster", "peer=%s outcome=refused "
+		    "reason=\"out of memory\"", peer);
+		sock_reset(fd);
 		return;
-	while ((c = TAILQ_FIRST(q)) != NULL && c->active + limit <= now)
-		kconn_end(d, c, "timeout", reason, -1, 0);
-	if (c != NULL && (*wait < 0 || c->active + limit - now < *wait))
-		*wait = c->active + limit - now;
+	}
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->h[K_CLIENT].fd = fd;
+	c->h[K_UPSTREAM].fd = -1;
+	c->h[K_CLIENT].c = c->h[K_UPSTREAM].c = c;
+	daemon_conn_add(&d->dmn, &c->d);
+	sock_nodelay(fd);
+	watch(d, &c->h[K_CLIENT], EP_IN);
+	/* The request follows the handshake at once: usually here. */
+	on_request(d, c);
 }
 
-/*
- * End the setups whose deadline passed and the relays quiet for too long,
- * resume accepting when its pause is over; returns ms until the next of
- * these, or -1.
- */
-static int
-expire(struct clusterd *d)
+/* Past --max-conns: a reset, which the preload reports as such. */
+static void
+on_refuse(void *arg, int fd, const char *peer)
 {
-	long now = tio_now_ms(), wait = -1;
-	struct kconn *c;
-
-	while ((c = TAILQ_FIRST(&d->setupq)) != NULL && c->deadline <= now)
-		kconn_end(d, c, "timeout", c->state == K_REQ ?
-		    "no complete request in time" : c->state == K_PROXY ?
-		    "proxy: no connection in time" : "proxy: no answer in time",
-		    -1, 1);
-	if ((c = TAILQ_FIRST(&d->setupq)) != NULL)
-		wait = c->deadline - now;
-	quiet(d, &d->idleq, d->o->idle_ms, "idle", now, &wait);
-	quiet(d, &d->lingerq, d->o->linger_ms, "half-closed", now, &wait);
-	if (d->accept_resume != 0 && d->accept_resume <= now) {
-		d->accept_resume = 0;
-		watch(d, &d->lh, EP_IN);
-	} else if (d->accept_resume != 0 &&
-	    (wait < 0 || d->accept_resume - now < wait))
-		wait = d->accept_resume - now;
-	return (int)wait;
+	(void)arg;
+	logfmt("warn", "cluster", "peer=%s outcome=refused reason=max-conns",
+	    peer);
+	sock_reset(fd);
 }
+
+static void
+on_expired(void *arg, struct dconn *dc)
+{
+	struct kconn *c = (struct kconn *)dc;
+
+	kconn_end(arg, c, "timeout", c->state == K_REQ ?
+	    "no complete request in time" : c->state == K_PROXY ?
+	    "proxy: no connection in time" : "proxy: no answer in time", -1, 1);
+}
+
+static void
+on_quiet(void *arg, struct dconn *dc, const char *reason)
+{
+	kconn_end(arg, (struct kconn *)dc, "timeout", reason, -1, 0);
+}
+
+static void
+on_release(void *arg, struct dconn *dc)
+{
+	(void)arg;
+	free(dc);
+}
+
+/* An event on a connection's side. */
+static void
+on_event(void *arg, void *ptr, uint32_t ev)
+{
+	struct clusterd *d = arg;
+	struct khandle *h = ptr;
+	struct kconn *c = h->c;
+	int side = h == &c->h[K_CLIENT] ? K_CLIENT : K_UPSTREAM;
+
+	if (c->d.dead)
+		return;
+	if (c->state == K_RELAY)
+		on_relay(d, c, side, ev);
+	else if (side == K_CLIENT && c->state == K_REQ)
+		on_request(d, c);
+	else if (side == K_UPSTREAM)
+		on_proxy(d, c, ev);
+}
+
+static const struct daemon_ops clusterd_ops = {
+	.accept = on_accept, .refuse = on_refuse, .event = on_event,
+	.expired = on_expired, .quiet = on_quiet, .release = on_release,
+};
 
 static int
 setup(struct clusterd *d)
 {
+	struct daemon_limits lim = {
+		.max_conns = d->o->max_conns,
+		.setup_timeout_ms = d->o->setup_timeout_ms,
+		.idle_ms = d->o->idle_ms, .linger_ms = d->o->linger_ms,
+	};
 	struct sockaddr_storage ss;
 	socklen_t len;
-	sigset_t mask;
 	char why[64], addr[64];
 	size_t i;
 	int splice;
@@ -624,33 +557,22 @@ setup(struct clusterd *d)
 	if (gethostname(d->hostname, sizeof(d->hostname) - 1) == 0 &&
 	    d->hostname[0] != '\0')
 		d->skip[0] = d->hostname;
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
 	if (names_init(&d->names) != 0 ||
-	    sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
-	    (d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    (d->ep = ep_create()) < 0) {
+	    daemon_init(&d->dmn, &clusterd_ops, d, &lim) != 0) {
 		logfmt("error", "cannot start", "reason=%s",
 		    logfmt_value(strerror(errno), why, sizeof(why)));
 		return -1;
 	}
 	splice = relay_ctx_init(&d->rctx, d->scratch, sizeof(d->scratch),
 	    !d->o->copy);
-	d->sh.fd = d->sfd;
-	watch(d, &d->sh, EP_IN);
 	/* Loopback only: the helper serves this host's processes, no one else. */
 	len = sock_loopback(&ss, d->o->cfg.entries[0].route.helper_port);
 	sock_addr_text((struct sockaddr *)&ss, addr, sizeof(addr));
-	if ((d->lfd = sock_listen((struct sockaddr *)&ss, len,
-	    SOMAXCONN)) < 0) {
+	if (daemon_listen(&d->dmn, (struct sockaddr *)&ss, len) != 0) {
 		logfmt("error", "cannot listen", "addr=%s reason=%s", addr,
 		    logfmt_value(strerror(errno), why, sizeof(why)));
 		return -1;
 	}
-	d->lh.fd = d->lfd;
-	watch(d, &d->lh, EP_IN);
 	for (i = 0; d->o->self[i] != NULL; i++)
 		logfmt("info", "cluster self", "name=%s", d->o->self[i]);
 	for (i = 0; i < d->o->cfg.nentries; i++)
@@ -664,88 +586,29 @@ setup(struct clusterd *d)
 	return 0;
 }
 
-static void
-dispatch(struct clusterd *d, struct khandle *h, uint32_t ev)
-{
-	struct kconn *c = h->c;
-	int side = h == &c->h[K_CLIENT] ? K_CLIENT : K_UPSTREAM;
-
-	if (c->dead)
-		return;
-	if (c->state == K_RELAY)
-		on_relay(d, c, side, ev);
-	else if (side == K_CLIENT && c->state == K_REQ)
-		on_request(d, c);
-	else if (side == K_UPSTREAM)
-		on_proxy(d, c, ev);
-}
-
-static void
-bury(struct clusterd *d)
-{
-	struct kconn *c;
-
-	while ((c = TAILQ_FIRST(&d->graveyard)) != NULL) {
-		TAILQ_REMOVE(&d->graveyard, c, entry);
-		free(c);
-	}
-}
-
 int
 clusterd_run(const struct clusterd_opts *o)
 {
-	struct ep_event evs[EVENTS_MAX];
-	struct signalfd_siginfo si;
 	struct clusterd *d;
-	struct khandle *h;
-	int n, i, rc = 1;
+	struct dconn *dc;
+	int rc = 1;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		logfmt("error", "cannot start", "reason=\"out of memory\"");
 		return 1;
 	}
 	d->o = o;
-	TAILQ_INIT(&d->conns);
-	TAILQ_INIT(&d->setupq);
-	TAILQ_INIT(&d->graveyard);
-	TAILQ_INIT(&d->idleq);
-	TAILQ_INIT(&d->lingerq);
-	d->ep = d->lfd = d->sfd = d->lh.fd = d->sh.fd = -1;
 	d->rctx.pipe[0] = d->rctx.pipe[1] = -1;
-	if (setup(d) != 0)
+	if (setup(d) != 0 || daemon_run(&d->dmn) != 0)
 		goto out;
-	while (!d->stopping) {
-		n = ep_wait(d->ep, evs, EVENTS_MAX, expire(d));
-		if (n < 0 && errno != EINTR) {
-			logfmt("error", "epoll_wait failed", "reason=%s",
-			    strerror(errno));
-			goto out;
-		}
-		for (i = 0; i < n; i++) {
-			h = evs[i].ptr;
-			if (h == &d->lh)
-				on_accept(d);
-			else if (h == &d->sh) {
-				if (read(d->sfd, &si, sizeof(si)) > 0)
-					d->stopping = (int)si.ssi_signo;
-			} else
-				dispatch(d, h, evs[i].events);
-		}
-		bury(d);
-	}
 	logfmt("info", "stopping", "signal=%s conns=%d",
-	    d->stopping == SIGTERM ? "TERM" : "INT", d->nconns);
-	while (!TAILQ_EMPTY(&d->conns))
-		kconn_end(d, TAILQ_FIRST(&d->conns), "shutdown", NULL, -1, 0);
-	bury(d);
+	    d->dmn.stopping == SIGTERM ? "TERM" : "INT", d->dmn.nconns);
+	while ((dc = TAILQ_FIRST(&d->dmn.conns)) != NULL)
+		kconn_end(d, (struct kconn *)dc, "shutdown", NULL, -1, 0);
+	daemon_bury(&d->dmn);
 	rc = 0;
 out:
-	if (d->lfd >= 0)
-		close(d->lfd);
-	if (d->sfd >= 0)
-		close(d->sfd);
-	if (d->ep >= 0)
-		ep_close(d->ep);
+	daemon_fini(&d->dmn);
 	relay_ctx_free(&d->rctx);
 	names_free(&d->names);
 	free(d);

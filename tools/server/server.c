@@ -36,7 +36,6 @@
  * upstream, the socket we open to the host's epmd or to a node's port.
  */
 #include <sys/queue.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -47,6 +46,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "distname.h"
 #include "ep.h"
 #include "epmd.h"
@@ -61,9 +61,6 @@
 #include "tio.h"
 
 #define EPMD_REPLY_MAX	65536	/* a NAMES reply for a very busy host */
-#define ACCEPT_BURST	64
-#define ACCEPT_PAUSE_MS	100	/* after EMFILE: let fds free up */
-#define EVENTS_MAX	256
 #define INBUF_MAX	(FRAME_HDR_LEN + FRAME_REQ_BODY_MAX + EPMD_REQ_MAX)
 #define OWNER_CACHE	8	/* node ports whose owner we know */
 #define OWNER_TTL_MS	1000	/* how long we trust that */
@@ -76,7 +73,6 @@ enum { H_CLIENT = RELAY_CLIENT, H_UPSTREAM = RELAY_UPSTREAM };
 
 struct conn;
 struct carrier;
-TAILQ_HEAD(conn_list, conn);
 
 /* What epoll's data points at: one side of one connection, or a carrier. */
 struct handle {
@@ -106,22 +102,15 @@ struct carrier {
 TAILQ_HEAD(carrier_list, carrier);
 
 struct conn {
-	TAILQ_ENTRY(conn) entry;		/* conns, then graveyard */
-	TAILQ_ENTRY(conn) qentry;		/* setupq */
-	int		 queued;		/* on setupq */
-	TAILQ_ENTRY(conn) rentry;		/* idleq or lingerq */
-	struct conn_list *rq;			/* which of them; NULL: none */
-	long		 active;		/* RELAY: when a byte last moved */
+	struct dconn	 d;			/* first: the daemon's queues */
 	const char	*end_outcome;		/* a refusal being written */
 	char		 end_reason[64];
-	int		 dead;			/* ended; freed after the batch */
 	int		 connecting;		/* RELAY: the node's port not yet up */
 	struct handle	 h[2];
 	enum conn_state	 state;
 	uint8_t		 tag;
 	uint16_t	 port;
 	int		 epmd_code;
-	long		 started, deadline;
 	uint8_t		 in[INBUF_MAX];		/* preamble and early bytes */
 	size_t		 inlen, framelen;
 	const uint8_t	*req;			/* the request for epmd */
@@ -144,13 +133,8 @@ struct conn {
 
 struct server {
 	const struct server_opts *o;
-	int		 ep, lfd, sfd;
-	struct handle	 lh, sh;
-	struct conn_list conns;			/* every live connection */
-	struct conn_list setupq;		/* in setup, by deadline */
-	struct conn_list graveyard;		/* ended in this batch */
-	struct conn_list idleq;			/* open relays, by activity */
-	struct conn_list lingerq;		/* half-closed relays, likewise */
+	struct daemon	 dmn;			/* the loop, the listener, the
+						 * queues (daemon.h) */
 	uid_t		 uid;			/* ours: a node's port must be */
 	uint16_t	 own_port;		/* never a DIST target */
 	int		 odd_logged;		/* epmd listed a non-node line */
@@ -160,12 +144,7 @@ struct server {
 		long	 at;
 	}		 owners[OWNER_CACHE];
 	struct carrier_list carriers;
-	int		 nconns;
 	int		 nstreamed;	/* conns that are carriers' streams */
-	long		 accept_resume;		/* 0: accepting */
-	int		 accept_short;		/* out of fds since the last
-						 * accept: said so once */
-	int		 stopping;
 	int		 stdio_closed;	/* --stdio: its carrier closed cleanly */
 	int		 stdio_flags[2];	/* stdin's and stdout's file
 						 * status flags as we found them,
@@ -176,36 +155,11 @@ struct server {
 	uint8_t		 scratch[RELAY_SCRATCH];
 };
 
-/* Make epoll watch h for events (0: not at all). */
+/* Make the ep set watch h for events (0: not at all). */
 static void
 watch(struct server *s, struct handle *h, uint32_t events)
 {
-	ep_watch(s->ep, h->fd, &h->events, events, h);
-}
-
-static void
-queue_remove(struct server *s, struct conn *c)
-{
-	if (!c->queued)
-		return;
-	TAILQ_REMOVE(&s->setupq, c, qentry);
-	c->queued = 0;
-}
-
-/*
- * Put relay c on queue q (the idle or the linger queue; NULL: none), at the
- * tail: its last byte moved now, the latest of all.
- */
-static void
-relay_queue(struct conn *c, struct conn_list *q)
-{
-	if (c->rq != NULL)
-		TAILQ_REMOVE(c->rq, c, rentry);
-	c->rq = q;
-	if (q == NULL)
-		return;
-	c->active = tio_now_ms();
-	TAILQ_INSERT_TAIL(q, c, rentry);
+	daemon_watch(&s->dmn, h->fd, &h->events, events, h);
 }
 
 static const char *
@@ -236,11 +190,9 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 		    c->upstream_addr[0] != '\0' ? c->upstream_addr : "none",
 		    (unsigned long long)c->bytes_in,
 		    (unsigned long long)c->bytes_out,
-		    tio_now_ms() - c->started, outcome,
+		    tio_now_ms() - c->d.started, outcome,
 		    reason != NULL ? " reason=" : "",
 		    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
-	queue_remove(s, c);
-	relay_queue(c, NULL);
 	for (i = 0; i < 2; i++)
 		watch(s, &c->h[i], 0);
 	if (c->state == CS_RELAY)
@@ -253,28 +205,14 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 				else
 					close(c->h[i].fd);
 			}
-	TAILQ_REMOVE(&s->conns, c, entry);
-	s->nconns--;
 	if (c->streamed)
 		s->nstreamed--;
 	free(c->buf);
 	c->buf = NULL;
 	free(c->gate);
 	c->gate = NULL;
-	/* Later events of this epoll batch may still point at c. */
-	c->dead = 1;
-	TAILQ_INSERT_TAIL(&s->graveyard, c, entry);
-}
-
-static void
-bury(struct server *s)
-{
-	struct conn *c;
-
-	while ((c = TAILQ_FIRST(&s->graveyard)) != NULL) {
-		TAILQ_REMOVE(&s->graveyard, c, entry);
-		free(c);
-	}
+	/* Freed after the batch: later events of it may still point at c. */
+	daemon_conn_end(&s->dmn, &c->d);
 }
 
 static void
@@ -355,8 +293,9 @@ start_relay(struct server *s, struct conn *c)
 	int rc, rd, wr, i;
 
 	c->state = CS_RELAY;
-	queue_remove(s, c);	/* from now on bounded by its quiet time */
-	relay_queue(c, &s->idleq);
+	/* From now on bounded by its quiet time. */
+	daemon_setup_done(&s->dmn, &c->d);
+	daemon_relay_queue(&s->dmn, &c->d, DAEMON_RQ_IDLE);
 	relay_init(&c->relay, c->h[H_CLIENT].fd, c->h[H_UPSTREAM].fd);
 	rc = relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
 	    c->inlen - c->framelen);
@@ -838,8 +777,9 @@ on_gate(struct server *s, struct conn *c, uint32_t ev)
 		return;
 	}
 	c->state = CS_RELAY;
-	queue_remove(s, c);	/* from now on bounded by its quiet time */
-	relay_queue(c, &s->idleq);
+	/* From now on bounded by its quiet time. */
+	daemon_setup_done(&s->dmn, &c->d);
+	daemon_relay_queue(&s->dmn, &c->d, DAEMON_RQ_IDLE);
 	relay_init(&c->relay, c->h[H_CLIENT].fd, c->h[H_UPSTREAM].fd);
 	c->relay.bytes[RELAY_C2U] = c->gate_need;
 	if (relay_prime(&c->relay, RELAY_U2C, ans, c->gate_got) != RELAY_OPEN ||
@@ -864,13 +804,10 @@ on_gate(struct server *s, struct conn *c, uint32_t ev)
 static void
 relay_activity(struct server *s, struct conn *c)
 {
-	int half = c->relay.dir[RELAY_C2U].eof || c->relay.dir[RELAY_U2C].eof;
-
-	if (half && c->rq != &s->lingerq)
-		relay_queue(c, &s->lingerq);
-	else if (c->relay.bytes[RELAY_C2U] != c->bytes_in ||
-	    c->relay.bytes[RELAY_U2C] != c->bytes_out)
-		relay_queue(c, c->rq);
+	daemon_relay_moved(&s->dmn, &c->d, c->relay.dir[RELAY_C2U].eof ||
+	    c->relay.dir[RELAY_U2C].eof,
+	    c->relay.bytes[RELAY_C2U] != c->bytes_in ||
+	    c->relay.bytes[RELAY_U2C] != c->bytes_out);
 }
 
 static void
@@ -945,13 +882,7 @@ conn_new(struct server *s, int fd, const char *peer)
 	c->h[H_UPSTREAM].fd = -1;
 	c->h[H_CLIENT].c = c->h[H_UPSTREAM].c = c;
 	c->state = CS_PREAMBLE;
-	c->started = tio_now_ms();
-	/* Every deadline is started + the same timeout: the tail is latest. */
-	c->deadline = c->started + s->o->setup_timeout_ms;
-	TAILQ_INSERT_HEAD(&s->conns, c, entry);
-	TAILQ_INSERT_TAIL(&s->setupq, c, qentry);
-	c->queued = 1;
-	s->nconns++;
+	daemon_conn_add(&s->dmn, &c->d);
 	/* Both legs of a relay forward small messages at once. */
 	sock_nodelay(fd);
 	watch(s, &c->h[H_CLIENT], EP_IN);
@@ -995,7 +926,7 @@ carrier_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
 	int sv[2], n;
 
 	snprintf(peer, sizeof(peer), "%.48s#%u", car->peer, id);
-	if (s->nconns >= s->o->max_conns) {
+	if (s->dmn.nconns >= s->o->max_conns) {
 		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
 		    "dur_ms=0 outcome=refused reason=max-conns max_conns=%d",
 		    peer, frame_tag_name(tag), s->o->max_conns);
@@ -1034,13 +965,16 @@ static void
 carrier_reset(void *arg, uint32_t id)
 {
 	struct carrier *car = arg;
+	struct dconn *d;
 	struct conn *c;
 
-	TAILQ_FOREACH(c, &car->s->conns, entry)
+	TAILQ_FOREACH(d, &car->s->dmn.conns, entry) {
+		c = (struct conn *)d;
 		if (c->car == car && c->stream == id) {
 			conn_end(car->s, c, "reset", "reset by the client", 1);
 			return;
 		}
+	}
 }
 
 static const struct mux_ops carrier_ops = { carrier_open, carrier_reset };
@@ -1094,7 +1028,7 @@ carrier_start(struct server *s, int rfd, int wfd, const char *peer,
 	TAILQ_INSERT_TAIL(&s->carriers, car, entry);
 	/* A carrier holds a descriptor and buffers: it counts against
 	 * --max-conns like a connection, and so does each of its streams. */
-	s->nconns++;
+	s->dmn.nconns++;
 	watch(s, &car->h, EP_IN);
 	return 0;
 fail:
@@ -1125,7 +1059,7 @@ static void
 carrier_end(struct server *s, struct carrier *car, const char *outcome)
 {
 	struct mux_stats st;
-	struct conn *c;
+	struct dconn *d;
 	char rq[300];
 
 	mux_stats(car->m, &st);
@@ -1140,9 +1074,9 @@ carrier_end(struct server *s, struct carrier *car, const char *outcome)
 	    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
 	    "server stopping", rq, sizeof(rq)));
 	/* Its streams' conns see their socketpair close and end as usual. */
-	TAILQ_FOREACH(c, &s->conns, entry)
-		if (c->car == car)
-			c->car = NULL;
+	TAILQ_FOREACH(d, &s->dmn.conns, entry)
+		if (((struct conn *)d)->car == car)
+			((struct conn *)d)->car = NULL;
 	watch(s, &car->h, 0);
 	mux_free(car->m);
 	stdio_restore(s);
@@ -1151,10 +1085,10 @@ carrier_end(struct server *s, struct carrier *car, const char *outcome)
 	if (car->rfd >= 0)
 		close(car->rfd);
 	TAILQ_REMOVE(&s->carriers, car, entry);
-	s->nconns--;
+	s->dmn.nconns--;
 	free(car);
-	if (s->o->stdio && !s->stopping) {
-		s->stopping = -1;
+	if (s->o->stdio && s->dmn.stopping == 0) {
+		daemon_stop(&s->dmn, -1);
 		/* The session's end: what is still open ends with it. */
 		s->stdio_closed = strcmp(outcome, "closed") == 0;
 	}
@@ -1204,8 +1138,9 @@ carrier_take(struct server *s, struct conn *c)
 
 /* Serve the carriers with work due; returns ms until the next (-1: none). */
 static int
-carriers_due(struct server *s)
+carriers_due(void *arg)
 {
+	struct server *s = arg;
 	struct carrier *car, *next;
 	long now = tio_now_ms();
 	int t, wait = -1;
@@ -1243,114 +1178,106 @@ refuse_busy(int fd, int max)
 	close(fd);
 }
 
+/* The daemon's accept: a connection of ours, its preamble read at once. */
 static void
-on_accept(struct server *s)
+on_accept(void *arg, int fd, const char *peer)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	struct conn *c;
-	char peer[64];
-	int fd, i;
-
-	for (i = 0; i < ACCEPT_BURST; i++) {
-		len = sizeof(ss);
-		fd = accept4(s->lfd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Once per shortage, not once per retry. */
-				if (!s->accept_short)
-					logfmt("warn", "accept paused",
-					    "reason=%s conns=%d pause_ms=%d",
-					    errno == EMFILE ? "EMFILE" :
-					    errno == ENFILE ? "ENFILE" :
-					    "ENOMEM", s->nconns,
-					    ACCEPT_PAUSE_MS);
-				s->accept_short = 1;
-				watch(s, &s->lh, 0);
-				s->accept_resume = tio_now_ms() + ACCEPT_PAUSE_MS;
-			}
-			return;
-		}
-		if (s->accept_short) {
-			logfmt("info", "accept resumed", "conns=%d", s->nconns);
-			s->accept_short = 0;
-		}
-		sock_addr_text((struct sockaddr *)&ss, peer, sizeof(peer));
-		if (s->nconns >= s->o->max_conns) {
-			logfmt("warn", "conn", "peer=%s tag=none target=none "
-			    "in=0 out=0 dur_ms=0 outcome=refused "
-			    "reason=max-conns max_conns=%d", peer,
-			    s->o->max_conns);
-			refuse_busy(fd, s->o->max_conns);
-			continue;
-		}
-		if ((c = conn_new(s, fd, peer)) == NULL) {
-			logfmt("warn", "conn", "peer=%s outcome=error "
-			    "reason=\"out of memory\"", peer);
-			close(fd);
-			continue;
-		}
-		/* The preload sends its preamble right behind the handshake:
-		 * it is usually here already, one wake-up early. */
-		on_client(s, c, EP_IN);
-	}
-}
-
-/*
- * End the relays of queue q that moved no byte for limit ms (0: never),
- * with reason; lower *wait (-1: none) to the ms until the next one is due.
- */
-static void
-quiet(struct server *s, struct conn_list *q, int limit, const char *reason,
-    long now, long *wait)
-{
+	struct server *s = arg;
 	struct conn *c;
 
-	if (limit <= 0)
+	if ((c = conn_new(s, fd, peer)) == NULL) {
+		logfmt("warn", "conn", "peer=%s outcome=error "
+		    "reason=\"out of memory\"", peer);
+		close(fd);
 		return;
-	while ((c = TAILQ_FIRST(q)) != NULL && c->active + limit <= now)
-		conn_end(s, c, "timeout", reason, 0);
-	if (c != NULL && (*wait < 0 || c->active + limit - now < *wait))
-		*wait = c->active + limit - now;
+	}
+	/* The preload sends its preamble right behind the handshake: it is
+	 * usually here already, one wake-up early. */
+	on_client(s, c, EP_IN);
 }
 
-/* End the setups whose deadline passed; returns ms until the next one. */
-static int
-expire(struct server *s)
+/* Past --max-conns: one line, then a FIN (refuse_busy()). */
+static void
+on_refuse(void *arg, int fd, const char *peer)
 {
-	long now = tio_now_ms(), wait = -1;
-	struct conn *c;
+	struct server *s = arg;
 
-	while ((c = TAILQ_FIRST(&s->setupq)) != NULL && c->deadline <= now) {
-		if (c->end_outcome != NULL)	/* a refusal: FIN now */
-			conn_end(s, c, c->end_outcome, c->end_reason, 0);
-		else
-			conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
-			    "no complete preamble in time" :
-			    c->state == CS_DRAIN ? "client did not close" :
-			    "setup took too long", 0);
-	}
-	if ((c = TAILQ_FIRST(&s->setupq)) != NULL)
-		wait = c->deadline - now;
-	quiet(s, &s->idleq, s->o->idle_ms, "idle", now, &wait);
-	quiet(s, &s->lingerq, s->o->linger_ms, "half-closed", now, &wait);
-	if (s->accept_resume != 0) {
-		if (s->accept_resume <= now) {
-			s->accept_resume = 0;
-			watch(s, &s->lh, EP_IN);
-		} else if (wait < 0 || s->accept_resume - now < wait)
-			wait = s->accept_resume - now;
-	}
-	return (int)wait;
+	logfmt("warn", "conn", "peer=%s tag=none target=none in=0 out=0 "
+	    "dur_ms=0 outcome=refused reason=max-conns max_conns=%d", peer,
+	    s->o->max_conns);
+	refuse_busy(fd, s->o->max_conns);
 }
+
+/* A setup past its deadline: a refusal's FIN now, or a timeout. */
+static void
+on_expired(void *arg, struct dconn *d)
+{
+	struct server *s = arg;
+	struct conn *c = (struct conn *)d;
+
+	if (c->end_outcome != NULL)
+		conn_end(s, c, c->end_outcome, c->end_reason, 0);
+	else
+		conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
+		    "no complete preamble in time" : c->state == CS_DRAIN ?
+		    "client did not close" : "setup took too long", 0);
+}
+
+/* A relay quiet past --idle-timeout or --linger. */
+static void
+on_quiet(void *arg, struct dconn *d, const char *reason)
+{
+	conn_end(arg, (struct conn *)d, "timeout", reason, 0);
+}
+
+static void
+on_release(void *arg, struct dconn *d)
+{
+	(void)arg;
+	free(d);
+}
+
+/* An event on a connection's side, or on a carrier's mux. */
+static void
+on_event(void *arg, void *ptr, uint32_t ev)
+{
+	struct server *s = arg;
+	struct handle *h = ptr;
+	struct conn *c = h->c;
+	int side;
+
+	if (h->car != NULL) {
+		carrier_run(s, h->car);
+		return;
+	}
+	side = h == &c->h[H_CLIENT] ? H_CLIENT : H_UPSTREAM;
+	if (c->d.dead)
+		return;
+	if (c->state == CS_RELAY)
+		on_relay(s, c, side, ev);
+	else if (side == H_CLIENT)
+		on_client(s, c, ev);
+	else if (c->state == CS_EPMD)
+		on_epmd(s, c, ev);
+	else if (c->state == CS_GATE)
+		on_gate(s, c, ev);
+}
+
+static const struct daemon_ops server_ops = {
+	.accept = on_accept, .refuse = on_refuse, .event = on_event,
+	.expired = on_expired, .quiet = on_quiet, .release = on_release,
+	.due = carriers_due,
+};
 
 static int
 setup(struct server *s)
 {
-	sigset_t mask;
-	char addr[64];
+	struct daemon_limits lim = {
+		.max_conns = s->o->max_conns,
+		.setup_timeout_ms = s->o->setup_timeout_ms,
+		.idle_ms = s->o->idle_ms, .linger_ms = s->o->linger_ms,
+	};
+	char why[64];
 	int splice;
 
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) != 0)
@@ -1358,21 +1285,13 @@ setup(struct server *s)
 	(void)epmd_names_request(s->names_req);
 	s->uid = geteuid();
 	s->own_port = sock_port((const struct sockaddr *)&s->o->listen);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
-	    (s->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    (s->ep = ep_create()) < 0) {
+	if (daemon_init(&s->dmn, &server_ops, s, &lim) != 0) {
 		logfmt("error", "cannot start", "reason=%s",
-		    logfmt_value(strerror(errno), addr, sizeof(addr)));
+		    logfmt_value(strerror(errno), why, sizeof(why)));
 		return -1;
 	}
 	splice = relay_ctx_init(&s->rctx, s->scratch, sizeof(s->scratch),
 	    !s->o->copy);
-	s->sh.fd = s->sfd;
-	watch(s, &s->sh, EP_IN);
 	if (s->o->stdio) {
 		/* One carrier on stdin and stdout, and no socket of ours.  The
 		 * mux makes them non-blocking; they are shared with whoever
@@ -1386,16 +1305,13 @@ setup(struct server *s)
 		return carrier_start(s, STDIN_FILENO, STDOUT_FILENO, "stdio",
 		    NULL, 0, 1);
 	}
-	s->lfd = sock_listen((const struct sockaddr *)&s->o->listen,
-	    s->o->listen_len, SOMAXCONN);
-	if (s->lfd < 0) {
+	if (daemon_listen(&s->dmn, (const struct sockaddr *)&s->o->listen,
+	    s->o->listen_len) != 0) {
 		logfmt("error", "cannot listen", "addr=%s reason=%s",
 		    s->o->listen_text,
-		    logfmt_value(strerror(errno), addr, sizeof(addr)));
+		    logfmt_value(strerror(errno), why, sizeof(why)));
 		return -1;
 	}
-	s->lh.fd = s->lfd;
-	watch(s, &s->lh, EP_IN);
 	logfmt("info", "listening", "addr=%s epmd_port=%u max_conns=%d "
 	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d relay=%s version=%s",
 	    s->o->listen_text, (unsigned)s->o->epmd_port, s->o->max_conns,
@@ -1404,37 +1320,12 @@ setup(struct server *s)
 	return 0;
 }
 
-static void
-dispatch(struct server *s, struct handle *h, uint32_t ev)
-{
-	struct conn *c = h->c;
-	int side;
-
-	if (h->car != NULL) {
-		carrier_run(s, h->car);
-		return;
-	}
-	side = h == &c->h[H_CLIENT] ? H_CLIENT : H_UPSTREAM;
-	if (c->dead)
-		return;
-	if (c->state == CS_RELAY)
-		on_relay(s, c, side, ev);
-	else if (side == H_CLIENT)
-		on_client(s, c, ev);
-	else if (c->state == CS_EPMD)
-		on_epmd(s, c, ev);
-	else if (c->state == CS_GATE)
-		on_gate(s, c, ev);
-}
-
 int
 server_run(const struct server_opts *o)
 {
-	struct ep_event evs[EVENTS_MAX];
 	struct server *s;
-	struct signalfd_siginfo si;
-	struct handle *h;
-	int n, i, wait, t, rc = 1;
+	struct dconn *d;
+	int rc = 1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		logfmt("error", "cannot start", "reason=\"out of memory\"");
@@ -1442,59 +1333,24 @@ server_run(const struct server_opts *o)
 	}
 	s->o = o;
 	s->stdio_flags[0] = s->stdio_flags[1] = -1;
-	TAILQ_INIT(&s->conns);
-	TAILQ_INIT(&s->setupq);
-	TAILQ_INIT(&s->graveyard);
-	TAILQ_INIT(&s->idleq);
-	TAILQ_INIT(&s->lingerq);
 	TAILQ_INIT(&s->carriers);
-	s->ep = s->lfd = s->sfd = s->lh.fd = -1;
 	s->rctx.pipe[0] = s->rctx.pipe[1] = -1;
-	if (setup(s) != 0)
+	if (setup(s) != 0 || daemon_run(&s->dmn) != 0)
 		goto out;
-	while (!s->stopping) {
-		wait = expire(s);
-		t = carriers_due(s);
-		if (s->stopping)
-			break;
-		if (t >= 0 && (wait < 0 || t < wait))
-			wait = t;
-		n = ep_wait(s->ep, evs, EVENTS_MAX, wait);
-		if (n < 0 && errno != EINTR) {
-			logfmt("error", "epoll_wait failed", "reason=%s",
-			    strerror(errno));
-			goto out;
-		}
-		for (i = 0; i < n; i++) {
-			h = evs[i].ptr;
-			if (h == &s->lh)
-				on_accept(s);
-			else if (h == &s->sh) {
-				if (read(s->sfd, &si, sizeof(si)) > 0)
-					s->stopping = (int)si.ssi_signo;
-			} else
-				dispatch(s, h, evs[i].events);
-		}
-		bury(s);
-	}
-	logfmt("info", "stopping", "signal=%s conns=%d", s->stopping == SIGTERM ?
-	    "TERM" : s->stopping == SIGINT ? "INT" : "none", s->nconns);
+	logfmt("info", "stopping", "signal=%s conns=%d",
+	    s->dmn.stopping == SIGTERM ? "TERM" : s->dmn.stopping == SIGINT ?
+	    "INT" : "none", s->dmn.nconns);
 	while (!TAILQ_EMPTY(&s->carriers))
 		carrier_end(s, TAILQ_FIRST(&s->carriers), "shutdown");
 	/* A --stdio session that its client closed: the streams still open
 	 * (their upstream's last bytes in flight) close with it, no warning. */
-	while (!TAILQ_EMPTY(&s->conns))
-		conn_end(s, TAILQ_FIRST(&s->conns), s->stopping == -1 &&
+	while ((d = TAILQ_FIRST(&s->dmn.conns)) != NULL)
+		conn_end(s, (struct conn *)d, s->dmn.stopping == -1 &&
 		    s->stdio_closed ? "closed" : "shutdown", NULL, 0);
-	bury(s);
+	daemon_bury(&s->dmn);
 	rc = 0;
 out:
-	if (s->lfd >= 0)
-		close(s->lfd);
-	if (s->sfd >= 0)
-		close(s->sfd);
-	if (s->ep >= 0)
-		ep_close(s->ep);
+	daemon_fini(&s->dmn);
 	stdio_restore(s);
 	relay_ctx_free(&s->rctx);
 	free(s);
