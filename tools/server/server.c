@@ -1,6 +1,6 @@
 /*
- * server.c: erlfwd-server's event loop and connection state machine
- * (server.h).
+ * server.c: erlfwd-server's connection state machine and policy
+ * (server.h, server_int.h).
  *
  * A connection lives in one of these states:
  *
@@ -34,6 +34,9 @@
  *
  * Each connection has two sides: the client, who connected to us, and the
  * upstream, the socket we open to the host's epmd or to a node's port.
+ *
+ * The loop, the listener and the queues are daemon.c's; the carriers whose
+ * streams become connections here are carrier_host.c's.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -60,104 +63,11 @@
 #include "sock.h"
 #include "tio.h"
 
-#define EPMD_REPLY_MAX	65536	/* a NAMES reply for a very busy host */
-#define INBUF_MAX	(FRAME_HDR_LEN + FRAME_REQ_BODY_MAX + EPMD_REQ_MAX)
-#define OWNER_CACHE	8	/* node ports whose owner we know */
-#define OWNER_TTL_MS	1000	/* how long we trust that */
-
-enum conn_state {
-	CS_PREAMBLE, CS_EPMD, CS_GATE, CS_RELAY, CS_REPLY, CS_DRAIN,
-};
-
-enum { H_CLIENT = RELAY_CLIENT, H_UPSTREAM = RELAY_UPSTREAM };
-
-struct conn;
-struct carrier;
-
-/* What epoll's data points at: one side of one connection, or a carrier. */
-struct handle {
-	int		 fd;
-	uint32_t	 events;	/* registered interest; 0: not in epoll */
-	struct conn	*c;
-	struct carrier	*car;
-};
-
-/*
- * A carrier (mux.h): many streams over one client connection, or over
- * stdin and stdout (--stdio).  Each stream it opens becomes a conn whose
- * client side is one end of a socketpair, the mux holding the other: every
- * stream goes through the same states, policy and log line as a version 1
- * connection.
- */
-struct carrier {
-	struct handle		 h;	/* the mux's epoll descriptor */
-	TAILQ_ENTRY(carrier)	 entry;
-	struct server		*s;
-	struct mux		*m;
-	int			 rfd, wfd;
-	long			 started;
-	char			 peer[64];
-};
-
-TAILQ_HEAD(carrier_list, carrier);
-
-struct conn {
-	struct dconn	 d;			/* first: the daemon's queues */
-	const char	*end_outcome;		/* a refusal being written */
-	char		 end_reason[64];
-	int		 connecting;		/* RELAY: the node's port not yet up */
-	struct handle	 h[2];
-	enum conn_state	 state;
-	uint8_t		 tag;
-	uint16_t	 port;
-	int		 epmd_code;
-	uint8_t		 in[INBUF_MAX];		/* preamble and early bytes */
-	size_t		 inlen, framelen;
-	const uint8_t	*req;			/* the request for epmd */
-	size_t		 reqlen, reqsent;
-	uint8_t		*gate;			/* GATE: the name message, then
-						 * the port's answer */
-	size_t		 gate_need, gate_have;	/* the name message's length,
-						 * and how much of it is here */
-	size_t		 gate_sent, gate_got;	/* sent to the port; answered */
-	uint8_t		*buf;			/* epmd's reply, then ours */
-	size_t		 buflen, bufcap, bufoff;
-	struct relay	 relay;
-	uint64_t	 bytes_in, bytes_out;
-	char		 peer[64];
-	char		 upstream_addr[64];	/* "ADDR:PORT"; "" before */
-	int		 streamed;		/* came from a carrier */
-	struct carrier	*car;			/* a carrier's stream: its */
-	uint32_t	 stream;		/* carrier and stream id */
-};
-
-struct server {
-	const struct server_opts *o;
-	struct daemon	 dmn;			/* the loop, the listener, the
-						 * queues (daemon.h) */
-	uid_t		 uid;			/* ours: a node's port must be */
-	uint16_t	 own_port;		/* never a DIST target */
-	int		 odd_logged;		/* epmd listed a non-node line */
-	struct {				/* procnet verdicts, briefly */
-		uint16_t port;
-		int	 verdict;
-		long	 at;
-	}		 owners[OWNER_CACHE];
-	struct carrier_list carriers;
-	int		 nstreamed;	/* conns that are carriers' streams */
-	int		 stdio_closed;	/* --stdio: its carrier closed cleanly */
-	int		 stdio_flags[2];	/* stdin's and stdout's file
-						 * status flags as we found them,
-						 * -1 when not saved */
-	char		 hostname[256];
-	uint8_t		 names_req[EPMD_NAMES_REQ_LEN];	/* ours, for DIST and INFO */
-	struct relay_ctx rctx;
-	uint8_t		 scratch[RELAY_SCRATCH];
-};
+#include "server_int.h"
 
 /* Make the ep set watch h for events (0: not at all). */
-static void
-watch(struct server *s, struct handle *h, uint32_t events)
+void
+server_watch(struct server *s, struct handle *h, uint32_t events)
 {
 	daemon_watch(&s->dmn, h->fd, &h->events, events, h);
 }
@@ -172,8 +82,8 @@ tag_text(const struct conn *c)
  * End a connection: one log line, then close both sides (with a reset when
  * reset is set) and free everything it held.
  */
-static void
-conn_end(struct server *s, struct conn *c, const char *outcome,
+void
+server_conn_end(struct server *s, struct conn *c, const char *outcome,
     const char *reason, int reset)
 {
 	char rq[160];
@@ -194,7 +104,7 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 		    reason != NULL ? " reason=" : "",
 		    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
 	for (i = 0; i < 2; i++)
-		watch(s, &c->h[i], 0);
+		server_watch(s, &c->h[i], 0);
 	if (c->state == CS_RELAY)
 		relay_close(&c->relay, reset);
 	else
@@ -218,7 +128,7 @@ conn_end(struct server *s, struct conn *c, const char *outcome,
 static void
 close_upstream(struct server *s, struct conn *c)
 {
-	watch(s, &c->h[H_UPSTREAM], 0);
+	server_watch(s, &c->h[H_UPSTREAM], 0);
 	if (c->h[H_UPSTREAM].fd >= 0)
 		close(c->h[H_UPSTREAM].fd);
 	c->h[H_UPSTREAM].fd = -1;
@@ -258,7 +168,7 @@ reply(struct server *s, struct conn *c, uint8_t *buf, size_t len)
 	c->buflen = len;
 	c->bufoff = 0;
 	c->state = CS_REPLY;
-	watch(s, &c->h[H_CLIENT], EP_OUT);
+	server_watch(s, &c->h[H_CLIENT], EP_OUT);
 }
 
 /*
@@ -279,7 +189,7 @@ refuse(struct server *s, struct conn *c, const char *outcome,
 	c->end_outcome = outcome;
 	snprintf(c->end_reason, sizeof(c->end_reason), "%s", reason);
 	if ((line = malloc(128)) == NULL) {
-		conn_end(s, c, outcome, reason, 0);
+		server_conn_end(s, c, outcome, reason, 0);
 		return;
 	}
 	n = snprintf((char *)line, 128, "erlfwd-server: %s: %s\n", outcome,
@@ -300,12 +210,12 @@ start_relay(struct server *s, struct conn *c)
 	rc = relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
 	    c->inlen - c->framelen);
 	if (rc != RELAY_OPEN) {
-		conn_end(s, c, "error", "early bytes", 1);
+		server_conn_end(s, c, "error", "early bytes", 1);
 		return;
 	}
 	for (i = 0; i < 2; i++) {
 		relay_wants(&c->relay, i, &rd, &wr);
-		watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
+		server_watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
 	}
 }
 
@@ -318,13 +228,13 @@ start_epmd(struct server *s, struct conn *c, const uint8_t *req, size_t len)
 	c->reqlen = len;
 	c->reqsent = 0;
 	c->state = CS_EPMD;
-	watch(s, &c->h[H_CLIENT], 0);
+	server_watch(s, &c->h[H_CLIENT], 0);
 	if (upstream_connect(c, s->o->epmd_port) != 0) {
 		snprintf(why, sizeof(why), "epmd: %s", strerror(errno));
-		conn_end(s, c, "error", why, 0);
+		server_conn_end(s, c, "error", why, 0);
 		return;
 	}
-	watch(s, &c->h[H_UPSTREAM], EP_OUT);
+	server_watch(s, &c->h[H_UPSTREAM], EP_OUT);
 }
 
 static void
@@ -334,7 +244,7 @@ start_node(struct server *s, struct conn *c)
 
 	if (upstream_connect(c, c->port) != 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
-		conn_end(s, c, "error", why, 0);
+		server_conn_end(s, c, "error", why, 0);
 		return;
 	}
 	/* Relay at once rather than wait a wake-up for the loopback connect:
@@ -357,7 +267,7 @@ start_gate(struct server *s, struct conn *c)
 
 	c->gate_need = distname_len(msg);
 	if ((c->gate = malloc(c->gate_need + DISTNAME_STATUS_MAX)) == NULL) {
-		conn_end(s, c, "error", "out of memory", 0);
+		server_conn_end(s, c, "error", "out of memory", 0);
 		return;
 	}
 	c->gate_have = have < c->gate_need ? have : c->gate_need;
@@ -366,12 +276,12 @@ start_gate(struct server *s, struct conn *c)
 	c->framelen += c->gate_have;
 	if (upstream_connect(c, c->port) != 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
-		conn_end(s, c, "error", why, 0);
+		server_conn_end(s, c, "error", why, 0);
 		return;
 	}
 	c->state = CS_GATE;
-	watch(s, &c->h[H_CLIENT], c->gate_have < c->gate_need ? EP_IN : 0);
-	watch(s, &c->h[H_UPSTREAM], EP_OUT);
+	server_watch(s, &c->h[H_CLIENT], c->gate_have < c->gate_need ? EP_IN : 0);
+	server_watch(s, &c->h[H_UPSTREAM], EP_OUT);
 }
 
 /* Epmd listed lines that are not nodes' (a local process registered a name
@@ -454,7 +364,7 @@ answer_info(struct server *s, struct conn *c, const char *names, size_t len)
 	n = frame_info_format(body, sizeof(body), fi);
 	free(fi);
 	if (n < 0) {
-		conn_end(s, c, "error", "info too large", 0);
+		server_conn_end(s, c, "error", "info too large", 0);
 		return;
 	}
 	if ((out = malloc(FRAME_HDR_LEN + (size_t)n)) == NULL)
@@ -464,7 +374,7 @@ answer_info(struct server *s, struct conn *c, const char *names, size_t len)
 	reply(s, c, out, (size_t)n);
 	return;
 nomem:
-	conn_end(s, c, "error", "out of memory", 0);
+	server_conn_end(s, c, "error", "out of memory", 0);
 }
 
 /* The epmd exchange ended: ok says whether epmd answered in full. */
@@ -517,7 +427,6 @@ epmd_done(struct server *s, struct conn *c, int ok)
 }
 
 /* The client's frame and (for EPMD) request are in c->in: act on them. */
-static void carrier_take(struct server *s, struct conn *c);
 
 static void
 on_preamble(struct server *s, struct conn *c)
@@ -584,7 +493,7 @@ on_preamble(struct server *s, struct conn *c)
 		start_epmd(s, c, s->names_req, sizeof(s->names_req));
 		return;
 	case FRAME_TAG_CARRIER:
-		carrier_take(s, c);
+		host_take(s, c);
 		return;
 	default:
 		start_epmd(s, c, s->names_req, sizeof(s->names_req));
@@ -610,7 +519,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 			/* Said nothing and left (a port scan, a health
 			 * check): a plain close is a FIN already. */
 			if (c->inlen == 0)
-				conn_end(s, c, "rejected",
+				server_conn_end(s, c, "rejected",
 				    "closed before the preamble ended", 0);
 			/* Half-closed: it may still read why. */
 			else if (c->framelen > 0 && c->tag == FRAME_TAG_DIST)
@@ -621,7 +530,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 				    "closed before the request ended");
 		}
 		else if (errno != EAGAIN && errno != EWOULDBLOCK)
-			conn_end(s, c, "error", strerror(errno), 0);
+			server_conn_end(s, c, "error", strerror(errno), 0);
 		return;
 	case CS_REPLY:
 		while (c->bufoff < c->buflen) {
@@ -630,7 +539,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK)
 					return;
-				conn_end(s, c, "error", strerror(errno), 0);
+				server_conn_end(s, c, "error", strerror(errno), 0);
 				return;
 			}
 			c->bufoff += (size_t)n;
@@ -638,7 +547,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 		}
 		(void)shutdown(c->h[H_CLIENT].fd, SHUT_WR);
 		c->state = CS_DRAIN;
-		watch(s, &c->h[H_CLIENT], EP_IN);
+		server_watch(s, &c->h[H_CLIENT], EP_IN);
 		return;
 	case CS_GATE:
 		/* The rest of the name message, and not a byte more. */
@@ -648,20 +557,20 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 			c->gate_have += (size_t)n;
 			c->bytes_in += (uint64_t)n;
 			if (c->gate_have == c->gate_need) {
-				watch(s, &c->h[H_CLIENT], 0);
+				server_watch(s, &c->h[H_CLIENT], 0);
 				if (c->h[H_UPSTREAM].events == 0)
-					watch(s, &c->h[H_UPSTREAM], EP_OUT);
+					server_watch(s, &c->h[H_UPSTREAM], EP_OUT);
 			}
 		} else if (n == 0)
-			conn_end(s, c, "closed", "client left during setup", 0);
+			server_conn_end(s, c, "closed", "client left during setup", 0);
 		else if (errno != EAGAIN && errno != EWOULDBLOCK)
-			conn_end(s, c, "error", strerror(errno), 0);
+			server_conn_end(s, c, "error", strerror(errno), 0);
 		return;
 	case CS_DRAIN:
 		/* Closing with unread bytes would reset the reply away. */
 		n = sock_recv(c->h[H_CLIENT].fd, drain, sizeof(drain));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-			conn_end(s, c, c->end_outcome != NULL ? c->end_outcome :
+			server_conn_end(s, c, c->end_outcome != NULL ? c->end_outcome :
 			    "ok", c->end_outcome != NULL ? c->end_reason : NULL,
 			    0);
 		return;
@@ -669,7 +578,7 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 		/* EPMD: we do not read the client, so only a hangup
 		 * or error wakes us. */
 		if (ev & (EP_HUP | EP_ERR))
-			conn_end(s, c, "closed", "client left during setup", 0);
+			server_conn_end(s, c, "closed", "client left during setup", 0);
 		return;
 	}
 }
@@ -699,17 +608,17 @@ on_epmd(struct server *s, struct conn *c, uint32_t ev)
 		}
 		c->reqsent += (size_t)n;
 		if (c->reqsent == c->reqlen)
-			watch(s, &c->h[H_UPSTREAM], EP_IN);
+			server_watch(s, &c->h[H_UPSTREAM], EP_IN);
 		return;
 	}
 	if (c->buflen == c->bufcap) {
 		cap = c->bufcap == 0 ? 1024 : c->bufcap * 2;
 		if (cap > EPMD_REPLY_MAX) {
-			conn_end(s, c, "error", "epmd reply too large", 0);
+			server_conn_end(s, c, "error", "epmd reply too large", 0);
 			return;
 		}
 		if ((nb = realloc(c->buf, cap)) == NULL) {
-			conn_end(s, c, "error", "out of memory", 0);
+			server_conn_end(s, c, "error", "out of memory", 0);
 			return;
 		}
 		c->buf = nb;
@@ -741,12 +650,12 @@ on_gate(struct server *s, struct conn *c, uint32_t ev)
 	if (c->gate_sent == 0 && (ev & (EP_OUT | EP_ERR | EP_HUP)) &&
 	    (err = sock_connect_result(c->h[H_UPSTREAM].fd)) != 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(err));
-		conn_end(s, c, "error", why, 0);
+		server_conn_end(s, c, "error", why, 0);
 		return;
 	}
 	if (c->gate_sent < c->gate_need) {
 		if (c->gate_have < c->gate_need) {
-			watch(s, &c->h[H_UPSTREAM], 0);	/* the client's turn */
+			server_watch(s, &c->h[H_UPSTREAM], 0);	/* the client's turn */
 			return;
 		}
 		n = sock_send(c->h[H_UPSTREAM].fd, c->gate + c->gate_sent,
@@ -755,11 +664,11 @@ on_gate(struct server *s, struct conn *c, uint32_t ev)
 			return;
 		if (n < 0) {
 			snprintf(why, sizeof(why), "send: %s", strerror(errno));
-			conn_end(s, c, "error", why, 0);
+			server_conn_end(s, c, "error", why, 0);
 			return;
 		}
 		if ((c->gate_sent += (size_t)n) == c->gate_need)
-			watch(s, &c->h[H_UPSTREAM], EP_IN);
+			server_watch(s, &c->h[H_UPSTREAM], EP_IN);
 		return;
 	}
 	n = sock_recv(c->h[H_UPSTREAM].fd, ans + c->gate_got,
@@ -785,14 +694,14 @@ on_gate(struct server *s, struct conn *c, uint32_t ev)
 	if (relay_prime(&c->relay, RELAY_U2C, ans, c->gate_got) != RELAY_OPEN ||
 	    relay_prime(&c->relay, RELAY_C2U, c->in + c->framelen,
 	    c->inlen - c->framelen) != RELAY_OPEN) {
-		conn_end(s, c, "error", "early bytes", 1);
+		server_conn_end(s, c, "error", "early bytes", 1);
 		return;
 	}
 	free(c->gate);
 	c->gate = NULL;
 	for (i = 0; i < 2; i++) {
 		relay_wants(&c->relay, i, &rd, &wr);
-		watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
+		server_watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
 	}
 }
 
@@ -826,7 +735,7 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 		if ((err = sock_connect_result(c->h[H_UPSTREAM].fd)) != 0) {
 			snprintf(why, sizeof(why), "%s%s", err == ECONNRESET ?
 			    "" : "connect: ", strerror(err));
-			conn_end(s, c, err == ECONNRESET ? "reset" : "error",
+			server_conn_end(s, c, err == ECONNRESET ? "reset" : "error",
 			    why, err == ECONNRESET);
 			return;
 		}
@@ -838,11 +747,11 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 	c->bytes_in = c->relay.bytes[RELAY_C2U];
 	c->bytes_out = c->relay.bytes[RELAY_U2C];
 	if (rc == RELAY_DONE) {
-		conn_end(s, c, "closed", NULL, 0);
+		server_conn_end(s, c, "closed", NULL, 0);
 		return;
 	}
 	if (rc != RELAY_OPEN) {
-		conn_end(s, c, rc == RELAY_NOMEM ? "error" : "reset",
+		server_conn_end(s, c, rc == RELAY_NOMEM ? "error" : "reset",
 		    rc == RELAY_NOMEM ? "out of memory" : NULL, 1);
 		return;
 	}
@@ -855,13 +764,13 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
 		 */
 		if (i == side && (ev & (EP_HUP | EP_ERR)) && !rd && !wr) {
 			if ((err = sock_connect_result(c->h[i].fd)) != 0) {
-				conn_end(s, c, "reset", strerror(err), 1);
+				server_conn_end(s, c, "reset", strerror(err), 1);
 				return;
 			}
-			watch(s, &c->h[i], 0);
+			server_watch(s, &c->h[i], 0);
 			continue;
 		}
-		watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
+		server_watch(s, &c->h[i], (rd ? EP_IN : 0) | (wr ? EP_OUT : 0));
 	}
 }
 
@@ -870,8 +779,8 @@ on_relay(struct server *s, struct conn *c, int side, uint32_t ev)
  * PREAMBLE, on both lists, watched for reading.  Returns it, or NULL (out of
  * memory; fd is still the caller's).
  */
-static struct conn *
-conn_new(struct server *s, int fd, const char *peer)
+struct conn *
+server_conn_new(struct server *s, int fd, const char *peer)
 {
 	struct conn *c;
 
@@ -885,278 +794,10 @@ conn_new(struct server *s, int fd, const char *peer)
 	daemon_conn_add(&s->dmn, &c->d);
 	/* Both legs of a relay forward small messages at once. */
 	sock_nodelay(fd);
-	watch(s, &c->h[H_CLIENT], EP_IN);
+	server_watch(s, &c->h[H_CLIENT], EP_IN);
 	return c;
 }
 
-
-/* ---- carriers ------------------------------------------------------------ */
-
-/*
- * One carrier's streams at most: a quarter of --max-conns (256 of the
- * default 1024; a remote shell uses a handful), so that a carrier or two
- * that open all they may leave room for the others.
- */
-static int
-stream_share(const struct server *s)
-{
-	return s->o->max_conns > 3 ? s->o->max_conns / 4 : 1;
-}
-
-/* All carriers' streams at most: three quarters of --max-conns. */
-static int
-carriers_share(const struct server *s)
-{
-	return s->o->max_conns - s->o->max_conns / 4;
-}
-
-/*
- * A stream the carrier's peer opened: a socketpair, one end for the mux and
- * the other a new conn, which reads the version 1 preamble (in pre) the mux
- * writes first.  Returns the mux's end, or -1 to refuse the stream.
- */
-static int
-carrier_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
-    size_t *prelen)
-{
-	struct carrier *car = arg;
-	struct server *s = car->s;
-	struct conn *c;
-	char peer[64];
-	int sv[2], n;
-
-	snprintf(peer, sizeof(peer), "%.48s#%u", car->peer, id);
-	if (s->dmn.nconns >= s->o->max_conns) {
-		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
-		    "dur_ms=0 outcome=refused reason=max-conns max_conns=%d",
-		    peer, frame_tag_name(tag), s->o->max_conns);
-		return -1;
-	}
-	/* One carrier's streams take at most a quarter of --max-conns (its
-	 * mux refuses past that), all carriers' at most three quarters: a
-	 * quarter stays for everyone else (version 1 clients, a new
-	 * carrier), however many carriers a peer opens. */
-	if (s->nstreamed >= carriers_share(s)) {
-		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
-		    "dur_ms=0 outcome=refused reason=carriers-share "
-		    "max_streams=%d", peer, frame_tag_name(tag),
-		    carriers_share(s));
-		return -1;
-	}
-	n = frame_encode(pre, MUX_PRE_MAX, (enum frame_tag)tag, port, NULL, 0);
-	if (n < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0, sv) != 0)
-		return -1;
-	if ((c = conn_new(s, sv[1], peer)) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	c->car = car;
-	c->stream = id;
-	c->streamed = 1;
-	s->nstreamed++;
-	*prelen = (size_t)n;
-	return sv[0];
-}
-
-/* The client reset stream id: carry it to the node as a reset. */
-static void
-carrier_reset(void *arg, uint32_t id)
-{
-	struct carrier *car = arg;
-	struct dconn *d;
-	struct conn *c;
-
-	TAILQ_FOREACH(d, &car->s->dmn.conns, entry) {
-		c = (struct conn *)d;
-		if (c->car == car && c->stream == id) {
-			conn_end(car->s, c, "reset", "reset by the client", 1);
-			return;
-		}
-	}
-}
-
-static const struct mux_ops carrier_ops = { carrier_open, carrier_reset };
-
-/*
- * Start a carrier on rfd/wfd (the same socket, or stdin and stdout) for
- * peer, with early bytes already read from it.  expect_hello: the peer's
- * CARRIER frame is still to come (--stdio).  Returns 0, or -1 (logged; the
- * descriptors are still the caller's).
- */
-static int
-carrier_start(struct server *s, int rfd, int wfd, const char *peer,
-    const uint8_t *early, size_t early_len, int expect_hello)
-{
-	static const char body[] = "version=" ERLFWD_VERSION;
-	uint8_t hello[FRAME_HDR_LEN + sizeof(body)];
-	struct mux_opts mo = { 0 };
-	struct carrier *car;
-	int n;
-
-	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0, body,
-	    sizeof(body) - 1);
-	if (n < 0 || (car = calloc(1, sizeof(*car))) == NULL)
-		goto fail;
-	car->s = s;
-	car->rfd = rfd;
-	car->wfd = wfd;
-	car->started = tio_now_ms();
-	car->h.car = car;
-	snprintf(car->peer, sizeof(car->peer), "%s", peer);
-	mo.role = MUX_SERVER;
-	mo.rfd = rfd;
-	mo.wfd = wfd;
-	mo.expect_hello = expect_hello;
-	mo.hello = hello;
-	mo.hello_len = (size_t)n;
-	mo.early = early;
-	mo.early_len = early_len;
-	mo.idle_ms = s->o->carrier_idle_ms;
-	/* One carrier holds at most half of --max-conns: an OPEN storm past
-	 * that ends it with GOAWAY, and the other half stays for everyone
-	 * else.  (Capped at the whole limit, a storm could never reach its
-	 * cap while anyone else holds a slot: each OPEN past the limit would
-	 * only be refused, and the limit stay taken.) */
-	mo.max_streams = (size_t)stream_share(s);
-	if ((car->m = mux_new(&mo, &carrier_ops, car, car->started)) == NULL) {
-		free(car);
-		goto fail;
-	}
-	car->h.fd = mux_fd(car->m);
-	TAILQ_INSERT_TAIL(&s->carriers, car, entry);
-	/* A carrier holds a descriptor and buffers: it counts against
-	 * --max-conns like a connection, and so does each of its streams. */
-	s->dmn.nconns++;
-	watch(s, &car->h, EP_IN);
-	return 0;
-fail:
-	logfmt("warn", "carrier", "peer=%s outcome=error reason=%s", peer,
-	    logfmt_value(strerror(errno), (char[64]){ 0 }, 64));
-	return -1;
-}
-
-/* One line for the carrier, its streams let go of it, its descriptors closed. */
-/*
- * --stdio: stdin's and stdout's flags back as we found them (the mux made
- * them non-blocking), before they are closed: the open file descriptions
- * are shared with whoever started us.
- */
-static void
-stdio_restore(struct server *s)
-{
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (s->stdio_flags[i] >= 0) {
-			(void)fcntl(i, F_SETFL, s->stdio_flags[i]);
-			s->stdio_flags[i] = -1;
-		}
-}
-
-static void
-carrier_end(struct server *s, struct carrier *car, const char *outcome)
-{
-	struct mux_stats st;
-	struct dconn *d;
-	char rq[300];
-
-	mux_stats(car->m, &st);
-	/* Streams refused for being one too many: counted here, not one
-	 * line each (a storm of them would be a storm of lines). */
-	logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn", "carrier",
-	    "peer=%s streams=%llu refused=%llu in=%llu out=%llu dur_ms=%ld "
-	    "outcome=%s reason=%s", car->peer, (unsigned long long)st.streams,
-	    (unsigned long long)st.refused_full,
-	    (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
-	    tio_now_ms() - car->started, outcome,
-	    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
-	    "server stopping", rq, sizeof(rq)));
-	/* Its streams' conns see their socketpair close and end as usual. */
-	TAILQ_FOREACH(d, &s->dmn.conns, entry)
-		if (((struct conn *)d)->car == car)
-			((struct conn *)d)->car = NULL;
-	watch(s, &car->h, 0);
-	mux_free(car->m);
-	stdio_restore(s);
-	if (car->wfd != car->rfd && car->wfd >= 0)
-		close(car->wfd);
-	if (car->rfd >= 0)
-		close(car->rfd);
-	TAILQ_REMOVE(&s->carriers, car, entry);
-	s->dmn.nconns--;
-	free(car);
-	if (s->o->stdio && s->dmn.stopping == 0) {
-		daemon_stop(&s->dmn, -1);
-		/* The session's end: what is still open ends with it. */
-		s->stdio_closed = strcmp(outcome, "closed") == 0;
-	}
-}
-
-static void
-carrier_run(struct server *s, struct carrier *car)
-{
-	if (mux_run(car->m, tio_now_ms()) != MUX_ENDED)
-		return;
-	/* Every cause named: a new one is a compiler warning here. */
-	switch (mux_end_cause(car->m)) {
-	case MUX_END_PEER_CLOSED:
-	case MUX_END_GOAWAY:
-	case MUX_END_LOCAL:
-		carrier_end(s, car, "closed");
-		break;
-	case MUX_END_NONE:
-	case MUX_END_NOT_CARRIER:
-	case MUX_END_V1:
-	case MUX_END_EARLY_EOF:
-	case MUX_END_IDLE:
-	case MUX_END_LIMIT:
-	case MUX_END_PROTOCOL:
-	case MUX_END_IO:
-	case MUX_END_NO_ANSWER:
-		carrier_end(s, car, "error");
-		break;
-	}
-}
-
-/* A version 2 preamble: the conn's client becomes a carrier. */
-static void
-carrier_take(struct server *s, struct conn *c)
-{
-	int fd = c->h[H_CLIENT].fd;
-
-	watch(s, &c->h[H_CLIENT], 0);
-	if (carrier_start(s, fd, fd, c->peer, c->in + c->framelen,
-	    c->inlen - c->framelen, 0) != 0) {
-		conn_end(s, c, "error", "cannot start a carrier", 0);
-		return;
-	}
-	c->h[H_CLIENT].fd = -1;
-	conn_end(s, c, NULL, NULL, 0);
-}
-
-/* Serve the carriers with work due; returns ms until the next (-1: none). */
-static int
-carriers_due(void *arg)
-{
-	struct server *s = arg;
-	struct carrier *car, *next;
-	long now = tio_now_ms();
-	int t, wait = -1;
-
-	for (car = TAILQ_FIRST(&s->carriers); car != NULL; car = next) {
-		next = TAILQ_NEXT(car, entry);
-		if (mux_timeout(car->m, now) == 0)
-			carrier_run(s, car);
-	}
-	TAILQ_FOREACH(car, &s->carriers, entry) {
-		t = mux_timeout(car->m, now);
-		if (t >= 0 && (wait < 0 || t < wait))
-			wait = t;
-	}
-	return wait;
-}
 
 /*
  * Refuse a connection beyond --max-conns without taking a slot: say so in
@@ -1185,7 +826,7 @@ on_accept(void *arg, int fd, const char *peer)
 	struct server *s = arg;
 	struct conn *c;
 
-	if ((c = conn_new(s, fd, peer)) == NULL) {
+	if ((c = server_conn_new(s, fd, peer)) == NULL) {
 		logfmt("warn", "conn", "peer=%s outcome=error "
 		    "reason=\"out of memory\"", peer);
 		close(fd);
@@ -1216,9 +857,9 @@ on_expired(void *arg, struct dconn *d)
 	struct conn *c = (struct conn *)d;
 
 	if (c->end_outcome != NULL)
-		conn_end(s, c, c->end_outcome, c->end_reason, 0);
+		server_conn_end(s, c, c->end_outcome, c->end_reason, 0);
 	else
-		conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
+		server_conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
 		    "no complete preamble in time" : c->state == CS_DRAIN ?
 		    "client did not close" : "setup took too long", 0);
 }
@@ -1227,7 +868,7 @@ on_expired(void *arg, struct dconn *d)
 static void
 on_quiet(void *arg, struct dconn *d, const char *reason)
 {
-	conn_end(arg, (struct conn *)d, "timeout", reason, 0);
+	server_conn_end(arg, (struct conn *)d, "timeout", reason, 0);
 }
 
 static void
@@ -1247,7 +888,7 @@ on_event(void *arg, void *ptr, uint32_t ev)
 	int side;
 
 	if (h->car != NULL) {
-		carrier_run(s, h->car);
+		host_run(s, h->car);
 		return;
 	}
 	side = h == &c->h[H_CLIENT] ? H_CLIENT : H_UPSTREAM;
@@ -1266,7 +907,7 @@ on_event(void *arg, void *ptr, uint32_t ev)
 static const struct daemon_ops server_ops = {
 	.accept = on_accept, .refuse = on_refuse, .event = on_event,
 	.expired = on_expired, .quiet = on_quiet, .release = on_release,
-	.due = carriers_due,
+	.due = host_due,
 };
 
 static int
@@ -1302,7 +943,7 @@ setup(struct server *s)
 		    "relay=%s version=%s", (unsigned)s->o->epmd_port,
 		    s->o->max_conns, splice ? "splice" : "copy",
 		    ERLFWD_VERSION);
-		return carrier_start(s, STDIN_FILENO, STDOUT_FILENO, "stdio",
+		return host_start(s, STDIN_FILENO, STDOUT_FILENO, "stdio",
 		    NULL, 0, 1);
 	}
 	if (daemon_listen(&s->dmn, (const struct sockaddr *)&s->o->listen,
@@ -1341,17 +982,17 @@ server_run(const struct server_opts *o)
 	    s->dmn.stopping == SIGTERM ? "TERM" : s->dmn.stopping == SIGINT ?
 	    "INT" : "none", s->dmn.nconns);
 	while (!TAILQ_EMPTY(&s->carriers))
-		carrier_end(s, TAILQ_FIRST(&s->carriers), "shutdown");
+		host_end(s, TAILQ_FIRST(&s->carriers), "shutdown");
 	/* A --stdio session that its client closed: the streams still open
 	 * (their upstream's last bytes in flight) close with it, no warning. */
 	while ((d = TAILQ_FIRST(&s->dmn.conns)) != NULL)
-		conn_end(s, (struct conn *)d, s->dmn.stopping == -1 &&
+		server_conn_end(s, (struct conn *)d, s->dmn.stopping == -1 &&
 		    s->stdio_closed ? "closed" : "shutdown", NULL, 0);
 	daemon_bury(&s->dmn);
 	rc = 0;
 out:
 	daemon_fini(&s->dmn);
-	stdio_restore(s);
+	host_stdio_restore(s);
 	relay_ctx_free(&s->rctx);
 	free(s);
 	return rc;

@@ -1,0 +1,292 @@
+/*
+ * carrier_host.c: the carriers erlfwd-server hosts (server_int.h): each
+ * client connection that starts with a version 2 preamble, or stdin and
+ * stdout with --stdio, becomes a mux (mux.h) whose streams are opened by
+ * the peer.  Each stream becomes a connection of server.c's, whose client
+ * side is one end of a socketpair, the mux holding the other: every
+ * stream goes through the same states, policy and log line as a version 1
+ * connection.  The streams' share of --max-conns is decided here.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ep.h"
+#include "frame.h"
+#include "logfmt.h"
+#include "mux.h"
+#include "server_int.h"
+#include "tio.h"
+
+/*
+ * One carrier's streams at most: a quarter of --max-conns (256 of the
+ * default 1024; a remote shell uses a handful), so that a carrier or two
+ * that open all they may leave room for the others.
+ */
+static int
+host_stream_share(const struct server *s)
+{
+	return s->o->max_conns > 3 ? s->o->max_conns / 4 : 1;
+}
+
+/* All carriers' streams at most: three quarters of --max-conns. */
+static int
+host_carriers_share(const struct server *s)
+{
+	return s->o->max_conns - s->o->max_conns / 4;
+}
+
+/*
+ * A stream the carrier's peer opened: a socketpair, one end for the mux and
+ * the other a new conn, which reads the version 1 preamble (in pre) the mux
+ * writes first.  Returns the mux's end, or -1 to refuse the stream.
+ */
+static int
+host_stream_open(void *arg, uint32_t id, uint8_t tag, uint16_t port,
+    uint8_t *pre, size_t *prelen)
+{
+	struct carrier *car = arg;
+	struct server *s = car->s;
+	struct conn *c;
+	char peer[64];
+	int sv[2], n;
+
+	snprintf(peer, sizeof(peer), "%.48s#%u", car->peer, id);
+	if (s->dmn.nconns >= s->o->max_conns) {
+		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
+		    "dur_ms=0 outcome=refused reason=max-conns max_conns=%d",
+		    peer, frame_tag_name(tag), s->o->max_conns);
+		return -1;
+	}
+	/* One carrier's streams take at most a quarter of --max-conns (its
+	 * mux refuses past that), all carriers' at most three quarters: a
+	 * quarter stays for everyone else (version 1 clients, a new
+	 * carrier), however many carriers a peer opens. */
+	if (s->nstreamed >= host_carriers_share(s)) {
+		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
+		    "dur_ms=0 outcome=refused reason=carriers-share "
+		    "max_streams=%d", peer, frame_tag_name(tag),
+		    host_carriers_share(s));
+		return -1;
+	}
+	n = frame_encode(pre, MUX_PRE_MAX, (enum frame_tag)tag, port, NULL, 0);
+	if (n < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	if ((c = server_conn_new(s, sv[1], peer)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	c->car = car;
+	c->stream = id;
+	c->streamed = 1;
+	s->nstreamed++;
+	*prelen = (size_t)n;
+	return sv[0];
+}
+
+/* The client reset stream id: carry it to the node as a reset. */
+static void
+host_stream_reset(void *arg, uint32_t id)
+{
+	struct carrier *car = arg;
+	struct dconn *d;
+	struct conn *c;
+
+	TAILQ_FOREACH(d, &car->s->dmn.conns, entry) {
+		c = (struct conn *)d;
+		if (c->car == car && c->stream == id) {
+			server_conn_end(car->s, c, "reset", "reset by the client", 1);
+			return;
+		}
+	}
+}
+
+static const struct mux_ops host_stream_ops = { host_stream_open, host_stream_reset };
+
+/*
+ * Start a carrier on rfd/wfd (the same socket, or stdin and stdout) for
+ * peer, with early bytes already read from it.  expect_hello: the peer's
+ * CARRIER frame is still to come (--stdio).  Returns 0, or -1 (logged; the
+ * descriptors are still the caller's).
+ */
+int
+host_start(struct server *s, int rfd, int wfd, const char *peer,
+    const uint8_t *early, size_t early_len, int expect_hello)
+{
+	static const char body[] = "version=" ERLFWD_VERSION;
+	uint8_t hello[FRAME_HDR_LEN + sizeof(body)];
+	struct mux_opts mo = { 0 };
+	struct carrier *car;
+	int n;
+
+	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0, body,
+	    sizeof(body) - 1);
+	if (n < 0 || (car = calloc(1, sizeof(*car))) == NULL)
+		goto fail;
+	car->s = s;
+	car->rfd = rfd;
+	car->wfd = wfd;
+	car->started = tio_now_ms();
+	car->h.car = car;
+	snprintf(car->peer, sizeof(car->peer), "%s", peer);
+	mo.role = MUX_SERVER;
+	mo.rfd = rfd;
+	mo.wfd = wfd;
+	mo.expect_hello = expect_hello;
+	mo.hello = hello;
+	mo.hello_len = (size_t)n;
+	mo.early = early;
+	mo.early_len = early_len;
+	mo.idle_ms = s->o->carrier_idle_ms;
+	/* One carrier holds at most half of --max-conns: an OPEN storm past
+	 * that ends it with GOAWAY, and the other half stays for everyone
+	 * else.  (Capped at the whole limit, a storm could never reach its
+	 * cap while anyone else holds a slot: each OPEN past the limit would
+	 * only be refused, and the limit stay taken.) */
+	mo.max_streams = (size_t)host_stream_share(s);
+	if ((car->m = mux_new(&mo, &host_stream_ops, car, car->started)) == NULL) {
+		free(car);
+		goto fail;
+	}
+	car->h.fd = mux_fd(car->m);
+	TAILQ_INSERT_TAIL(&s->carriers, car, entry);
+	/* A carrier holds a descriptor and buffers: it counts against
+	 * --max-conns like a connection, and so does each of its streams. */
+	s->dmn.nconns++;
+	server_watch(s, &car->h, EP_IN);
+	return 0;
+fail:
+	logfmt("warn", "carrier", "peer=%s outcome=error reason=%s", peer,
+	    logfmt_value(strerror(errno), (char[64]){ 0 }, 64));
+	return -1;
+}
+
+/*
+ * --stdio: stdin's and stdout's flags back as we found them (the mux made
+ * them non-blocking), before they are closed: the open file descriptions
+ * are shared with whoever started us.
+ */
+void
+host_stdio_restore(struct server *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (s->stdio_flags[i] >= 0) {
+			(void)fcntl(i, F_SETFL, s->stdio_flags[i]);
+			s->stdio_flags[i] = -1;
+		}
+}
+
+/* One line for the carrier, its streams let go of it, its descriptors closed. */
+void
+host_end(struct server *s, struct carrier *car, const char *outcome)
+{
+	struct mux_stats st;
+	struct dconn *d;
+	char rq[300];
+
+	mux_stats(car->m, &st);
+	/* Streams refused for being one too many: counted here, not one
+	 * line each (a storm of them would be a storm of lines). */
+	logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn", "carrier",
+	    "peer=%s streams=%llu refused=%llu in=%llu out=%llu dur_ms=%ld "
+	    "outcome=%s reason=%s", car->peer, (unsigned long long)st.streams,
+	    (unsigned long long)st.refused_full,
+	    (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+	    tio_now_ms() - car->started, outcome,
+	    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
+	    "server stopping", rq, sizeof(rq)));
+	/* Its streams' conns see their socketpair close and end as usual. */
+	TAILQ_FOREACH(d, &s->dmn.conns, entry)
+		if (((struct conn *)d)->car == car)
+			((struct conn *)d)->car = NULL;
+	server_watch(s, &car->h, 0);
+	mux_free(car->m);
+	host_stdio_restore(s);
+	if (car->wfd != car->rfd && car->wfd >= 0)
+		close(car->wfd);
+	if (car->rfd >= 0)
+		close(car->rfd);
+	TAILQ_REMOVE(&s->carriers, car, entry);
+	s->dmn.nconns--;
+	free(car);
+	if (s->o->stdio && s->dmn.stopping == 0) {
+		daemon_stop(&s->dmn, -1);
+		/* The session's end: what is still open ends with it. */
+		s->stdio_closed = strcmp(outcome, "closed") == 0;
+	}
+}
+
+void
+host_run(struct server *s, struct carrier *car)
+{
+	if (mux_run(car->m, tio_now_ms()) != MUX_ENDED)
+		return;
+	/* Every cause named: a new one is a compiler warning here. */
+	switch (mux_end_cause(car->m)) {
+	case MUX_END_PEER_CLOSED:
+	case MUX_END_GOAWAY:
+	case MUX_END_LOCAL:
+		host_end(s, car, "closed");
+		break;
+	case MUX_END_NONE:
+	case MUX_END_NOT_CARRIER:
+	case MUX_END_V1:
+	case MUX_END_EARLY_EOF:
+	case MUX_END_IDLE:
+	case MUX_END_LIMIT:
+	case MUX_END_PROTOCOL:
+	case MUX_END_IO:
+	case MUX_END_NO_ANSWER:
+		host_end(s, car, "error");
+		break;
+	}
+}
+
+/* A version 2 preamble: the conn's client becomes a carrier. */
+void
+host_take(struct server *s, struct conn *c)
+{
+	int fd = c->h[H_CLIENT].fd;
+
+	server_watch(s, &c->h[H_CLIENT], 0);
+	if (host_start(s, fd, fd, c->peer, c->in + c->framelen,
+	    c->inlen - c->framelen, 0) != 0) {
+		server_conn_end(s, c, "error", "cannot start a carrier", 0);
+		return;
+	}
+	c->h[H_CLIENT].fd = -1;
+	server_conn_end(s, c, NULL, NULL, 0);
+}
+
+/* Serve the carriers with work due; returns ms until the next (-1: none). */
+int
+host_due(void *arg)
+{
+	struct server *s = arg;
+	struct carrier *car, *next;
+	long now = tio_now_ms();
+	int t, wait = -1;
+
+	for (car = TAILQ_FIRST(&s->carriers); car != NULL; car = next) {
+		next = TAILQ_NEXT(car, entry);
+		if (mux_timeout(car->m, now) == 0)
+			host_run(s, car);
+	}
+	TAILQ_FOREACH(car, &s->carriers, entry) {
+		t = mux_timeout(car->m, now);
+		if (t >= 0 && (wait < 0 || t < wait))
+			wait = t;
+	}
+	return wait;
+}
+
