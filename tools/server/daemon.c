@@ -256,6 +256,7 @@ daemon_run(struct daemon *d)
 		}
 		daemon_bury(d);
 	}
+	daemon_bury(d);		/* what the last round ended */
 	return 0;
 }
 
