@@ -59,17 +59,22 @@ e2e_assert_contains "$CLI_OUT" "app@dyno accepts the cookie from \$ERLFWD_COOKIE
 e2e_assert_eq "the path works" "$(tail -n 1 <<<"$CLI_OUT")" "the last line says the path works"
 e2e_assert_not_contains "$CLI_OUT" "$E2E_COOKIE" "the cookie is not printed"
 
-# The library step asks erl itself: a library the dynamic loader cannot
-# preload (here not an ELF file at all, as a glibc library is to a musl
-# erl) is a broken step that points at the library-free mode; that mode
-# says why it was picked, and walks on.
+# A library the dynamic loader cannot preload into erl (here not an ELF
+# file at all, as a glibc library is to a musl erl): by default the
+# library-free mode, and the mode step says why; insisted on
+# (ERLFWD_PRELOAD=on), a broken library step with the loader's words.
 printf 'not an ELF object\n' >"$E2E_TMP/liberlfwd.so"
-ERLFWD_LIB=$E2E_TMP/liberlfwd.so ERLFWD_COOKIE=$E2E_COOKIE doctor 5 library \
+ERLFWD_LIB=$E2E_TMP/liberlfwd.so ERLFWD_COOKIE=$E2E_COOKIE doctor 0 shell \
     "a library erl cannot load" app
+e2e_assert_match "$(grep -E '^(ok|FAIL|skip) +mode ' <<<"$CLI_OUT")" \
+    "^ok +mode +library-free \\(the erl on \\\$PATH does not load liberlfwd.so" \
+    "the mode step says the library-free mode, and why"
+ERLFWD_PRELOAD=on ERLFWD_LIB=$E2E_TMP/liberlfwd.so ERLFWD_COOKIE=$E2E_COOKIE \
+    doctor 5 library "the library insisted on" app
 broken library ".*/erl does not load .*liberlfwd.so: .*cannot be preloaded" \
     "use --no-preload"
-ERLFWD_LIB=$E2E_TMP/liberlfwd.so ERLFWD_COOKIE=$E2E_COOKIE doctor 0 shell \
-    "the library-free mode" app --no-preload
+ERLFWD_COOKIE=$E2E_COOKIE doctor 0 shell "the library-free mode" app \
+    --no-preload
 e2e_assert_match "$(grep -E '^(ok|FAIL|skip) +mode ' <<<"$CLI_OUT")" \
     "^ok +mode +library-free \\(asked with --no-preload\\): -epmd_module erlfwd_epmd from /" \
     "the mode step says which mode and why"

@@ -73,6 +73,16 @@ e2e_assert_match "$CLI_OUT" \
     "rpc and names reach app@dyno; nothing of erlfwd in the node but flags"
 e2e_assert_eq "" "$CLI_ERR" "nothing on stderr"
 
+# The default where the library is there but erl does not load it (a musl
+# or a 32-bit erl; here a file that is no ELF object): library-free by
+# itself, after asking erl once.
+printf 'not an ELF object\n' >"$E2E_TMP/liberlfwd.so"
+ERLFWD_LIB=$E2E_TMP/liberlfwd.so node_eval -sname "y$$" \
+    "{rpc:call(app@dyno, os, getpid, []), $proof}" --tunnel "$tunnel"
+e2e_assert_eq "{\"$pid\",$want_proof}" "$CLI_OUT" \
+    "a library erl cannot load: the library-free mode by default"
+e2e_assert_eq "" "$CLI_ERR" "and nothing on stderr"
+
 # Two remote hosts, each on its own route, chosen by ERLFWD_PRELOAD=off;
 # a node that is not there, and a host that is not remote: pang, the
 # first with one line.

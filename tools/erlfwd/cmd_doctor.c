@@ -369,45 +369,22 @@ check_modules(int timeout_ms, const struct mode *m)
 static int
 check_library(int timeout_ms, const struct mode *m)
 {
-	char erl[PATH_MAX], out[1024], what[2 * PATH_MAX + 1200];
-	char *argv[] = { erl, "-noshell", "-eval", "io:put_chars(os:cmd("
-	    "\"grep -c liberlfwd /proc/\" ++ os:getpid() ++ \"/maps\")), "
-	    "halt().", NULL };
-	const char *old = getenv("LD_PRELOAD");
-	char *saved = old != NULL ? strdup(old) : NULL;
-	int rc, loaded;
+	char erl[PATH_MAX], out[512], what[2 * PATH_MAX + 600];
 
 	if (launch_which(erl, sizeof(erl), "erl") != 0) {
-		free(saved);
 		step("skip", "library", "%s (%s); no erl on $PATH to load it",
 		    m->lib, m->why);
 		return CLI_OK;
 	}
-	/* Only for the probe: doctor's own steps need no library. */
-	if (setenv("LD_PRELOAD", m->lib, 1) != 0) {
-		free(saved);
-		return broken(CLI_LOCAL, "library", "cannot set LD_PRELOAD",
-		    "use --no-preload");
+	if (mode_probe(erl, m->lib, timeout_ms, out, sizeof(out)) == 1) {
+		step("ok", "library", "%s (%s; %s loads it)", m->lib, m->why,
+		    erl);
+		return CLI_OK;
 	}
-	rc = launch_capture(argv, out, sizeof(out), timeout_ms);
-	if (saved != NULL)
-		(void)setenv("LD_PRELOAD", saved, 1);
-	else
-		(void)unsetenv("LD_PRELOAD");
-	free(saved);
-	loaded = rc == 0 && atoi(out) > 0;
-	if (!loaded) {
-		/* The loader's complaint, not the node's count. */
-		out[strcspn(out, "\n")] = '\0';
-		if (out[0] >= '0' && out[0] <= '9')
-			out[0] = '\0';
-		snprintf(what, sizeof(what), "%s does not load %s%s%s", erl,
-		    m->lib, out[0] != '\0' ? ": " : "", out);
-		return broken(CLI_LOCAL, "library", what, "use --no-preload "
-		    "(ERLFWD_PRELOAD=off): nothing in the node but flags");
-	}
-	step("ok", "library", "%s (%s; %s loads it)", m->lib, m->why, erl);
-	return CLI_OK;
+	snprintf(what, sizeof(what), "%s does not load %s%s%s", erl, m->lib,
+	    out[0] != '\0' ? ": " : "", out);
+	return broken(CLI_LOCAL, "library", what, "use --no-preload "
+	    "(ERLFWD_PRELOAD=off): nothing in the node but flags");
 }
 
 /* The whole walk after the options.  Returns the exit status. */

@@ -137,13 +137,8 @@ mkdir_ok(const char *path, mode_t mode)
 	return mkdir(path, mode) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/*
- * The cache's base directory into out, made if missing.  It must be a real
- * directory of ours that nobody else may write into: what it holds is
- * loaded into the user's shell.
- */
-static int
-cache_base(char *out, size_t cap, char *err, size_t ecap)
+int
+erlmod_cache_dir(char *out, size_t cap, char *err, size_t ecap)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	const char *tmp = getenv("TMPDIR");
@@ -296,7 +291,7 @@ erlmod_prepare(const char *erl, int timeout_ms, struct erlmod *m, char *err,
 	}
 	if (built_dir(m->ebin, sizeof(m->ebin), key) == 0)
 		return 0;
-	if (cache_base(base, sizeof(base), err, cap) != 0)
+	if (erlmod_cache_dir(base, sizeof(base), err, cap) != 0)
 		return -1;
 	if ((size_t)snprintf(m->ebin, sizeof(m->ebin), "%s/%s", base, key) >=
 	    sizeof(m->ebin)) {

@@ -42,6 +42,15 @@ int	erlmod_prepare(const char *erl, int timeout_ms, struct erlmod *m,
 	    char *err, size_t cap);
 
 /*
+ * erlmod_cache_dir: erlfwd's cache directory ($XDG_CACHE_HOME/erlfwd, else
+ * ~/.cache/erlfwd, else $TMPDIR/erlfwd-UID) into out (cap bytes), made if
+ * missing.  It must be a real directory of ours that nobody else may write
+ * into: what it holds is loaded into the user's node.  Returns 0, or -1
+ * with a one-line reason in err (ecap bytes).
+ */
+int	erlmod_cache_dir(char *out, size_t cap, char *err, size_t ecap);
+
+/*
  * erlmod_key: "otpREL-DIGEST" for an OTP release and the modules' sources
  * (the first 12 hex digits of the MD5 of their concatenation, in name
  * order: what the Makefile computes for the directory it builds) into out
