@@ -57,6 +57,7 @@
 #include "frame_info.h"
 #include "logfmt.h"
 #include "mux.h"
+#include "policy.h"
 #include "procnet.h"
 #include "relay.h"
 #include "server.h"
@@ -322,22 +323,17 @@ port_owner(struct server *s, uint16_t port)
 	return s->owners[oldest].verdict;
 }
 
-/*
- * The policy for a DIST stream to c's port, once epmd lists it: never this
- * server's own port or epmd's (a chain through the server, or epmd's
- * requests past the filter), and never a port whose listener belongs to
- * another uid.  Returns NULL when c may go on, else the reason to refuse.
- */
+/* The policy for a DIST stream to c's port, once epmd lists it (policy.h). */
 static const char *
 dist_policy(struct server *s, const struct conn *c)
 {
-	if (c->port == s->own_port)
-		return "own-port";
-	if (c->port == s->o->epmd_port)
-		return "epmd-port";
-	if (port_owner(s, c->port) == PROCNET_OTHER)
-		return "other-uid";
-	return NULL;
+	/* The owner is asked last and only when it matters: it reads
+	 * /proc/net, and the cheap refusals come first. */
+	if (c->port == s->own_port || c->port == s->o->epmd_port)
+		return policy_dist(c->port, s->own_port, s->o->epmd_port,
+		    PROCNET_UNKNOWN);
+	return policy_dist(c->port, s->own_port, s->o->epmd_port,
+	    port_owner(s, c->port));
 }
 
 /* Build and queue the INFO reply from epmd's NAMES text (NULL: epmd down). */
@@ -350,17 +346,11 @@ answer_info(struct server *s, struct conn *c, const char *names, size_t len)
 	size_t odd;
 	int n;
 
-	if ((fi = calloc(1, sizeof(*fi))) == NULL)
+	if ((fi = malloc(sizeof(*fi))) == NULL)
 		goto nomem;
-	snprintf(fi->version, sizeof(fi->version), "%s", ERLFWD_VERSION);
-	snprintf(fi->host, sizeof(fi->host), "%s", s->hostname);
-	fi->epmd_port = s->o->epmd_port;
-	fi->epmd_up = names != NULL;
-	if (names != NULL) {
-		odd = epmd_names_info(names, len, fi);
-		odd_names(s, odd);
-		fi->skipped = odd < UINT16_MAX ? (uint16_t)odd : UINT16_MAX;
-	}
+	odd = policy_info(fi, ERLFWD_VERSION, s->hostname, s->o->epmd_port,
+	    names, len);
+	odd_names(s, odd);
 	n = frame_info_format(body, sizeof(body), fi);
 	free(fi);
 	if (n < 0) {
