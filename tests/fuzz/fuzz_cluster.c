@@ -89,6 +89,10 @@ ref_decode(const uint8_t *b, size_t len, int answer)
 		return FRAME_ELENGTH;
 	if (len < 10 + body)
 		return 0;
+	/* An answer may also be 127.0.0.1: the name is this host's own. */
+	if (answer && body == 4 && b[10] == 127 && b[11] == 0 && b[12] == 0 &&
+	    b[13] == 1)
+		return (int)(10 + body);
 	if (answer || !lookup ? body == 4 && !ref_sentinel(b + 10) :
 	    !ref_name(b + 10, body))
 		return FRAME_EFIELD;
