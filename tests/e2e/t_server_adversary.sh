@@ -6,8 +6,10 @@
 # one reset).
 #   - another user's service (socat run as nobody) registered with epmd: a
 #     DIST stream that starts a real handshake is refused, outcome=denied
-#     reason=other-uid; so is the port a forged NAMES line ("x at port P\n
-#     name y" registered as one name) points at;
+#     reason=other-uid;
+#   - a port that only a forged NAMES line lists ("x at port P\nname y"
+#     registered as one name), P a real node's that is not registered (so
+#     it answers like a node): epmd knows no node "x", reason=name-mismatch;
 #   - a DIST stream whose first bytes are not a handshake's name message
 #     (HTTP to the node's own port) is refused before the server connects
 #     anywhere, reason=not-dist;
@@ -98,8 +100,25 @@ e2e_dyno_spawn dyno pg setpriv --reuid=65534 --regid=65534 --clear-groups \
 e2e_wait_port -n dyno "$pg"
 register pgnode "$pg"
 # A forged line: one registered name that reads as two NAMES lines, the
-# first pointing at the same service.
-register "x at port $pg\\nname y" "$ghost"
+# first pointing at a node that is not registered (its epmd module skips
+# that, as erlfwd_epmd does with no epmd to reach), which answers a
+# handshake as any node does.
+ebin=$(ls -d "$E2E_BUILD"/erlang/otp*/ 2>/dev/null | head -n 1)
+[[ -f $ebin/erlfwd_epmd.beam ]] || e2e_skip "no $E2E_BUILD/erlang/otp*: make with erlc"
+e2e_dyno_spawn dyno hidden env ERL_EPMD_PORT=1 erl -sname hidden \
+    -setcookie "$E2E_COOKIE" -start_epmd false -epmd_module erlfwd_epmd \
+    -pa "$ebin" -noinput
+# Its port: the dyno's one BEAM listener that is not app's.
+hidden_port() {
+	ip netns exec "$(e2e_ns dyno)" ss -Hltnp 2>/dev/null |
+	    awk -v app=":$app_port" '/"beam.smp"/ && $4 !~ app"$" {
+		sub(/.*:/, "", $4); print $4; exit }'
+}
+hidden_up() { [[ -n $(hidden_port) ]]; }
+e2e_wait_until 20 "the unregistered node to listen" hidden_up
+hidden=$(hidden_port)
+e2e_log "an unregistered node on port $hidden"
+register "x at port $hidden\\nname y" "$ghost"
 # Names no node has: a space, a terminal control.
 register 'a b' 41998
 register 'esc\x1b[2J' 41997
@@ -118,6 +137,8 @@ e2e_wait_until 10 "epmd to list every registration" epmd_lists_all
 e2e_log "epmd in the dyno: $(e2e_epmd_names dyno | tr '\n\033' '|E')"
 
 dist_refused "another uid's service" "$pg" "$(name_msg remsh-1@laptop)" other-uid
+dist_refused "a node only a forged line lists" "$hidden" \
+    "$(name_msg remsh-1@laptop)" name-mismatch
 dist_refused "HTTP to the node's own port" "$app_port" 'GET / HTTP/1.1\r\n\r\n' not-dist
 dist_refused "epmd's KILL as DIST" "$app_port" '\x00\x01k' not-dist
 dist_refused "the server's own port" "$E2E_SERVER_PORT" "$(name_msg remsh-1@laptop)" own-port

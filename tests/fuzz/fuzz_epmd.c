@@ -167,10 +167,10 @@ fuzz_names(const char *text, size_t size, uint16_t port, size_t smallcap)
 {
 	const char *p = text, *end = text + size, *nl;
 	struct frame_info *fi;
-	char *copy;
+	char *copy, pname[256];
 	unsigned got;
 	size_t odd = 0, nodes = 0, gotodd = (size_t)-1;
-	int want = 0;
+	int want = 0, on_port = 0;
 
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -178,8 +178,10 @@ fuzz_names(const char *text, size_t size, uint16_t port, size_t smallcap)
 			nl = end;
 		if (fuzz_line(p, (size_t)(nl - p), NAME_MAX_TEST, &got) == 0) {
 			nodes++;
-			if (got == port)
+			if (got == port) {
 				want = 1;
+				on_port++;
+			}
 		} else
 			odd++;
 		(void)fuzz_line(p, (size_t)(nl - p), smallcap, &got);
@@ -187,6 +189,9 @@ fuzz_names(const char *text, size_t size, uint16_t port, size_t smallcap)
 	}
 	copy = fuzz_dup(text, size);
 	FUZZ_ASSERT(epmd_names_has_port(copy, size, port, &gotodd) == want);
+	/* The name on the port: one line (1), none (0), several (-1). */
+	FUZZ_ASSERT(epmd_names_port_name(copy, size, port, pname,
+	    sizeof(pname)) == (on_port > 1 ? -1 : on_port));
 	/* Every line that is not a node's is counted, none forged or lost. */
 	FUZZ_ASSERT(gotodd == odd);
 	fi = calloc(1, sizeof(*fi));

@@ -458,6 +458,54 @@ START_TEST(names_info_stops_at_max)
 }
 END_TEST
 
+/*
+ * The name NAMES lists on a port: one line, none, or two (one of them a
+ * registered name that reads as a line of its own).
+ */
+START_TEST(names_port_name)
+{
+	static const char one[] = "name app at port 40001\nname w at port 40002\n";
+	static const char forged[] =
+	    "name x at port 40001\nname y at port 41999\n"
+	    "name app at port 40001\n";
+	char name[64];
+
+	ck_assert_int_eq(epmd_names_port_name(one, sizeof(one) - 1, 40001,
+	    name, sizeof(name)), 1);
+	ck_assert_str_eq(name, "app");
+	ck_assert_int_eq(epmd_names_port_name(one, sizeof(one) - 1, 40003,
+	    name, sizeof(name)), 0);
+	ck_assert_int_eq(epmd_names_port_name(forged, sizeof(forged) - 1,
+	    40001, name, sizeof(name)), -1);
+}
+END_TEST
+
+/* PORT_PLEASE2_REQ's bytes, and PORT2_RESP read back. */
+START_TEST(port_please_round)
+{
+	static const uint8_t ok[] = { 119, 0, 0x9c, 0x41, 77, 0, 0, 6, 0, 5,
+	    0, 3, 'a', 'p', 'p', 0, 0 };
+	static const uint8_t none[] = { 119, 1 };
+	uint8_t req[EPMD_REQ_MAX];
+	char longname[300];
+	uint16_t port = 0;
+
+	ck_assert_uint_eq(epmd_port_please_request(req, sizeof(req), "app"), 6);
+	ck_assert_mem_eq(req, "\x00\x04\x7a" "app", 6);
+	ck_assert_uint_eq(epmd_port_please_request(req, sizeof(req), ""), 0);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ck_assert_uint_eq(epmd_port_please_request(req, sizeof(req),
+	    longname), 0);
+	ck_assert_int_eq(epmd_port2_parse(ok, sizeof(ok), &port), 1);
+	ck_assert_uint_eq(port, 40001);
+	ck_assert_int_eq(epmd_port2_parse(none, sizeof(none), &port), 0);
+	ck_assert_int_eq(epmd_port2_parse(ok, 5, &port), -1);
+	ck_assert_int_eq(epmd_port2_parse((const uint8_t *)"HTTP", 4, &port),
+	    -1);
+}
+END_TEST
+
 static Suite *
 epmd_suite(void)
 {
@@ -490,6 +538,8 @@ epmd_suite(void)
 	tcase_add_test(tc, names_line_namecap);
 	tcase_add_test(tc, names_forged_port);
 	tcase_add_test(tc, names_has_port);
+	tcase_add_test(tc, names_port_name);
+	tcase_add_test(tc, port_please_round);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -139,6 +139,53 @@ epmd_names_has_port(const char *text, size_t len, uint16_t port,
 	return found;
 }
 
+int
+epmd_names_port_name(const char *text, size_t len, uint16_t port, char *name,
+    size_t cap)
+{
+	const char *p = text, *line;
+	char got_name[256];
+	size_t n;
+	uint16_t got;
+	int found = 0;
+
+	while (next_line(&p, text + len, &line, &n))
+		if (epmd_names_line(line, n, got_name, sizeof(got_name),
+		    &got) == 0 && got == port) {
+			if (found++ == 0)
+				snprintf(name, cap, "%s", got_name);
+		}
+	return found > 1 ? -1 : found;
+}
+
+size_t
+epmd_port_please_request(uint8_t *buf, size_t cap, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 255 || cap < 3 + n)
+		return 0;
+	buf[0] = (uint8_t)((1 + n) >> 8);
+	buf[1] = (uint8_t)((1 + n) & 0xff);
+	buf[2] = EPMD_PORT_PLEASE2_REQ;
+	memcpy(buf + 3, name, n);
+	return 3 + n;
+}
+
+int
+epmd_port2_parse(const uint8_t *buf, size_t len, uint16_t *port)
+{
+	if (len < 2 || buf[0] != EPMD_PORT2_RESP)
+		return -1;
+	if (buf[1] != 0)
+		return 0;
+	/* result, port, type, protocol, highest, lowest, name length */
+	if (len < 12)
+		return -1;
+	*port = (uint16_t)(buf[2] << 8 | buf[3]);
+	return *port != 0 ? 1 : -1;
+}
+
 size_t
 epmd_names_info(const char *text, size_t len, struct frame_info *fi)
 {

@@ -60,6 +60,29 @@ int	epmd_names_has_port(const char *text, size_t len, uint16_t port,
 	    size_t *odd);
 
 /*
+ * epmd_names_port_name: the node name the NAMES text lists on port, into
+ * name (cap bytes).  Returns 1 when exactly one line does, 0 when none,
+ * -1 when several (one of them forged: a registered name can read as a
+ * line of its own, "x at port P\nname y").
+ */
+int	epmd_names_port_name(const char *text, size_t len, uint16_t port,
+	    char *name, size_t cap);
+
+/*
+ * epmd_port_please_request: a PORT_PLEASE2_REQ for name into buf (cap
+ * bytes, EPMD_REQ_MAX are enough).  Returns its length, or 0 when name is
+ * empty or too long.
+ */
+size_t	epmd_port_please_request(uint8_t *buf, size_t cap, const char *name);
+
+/*
+ * epmd_port2_parse: epmd's PORT2_RESP in buf (len bytes: the whole reply,
+ * epmd closes after it).  Returns 1 with *port for a node, 0 when epmd
+ * knows no such node, -1 when it is no such reply.
+ */
+int	epmd_port2_parse(const uint8_t *buf, size_t len, uint16_t *port);
+
+/*
  * epmd_names_info: add the nodes the NAMES text lists (the reply after its
  * 4-byte port) to fi, as many as fit.  Returns the number of lines skipped
  * because they are not epmd_names_line()'s.

@@ -368,12 +368,71 @@ nomem:
 }
 
 /* The epmd exchange ended: ok says whether epmd answered in full. */
+/*
+ * A DIST port that epmd's NAMES lists: ask epmd, by the name it lists
+ * there, for that name's port, and go on only when it is the same.  Any
+ * local process may register any bytes as a name, and a name such as "x at
+ * port P\nname y" reads as a line of its own that lists P: epmd knows no
+ * node "x".
+ */
+static void
+dist_verify(struct server *s, struct conn *c, const char *text,
+    size_t textlen)
+{
+	char name[256];
+	size_t n = 0;
+	int found;
+
+	found = epmd_names_port_name(text, textlen, c->port, name,
+	    sizeof(name));
+	free(c->buf);
+	c->buf = NULL;
+	c->buflen = c->bufcap = 0;
+	if (found < 0) {
+		refuse(s, c, "denied", "name-mismatch");	/* two on one port */
+		return;
+	}
+	if (found == 0 || (n = epmd_port_please_request(c->vreq,
+	    sizeof(c->vreq), name)) == 0) {
+		refuse(s, c, "denied", "name-mismatch");
+		return;
+	}
+	c->verify = 1;
+	start_epmd(s, c, c->vreq, n);
+}
+
+/* epmd's answer for the name listed on the DIST port: the same port? */
+static void
+dist_verified(struct server *s, struct conn *c, int ok)
+{
+	const char *deny;
+	uint16_t port = 0;
+	int v = ok ? epmd_port2_parse(c->buf, c->buflen, &port) : -1;
+
+	free(c->buf);
+	c->buf = NULL;
+	c->buflen = c->bufcap = 0;
+	if (!ok) {
+		refuse(s, c, "denied", "epmd unreachable, port unverified");
+		return;
+	}
+	if (v != 1 || port != c->port) {
+		refuse(s, c, "denied", "name-mismatch");
+		return;
+	}
+	if ((deny = dist_policy(s, c)) != NULL) {
+		refuse(s, c, "denied", deny);
+		return;
+	}
+	start_gate(s, c);
+}
+
 static void
 epmd_done(struct server *s, struct conn *c, int ok)
 {
 	char why[80];
 	size_t textlen, odd = 0;
-	const char *text, *deny;
+	const char *text;
 
 	close_upstream(s, c);
 	text = epmd_names_text(c->buf, c->buflen, &textlen);
@@ -392,17 +451,14 @@ epmd_done(struct server *s, struct conn *c, int ok)
 		/* The epmd exchange named epmd: the log names the node's. */
 		snprintf(c->upstream_addr, sizeof(c->upstream_addr),
 		    "127.0.0.1:%u", (unsigned)c->port);
+		if (c->verify) {
+			dist_verified(s, c, ok);
+			return;
+		}
 		if (ok && text != NULL &&
 		    epmd_names_has_port(text, textlen, c->port, &odd)) {
 			odd_names(s, odd);
-			free(c->buf);
-			c->buf = NULL;
-			c->buflen = c->bufcap = 0;
-			if ((deny = dist_policy(s, c)) != NULL) {
-				refuse(s, c, "denied", deny);
-				return;
-			}
-			start_gate(s, c);
+			dist_verify(s, c, text, textlen);
 			return;
 		}
 		odd_names(s, odd);

@@ -69,6 +69,9 @@ struct conn {
 	uint8_t		 tag;
 	uint16_t	 port;
 	int		 epmd_code;
+	int		 verify;		/* DIST: asking epmd the name it
+						 * lists on the port for its port */
+	uint8_t		 vreq[EPMD_REQ_MAX];	/* that PORT_PLEASE2_REQ */
 	uint8_t		 in[INBUF_MAX];		/* preamble and early bytes */
 	size_t		 inlen, framelen;
 	const uint8_t	*req;			/* the request for epmd */
