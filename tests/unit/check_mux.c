@@ -274,6 +274,8 @@ struct world {
 	int		 tcp_nodes;	/* nodes over TCP (resets show) */
 	int		 node_sndbuf;	/* a small buffer toward the node */
 	int		 stall_nodes;	/* nodes read nothing at first */
+	int		 one_node;	/* keep only the newest node (slot 0),
+					 * for thousands of streams */
 	int		 nnodes;
 	struct lend	*node[MAX_NODES];
 	uint32_t	 node_id[MAX_NODES];
@@ -356,15 +358,27 @@ node_open(void *arg, uint32_t id, uint8_t tag, uint16_t port, uint8_t *pre,
 	int sv[2], k;
 
 	w->opens++;
-	if (w->refuse || w->nnodes >= MAX_NODES ||
+	if (w->refuse || (w->nnodes >= MAX_NODES && !w->one_node) ||
 	    (w->refuse_9 && id % 10 == 9))
 		return -1;
 	pair(w->tcp_nodes, sv);
 	if (w->node_sndbuf > 0)
 		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &w->node_sndbuf,
 		    sizeof(w->node_sndbuf));
-	k = w->nnodes++;
-	w->node[k] = end_add(sv[1]);
+	if (w->one_node && w->nnodes > 0) {
+		/* The older node goes, its lend is the new one's. */
+		k = 0;
+		if (w->node[0]->fd >= 0)
+			close(w->node[0]->fd);
+		free(w->node[0]->out);
+		free(w->node[0]->in);
+		memset(w->node[0], 0, sizeof(*w->node[0]));
+		w->node[0]->fd = sv[1];
+		(void)fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
+	} else {
+		k = w->nnodes++;
+		w->node[k] = end_add(sv[1]);
+	}
 	w->node[k]->stalled = w->stall_nodes;
 	w->node_id[k] = id;
 	w->node_tag[k] = tag;
@@ -714,6 +728,13 @@ app_open(uint8_t tag, uint16_t port, int tcp, uint32_t *id)
 	return end_add(sv[1]);
 }
 
+/* W.one_node: the newest node is that of stream *(uint32_t *)arg. */
+static int
+until_node_id(void *arg)
+{
+	return W.nnodes > 0 && W.node_id[0] == *(uint32_t *)arg;
+}
+
 /* The node for stream id, once the server opened it. */
 static struct lend *
 node_of(uint32_t id)
@@ -723,6 +744,11 @@ node_of(uint32_t id)
 	for (i = 0; i < W.nnodes; i++)
 		if (W.node_id[i] == id)
 			return W.node[i];
+	if (W.one_node) {
+		ck_assert_msg(spin(until_node_id, &id, SPIN_MS), "stream %u "
+		    "never reached the server", id);
+		return W.node[0];
+	}
 	want = W.nnodes + 1;
 	ck_assert_msg(spin(until_nodes, &want, SPIN_MS), "stream %u never "
 	    "reached the server", id);
@@ -2173,6 +2199,203 @@ START_TEST(early_frames)
 }
 END_TEST
 
+/* ---- rapid reset (hardening III finding 8) ------------------------------ */
+
+/* OPEN then RESET, n times from id, queued at once on raw end r. */
+static uint32_t
+open_reset(struct lend *r, uint32_t id, int n)
+{
+	uint8_t *all, *p;
+	size_t cap = (size_t)n * (2 * CARRIER_HDR_LEN + 4);
+	int i, k;
+
+	all = p = malloc(cap);
+	ck_assert_ptr_nonnull(all);
+	for (i = 0; i < n; i++, id += 2) {
+		k = carrier_encode(p, cap - (size_t)(p - all), CARRIER_OPEN, id,
+		    OPEN_DIST, 3);
+		ck_assert_int_gt(k, 0);
+		p += k;
+		k = carrier_encode(p, cap - (size_t)(p - all), CARRIER_RESET,
+		    id, "\1", 1);
+		ck_assert_int_gt(k, 0);
+		p += k;
+	}
+	lend_queue(r, all, (size_t)(p - all));
+	free(all);
+	return id;
+}
+
+/* The raw end the conditions below read. */
+static struct lend *rx_end;
+
+/* rx_end has read a PONG: whatever it was sent before the PING is answered. */
+static int
+until_pong(void *arg)
+{
+	struct rx rx;
+
+	(void)arg;
+	rx_parse(rx_end->in, rx_end->inlen, 1, &rx);
+	return rx.pongs > 0 || rx_end->eof || rx_end->err;
+}
+
+/* rx_end has read at least *(int *)arg DATA frames. */
+static int
+until_data(void *arg)
+{
+	struct rx rx;
+
+	rx_parse(rx_end->in, rx_end->inlen, 1, &rx);
+	return rx.data >= *(int *)arg;
+}
+
+/* The server mux has no stream open. */
+static int
+until_no_streams_s(void *arg)
+{
+	(void)arg;
+	return open_now(W.sm) == 0;
+}
+
+/*
+ * The attack: OPEN and RESET at once, without end.  Past MUX_RESET_BURST
+ * such streams the OPENs are refused without reaching the owner, and past
+ * MUX_RESET_HARD refusals the carrier ends with GOAWAY (limit) naming rapid
+ * reset; not one stream in a thousand of it reached the open callback.
+ */
+START_TEST(rapid_reset_goaway)
+{
+	struct lend *r;
+	int n = MUX_RESET_BURST + MUX_RESET_HARD + 500;
+
+	W.one_node = 1;
+	r = raw_server(0);
+	(void)open_reset(r, 1, n);
+	expect_goaway(r, CARRIER_GA_LIMIT, "rapid reset");
+	ck_assert_msg(W.opens <= MUX_RESET_BURST + 50, "%d of %d OPENs "
+	    "reached the open callback", W.opens, n);
+}
+END_TEST
+
+/*
+ * A burst past MUX_RESET_BURST: the excess is refused (RESET refused), the
+ * carrier lives on, and the counters say so.  Once the peer stops, OPENs
+ * are taken again after a while.
+ */
+START_TEST(rapid_reset_refused)
+{
+	struct mux_stats st;
+	struct lend *r;
+	struct rx rx;
+	uint32_t id;
+	int n = MUX_RESET_BURST + 60, want;
+	long wait;
+
+	W.one_node = 1;
+	r = raw_server(0);
+	id = open_reset(r, 1, n);
+	/* The peer's own RESETs of the refused streams are late frames,
+	 * ignored: a PING after them is answered. */
+	raw_frame(r, CARRIER_PING, 0, "last", 4);
+	rx_end = r;
+	ck_assert(spin(until_pong, NULL, SPIN_MS));
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.bad, 0);
+	ck_assert_int_eq(rx.goaway, -1);
+	ck_assert_int_eq(rx.pongs, 1);
+	ck_assert_int_eq(rx.reset_code, CARRIER_RST_REFUSED);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+	mux_stats(W.sm, &st);
+	ck_assert_int_ge(W.opens, MUX_RESET_BURST + 1);
+	ck_assert_int_le(W.opens, MUX_RESET_BURST + 25);
+	ck_assert_uint_eq(st.reset_early, (uint64_t)W.opens);
+	ck_assert_uint_eq(st.refused_rate, (uint64_t)(n - W.opens));
+	ck_assert_int_eq(rx.resets, n - W.opens);
+	ck_assert_uint_eq(st.rate_limited, 1);
+	ck_assert_int_eq(st.limited, 1);
+	ck_assert_uint_eq(st.streams, (uint64_t)W.opens);
+	ck_assert_uint_eq(st.open, 0);
+	/* The bucket refills at MUX_RESET_RATE: the debt of the refused,
+	 * then MUX_RESET_RESUME, and OPENs are taken again. */
+	wait = (long)(st.refused_rate + MUX_RESET_RESUME + 5) * 1000 /
+	    MUX_RESET_RATE;
+	(void)spin(never, NULL, wait);
+	mux_stats(W.sm, &st);
+	ck_assert_int_eq(st.limited, 0);
+	want = W.opens + 1;
+	raw_frame(r, CARRIER_OPEN, id, OPEN_DIST, 3);
+	ck_assert(spin(until_opens, &want, SPIN_MS));
+	ck_assert_uint_eq(W.node_id[0], id);
+	mux_stats(W.sm, &st);
+	ck_assert_uint_eq(st.open, 1);
+	ck_assert_uint_eq(st.refused_rate, (uint64_t)(n - W.opens + 1));
+}
+END_TEST
+
+/*
+ * Normal use: streams the client resets after their node answered are not
+ * counted, however many: twice MUX_RESET_BURST of them, one after the
+ * other, are all taken.
+ */
+START_TEST(rapid_reset_answered)
+{
+	struct mux_stats st;
+	struct lend *r, *node;
+	uint32_t id = 1;
+	int i, n = 2 * MUX_RESET_BURST, want;
+
+	W.one_node = 1;
+	r = raw_server(0);
+	rx_end = r;
+	for (i = 0; i < n; i++, id += 2) {
+		raw_frame(r, CARRIER_OPEN, id, OPEN_DIST, 3);
+		node = node_of(id);
+		lend_queue(node, "x", 1);
+		want = i + 1;
+		ck_assert(spin(until_data, &want, SPIN_MS));
+		raw_frame(r, CARRIER_RESET, id, "\1", 1);
+	}
+	want = n;
+	ck_assert(spin(until_opens, &want, SPIN_MS));
+	ck_assert(spin(until_no_streams_s, NULL, SPIN_MS));
+	mux_stats(W.sm, &st);
+	ck_assert_uint_eq(st.streams, (uint64_t)n);
+	ck_assert_uint_eq(st.reset_early, 0);
+	ck_assert_uint_eq(st.refused_rate, 0);
+	ck_assert_uint_eq(st.rate_limited, 0);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/*
+ * OPENs the owner refuses count as well: a peer that goes on opening
+ * whatever the answer is ended the same way.
+ */
+START_TEST(rapid_reset_owner_refuses)
+{
+	struct lend *r;
+	uint8_t *all, *p;
+	int i, n = MUX_RESET_BURST + MUX_RESET_HARD + 500, k;
+	size_t cap = (size_t)n * (CARRIER_HDR_LEN + 3);
+
+	W.refuse = 1;
+	r = raw_server(0);
+	all = p = malloc(cap);
+	ck_assert_ptr_nonnull(all);
+	for (i = 0; i < n; i++) {
+		k = carrier_encode(p, cap - (size_t)(p - all), CARRIER_OPEN,
+		    (uint32_t)(2 * i + 1), OPEN_DIST, 3);
+		ck_assert_int_gt(k, 0);
+		p += k;
+	}
+	lend_queue(r, all, (size_t)(p - all));
+	free(all);
+	expect_goaway(r, CARRIER_GA_LIMIT, "rapid reset");
+	ck_assert_int_le(W.opens, MUX_RESET_BURST + 50);
+}
+END_TEST
+
 /* ---- the suite ------------------------------------------------------------ */
 
 static Suite *
@@ -2247,6 +2470,15 @@ mux_suite(void)
 	tcase_add_test(tc, bad_window_overflow);
 	tcase_add_test(tc, bad_too_many_streams);
 	tcase_add_test(tc, bad_open_from_server);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rapid_reset");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, rapid_reset_goaway);
+	tcase_add_test(tc, rapid_reset_refused);
+	tcase_add_test(tc, rapid_reset_answered);
+	tcase_add_test(tc, rapid_reset_owner_refuses);
 	suite_add_tcase(s, tc);
 	return s;
 }

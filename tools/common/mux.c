@@ -60,6 +60,8 @@ struct stream {
 	uint32_t		 send_win;	/* we may send this much */
 	uint32_t		 recv_left;	/* the peer may send this much */
 	uint32_t		 consumed;	/* delivered since our WINDOW */
+	int			 answered;	/* its local end sent the peer
+						 * a byte */
 	size_t			 pre;		/* the open callback's bytes,
 						 * still to deliver */
 	uint8_t			*buf;		/* from the peer, not yet written */
@@ -92,6 +94,9 @@ struct mux {
 	int			 pongs_queued;	/* since the output drained */
 	uint32_t		 ping_seq;
 	size_t			 held;		/* in all streams' buffers */
+	long			 tokens;	/* the rapid reset bucket, in
+						 * thousandths of a stream */
+	long			 tokens_at;	/* when it was last refilled */
 	struct mux_stats	 st;
 	char			 why[256];
 	enum mux_end_cause	 cause;
@@ -261,6 +266,69 @@ make_ready(struct mux *m, struct stream *s)
 	TAILQ_INSERT_TAIL(&m->ready, s, rlink);
 }
 
+/* ---- the rapid reset bucket (servers) ------------------------------------ */
+
+/* Refill the bucket for the time since its last refill. */
+static void
+bucket_refill(struct mux *m)
+{
+	long full = (long)MUX_RESET_BURST * 1000;
+
+	/* MUX_RESET_RATE a second is as many thousandths a millisecond. */
+	if (m->now > m->tokens_at && m->tokens < full) {
+		m->tokens += (m->now - m->tokens_at) * MUX_RESET_RATE;
+		if (m->tokens > full)
+			m->tokens = full;
+	}
+	m->tokens_at = m->now;
+	if (m->st.limited && m->tokens >= (long)MUX_RESET_RESUME * 1000)
+		m->st.limited = 0;
+}
+
+/*
+ * A stream wasted: reset before it answered, or an OPEN refused.  The
+ * client's own streams are its owner's business.
+ */
+static void
+bucket_take(struct mux *m)
+{
+	if (m->o.role != MUX_SERVER)
+		return;
+	bucket_refill(m);
+	m->tokens -= 1000;
+	if (m->tokens < 0 && !m->st.limited) {
+		m->st.limited = 1;
+		m->st.rate_limited++;
+	}
+}
+
+/*
+ * An OPEN while the bucket is empty: refused, and drawn on the bucket too,
+ * so that only a peer that stops gets the bucket back.  Returns 1 when it
+ * was refused (the carrier may be ending), 0 to go on.
+ */
+static int
+bucket_refuse(struct mux *m, uint32_t id)
+{
+	uint8_t code = CARRIER_RST_REFUSED;
+
+	bucket_refill(m);
+	if (!m->st.limited)
+		return 0;
+	m->st.refused_rate++;
+	m->tokens -= 1000;
+	if (m->tokens <= -(long)MUX_RESET_HARD * 1000) {
+		end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "rapid reset: %llu "
+		    "streams reset or refused before an answer (at most %d/s)",
+		    (unsigned long long)(m->st.reset_early +
+		    m->st.refused_full + m->st.refused_open +
+		    m->st.refused_rate), MUX_RESET_RATE);
+		return 1;
+	}
+	send_ctl(m, CARRIER_RESET, id, &code, 1);
+	return 1;
+}
+
 /* Forget s: its socket closed with a reset when reset is set. */
 static void
 stream_free(struct mux *m, struct stream *s, int reset)
@@ -277,6 +345,12 @@ stream_free(struct mux *m, struct stream *s, int reset)
 		TAILQ_REMOVE(&m->ready, s, rlink);
 	TAILQ_REMOVE(&m->streams, s, link);
 	m->nstreams--;
+	/* A reset before the local end answered: wasted, whichever end
+	 * reset it (the carrier's own end tears streams down without). */
+	if (reset && !s->answered && m->o.role == MUX_SERVER) {
+		m->st.reset_early++;
+		bucket_take(m);
+	}
 	if (reset)
 		close_reset(s->h.fd);
 	else
@@ -477,6 +551,7 @@ stream_pull(struct mux *m, struct stream *s)
 		    (uint32_t)n);
 		m->outlen += CARRIER_HDR_LEN + (size_t)n;
 		s->send_win -= (uint32_t)n;
+		s->answered = 1;
 		m->st.bytes_out += (uint64_t)n;
 		if ((size_t)n == want && s->send_win > 0)
 			return 1;
@@ -624,17 +699,24 @@ on_open(struct mux *m, const struct carrier_frame *f)
 		return;
 	}
 	m->last_id = f->stream;
+	/* Past the rapid reset bucket, refused before the owner does any
+	 * work for it (a socket, a connection to the node, a log line). */
+	if (bucket_refuse(m, f->stream))
+		return;
 	/* One stream too many is refused alone, as OpenSSH refuses a channel
 	 * past MaxSessions: the carrier's other streams (a victim's shell)
 	 * go on. */
 	if (m->nstreams >= m->o.max_streams) {
 		m->st.refused_full++;
+		bucket_take(m);
 		send_ctl(m, CARRIER_RESET, f->stream, &code, 1);
 		return;
 	}
 	carrier_open(f, &tag, &port);
 	fd = m->ops->open(m->arg, f->stream, tag, port, pre, &prelen);
 	if (fd < 0) {
+		m->st.refused_open++;
+		bucket_take(m);
 		send_ctl(m, CARRIER_RESET, f->stream, &code, 1);
 		return;
 	}
@@ -1001,7 +1083,8 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 	m->o = *o;
 	m->ops = ops;
 	m->arg = arg;
-	m->now = m->last_rx = now;
+	m->now = m->last_rx = m->tokens_at = now;
+	m->tokens = (long)MUX_RESET_BURST * 1000;
 	m->next_ping = now + o->ping_ms;
 	m->next_id = 1;
 	m->goaway_code = -1;
@@ -1171,6 +1254,11 @@ mux_stats(const struct mux *m, struct mux_stats *st)
 {
 	*st = m->st;
 	st->open = m->nstreams;
+	/* The bucket is refilled when it is drawn on: a peer that stopped
+	 * has it back by now. */
+	if (st->limited && m->tokens + (m->now - m->tokens_at) *
+	    MUX_RESET_RATE >= (long)MUX_RESET_RESUME * 1000)
+		st->limited = 0;
 }
 
 void

@@ -21,6 +21,13 @@
  *   carrier's streams together at most 8 MiB (past that, GOAWAY: a limit),
  *   and a peer that does not read the answers to its frames (PONG, RESET)
  *   is not read either once about a megabyte of them waits;
+ * - bounded waste (servers): streams that end with RESET, from either end,
+ *   before their local end sent the peer a byte, and OPENs refused, draw on
+ *   a bucket of MUX_RESET_BURST refilled at MUX_RESET_RATE a second.  Once
+ *   it is empty, every OPEN is refused (RESET refused, the owner never
+ *   asked) until it holds MUX_RESET_RESUME again, each refusal drawing on
+ *   it too; MUX_RESET_HARD refusals past empty end the carrier with GOAWAY
+ *   (limit, "rapid reset"): the HTTP/2 rapid reset, CVE-2023-44487;
  * - liveness: the client sends PING every ping_ms and gives up after
  *   dead_pings unanswered; the server ends a carrier silent for idle_ms;
  * - a carrier that ends says why (mux_end_cause(), and mux_why() in words),
@@ -84,6 +91,23 @@ struct mux_ops {
 #define MUX_PRE_MAX	64
 #define MUX_EARLY_MAX	4096
 
+/*
+ * The rapid reset bounds, per carrier.  A client resets a stream before
+ * its node answered only when it gives up on it: a BEAM's connection setup
+ * timing out (7 s), a tool killed mid-lookup, a node that is not there
+ * (the server's own reset).  Even libcluster polling a hundred dead nodes
+ * every 5 s is 20 a second, so 100 a second is never reached in normal use,
+ * and 800 times below the 80k a second an attacker managed.  The burst is
+ * twice what one carrier may hold open at the default --max-conns (256):
+ * every stream of a full carrier may fail at once.  Past empty, refusals
+ * go on for half a second of the rate at least; a peer that goes on
+ * opening after a thousand refusals is not backing off.
+ */
+#define MUX_RESET_RATE		100	/* a second, sustained */
+#define MUX_RESET_BURST		500
+#define MUX_RESET_RESUME	50	/* held again: OPENs are taken again */
+#define MUX_RESET_HARD		1000	/* refusals past empty: GOAWAY */
+
 struct mux_opts {
 	enum mux_role	 role;
 	int		 rfd, wfd;	/* the same socket, or two pipes */
@@ -107,6 +131,14 @@ struct mux_stats {
 	uint64_t	 bytes_out;	/* stream bytes sent */
 	size_t		 open;		/* open now */
 	uint64_t	 refused_full;	/* OPENs refused: max_streams open */
+	uint64_t	 refused_open;	/* OPENs the owner's open refused */
+	uint64_t	 refused_rate;	/* OPENs refused: the rapid reset
+					 * bucket was empty */
+	uint64_t	 reset_early;	/* streams ended by RESET (either
+					 * end's) before their local end
+					 * sent the peer a byte */
+	uint64_t	 rate_limited;	/* times the bucket ran empty */
+	int		 limited;	/* OPENs are refused now */
 };
 
 struct mux;
