@@ -97,16 +97,19 @@ struct mux_ops {
  * timing out (7 s), a tool killed mid-lookup, a node that is not there
  * (the server's own reset).  Even libcluster polling a hundred dead nodes
  * every 5 s is 20 a second, so 100 a second is never reached in normal use,
- * and 800 times below the 80k a second an attacker managed.  The burst is
- * twice what one carrier may hold open at the default --max-conns (256):
- * every stream of a full carrier may fail at once.  Past empty, refusals
- * go on for half a second of the rate at least; a peer that goes on
- * opening after a thousand refusals is not backing off.
+ * and 800 times below the 80k a second an attacker managed.  The burst
+ * lets a topology of 30 nodes fail its lookup and its connection at the
+ * same moment; it is also what an attacker who reconnects at once gets
+ * per carrier, so it is kept small: with 500 (and 1000 refusals),
+ * t_bystander's asks took 49-62 ms (median) during the attack, with 64
+ * (and 256) 3 ms.  Past empty, refusals go on for half a second of the
+ * rate at least; a peer that goes on opening after 256 refusals is not
+ * backing off.
  */
 #define MUX_RESET_RATE		100	/* a second, sustained */
-#define MUX_RESET_BURST		500
+#define MUX_RESET_BURST		64
 #define MUX_RESET_RESUME	50	/* held again: OPENs are taken again */
-#define MUX_RESET_HARD		1000	/* refusals past empty: GOAWAY */
+#define MUX_RESET_HARD		256	/* refusals past empty: GOAWAY */
 
 struct mux_opts {
 	enum mux_role	 role;
