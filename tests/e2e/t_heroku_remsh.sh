@@ -11,7 +11,10 @@
 # closed) no heroku, ssh or socat process is left: the CLI swallows the
 # first SIGTERM and gets a second.  While the CLI establishes credentials
 # heroku-remsh shows progress; a CLI that dies is started again with a
-# progress line; port 1080 taken is said at once; --forward (ps:forward)
+# progress line; port 1080 taken is said at once; taken by a local user
+# while the CLI restarts, the agent's carriers never reach it (heroku-remsh
+# checks whose the listener is before each: ss, lsof or /proc) and the
+# session ends with one line; --forward (ps:forward)
 # and --names work too; erlfwd doctor through a ps:forward the dyno refuses
 # says the forward has probably just exited, while ps:socks survives that
 # refusal.
@@ -24,7 +27,7 @@ set -u -o pipefail
 . "$(dirname "$0")/heroku.sh"
 e2e_init
 cli_require
-e2e_require_cmd tmux ssh iex elixir make cc setsid
+e2e_require_cmd tmux ssh iex elixir make cc setsid setpriv python3
 E2E_COOKIE="cedar-secret-$RANDOM$RANDOM"
 host=d1e8a7b2
 node=app@$host
@@ -148,6 +151,111 @@ cli_tmux_quit four
 heroku_none_left "after the restarted CLI's session"
 e2e_assert_not_contains "$(cat "$E2E_TMP/heroku/cookie-seen" 2>/dev/null)" "ps:socks" \
     "ps:socks (every start of it) was handed no ERLFWD_COOKIE"
+
+# 4b. The CLI dies and a local user (nobody) takes its port before the CLI
+# is back (hardening III finding 4): the agent, reconnecting, must not hand
+# the session to that impostor, and heroku-remsh ends the session once the
+# CLI cannot listen again, with one line.  The impostor answers SOCKS5 as
+# the CLI would and logs every connection it gets, with its first bytes.
+session hijack
+e2e_tmux_wait hijack "$prompt" 60
+# Another uid where the system's python3 lets it run (a python3 of root's
+# own, pyenv's, may not), else ours: what is checked is whose process
+# listens, not whose uid.
+impostor_as=(python3)
+[[ -x /usr/bin/python3 ]] &&
+    impostor_as=(setpriv --reuid nobody --regid nogroup --clear-groups /usr/bin/python3)
+# shellcheck disable=SC2016 # a Python program
+e2e_spawn impostor "${impostor_as[@]}" -c '
+import socket, sys, time
+port = int(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+while True:
+    try:
+        s.bind(("127.0.0.1", port))
+        break
+    except OSError:
+        time.sleep(0.005)
+s.listen(16)
+print("bound", flush=True)
+while True:
+    c, _ = s.accept()
+    c.settimeout(3)
+    got = b""
+    try:
+        got = c.recv(3)
+        c.sendall(b"\x05\x00")
+        got += c.recv(64)
+        c.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x00")
+        got += c.recv(256)
+    except OSError:
+        pass
+    print("connection " + got.hex(), flush=True)
+    c.close()
+' "$HEROKU_STANDIN_SOCKS_PORT"
+impostor=$E2E_LAST_PID
+n=$(socks_starts)
+kill -KILL "$(<"$E2E_TMP/heroku/socks.pid")"
+e2e_wait_count 10 "$E2E_TMP/impostor.log" bound 1
+e2e_log "the impostor (${impostor_as[*]}) holds 127.0.0.1:$HEROKU_STANDIN_SOCKS_PORT now"
+e2e_wait_until 15 "ps:socks to be started again" socks_more_than "$n"
+e2e_wait_until 30 "heroku-remsh to end the session" cli_tmux_dead hijack
+screen=$(e2e_tmux_screen hijack)
+e2e_log "heroku-remsh's last lines: $(grep -E '^(heroku-remsh|erlfwd): ' <<<"$screen" | tail -n 3)"
+e2e_assert_eq 3 "$(cli_tmux_status hijack)" "the port taken during a restart: exit 3"
+e2e_assert_match "$screen" "heroku-remsh: heroku ps:socks cannot listen again: 127\\.0\\.0\\.1:$HEROKU_STANDIN_SOCKS_PORT is taken" \
+    "the port taken during a restart: one line says why the session ends"
+e2e_assert_eq 0 "$(e2e_count "$E2E_TMP/impostor.log" connection)" \
+    "the impostor on the port got no connection: $(grep connection "$E2E_TMP/impostor.log" | head -n 1)"
+heroku_none_left "after the port was taken during a restart"
+
+# 4c. Each way heroku-remsh has of telling who listens (ss, lsof, /proc),
+# tried on the connection it makes for each carrier (erlfwd's --via
+# command, `heroku-remsh __carrier`): the impostor's port is refused with
+# one line and no connection; a CLI's port carries INFO to erlfwd-server.
+# With none of them (none), it cannot tell, and connects.
+conn_work=$E2E_TMP/conn-work
+mkdir -p "$conn_work"
+e2e_spawn holder sleep 600
+echo "$E2E_LAST_PID" >"$conn_work/cli.pid"
+# carrier METHOD [INPUT]: the connection, with INPUT (printf escapes) on its
+# stdin; CONN_OUT and CONN_RC.
+carrier() {
+	# shellcheck disable=SC2059 # INPUT is a printf format
+	CONN_OUT=$(printf "${2:-}" | ERLFWD_HEROKU_OWNER=$1 timeout 20 \
+	    "$E2E_ROOT/scripts/heroku-remsh" __carrier socks \
+	    "$HEROKU_STANDIN_SOCKS_PORT" 9369 "$conn_work" 2>&1 | tr -d '\000')
+	CONN_RC=$?
+	rm -f "$conn_work/said"
+}
+methods=(ss proc)
+command -v lsof >/dev/null && methods+=(lsof)
+for m in "${methods[@]}"; do
+	carrier "$m"
+	e2e_log "$m, the impostor's port: rc $CONN_RC: $CONN_OUT"
+	e2e_assert_eq 1 "$CONN_RC" "$m: the impostor's port is refused"
+	e2e_assert_contains "$CONN_OUT" "127.0.0.1:$HEROKU_STANDIN_SOCKS_PORT is held by " \
+	    "$m: one line says it is held by another"
+done
+e2e_assert_eq 0 "$(e2e_count "$E2E_TMP/impostor.log" connection)" \
+    "the impostor got no connection from any of them"
+carrier none
+e2e_assert_eq 1 "$(e2e_count "$E2E_TMP/impostor.log" connection)" \
+    "none: who listens cannot be told, and the impostor gets the connection"
+e2e_stop "$impostor"
+e2e_wait_port_closed "$HEROKU_STANDIN_SOCKS_PORT"
+e2e_spawn conn-cli "$HEROKU_BIN/heroku" ps:socks --dyno web.1 -a myapp
+echo "$E2E_LAST_PID" >"$conn_work/cli.pid"
+e2e_wait_until 15 "ps:socks to start" e2e_file_has "$E2E_TMP/conn-cli.log" \
+    "SOCKSv5 proxy server started"
+for m in "${methods[@]}"; do
+	carrier "$m" "$(e2e_frame 3 0 0)"
+	e2e_assert_eq 0 "$CONN_RC" "$m: the CLI's port is taken"
+	e2e_assert_contains "$CONN_OUT" "version=" "$m: INFO answered through it"
+done
+kill -KILL "$(<"$E2E_TMP/heroku/socks.pid")"
+e2e_wait_port_closed "$HEROKU_STANDIN_SOCKS_PORT"
 
 # 5. Port 1080 (here the stand-in's) taken: said at once, nothing started.
 e2e_spawn squatter socat "TCP-LISTEN:$HEROKU_STANDIN_SOCKS_PORT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:true
