@@ -8,7 +8,8 @@
 # boots: with DYNO=web.1 it starts erlfwd-server on $ERLFWD_PORT and the node
 # is reached through it over the real OpenSSH forward; with DYNO=run.1,
 # release.1, scheduler.1 or no DYNO it starts nothing.  With ERLFWD_CLUSTER
-# it starts the cluster helper too, and the dyno's command runs with the
+# it starts the cluster helper too (ERLFWD_CLUSTER_SELF's names, {dyno}
+# for the dyno's, as its --self), and the dyno's command runs with the
 # library preloaded and the route: a name of the pattern resolves to a
 # sentinel the helper gave.
 set -u -o pipefail
@@ -121,12 +122,16 @@ e2e_assert_true "the server logs its connections to the dyno's output" \
 # shellcheck disable=SC2016 # expanded by the dyno's bash
 e2e_dyno_spawn dyno cluster env HOME="$build" DYNO=web.2 ERLFWD_PORT=$(( port + 1 )) \
     ERLFWD_CLUSTER='web-*=socks5h://127.0.0.1:1055' \
+    ERLFWD_CLUSTER_SELF='{dyno}, web-self' \
     READY="$E2E_TMP/cluster.ready" bash -c '
 	cd "$HOME" || exit 1
 	for f in .profile.d/*.sh; do . "$f"; done
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		getent ahostsv4 web-848cd4f64d-pvpr2 >"$READY.tmp" && break
 		sleep 0.2	# the helper starts in the background
+	done
+	for n in web-2 web-self; do
+		echo "self $n: $(getent ahostsv4 "$n" | head -n 1)" >>"$READY.tmp"
 	done
 	printf "preload=%s\nhosts=%s\nbind=%s\n" "$LD_PRELOAD" \
 	    "$ERLFWD_HOSTS" "$ERLFWD_BIND" >>"$READY.tmp"
@@ -142,6 +147,14 @@ e2e_assert_contains "$ready" "bind=any" \
     "and the app's own listeners untouched (the web server on \$PORT)"
 e2e_assert_match "$ready" "^127\.2(4[0-9]|5[0-5])\.[0-9]+\.[0-9]+ +STREAM web-848cd4f64d-pvpr2" \
     "a dyno name of the pattern resolves to the helper's sentinel"
+# ERLFWD_CLUSTER_SELF: the dyno's own names in the overlay ({dyno}: web.2
+# as web-2) are the helper's --self: 127.0.0.1, never a sentinel.
+e2e_assert_match "$ready" "self web-2: 127\.0\.0\.1 " \
+    "ERLFWD_CLUSTER_SELF: {dyno} (web-2) is the dyno's own: 127.0.0.1"
+e2e_assert_match "$ready" "self web-self: 127\.0\.0\.1 " \
+    "ERLFWD_CLUSTER_SELF: and so is web-self"
+e2e_assert_true "the helper names them" \
+    e2e_file_has "$E2E_TMP/cluster.log" 'msg=cluster self name=web-self'
 e2e_assert_true "the helper logs to the dyno's output" \
     e2e_file_has "$E2E_TMP/cluster.log" "msg=sentinel name=web-848cd4f64d-pvpr2"
 e2e_wait_port -n dyno $(( port + 1 ))

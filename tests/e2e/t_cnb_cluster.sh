@@ -6,7 +6,8 @@
 # stand-in that runs exec.d) in a namespaced dyno: without ERLFWD_CLUSTER
 # it gets nothing; with it, the cluster helper runs (once, whatever the
 # number of processes), and the process has the library preloaded with the
-# route: a Fir dyno's name resolves to the helper's sentinel.
+# route: a Fir dyno's name resolves to the helper's sentinel, and the names
+# of ERLFWD_CLUSTER_SELF ({dyno}: the dyno's) to 127.0.0.1 (its --self).
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,12 +53,21 @@ e2e_assert_contains "$out" "preload= hosts= bind=" \
 e2e_assert_eq 0 "$(helpers)" "and no helper runs"
 
 route='web-*=socks5h://127.0.0.1:1055'
-out=$(launch ERLFWD_CLUSTER="$route" 2>"$E2E_TMP/cluster.err")
+# ERLFWD_CLUSTER_SELF: {dyno} is the dyno's name, its dots as dashes.
+out=$(launch ERLFWD_CLUSTER="$route" ERLFWD_CLUSTER_SELF='{dyno},web-self' \
+    DYNO=web.1 2>"$E2E_TMP/cluster.err")
 e2e_assert_contains "$out" "preload=$layer/lib/liberlfwd.so hosts=$route bind=any" \
     "with ERLFWD_CLUSTER: the library, the route, binds untouched"
 e2e_assert_match "$out" "127\.2(4[0-9]|5[0-5])\.[0-9]+\.[0-9]+ +STREAM web-5c9d7-abcde" \
     "a dyno's name resolves to the helper's sentinel"
 out=$(launch ERLFWD_CLUSTER="$route" 2>>"$E2E_TMP/cluster.err")
 e2e_assert_contains "$out" "preload=$layer/lib/liberlfwd.so" "a second process too"
+for n in web-1 web-self; do
+	e2e_assert_match "$(e2e_dyno_exec dyno env LD_PRELOAD="$layer/lib/liberlfwd.so" \
+	    ERLFWD_HOSTS="$route" getent ahostsv4 "$n" | head -n 1)" \
+	    '^127\.0\.0\.1 ' "ERLFWD_CLUSTER_SELF: $n is the dyno's own, 127.0.0.1"
+done
+e2e_assert_true "the helper names them" \
+    e2e_file_has "$E2E_TMP/cluster.err" 'msg=cluster self name=web-1'
 e2e_assert_eq 1 "$(helpers)" "one helper for the dyno, whatever the processes"
 e2e_pass

@@ -13,9 +13,22 @@
 # dyno's command with that route, so that the app's node reaches its peers
 # by name through the overlay, its code unchanged.  ERLFWD_BIND=any: the
 # app's listeners (the web server on $PORT) stay on every address.
+# ERLFWD_CLUSTER_SELF (e.g. 'myapp-{dyno}'): this dyno's own names in the
+# overlay, for the helper's --self.
+
+# erlfwd_self_names: the names of ERLFWD_CLUSTER_SELF (comma-separated),
+# one a line; {dyno} in one is this dyno's name with its dots as dashes
+# (web.1: web-1, as a tailnet name must be).
+erlfwd_self_names() {
+	printf '%s\n' "${ERLFWD_CLUSTER_SELF:-}" | tr ' ' ',' | tr ',' '\n' |
+	    sed "s/{dyno}/$(printf '%s' "${DYNO:-}" | tr . - | tr -cd 'A-Za-z0-9-')/g" |
+	    grep -v '^$'
+}
 
 # The cluster helper, and the preload for the dyno's command: after the
-# server, so that neither of them runs preloaded.
+# server, so that neither of them runs preloaded.  Each name of
+# ERLFWD_CLUSTER_SELF is the helper's --self: this dyno's own name in the
+# overlay, which resolves to 127.0.0.1 and never goes through the proxy.
 erlfwd_profile_cluster() {
 	erlfwd_bin=${HOME:-/app}/.erlfwd/bin/erlfwd-server
 	erlfwd_lib=${HOME:-/app}/.erlfwd/lib/liberlfwd.so
@@ -28,7 +41,13 @@ erlfwd_profile_cluster() {
 		echo "erlfwd: $erlfwd_bin or $erlfwd_lib is missing; clustering is off" >&2
 		return 0
 	fi
-	"$erlfwd_bin" --cluster "$ERLFWD_CLUSTER" </dev/null &
+	set --
+	while IFS= read -r erlfwd_self; do
+		[ -n "$erlfwd_self" ] && set -- "$@" --self "$erlfwd_self"
+	done <<EOF
+$(erlfwd_self_names)
+EOF
+	"$erlfwd_bin" --cluster "$ERLFWD_CLUSTER" "$@" </dev/null &
 	ERLFWD_CLUSTER_PID=$!
 	LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$erlfwd_lib"
 	ERLFWD_HOSTS="${ERLFWD_HOSTS:+$ERLFWD_HOSTS,}$ERLFWD_CLUSTER"
@@ -62,5 +81,5 @@ erlfwd_profile_start() {
 
 erlfwd_profile_start
 erlfwd_profile_cluster
-unset -f erlfwd_profile_start erlfwd_profile_cluster
-unset erlfwd_bin erlfwd_port erlfwd_lib
+unset -f erlfwd_profile_start erlfwd_profile_cluster erlfwd_self_names
+unset erlfwd_bin erlfwd_port erlfwd_lib erlfwd_self
