@@ -153,6 +153,9 @@ read_to_eof(int fd, uint8_t *buf, size_t cap, long timeout_ms, int *reset)
 
 /* --- the host around the server ------------------------------------------ */
 
+/* A node's answer to a name message: status "ok". */
+static const uint8_t node_status[] = { 0, 3, 's', 'o', 'k' };
+
 static void
 echo(int fd)
 {
@@ -165,6 +168,11 @@ echo(int fd)
 			break;
 }
 
+/*
+ * The echo servers.  ECHO2 plays a node first: the server relays a DIST
+ * stream on only once the port has answered the name message like a node
+ * (a status message), so it says "ok" at once, then echoes everything.
+ */
 static void *
 echo_main(void *arg)
 {
@@ -173,6 +181,9 @@ echo_main(void *arg)
 	while ((fd = accept(echo_fd[l], NULL, NULL)) >= 0 || errno == EINTR ||
 	    errno == ECONNABORTED)
 		if (fd >= 0) {
+			if (l == 1)
+				(void)send_all(fd, node_status,
+				    sizeof(node_status));
 			echo(fd);
 			close(fd);
 		}
@@ -297,11 +308,13 @@ fill(uint8_t *p, size_t len, unsigned seed)
 }
 
 /* A relay to an echo port: the name message and the payload come back,
- * then EOF. */
+ * then EOF; from ECHO2 (node), after its status message. */
 static void
-relay_finish(int fd, size_t len, unsigned seed, int reset)
+relay_finish(int fd, size_t len, unsigned seed, int reset, int node)
 {
-	static uint8_t out[PAYLOAD_MAX], in[sizeof(name_msg) + PAYLOAD_MAX];
+	static uint8_t out[PAYLOAD_MAX];
+	static uint8_t in[sizeof(node_status) + sizeof(name_msg) + PAYLOAD_MAX];
+	size_t head = node ? sizeof(node_status) : 0;
 	struct linger lg = { 1, 0 };
 	ssize_t n;
 	int rst;
@@ -323,9 +336,10 @@ relay_finish(int fd, size_t len, unsigned seed, int reset)
 		fail("relay: %s", strerror(errno));
 		goto out;
 	}
-	if ((size_t)n != sizeof(name_msg) + len || rst ||
-	    memcmp(in, name_msg, sizeof(name_msg)) != 0 ||
-	    memcmp(in + sizeof(name_msg), out, len) != 0)
+	if ((size_t)n != head + sizeof(name_msg) + len || rst ||
+	    (node && memcmp(in, node_status, head) != 0) ||
+	    memcmp(in + head, name_msg, sizeof(name_msg)) != 0 ||
+	    memcmp(in + head + sizeof(name_msg), out, len) != 0)
 		fail("relay: sent %zu bytes, got %zd back%s", len, n,
 		    rst ? " and a reset" : "");
 	else
@@ -349,7 +363,7 @@ relays(int round)
 		if (fds[i] >= 0)
 			relay_finish(fds[i], 1 + (size_t)(round * 977 + i * 613) %
 			    PAYLOAD_MAX, (unsigned)(round * BURST + i),
-			    i % 8 == 7);
+			    i % 8 == 7, i % 2 == 1);
 }
 
 /* 1 when the len bytes at p are nothing, or the server's one line of
@@ -900,8 +914,11 @@ car_batch(struct car *c, int round)
 	else
 		counts[K_STREAM] += 2;
 	for (i = 0; i < 2; i++) {
-		if (se[i]->rst || se[i]->len != elen[i] ||
-		    memcmp(se[i]->got, out[i], elen[i]) != 0)
+		size_t head = i == 1 ? sizeof(node_status) : 0;
+
+		if (se[i]->rst || se[i]->len != head + elen[i] ||
+		    memcmp(se[i]->got, node_status, head) != 0 ||
+		    memcmp(se[i]->got + head, out[i], elen[i]) != 0)
 			fail("carrier: relay to echo %d: sent %zu, got %zu%s", i,
 			    elen[i], se[i]->len, se[i]->rst ? " and a reset" :
 			    "");
