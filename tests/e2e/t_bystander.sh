@@ -212,4 +212,10 @@ most=$(grep -a 'msg=carrier .*reason="rapid reset' "$E2E_SERVER_LOG" |
 e2e_log "rapid reset carriers: at most ${most:-none} streams taken by one"
 e2e_assert_le "${most:-999999}" "$STREAMS_MAX" \
     "no rapid reset carrier had more than $STREAMS_MAX streams taken"
+# The log: a few lines per attacking carrier (its own, the limit's, the
+# first refusal), not one per stream reset or refused; and the hung relays'.
+e2e_assert_le "$lines" $(( 5 * carriers + 2 * HUNG + 200 )) \
+    "the log grew by $lines lines for $carriers attacking carriers, not one a stream"
+e2e_assert_le 1 "$(e2e_count "$E2E_SERVER_LOG" 'carrier limited')" \
+    "the limit is logged when it bites"
 e2e_pass

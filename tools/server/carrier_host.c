@@ -58,10 +58,15 @@ host_stream_open(void *arg, uint32_t id, uint8_t tag, uint16_t port,
 	int sv[2], n;
 
 	snprintf(peer, sizeof(peer), "%.48s#%u", car->peer, id);
+	/* A refused OPEN is logged once per carrier; the mux counts the
+	 * rest (refused_open on the carrier's line): a storm of OPENs is
+	 * not a storm of lines. */
 	if (s->dmn.nconns >= s->o->max_conns) {
-		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
-		    "dur_ms=0 outcome=refused reason=max-conns max_conns=%d",
-		    peer, frame_tag_name(tag), s->o->max_conns);
+		if (!car->said_refused++)
+			logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 "
+			    "out=0 dur_ms=0 outcome=refused reason=max-conns "
+			    "max_conns=%d", peer, frame_tag_name(tag),
+			    s->o->max_conns);
 		return -1;
 	}
 	/* One carrier's streams take at most a quarter of --max-conns (its
@@ -69,10 +74,11 @@ host_stream_open(void *arg, uint32_t id, uint8_t tag, uint16_t port,
 	 * quarter stays for everyone else (version 1 clients, a new
 	 * carrier), however many carriers a peer opens. */
 	if (s->nstreamed >= host_carriers_share(s)) {
-		logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 out=0 "
-		    "dur_ms=0 outcome=refused reason=carriers-share "
-		    "max_streams=%d", peer, frame_tag_name(tag),
-		    host_carriers_share(s));
+		if (!car->said_refused++)
+			logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 "
+			    "out=0 dur_ms=0 outcome=refused "
+			    "reason=carriers-share max_streams=%d", peer,
+			    frame_tag_name(tag), host_carriers_share(s));
 		return -1;
 	}
 	n = frame_encode(pre, MUX_PRE_MAX, (enum frame_tag)tag, port, NULL, 0);
@@ -198,10 +204,14 @@ host_end(struct server *s, struct carrier *car, const char *outcome)
 	/* Streams refused for being one too many: counted here, not one
 	 * line each (a storm of them would be a storm of lines). */
 	logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn", "carrier",
-	    "peer=%s streams=%llu refused=%llu in=%llu out=%llu dur_ms=%ld "
+	    "peer=%s streams=%llu refused=%llu in=%llu out=%llu "
+	    "refused_open=%llu refused_rate=%llu reset_early=%llu dur_ms=%ld "
 	    "outcome=%s reason=%s", car->peer, (unsigned long long)st.streams,
 	    (unsigned long long)st.refused_full,
 	    (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+	    (unsigned long long)st.refused_open,
+	    (unsigned long long)st.refused_rate,
+	    (unsigned long long)st.reset_early,
 	    tio_now_ms() - car->started, outcome,
 	    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
 	    "server stopping", rq, sizeof(rq)));
@@ -229,7 +239,21 @@ host_end(struct server *s, struct carrier *car, const char *outcome)
 void
 host_run(struct server *s, struct carrier *car)
 {
-	if (mux_run(car->m, tio_now_ms()) != MUX_ENDED)
+	struct mux_stats st;
+	enum mux_state ms = mux_run(car->m, tio_now_ms());
+
+	/* One line each time the rapid reset bucket runs empty, with the
+	 * counts so far: what the peer does past it is counted, not logged. */
+	mux_stats(car->m, &st);
+	if (st.rate_limited != car->limited_seen) {
+		car->limited_seen = st.rate_limited;
+		logfmt("warn", "carrier limited", "peer=%s reset_early=%llu "
+		    "refused_rate=%llu refused_open=%llu", car->peer,
+		    (unsigned long long)st.reset_early,
+		    (unsigned long long)st.refused_rate,
+		    (unsigned long long)st.refused_open);
+	}
+	if (ms != MUX_ENDED)
 		return;
 	/* Every cause named: a new one is a compiler warning here. */
 	switch (mux_end_cause(car->m)) {

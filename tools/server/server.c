@@ -93,7 +93,10 @@ server_conn_end(struct server *s, struct conn *c, const char *outcome,
 	/* A carrier's stream: the reset travels as RESET on the carrier. */
 	if (c->car != NULL && reset)
 		mux_reset(c->car->m, c->stream);
-	if (outcome != NULL)	/* NULL: it lives on as a carrier */
+	/* NULL: it lives on as a carrier.  A carrier's stream reset before
+	 * it sent its peer a byte is counted on the carrier's line
+	 * (reset_early), not one line each: rapid reset. */
+	if (outcome != NULL && !(c->streamed && reset && c->bytes_out == 0))
 		logfmt(strcmp(outcome, "ok") == 0 ||
 		    strcmp(outcome, "closed") == 0 ? "info" : "warn", "conn",
 		    "peer=%s tag=%s target=%s in=%llu out=%llu dur_ms=%ld "

@@ -54,6 +54,9 @@ struct carrier {
 	struct mux		*m;
 	int			 rfd, wfd;
 	long			 started;
+	int			 said_refused;	/* a refused OPEN logged: the
+						 * rest are counted */
+	uint64_t		 limited_seen;	/* mux_stats.rate_limited said */
 	char			 peer[64];
 };
 
