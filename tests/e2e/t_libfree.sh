@@ -95,6 +95,14 @@ e2e_assert_eq "{\"$pid\",\"$jobpid\",pang,pang,app@dyno}" "$CLI_OUT" \
 e2e_assert_eq "erlfwd: no node nope on dyno" "$CLI_ERR" \
     "one line for the missing node"
 
+# No carrier (ERLFWD_CARRIER=off: one forwarded connection each), nobody
+# to answer the module: one line, a usage error, before erl starts.
+ERLFWD_CARRIER=off cli_run run --no-preload --tunnel "$tunnel" -- erl -noshell \
+    -eval 'halt().'
+e2e_assert_eq 2 "$CLI_RC" "library-free with no carrier: a usage error"
+cli_assert_one_line "library-free with no carrier"
+e2e_assert_contains "$CLI_ERR" "needs a carrier" "the line says a carrier is needed"
+
 # -name: the long-named node on the second host.
 node_eval -name "v$$@127.0.0.1" "rpc:call('long@worker.lan', os, getpid,
 	[])" --no-preload --tunnel "$tunnel2" --host worker.lan

@@ -125,7 +125,10 @@ flags_env(struct cli *c, const char *hosts, const char *ebin, char *err,
 	struct config *cfg;
 	const char *pats[FLAGS_HOSTS_MAX], *done_text[FLAGS_HOSTS_MAX];
 	uint16_t ports[FLAGS_HOSTS_MAX], done_port[FLAGS_HOSTS_MAX];
-	uint16_t deflt = agent_port(c->tunnel_arg);
+	/* The default route's agent: only when cli_carrier() started one (a
+	 * forward's 127.0.0.1:PORT is no agent). */
+	uint16_t deflt = c->tunnel_arg == c->agent_tunnel ?
+	    agent_port(c->agent_tunnel) : 0;
 	char *aflags = NULL, why[CONFIG_ERR_MAX];
 	size_t i, ndone = 0;
 	int rc = CLI_LOCAL;
