@@ -53,6 +53,7 @@ mode_probe(const char *erl, const char *lib, int timeout_ms, char *why,
 	return rc == 0 ? 0 : out[0] != '\0' ? 0 : -1;
 }
 
+#ifdef __linux__
 /* Add path's identity (real path, size, mtime) to m. */
 static void
 digest_file(struct md5 *m, const char *path)
@@ -114,6 +115,7 @@ preload_works(const char *lib)
 	}
 	return ok;
 }
+#endif /* __linux__: the only system whose erl the library is for */
 
 int
 mode_pick(struct mode *m, int no_preload, char *err, size_t cap)
