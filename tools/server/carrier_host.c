@@ -42,6 +42,16 @@ host_carriers_share(const struct server *s)
 	return s->o->max_conns - s->o->max_conns / 4;
 }
 
+/* Whether car's first refused OPEN is still to be logged (now it is). */
+static int
+first_refusal(struct carrier *car)
+{
+	if (car->said_refused)
+		return 0;
+	car->said_refused = 1;
+	return 1;
+}
+
 /*
  * A stream the carrier's peer opened: a socketpair, one end for the mux and
  * the other a new conn, which reads the version 1 preamble (in pre) the mux
@@ -62,7 +72,7 @@ host_stream_open(void *arg, uint32_t id, uint8_t tag, uint16_t port,
 	 * rest (refused_open on the carrier's line): a storm of OPENs is
 	 * not a storm of lines. */
 	if (s->dmn.nconns >= s->o->max_conns) {
-		if (!car->said_refused++)
+		if (first_refusal(car))
 			logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 "
 			    "out=0 dur_ms=0 outcome=refused reason=max-conns "
 			    "max_conns=%d", peer, frame_tag_name(tag),
@@ -74,7 +84,7 @@ host_stream_open(void *arg, uint32_t id, uint8_t tag, uint16_t port,
 	 * quarter stays for everyone else (version 1 clients, a new
 	 * carrier), however many carriers a peer opens. */
 	if (s->nstreamed >= host_carriers_share(s)) {
-		if (!car->said_refused++)
+		if (first_refusal(car))
 			logfmt("warn", "conn", "peer=%s tag=%s target=none in=0 "
 			    "out=0 dur_ms=0 outcome=refused "
 			    "reason=carriers-share max_streams=%d", peer,

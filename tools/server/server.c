@@ -96,7 +96,8 @@ server_conn_end(struct server *s, struct conn *c, const char *outcome,
 	/* NULL: it lives on as a carrier.  A carrier's stream reset before
 	 * it sent its peer a byte is counted on the carrier's line
 	 * (reset_early), not one line each: rapid reset. */
-	if (outcome != NULL && !(c->streamed && reset && c->bytes_out == 0))
+	if (outcome != NULL && !(c->streamed && reset && c->bytes_out == 0 &&
+	    strcmp(outcome, "reset") == 0))
 		logfmt(strcmp(outcome, "ok") == 0 ||
 		    strcmp(outcome, "closed") == 0 ? "info" : "warn", "conn",
 		    "peer=%s tag=%s target=%s in=%llu out=%llu dur_ms=%ld "
