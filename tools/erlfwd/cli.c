@@ -202,6 +202,7 @@ cli_carrier_start(struct cli *c, int *started, char *err, size_t errlen)
 		return CLI_LOCAL;
 	snprintf(c->cfg.tunnel.text, sizeof(c->cfg.tunnel.text), "%s", text);
 	c->tunnel_arg = c->agent_tunnel;
+	c->agent_port = port;
 	*started = 1;
 	return CLI_OK;
 }

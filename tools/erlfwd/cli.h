@@ -38,6 +38,7 @@ struct cli {
 	const char	*via;		/* --via COMMAND */
 	char		 socks_pass[256];	/* for socks5://USER@ routes */
 	char		 agent_tunnel[32];	/* the agent's 127.0.0.1:PORT */
+	uint16_t	 agent_port;	/* its PORT; 0: no agent started */
 	int		 v1_answered;	/* the carrier's try through a forward
 					 * was taken, then got no carrier */
 	enum mux_end_cause carrier_cause;	/* why the first carrier

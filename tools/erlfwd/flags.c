@@ -53,19 +53,6 @@ flags_aflags(char *out, size_t cap, const char *old, const char *ebin,
 	return 0;
 }
 
-/* The agent's port from "127.0.0.1:PORT"; 0 when it is not one. */
-static uint16_t
-agent_port(const char *tunnel)
-{
-	const char *colon = tunnel != NULL ? strrchr(tunnel, ':') : NULL;
-	long v;
-
-	if (colon == NULL || strncmp(tunnel, "127.0.0.1:", 10) != 0)
-		return 0;
-	v = strtol(colon + 1, NULL, 10);
-	return v > 0 && v < 65536 ? (uint16_t)v : 0;
-}
-
 /*
  * The port of an agent for route r, started now (or the one started for
  * the same route before, in done[]).  Returns CLI_OK, or an exit status
@@ -125,10 +112,9 @@ flags_env(struct cli *c, const char *hosts, const char *ebin, char *err,
 	struct config *cfg;
 	const char *pats[FLAGS_HOSTS_MAX], *done_text[FLAGS_HOSTS_MAX];
 	uint16_t ports[FLAGS_HOSTS_MAX], done_port[FLAGS_HOSTS_MAX];
-	/* The default route's agent: only when cli_carrier() started one (a
+	/* The default route's agent, when cli_carrier() started one (a
 	 * forward's 127.0.0.1:PORT is no agent). */
-	uint16_t deflt = c->tunnel_arg == c->agent_tunnel ?
-	    agent_port(c->agent_tunnel) : 0;
+	uint16_t deflt = c->agent_port;
 	char *aflags = NULL, why[CONFIG_ERR_MAX];
 	size_t i, ndone = 0;
 	int rc = CLI_LOCAL;
