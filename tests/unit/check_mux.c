@@ -285,6 +285,11 @@ struct world {
 	int		 resets;	/* reset callbacks */
 	uint32_t	 reset_id;	/* the last one's stream */
 	int		 busy_ping_ms;	/* the client's, for start() */
+	/* The server's callbacks for rewired streams. */
+	int		 moved, halves;	/* moved() calls, with half set */
+	int		 closed;	/* closed() calls */
+	struct mux_stream_end	 end;	/* the last one's */
+	void		*closed_udata;
 };
 
 static struct world	 W;
@@ -399,7 +404,32 @@ node_reset(void *arg, uint32_t id)
 	w->reset_id = id;
 }
 
-static const struct mux_ops node_ops = { node_open, node_reset };
+/* The server's moved callback: a rewired stream moved bytes. */
+static void
+node_moved(void *arg, void *udata, int half, int moved)
+{
+	struct world *w = arg;
+
+	ck_assert_ptr_eq(udata, &W.closed_udata);
+	w->moved += moved;
+	w->halves += half;
+}
+
+/* The server's closed callback: a rewired stream is over. */
+static void
+node_closed(void *arg, void *udata, const struct mux_stream_end *e)
+{
+	struct world *w = arg;
+
+	ck_assert_ptr_eq(udata, &W.closed_udata);
+	w->closed++;
+	w->end = *e;
+}
+
+static const struct mux_ops node_ops = {
+	.open = node_open, .reset = node_reset, .moved = node_moved,
+	.closed = node_closed,
+};
 
 static void
 opts(struct mux_opts *o, enum mux_role role, int rfd, int wfd)
@@ -1327,6 +1357,255 @@ END_TEST
 START_TEST(half_close_node)
 {
 	half_close(0);
+}
+END_TEST
+
+/* ---- rewired streams (erlfwd-server past a stream's setup) ---------------- */
+
+static void reset_close(struct lend *e);
+
+static int
+until_closed(void *arg)
+{
+	(void)arg;
+	return W.closed > 0;
+}
+
+/*
+ * What erlfwd-server does when a stream's setup is over: read what is left
+ * in the pair (behind the "pre:ID;" the open callback wrote), and hand the
+ * mux a TCP socket to the upstream with that and the upstream's first
+ * answer.  Returns the upstream's end.
+ */
+static struct lend *
+rewire(uint32_t id, struct lend *node, const char *answer)
+{
+	char pre[32];
+	size_t k = (size_t)snprintf(pre, sizeof(pre), "pre:%u;", id);
+	uint8_t *left = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int up[2];
+
+	/* The open callback's prefix is there (or in the pair, stalled). */
+	if (!node->stalled) {
+		struct want w = { node, k };
+
+		ck_assert(spin(until_len, &w, SPIN_MS));
+	}
+	/* What the node end read so far, then what the pair still holds. */
+	for (;;) {
+		if (len + 65536 > cap) {
+			cap = 2 * (len + 65536);
+			ck_assert_ptr_nonnull(left = realloc(left, cap));
+		}
+		if (len == 0 && node->inlen > 0) {
+			memcpy(left, node->in, node->inlen);
+			len = node->inlen;
+			continue;
+		}
+		n = recv(node->fd, left + len, cap - len, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	ck_assert_uint_ge(len, k);
+	ck_assert(memcmp(left, pre, k) == 0);
+	tcp_pair(up);
+	ck_assert_int_eq(mux_rewire(W.sm, id, up[0], left + k, len - k,
+	    answer, strlen(answer), &W.closed_udata), 0);
+	free(left);
+	close(node->fd);	/* the owner's end of the pair, done with */
+	node->fd = -1;
+	node->eof = 1;
+	return end_add(up[1]);
+}
+
+/*
+ * Bytes the server's mux still held for a stalled pair, bytes in the pair,
+ * and bytes still coming from the app all reach the upstream in order; the
+ * upstream's answer reaches the app first; a clean close on both sides is
+ * MUX_SE_CLOSED with the counts.
+ */
+START_TEST(rewire_order)
+{
+	struct lend *app, *node, *up, *two[3] = { NULL, NULL, NULL };
+	static uint8_t a[BULK], b[BULK / 4];
+	uint8_t *got;
+	struct want w;
+	uint32_t id;
+
+	W.stall_nodes = 1;
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	fill(a, sizeof(a), 1);
+	fill(b, sizeof(b), 2);
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	lend_queue(app, a, sizeof(a));
+	node = node_of(id);
+	/* The pair fills, then the stream's window: the rest waits. */
+	(void)spin(never, NULL, 300);
+	up = rewire(id, node, "ANSWER");
+	lend_queue(up, b, sizeof(b));
+	w.e = up;
+	w.len = sizeof(a);
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	check_bytes(up->in, up->inlen, a, sizeof(a), "upstream");
+	w.e = app;
+	w.len = 6 + sizeof(b);
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert_uint_eq(app->inlen, 6 + sizeof(b));
+	ck_assert(memcmp(app->in, "ANSWER", 6) == 0);
+	got = app->in + 6;
+	check_bytes(got, app->inlen - 6, b, sizeof(b), "app");
+	ck_assert_int_gt(W.moved, 0);
+	ck_assert_int_eq(W.closed, 0);
+	app->shut = 1;
+	up->shut = 1;
+	two[0] = app;
+	two[1] = up;
+	ck_assert(spin(until_eof, two, SPIN_MS));
+	ck_assert(spin(until_closed, NULL, SPIN_MS));
+	ck_assert_int_eq(W.closed, 1);
+	ck_assert_int_eq(W.end.how, MUX_SE_CLOSED);
+	ck_assert_uint_eq(W.end.from_local, 6 + sizeof(b));
+	/* Everything the pair had not passed on, and everything after. */
+	ck_assert_uint_le(W.end.to_local, sizeof(a));
+	ck_assert_uint_gt(W.end.to_local, 0);
+	ck_assert_int_gt(W.halves, 0);
+	ck_assert_int_eq(W.resets, 0);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/* The app resets: the upstream reads a reset; closed(), not reset(). */
+START_TEST(rewire_peer_reset)
+{
+	struct lend *app, *node, *up, *one[2] = { NULL, NULL };
+	struct want w;
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	lend_queue(app, "x", 1);
+	node = node_of(id);
+	w.e = node;
+	w.len = 7;	/* "pre:1;x" */
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	up = rewire(id, node, "");
+	w.e = up;
+	w.len = 1;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert(up->in[0] == 'x');
+	reset_close(app);
+	one[0] = up;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(up->err, ECONNRESET);
+	ck_assert(spin(until_closed, NULL, SPIN_MS));
+	ck_assert_int_eq(W.end.how, MUX_SE_PEER_RESET);
+	ck_assert_uint_eq(W.end.to_local, 1);
+	ck_assert_int_eq(W.resets, 0);
+}
+END_TEST
+
+/* The upstream resets: the app reads a reset; MUX_SE_LOCAL_RESET. */
+START_TEST(rewire_upstream_reset)
+{
+	struct lend *app, *node, *up, *one[2] = { NULL, NULL };
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	node = node_of(id);
+	up = rewire(id, node, "hi");
+	reset_close(up);
+	one[0] = app;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(app->err, ECONNRESET);
+	ck_assert_uint_eq(app->inlen, 2);
+	ck_assert(spin(until_closed, NULL, SPIN_MS));
+	ck_assert_int_eq(W.end.how, MUX_SE_LOCAL_RESET);
+	ck_assert_uint_eq(W.end.from_local, 2);
+}
+END_TEST
+
+/* The owner's quiet limit: RESET to the app, a FIN to the upstream. */
+START_TEST(rewire_owner_close)
+{
+	struct lend *app, *node, *up, *two[3] = { NULL, NULL, NULL };
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	node = node_of(id);
+	up = rewire(id, node, "");
+	mux_stream_close(W.sm, id);
+	ck_assert_int_eq(W.closed, 1);
+	ck_assert_int_eq(W.end.how, MUX_SE_OWNER);
+	mux_stream_close(W.sm, id);	/* gone: nothing */
+	ck_assert_int_eq(W.closed, 1);
+	two[0] = app;
+	two[1] = up;
+	ck_assert(spin(until_eof, two, SPIN_MS));
+	ck_assert_int_eq(app->err, ECONNRESET);
+	ck_assert_int_eq(up->err, 0);
+	ck_assert(spin(until_no_streams, NULL, SPIN_MS));
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/* The carrier goes: each rewired stream hears MUX_SE_CARRIER. */
+START_TEST(rewire_carrier_end)
+{
+	struct lend *node, *up, *one[2] = { NULL, NULL };
+	uint32_t id;
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	(void)app_open(FRAME_TAG_DIST, 7, 1, &id);
+	node = node_of(id);
+	up = rewire(id, node, "");
+	mux_free(W.sm);
+	W.sm = NULL;
+	ck_assert_int_eq(W.closed, 1);
+	ck_assert_int_eq(W.end.how, MUX_SE_CARRIER);
+	one[0] = up;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+}
+END_TEST
+
+/* What cannot be rewired is refused, and the stream goes on as it was. */
+START_TEST(rewire_refused)
+{
+	static uint8_t big[CARRIER_WINDOW + 1];
+	struct lend *app, *node;
+	struct want w;
+	uint32_t id;
+	int up[2];
+
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	node = node_of(id);
+	tcp_pair(up);
+	keep_fd(up[0]);
+	keep_fd(up[1]);
+	ck_assert_int_eq(mux_rewire(W.sm, id + 2, up[0], NULL, 0, NULL, 0,
+	    &W.closed_udata), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(mux_rewire(W.sm, id, up[0], NULL, 0, NULL, 0, NULL),
+	    -1);
+	ck_assert_int_eq(mux_rewire(W.sm, id, up[0], NULL, 0, big,
+	    sizeof(big), &W.closed_udata), -1);
+	ck_assert_int_eq(errno, EMSGSIZE);
+	lend_queue(app, "z", 1);
+	w.e = node;
+	w.len = 7;	/* "pre:1;z" */
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert_int_eq(W.closed, 0);
 }
 END_TEST
 
@@ -2429,6 +2708,12 @@ mux_suite(void)
 
 	tc = tcase_create("resets");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, rewire_order);
+	tcase_add_test(tc, rewire_peer_reset);
+	tcase_add_test(tc, rewire_upstream_reset);
+	tcase_add_test(tc, rewire_owner_close);
+	tcase_add_test(tc, rewire_carrier_end);
+	tcase_add_test(tc, rewire_refused);
 	tcase_add_test(tc, reset_from_app);
 	tcase_add_test(tc, reset_from_node);
 	tcase_add_test(tc, reset_mux_reset);

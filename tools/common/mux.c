@@ -62,8 +62,13 @@ struct stream {
 	uint32_t		 consumed;	/* delivered since our WINDOW */
 	int			 answered;	/* its local end sent the peer
 						 * a byte */
-	size_t			 pre;		/* the open callback's bytes,
-						 * still to deliver */
+	size_t			 pre;		/* bytes at buf's head the peer
+						 * did not send through our
+						 * window: the open callback's,
+						 * or the owner's at a rewire */
+	void			*udata;		/* rewired: the owner's */
+	uint64_t		 to_local;	/* rewired: bytes written to */
+	uint64_t		 from_local;	/* and read from its socket */
 	uint8_t			*buf;		/* from the peer, not yet written */
 	size_t			 off, len, cap;
 };
@@ -329,10 +334,15 @@ bucket_refuse(struct mux *m, uint32_t id)
 	return 1;
 }
 
-/* Forget s: its socket closed with a reset when reset is set. */
+/*
+ * Forget s: its socket closed with a reset when reset is set.  A rewired
+ * stream's owner hears how (err: errno for MUX_SE_ERROR).
+ */
 static void
-stream_free(struct mux *m, struct stream *s, int reset)
+stream_free(struct mux *m, struct stream *s, int reset,
+    enum mux_stream_how how, int err)
 {
+	struct mux_stream_end e;
 	int i;
 
 	/* A frame from the carrier can end s while its own event waits
@@ -356,18 +366,46 @@ stream_free(struct mux *m, struct stream *s, int reset)
 	else
 		close(s->h.fd);
 	m->held -= s->len - s->off;
+	if (s->udata != NULL && m->ops != NULL && m->ops->closed != NULL) {
+		e.how = how;
+		e.err = err;
+		e.to_local = s->to_local;
+		e.from_local = s->from_local;
+		m->ops->closed(m->arg, s->udata, &e);
+	}
 	free(s->buf);
 	free(s);
 }
 
-/* End s on our side with RESET (code) to the peer. */
+/* A rewired stream moved bytes (moved), or a direction of it ended. */
 static void
-stream_abort(struct mux *m, struct stream *s, int code)
+stream_moved(struct mux *m, struct stream *s, int moved)
+{
+	if (s->udata != NULL && m->ops != NULL && m->ops->moved != NULL)
+		m->ops->moved(m->arg, s->udata, s->rd_eof || s->peer_fin,
+		    moved);
+}
+
+/*
+ * End s on our side with RESET (code) to the peer: its socket was reset
+ * (CARRIER_RST_RESET) or failed with err.
+ */
+static void
+stream_abort(struct mux *m, struct stream *s, int code, int err)
 {
 	uint8_t c = (uint8_t)code;
 
 	send_ctl(m, CARRIER_RESET, s->id, &c, 1);
-	stream_free(m, s, 1);
+	stream_free(m, s, 1, code == CARRIER_RST_RESET ? MUX_SE_LOCAL_RESET :
+	    MUX_SE_ERROR, err);
+}
+
+/* The RESET code for a socket's errno. */
+static int
+reset_code(int err)
+{
+	return err == ECONNRESET || err == EPIPE ? CARRIER_RST_RESET :
+	    CARRIER_RST_ERROR;
 }
 
 /*
@@ -378,7 +416,7 @@ static int
 maybe_done(struct mux *m, struct stream *s)
 {
 	if (s->rd_eof && s->peer_fin && s->len == s->off) {
-		stream_free(m, s, 0);
+		stream_free(m, s, 0, MUX_SE_CLOSED, 0);
 		return 1;
 	}
 	stream_watch(m, s);
@@ -443,6 +481,7 @@ delivered(struct mux *m, struct stream *s, size_t n)
 {
 	size_t own = n < s->pre ? n : s->pre;
 
+	s->to_local += n;
 	/* The open callback's bytes go first, and the peer never sent them:
 	 * no window for those. */
 	s->pre -= own;
@@ -462,6 +501,7 @@ static int
 stream_write(struct mux *m, struct stream *s)
 {
 	ssize_t n;
+	int moved = 0;
 
 	while (s->len > s->off) {
 		n = send(s->h.fd, s->buf + s->off, s->len - s->off,
@@ -470,14 +510,14 @@ stream_write(struct mux *m, struct stream *s)
 			s->off += (size_t)n;
 			m->held -= (size_t)n;
 			delivered(m, s, (size_t)n);
+			moved = 1;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		stream_abort(m, s, errno == ECONNRESET || errno == EPIPE ?
-		    CARRIER_RST_RESET : CARRIER_RST_ERROR);
+		stream_abort(m, s, reset_code(errno), errno);
 		return -1;
 	}
 	if (s->len == s->off) {
@@ -487,6 +527,8 @@ stream_write(struct mux *m, struct stream *s)
 		if (s->peer_fin)
 			(void)shutdown(s->h.fd, SHUT_WR);
 	}
+	if (moved)
+		stream_moved(m, s, 1);
 	return 0;
 }
 
@@ -501,9 +543,7 @@ stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 		n = send(s->h.fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
-			stream_abort(m, s, errno == ECONNRESET ||
-			    errno == EPIPE ? CARRIER_RST_RESET :
-			    CARRIER_RST_ERROR);
+			stream_abort(m, s, reset_code(errno), errno);
 			return;
 		}
 		if (n < 0)
@@ -511,7 +551,7 @@ stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 		delivered(m, s, (size_t)n);
 	}
 	if ((size_t)n < len && stream_keep(m, s, p + n, len - (size_t)n) != 0) {
-		stream_abort(m, s, CARRIER_RST_ERROR);
+		stream_abort(m, s, CARRIER_RST_ERROR, ENOMEM);
 		return;
 	}
 	/*
@@ -525,6 +565,7 @@ stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 		    m->held, HELD_MAX);
 		return;
 	}
+	stream_moved(m, s, 1);
 	stream_watch(m, s);
 }
 
@@ -540,7 +581,7 @@ stream_pull(struct mux *m, struct stream *s)
 	ssize_t n;
 
 	if (out_room(m, CARRIER_HDR_LEN + want) != 0) {
-		stream_abort(m, s, CARRIER_RST_ERROR);
+		stream_abort(m, s, CARRIER_RST_ERROR, ENOMEM);
 		return 0;
 	}
 	do
@@ -552,7 +593,9 @@ stream_pull(struct mux *m, struct stream *s)
 		m->outlen += CARRIER_HDR_LEN + (size_t)n;
 		s->send_win -= (uint32_t)n;
 		s->answered = 1;
+		s->from_local += (uint64_t)n;
 		m->st.bytes_out += (uint64_t)n;
+		stream_moved(m, s, 1);
 		if ((size_t)n == want && s->send_win > 0)
 			return 1;
 		stream_watch(m, s);	/* drained, or out of window */
@@ -561,6 +604,7 @@ stream_pull(struct mux *m, struct stream *s)
 	if (n == 0) {
 		send_ctl(m, CARRIER_FIN, s->id, NULL, 0);
 		s->rd_eof = 1;
+		stream_moved(m, s, 0);
 		(void)maybe_done(m, s);
 		return 0;
 	}
@@ -569,7 +613,7 @@ stream_pull(struct mux *m, struct stream *s)
 		return 0;
 	}
 	stream_abort(m, s, errno == ECONNRESET ? CARRIER_RST_RESET :
-	    CARRIER_RST_ERROR);
+	    CARRIER_RST_ERROR, errno);
 	return 0;
 }
 
@@ -627,7 +671,7 @@ close_all(struct mux *m)
 	struct stream *s;
 
 	while ((s = TAILQ_FIRST(&m->streams)) != NULL)
-		stream_free(m, s, 0);
+		stream_free(m, s, 0, MUX_SE_CARRIER, 0);
 }
 
 static void
@@ -727,7 +771,7 @@ on_open(struct mux *m, const struct carrier_frame *f)
 		return;
 	}
 	if (prelen > 0 && stream_keep(m, s, pre, prelen) != 0) {
-		stream_abort(m, s, CARRIER_RST_ERROR);
+		stream_abort(m, s, CARRIER_RST_ERROR, ENOMEM);
 		return;
 	}
 	s->pre = prelen;
@@ -820,11 +864,14 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 		s->peer_fin = 1;
 		if (s->len == s->off)
 			(void)shutdown(s->h.fd, SHUT_WR);
+		stream_moved(m, s, 0);
 		(void)maybe_done(m, s);
 		return;
 	case CARRIER_RESET:
-		stream_free(m, s, 1);
-		if (m->ops != NULL && m->ops->reset != NULL)
+		/* A rewired stream's socket carries the reset itself. */
+		v = s->udata != NULL;
+		stream_free(m, s, 1, MUX_SE_PEER_RESET, 0);
+		if (!v && m->ops != NULL && m->ops->reset != NULL)
 			m->ops->reset(m->arg, f->stream);
 		return;
 	}
@@ -918,7 +965,7 @@ on_stream(struct mux *m, struct stream *s, uint32_t ev)
 		    getsockopt(s->h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
 		    err != 0) {
 			stream_abort(m, s, err == ECONNRESET ?
-			    CARRIER_RST_RESET : CARRIER_RST_ERROR);
+			    CARRIER_RST_RESET : CARRIER_RST_ERROR, err);
 			return;
 		}
 		make_ready(m, s);
@@ -1168,6 +1215,106 @@ mux_open(struct mux *m, int fd, uint8_t tag, uint16_t port,
 	return s->id;
 }
 
+/* Queue n bytes of p as s's DATA frames now; the window must allow them. */
+static void
+send_data(struct mux *m, struct stream *s, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		k = n < CARRIER_DATA_MAX ? n : CARRIER_DATA_MAX;
+		send_ctl(m, CARRIER_DATA, s->id, p, k);
+		s->send_win -= (uint32_t)k;
+		s->from_local += k;
+		m->st.bytes_out += k;
+		p += k;
+		n -= k;
+	}
+}
+
+int
+mux_rewire(struct mux *m, uint32_t id, int fd, const void *to_local,
+    size_t n_local, const void *to_peer, size_t n_peer, void *udata)
+{
+	struct stream *s = find(m, id);
+	uint8_t held[CARRIER_DATA_MAX], *nb;
+	size_t have = 0;
+	ssize_t n;
+
+	if (s == NULL || s->udata != NULL || udata == NULL) {
+		errno = s == NULL ? ENOENT : EINVAL;
+		return -1;
+	}
+	/* What the owner wrote to the pair before: ahead of to_peer.  A
+	 * setup writes nothing there before its relay, so this is room
+	 * enough; more is refused rather than reordered. */
+	while (have < sizeof(held)) {
+		n = read(s->h.fd, held + have, sizeof(held) - have);
+		if (n > 0)
+			have += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else
+			break;
+	}
+	if (have == sizeof(held) || have + n_peer > s->send_win ||
+	    s->pre > 0) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* to_local goes ahead of what the stream still holds for the pair:
+	 * the owner read it from the pair, so it came first.  The peer's
+	 * window was given back for it when the pair took it. */
+	if (n_local > 0) {
+		if ((nb = malloc(n_local + (s->len - s->off))) == NULL)
+			return -1;
+		memcpy(nb, to_local, n_local);
+		if (s->len > s->off)
+			memcpy(nb + n_local, s->buf + s->off, s->len - s->off);
+		free(s->buf);
+		s->buf = nb;
+		s->len = s->cap = n_local + (s->len - s->off);
+		s->off = 0;
+		s->pre = n_local;
+		m->held += n_local;
+	}
+	watch(m, &s->h, 0);
+	close(s->h.fd);
+	s->h.fd = fd;
+	(void)sock_nonblock(fd);
+	s->udata = udata;
+	s->to_local = s->from_local = 0;
+	send_data(m, s, held, have);
+	send_data(m, s, to_peer, n_peer);
+	if (have + n_peer > 0)
+		s->answered = 1;
+	if (s->len == s->off && s->peer_fin)
+		(void)shutdown(fd, SHUT_WR);
+	make_ready(m, s);
+	stream_watch(m, s);
+	if (flush(m) != 0)
+		end(m, MUX_END_IO, -1, "writing the carrier: %s",
+		    strerror(errno));
+	carrier_watch(m);
+	return 0;
+}
+
+void
+mux_stream_close(struct mux *m, uint32_t id)
+{
+	struct stream *s = find(m, id);
+	uint8_t code = CARRIER_RST_RESET;
+
+	if (s == NULL)
+		return;
+	send_ctl(m, CARRIER_RESET, s->id, &code, 1);
+	stream_free(m, s, 0, MUX_SE_OWNER, 0);
+	if (flush(m) != 0)
+		end(m, MUX_END_IO, -1, "writing the carrier: %s",
+		    strerror(errno));
+	carrier_watch(m);
+}
+
 void
 mux_reset(struct mux *m, uint32_t id)
 {
@@ -1175,7 +1322,7 @@ mux_reset(struct mux *m, uint32_t id)
 
 	if (s == NULL)
 		return;
-	stream_abort(m, s, CARRIER_RST_RESET);
+	stream_abort(m, s, CARRIER_RST_RESET, 0);
 	/* Outside mux_run(): send the RESET now, or have the carrier's
 	 * writability wake the owner.  Queued alone, it would wait for the
 	 * next frame in, which a stalled stream may never bring before the

@@ -70,6 +70,23 @@ enum mux_end_cause {
 	MUX_END_LOCAL,		/* our owner ended it (the session is over) */
 };
 
+/* How a rewired stream ended (mux_ops.closed). */
+enum mux_stream_how {
+	MUX_SE_CLOSED = 1,	/* both ways finished */
+	MUX_SE_PEER_RESET,	/* the peer's RESET (its socket reset too) */
+	MUX_SE_LOCAL_RESET,	/* its socket was reset: RESET sent */
+	MUX_SE_ERROR,		/* its socket failed, or out of memory */
+	MUX_SE_CARRIER,		/* the carrier ended under it */
+	MUX_SE_OWNER,		/* mux_stream_close() */
+};
+
+struct mux_stream_end {
+	enum mux_stream_how	 how;
+	int			 err;		/* errno, for MUX_SE_ERROR */
+	uint64_t		 to_local;	/* bytes written to its socket */
+	uint64_t		 from_local;	/* bytes read from it */
+};
+
 struct mux_ops {
 	/*
 	 * open (servers): the peer opened stream id for tag and port (as in a
@@ -83,9 +100,21 @@ struct mux_ops {
 	/*
 	 * reset (servers, may be NULL): the peer reset stream id, whose local
 	 * socket is already closed: a socketpair cannot carry a reset, so
-	 * the owner passes it on (to the node) itself.
+	 * the owner passes it on (to the node) itself.  Not called for a
+	 * stream mux_rewire()d to its upstream: its socket carries it.
 	 */
 	void	(*reset)(void *arg, uint32_t id);
+	/*
+	 * moved (servers, may be NULL): bytes moved on a rewired stream
+	 * (moved), or one of its directions has ended (half): for the
+	 * owner's idle and linger limits.  udata is mux_rewire()'s.
+	 */
+	void	(*moved)(void *arg, void *udata, int half, int moved);
+	/*
+	 * closed (servers, may be NULL): a rewired stream is over, how e
+	 * says; its socket is closed.  The last call with its udata.
+	 */
+	void	(*closed)(void *arg, void *udata, const struct mux_stream_end *e);
 };
 
 #define MUX_PRE_MAX	64
@@ -180,6 +209,27 @@ uint32_t mux_open(struct mux *m, int fd, uint8_t tag, uint16_t port,
 	    const void *early, size_t len);
 
 /*
+ * mux_rewire (servers): stream id's local end, a socketpair whose other
+ * end the owner held during setup, becomes fd (connected, non-blocking;
+ * the mux owns it from now on): no hop between the carrier and the
+ * upstream for the bulk of the stream.  to_local (n_local bytes) are what
+ * the owner read from the pair and did not pass on yet: they go to fd
+ * first.  to_peer (n_peer) are what fd's peer already answered: they go
+ * to the carrier first, behind whatever the pair still held.  udata is
+ * passed to ops->moved and ops->closed from now on.  Returns 0, or -1 with
+ * errno (the stream and fd are untouched: the owner resets the stream).
+ */
+int	mux_rewire(struct mux *m, uint32_t id, int fd, const void *to_local,
+	    size_t n_local, const void *to_peer, size_t n_peer, void *udata);
+
+/*
+ * mux_stream_close (servers): end rewired stream id on the owner's word
+ * (a quiet limit): RESET to the peer, its socket closed with a FIN;
+ * ops->closed is called (MUX_SE_OWNER) before this returns.
+ */
+void	mux_stream_close(struct mux *m, uint32_t id);
+
+/*
  * mux_reset: the far end of stream id was reset: send RESET and close its
  * local socket.  For servers, whose local sockets cannot carry a reset.
  */
@@ -217,7 +267,10 @@ enum mux_end_cause mux_end_parse(const char *name);
 /* mux_stats: counters so far. */
 void	mux_stats(const struct mux *m, struct mux_stats *st);
 
-/* mux_free: close every stream's socket and the epoll set; free m. */
+/*
+ * mux_free: close every stream's socket (ops->closed for each rewired one,
+ * MUX_SE_CARRIER) and the epoll set; free m.
+ */
 void	mux_free(struct mux *m);
 
 #endif /* ERLFWD_MUX_H */

@@ -5,7 +5,11 @@
  * the peer.  Each stream becomes a connection of server.c's, whose client
  * side is one end of a socketpair, the mux holding the other: every
  * stream goes through the same states, policy and log line as a version 1
- * connection.  The streams' share of --max-conns is decided here.
+ * connection.  When its setup is over, the pair has done its job: the
+ * upstream socket goes to the mux (host_stream_direct()), and the bulk of
+ * the stream's bytes cross no hop of ours.  A struct hstream is what is
+ * left of the connection: its slot, its quiet limits, its log line.  The
+ * streams' share of --max-conns is decided here.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -118,14 +122,164 @@ host_stream_reset(void *arg, uint32_t id)
 
 	TAILQ_FOREACH(d, &car->s->dmn.conns, entry) {
 		c = (struct conn *)d;
-		if (c->car == car && c->stream == id) {
+		if (d->kind == DK_CONN && c->car == car && c->stream == id) {
 			server_conn_end(car->s, c, "reset", "reset by the client", 1);
 			return;
 		}
 	}
 }
 
-static const struct mux_ops host_stream_ops = { host_stream_open, host_stream_reset };
+/* The pair's bytes the mux wrote and the conn did not read: at most what a
+ * window lets the peer send, and what the pair's buffers hold. */
+#define PAIR_LEFT_MAX	(2 * 1024 * 1024)
+
+/* Read what is left in fd (to EOF or EAGAIN) behind *buf (*len, *cap). */
+static int
+read_left(int fd, uint8_t **buf, size_t *len, size_t *cap)
+{
+	uint8_t *nb;
+	ssize_t n;
+
+	for (;;) {
+		if (*len == *cap) {
+			if (*cap >= PAIR_LEFT_MAX ||
+			    (nb = realloc(*buf, *cap * 2)) == NULL)
+				return -1;
+			*buf = nb;
+			*cap *= 2;
+		}
+		n = read(fd, *buf + *len, *cap - *len);
+		if (n > 0)
+			*len += (size_t)n;
+		else if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		else if (errno != EINTR)
+			return -1;
+	}
+}
+
+int
+host_stream_direct(struct server *s, struct conn *c, const uint8_t *to_peer,
+    size_t n)
+{
+	struct hstream *hs;
+	size_t len = c->inlen - c->framelen, cap = 16384;
+	uint8_t *left = NULL;
+	int up = c->h[H_UPSTREAM].fd;
+
+	while (cap < len)
+		cap *= 2;
+	if ((hs = calloc(1, sizeof(*hs))) == NULL ||
+	    (left = malloc(cap)) == NULL)
+		goto fail;
+	/* The early bytes behind the preamble, then what the pair holds:
+	 * both are the client's, read before what the mux still holds. */
+	memcpy(left, c->in + c->framelen, len);
+	if (read_left(c->h[H_CLIENT].fd, &left, &len, &cap) != 0)
+		goto fail;
+	server_watch(s, &c->h[H_UPSTREAM], 0);
+	server_watch(s, &c->h[H_CLIENT], 0);
+	if (mux_rewire(c->car->m, c->stream, up, left, len, to_peer, n,
+	    hs) != 0)
+		goto fail;
+	free(left);
+	hs->d.kind = DK_STREAM;
+	hs->car = c->car;
+	hs->id = c->stream;
+	hs->tag = c->tag;
+	hs->port = c->port;
+	hs->started = c->d.started;
+	hs->base_in = c->gate_sent;
+	daemon_conn_add(&s->dmn, &hs->d);
+	daemon_setup_done(&s->dmn, &hs->d);
+	daemon_relay_queue(&s->dmn, &hs->d, DAEMON_RQ_IDLE);
+	s->nstreamed++;
+	/* The conn is over; its upstream socket is the mux's now. */
+	c->h[H_UPSTREAM].fd = -1;
+	c->car = NULL;
+	server_conn_end(s, c, NULL, NULL, 0);
+	return 0;
+fail:
+	free(left);
+	free(hs);
+	return -1;
+}
+
+/* A rewired stream moved bytes, or one of its ways ended. */
+static void
+host_stream_moved(void *arg, void *udata, int half, int moved)
+{
+	struct carrier *car = arg;
+	struct hstream *hs = udata;
+
+	daemon_relay_moved(&car->s->dmn, &hs->d, half, moved);
+}
+
+/* A rewired stream is over: its line, as its conn's would have been. */
+static void
+host_stream_closed(void *arg, void *udata, const struct mux_stream_end *e)
+{
+	struct carrier *car = arg;
+	struct server *s = car->s;
+	struct hstream *hs = udata;
+	const char *outcome = "closed", *reason = NULL;
+	char rq[160];
+
+	switch (e->how) {
+	case MUX_SE_CLOSED:
+		break;
+	case MUX_SE_PEER_RESET:
+		outcome = "reset";
+		reason = "reset by the client";
+		break;
+	case MUX_SE_LOCAL_RESET:
+		outcome = "reset";
+		break;
+	case MUX_SE_ERROR:
+		outcome = "error";
+		reason = strerror(e->err);
+		break;
+	case MUX_SE_CARRIER:
+		/* The carrier's end is the stream's: a shutdown's, or the
+		 * carrier closed under it. */
+		if (car->closing != NULL && strcmp(car->closing, "shutdown") == 0)
+			outcome = "shutdown";
+		else
+			reason = "the carrier ended";
+		break;
+	case MUX_SE_OWNER:
+		outcome = "timeout";
+		reason = hs->quiet;
+		break;
+	}
+	/* A stream reset before it sent its peer a byte is counted on the
+	 * carrier's line (reset_early), as a conn's is. */
+	if (!(e->how == MUX_SE_PEER_RESET && e->from_local == 0))
+		logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn", "conn",
+		    "peer=%.48s#%u tag=%s target=127.0.0.1:%u in=%llu out=%llu "
+		    "dur_ms=%ld outcome=%s%s%s", car->peer, hs->id,
+		    frame_tag_name(hs->tag), (unsigned)hs->port,
+		    (unsigned long long)(hs->base_in + e->to_local),
+		    (unsigned long long)e->from_local,
+		    tio_now_ms() - hs->started, outcome,
+		    reason != NULL ? " reason=" : "",
+		    reason != NULL ? logfmt_value(reason, rq, sizeof(rq)) : "");
+	s->nstreamed--;
+	daemon_conn_end(&s->dmn, &hs->d);
+}
+
+void
+host_stream_quiet(struct server *s, struct hstream *hs, const char *reason)
+{
+	(void)s;
+	hs->quiet = reason;
+	mux_stream_close(hs->car->m, hs->id);
+}
+
+static const struct mux_ops host_stream_ops = {
+	.open = host_stream_open, .reset = host_stream_reset,
+	.moved = host_stream_moved, .closed = host_stream_closed,
+};
 
 /*
  * Start a carrier on rfd/wfd (the same socket, or stdin and stdout) for
@@ -225,10 +379,12 @@ host_end(struct server *s, struct carrier *car, const char *outcome)
 	    tio_now_ms() - car->started, outcome,
 	    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
 	    "server stopping", rq, sizeof(rq)));
-	/* Its streams' conns see their socketpair close and end as usual. */
+	/* Its streams' conns see their socketpair close and end as usual;
+	 * its rewired streams end in mux_free(), with outcome's word. */
 	TAILQ_FOREACH(d, &s->dmn.conns, entry)
-		if (((struct conn *)d)->car == car)
+		if (d->kind == DK_CONN && ((struct conn *)d)->car == car)
 			((struct conn *)d)->car = NULL;
+	car->closing = outcome;
 	server_watch(s, &car->h, 0);
 	mux_free(car->m);
 	host_stdio_restore(s);

@@ -41,6 +41,8 @@ struct dconn {
 	long			 active;	/* relaying: last byte moved */
 	long			 started, deadline;
 	int			 dead;		/* ended: freed after the batch */
+	int			 kind;		/* the role's: which of its
+						 * structs this is */
 };
 
 TAILQ_HEAD(dconn_list, dconn);

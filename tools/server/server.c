@@ -11,6 +11,8 @@
  *             to the port, and nothing more either way until the port has
  *             answered with a node's status message (distname.h); what
  *             else came is relayed after it
+ *   CONNECT   a carrier's stream to an --allow-port port: waiting for the
+ *             connect, then handed to the carrier (below)
  *   RELAY     moving bytes both ways (relay.c); for an --allow-port port
  *             from the moment the connect starts: bytes for it wait in the
  *             relay until it is up, and a failed connect ends the
@@ -36,7 +38,10 @@
  * upstream, the socket we open to the host's epmd or to a node's port.
  *
  * The loop, the listener and the queues are daemon.c's; the carriers whose
- * streams become connections here are carrier_host.c's.
+ * streams become connections here are carrier_host.c's.  A carrier's stream
+ * never reaches RELAY: where a version 1 connection would start relaying,
+ * its upstream socket goes to the carrier's mux (host_stream_direct()), so
+ * that its bytes take no second hop through a socketpair and this relay.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -252,10 +257,36 @@ start_node(struct server *s, struct conn *c)
 		server_conn_end(s, c, "error", why, 0);
 		return;
 	}
+	/* A carrier's stream goes to the mux once connected: what the client
+	 * sends meanwhile waits in the pair (the carrier's window bounds
+	 * it). */
+	if (c->car != NULL) {
+		c->state = CS_CONNECT;
+		server_watch(s, &c->h[H_CLIENT], 0);
+		server_watch(s, &c->h[H_UPSTREAM], EP_OUT);
+		return;
+	}
 	/* Relay at once rather than wait a wake-up for the loopback connect:
 	 * what the client sent waits in the relay until the port is up. */
 	c->connecting = 1;
 	start_relay(s, c);
+}
+
+/* CONNECT: the --allow-port port is up, or not. */
+static void
+on_connect(struct server *s, struct conn *c)
+{
+	char why[64];
+	int err;
+
+	if ((err = sock_connect_result(c->h[H_UPSTREAM].fd)) != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(err));
+		server_conn_end(s, c, "error", why, 0);
+		return;
+	}
+	if (host_stream_direct(s, c, NULL, 0) != 0)
+		server_conn_end(s, c, "error", "cannot hand the stream to "
+		    "its carrier", 1);
 }
 
 /*
@@ -735,6 +766,12 @@ on_gate(struct server *s, struct conn *c, uint32_t ev)
 		refuse(s, c, "denied", "not-beam");
 		return;
 	}
+	if (c->car != NULL) {
+		if (host_stream_direct(s, c, ans, c->gate_got) != 0)
+			server_conn_end(s, c, "error", "cannot hand the stream "
+			    "to its carrier", 1);
+		return;
+	}
 	c->state = CS_RELAY;
 	/* From now on bounded by its quiet time. */
 	daemon_setup_done(&s->dmn, &c->d);
@@ -914,11 +951,15 @@ on_expired(void *arg, struct dconn *d)
 		    "client did not close" : "setup took too long", 0);
 }
 
-/* A relay quiet past --idle-timeout or --linger. */
+/* A relay quiet past --idle-timeout or --linger: a conn, or a carrier's
+ * stream past its setup. */
 static void
 on_quiet(void *arg, struct dconn *d, const char *reason)
 {
-	server_conn_end(arg, (struct conn *)d, "timeout", reason, 0);
+	if (d->kind == DK_STREAM)
+		host_stream_quiet(arg, (struct hstream *)d, reason);
+	else
+		server_conn_end(arg, (struct conn *)d, "timeout", reason, 0);
 }
 
 static void
@@ -952,6 +993,8 @@ on_event(void *arg, void *ptr, uint32_t ev)
 		on_epmd(s, c, ev);
 	else if (c->state == CS_GATE)
 		on_gate(s, c, ev);
+	else if (c->state == CS_CONNECT)
+		on_connect(s, c);
 }
 
 static const struct daemon_ops server_ops = {
@@ -1035,6 +1078,7 @@ server_run(const struct server_opts *o)
 		host_end(s, TAILQ_FIRST(&s->carriers), "shutdown");
 	/* A --stdio session that its client closed: the streams still open
 	 * (their upstream's last bytes in flight) close with it, no warning. */
+	/* (The carriers' rewired streams ended with them.) */
 	while ((d = TAILQ_FIRST(&s->dmn.conns)) != NULL)
 		server_conn_end(s, (struct conn *)d, s->dmn.stopping == -1 &&
 		    s->stdio_closed ? "closed" : "shutdown", NULL, 0);

@@ -24,7 +24,8 @@
 #define OWNER_TTL_MS	1000	/* how long we trust that */
 
 enum conn_state {
-	CS_PREAMBLE, CS_EPMD, CS_GATE, CS_RELAY, CS_REPLY, CS_DRAIN,
+	CS_PREAMBLE, CS_EPMD, CS_GATE, CS_CONNECT, CS_RELAY, CS_REPLY,
+	CS_DRAIN,
 };
 
 enum { H_CLIENT = RELAY_CLIENT, H_UPSTREAM = RELAY_UPSTREAM };
@@ -57,10 +58,31 @@ struct carrier {
 	int			 said_refused;	/* a refused OPEN logged: the
 						 * rest are counted */
 	uint64_t		 limited_seen;	/* mux_stats.rate_limited said */
+	const char		*closing;	/* host_end()'s outcome, for
+						 * the streams it ends */
 	char			 peer[64];
 };
 
 TAILQ_HEAD(carrier_list, carrier);
+
+/* What a struct dconn of the server's is (its kind). */
+enum { DK_CONN = 0, DK_STREAM = 1 };
+
+/*
+ * A carrier's stream past its setup: its upstream socket is the mux's
+ * (mux_rewire()), and this is what is left of its conn: a slot, the quiet
+ * limits' queues, and what its log line needs.
+ */
+struct hstream {
+	struct dconn	 d;		/* first; d.kind is DK_STREAM */
+	struct carrier	*car;
+	uint32_t	 id;
+	uint8_t		 tag;
+	uint16_t	 port;
+	long		 started;
+	uint64_t	 base_in;	/* sent upstream before the rewire */
+	const char	*quiet;		/* the quiet limit ending it */
+};
 
 struct conn {
 	struct dconn	 d;			/* first: the daemon's queues */
@@ -146,6 +168,20 @@ void	server_conn_end(struct server *s, struct conn *c, const char *outcome,
  */
 int	host_start(struct server *s, int rfd, int wfd, const char *peer,
 	    const uint8_t *early, size_t early_len, int expect_hello);
+
+/*
+ * host_stream_direct: carrier stream c's setup is over: its upstream socket
+ * (connected) goes to the mux, with to_peer (n bytes the upstream already
+ * answered) first, and c is ended without a line; a struct hstream lives
+ * on for it.  Returns 0, or -1: c is still the caller's to end (with a
+ * reset: bytes of it may be lost).
+ */
+int	host_stream_direct(struct server *s, struct conn *c,
+	    const uint8_t *to_peer, size_t n);
+
+/* host_stream_quiet: hs moved nothing for its quiet limit (reason). */
+void	host_stream_quiet(struct server *s, struct hstream *hs,
+	    const char *reason);
 
 /* host_take: c's preamble was version 2: its client becomes a carrier. */
 void	host_take(struct server *s, struct conn *c);
