@@ -21,7 +21,8 @@
 #     INFO still answers for the real node, counting them as skipped;
 #   - through all of it, rpc to the real node works;
 #   - relays that hold sockets for nothing end: a half-closed one after
-#     --linger, one silent both ways after --idle-timeout.
+#     --linger, one silent both ways after --idle-timeout; the same as a
+#     carrier's streams, whose sockets the carrier holds, not a relay.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -207,4 +208,29 @@ e2e_assert_match "$line" "outcome=timeout reason=idle" \
 dur=$(sed -n 's/.* dur_ms=\([0-9]*\) .*/\1/p' <<<"$line")
 e2e_assert_le 3000 "$dur" "... not before 3000 ms ($dur ms)"
 e2e_assert_le "$dur" 4500 "... nor long after ($dur ms)"
+
+# The same two as a carrier's streams: past its setup, a stream's upstream
+# socket is the carrier's (no relay of the server's), and the same limits
+# end it, with the same line.
+cli_agent_start quiet --tunnel "127.0.0.1:$E2E_TUNNEL_PORT"
+for port in 7101 7102; do
+	# shellcheck disable=SC2016 # expanded by bash -c
+	e2e_spawn "stream-$port" bash -c \
+	    'printf "$0" | cat - <(exec sleep 30) | exec socat -t 30 - TCP:127.0.0.1:$1' \
+	    "$(e2e_frame 2 "$port" 0)" "$CLI_AGENT_PORT"
+done
+for want in "7101 half-closed 1000 2500" "7102 idle 3000 4500"; do
+	read -r port reason lo hi <<<"$want"
+	# The relay's line above, then the stream's (peer=ADDR#ID).
+	e2e_wait_count 10 "$E2E_SERVER_LOG" "target=127.0.0.1:$port " 2
+	line=$(grep -a "target=127.0.0.1:$port " "$E2E_SERVER_LOG" | tail -n 1)
+	e2e_log "logged: ${line#*msg=conn }"
+	e2e_assert_match "$line" "peer=[^ ]+#[0-9]+ .*outcome=timeout reason=$reason" \
+	    "a carrier's stream to $port ends as a relay would ($reason)"
+	dur=$(sed -n 's/.* dur_ms=\([0-9]*\) .*/\1/p' <<<"$line")
+	e2e_assert_le "$lo" "$dur" "... not before $lo ms ($dur ms)"
+	e2e_assert_le "$dur" "$hi" "... nor long after ($dur ms)"
+done
+e2e_assert_eq 0 "$(e2e_count "$E2E_SERVER_LOG" "msg=carrier ")" \
+    "the carrier outlives its streams' limits"
 e2e_pass

@@ -1609,6 +1609,64 @@ START_TEST(rewire_refused)
 }
 END_TEST
 
+/*
+ * A burst of OPENs in one read is acted on a slice per mux_run(): the owner
+ * frees one slice's setup state before the next is made.  Every one is
+ * opened in the end, in order, and the frames behind them too.
+ */
+#define BURST	90	/* nodes: at most MAX_NODES */
+
+START_TEST(open_burst_slices)
+{
+	struct mux_opts so;
+	struct lend *r, *node;
+	struct want w;
+	uint8_t burst[BURST * (CARRIER_HDR_LEN + 3) + 64];
+	size_t len = 0;
+	int sv[2], n, i, before, most = 0;
+	static const uint8_t op[3] = { FRAME_TAG_DIST, 0, 7 };
+
+	for (i = 0; i < BURST; i++) {
+		n = carrier_encode(burst + len, sizeof(burst) - len,
+		    CARRIER_OPEN, (uint32_t)(2 * i + 1), op, sizeof(op));
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+	}
+	n = carrier_encode(burst + len, sizeof(burst) - len, CARRIER_DATA,
+	    2 * BURST - 1, "end", 3);
+	len += (size_t)n;
+	pair(1, sv);
+	keep_fd(sv[0]);
+	opts(&so, MUX_SERVER, sv[0], sv[0]);
+	so.max_streams = 200;
+	W.sm = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(W.sm);
+	r = end_add(sv[1]);
+	ck_assert_int_eq(send(sv[1], burst, len, 0), (ssize_t)len);
+	ck_assert_int_eq(tio_wait(mux_fd(W.sm), POLLIN, tio_now_ms() + SPIN_MS),
+	    0);
+	for (i = 0; i < 50 && W.opens < BURST; i++) {
+		before = W.opens;
+		(void)mux_run(W.sm, tio_now_ms());
+		if (W.opens - before > most)
+			most = W.opens - before;
+		/* Unparsed frames: come back at once. */
+		if (W.opens < BURST)
+			ck_assert_msg(mux_timeout(W.sm, tio_now_ms()) == 0,
+			    "%d opens, %d this run", W.opens, W.opens - before);
+	}
+	ck_assert_int_eq(W.opens, BURST);
+	ck_assert_int_le(most, 32);
+	ck_assert_int_gt(most, 0);
+	node = node_of(2 * BURST - 1);
+	w.e = node;
+	w.len = 11;	/* "pre:179;end" */
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert_int_eq(memcmp(node->in, "pre:179;end", 11), 0);
+	(void)r;
+}
+END_TEST
+
 /* ---- resets and refusals ----------------------------------------------- */
 
 static void
@@ -2708,6 +2766,7 @@ mux_suite(void)
 
 	tc = tcase_create("resets");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, open_burst_slices);
 	tcase_add_test(tc, rewire_order);
 	tcase_add_test(tc, rewire_peer_reset);
 	tcase_add_test(tc, rewire_upstream_reset);

@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +29,21 @@
 #include "mux.h"
 #include "sock.h"
 
-#define IN_CAP		(4 * CARRIER_FRAME_MAX)
+#define IN_CAP		(8 * CARRIER_FRAME_MAX)
 #define OUT_LOW		(2 * CARRIER_FRAME_MAX)	/* refill below this */
+/* A stream alone with data reads this many frames at once; with others
+ * waiting, one each in turn. */
+#define PULL_MAX	4
+/* A run of DATA frames for one stream goes to its socket in one call. */
+#define GATHER_MAX	8
+/*
+ * OPENs acted on per run: the rest wait for the next, after the owner has
+ * served its other events.  A burst of a thousand OPENs is then set up a
+ * slice at a time, each slice's setup state freed before the next is made
+ * (the server's memory per stream is what stays, not the burst's peak),
+ * and the owner's other clients are served in between.
+ */
+#define OPENS_PER_RUN	32
 #define OUT_MAX		(8 * 1024 * 1024)	/* a peer that never reads */
 #define OUT_HIGH	(1024 * 1024)	/* stop reading the peer past this */
 /* PONGs queued while the carrier's output never drained: a peer that
@@ -110,6 +124,11 @@ struct mux {
 	int			 goaway_code;	/* theirs, or -1 */
 	struct ep_event	*evs;		/* mux_run()'s batch, while */
 	int			 nevs;		/* it is being served */
+	struct {			/* DATA for one stream, parsed and */
+		struct stream	*s;	/* not yet written: iov points */
+		struct iovec	 iov[GATHER_MAX];	/* into in */
+		int		 n;
+	}			 g;
 };
 
 /* ---- descriptors ------------------------------------------------------ */
@@ -532,27 +551,47 @@ stream_write(struct mux *m, struct stream *s)
 	return 0;
 }
 
-/* Bytes of s's from the peer: to its socket now, or into its buffer. */
+/*
+ * Write the gathered run of DATA to its stream's socket in one call; what
+ * the socket does not take goes to the stream's buffer.  Done before
+ * anything else happens to the carrier's input, and before in moves.
+ */
 static void
-stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
+gather_flush(struct mux *m)
 {
-	ssize_t n = 0;
+	struct stream *s = m->g.s;
+	struct msghdr mh;
+	size_t left;
+	ssize_t n;
+	int i;
 
-	m->st.bytes_in += len;
-	if (s->len == s->off) {
-		n = send(s->h.fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			stream_abort(m, s, reset_code(errno), errno);
+	if (m->g.n == 0)
+		return;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = m->g.iov;
+	mh.msg_iovlen = m->g.n;
+	m->g.n = 0;
+	m->g.s = NULL;
+	do
+		n = sendmsg(s->h.fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		stream_abort(m, s, reset_code(errno), errno);
+		return;
+	}
+	left = n < 0 ? 0 : (size_t)n;
+	delivered(m, s, left);
+	for (i = 0; i < (int)mh.msg_iovlen; i++) {
+		if (left >= mh.msg_iov[i].iov_len) {
+			left -= mh.msg_iov[i].iov_len;
+			continue;
+		}
+		if (stream_keep(m, s, (uint8_t *)mh.msg_iov[i].iov_base + left,
+		    mh.msg_iov[i].iov_len - left) != 0) {
+			stream_abort(m, s, CARRIER_RST_ERROR, ENOMEM);
 			return;
 		}
-		if (n < 0)
-			n = 0;
-		delivered(m, s, (size_t)n);
-	}
-	if ((size_t)n < len && stream_keep(m, s, p + n, len - (size_t)n) != 0) {
-		stream_abort(m, s, CARRIER_RST_ERROR, ENOMEM);
-		return;
+		left = 0;
 	}
 	/*
 	 * Each window is honest, but a carrier may open many streams whose
@@ -570,27 +609,72 @@ stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 }
 
 /*
- * Read one frame's worth of s's socket into the output buffer.  Returns 1
- * when s may have more at once, 0 otherwise (s may have been freed).
+ * Bytes of s's from the peer (p points into in): gathered while s has
+ * nothing buffered, to go to its socket with the frames that follow; else
+ * behind what it has.
+ */
+static void
+stream_data(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
+{
+	m->st.bytes_in += len;
+	if (m->g.n > 0 && (m->g.s != s || m->g.n == GATHER_MAX))
+		gather_flush(m);
+	if (s->len == s->off) {
+		m->g.s = s;
+		m->g.iov[m->g.n].iov_base = (void *)(uintptr_t)p;
+		m->g.iov[m->g.n++].iov_len = len;
+		return;
+	}
+	if (stream_keep(m, s, p, len) != 0) {
+		stream_abort(m, s, CARRIER_RST_ERROR, ENOMEM);
+		return;
+	}
+	stream_moved(m, s, 1);
+	stream_watch(m, s);
+}
+
+/*
+ * Read up to frames frames' worth of s's socket into the output buffer, in
+ * one call: each payload lands behind room for its header.  Returns 1 when
+ * s may have more at once, 0 otherwise (s may have been freed).
  */
 static int
-stream_pull(struct mux *m, struct stream *s)
+stream_pull(struct mux *m, struct stream *s, int frames)
 {
-	size_t want = s->send_win < CARRIER_DATA_MAX ? s->send_win :
-	    CARRIER_DATA_MAX;
+	struct iovec iov[PULL_MAX];
+	size_t want = 0, k, got;
+	uint8_t *p;
 	ssize_t n;
+	int i;
 
-	if (out_room(m, CARRIER_HDR_LEN + want) != 0) {
+	if (frames > PULL_MAX)
+		frames = PULL_MAX;
+	if (out_room(m, (size_t)frames * CARRIER_FRAME_MAX) != 0) {
 		stream_abort(m, s, CARRIER_RST_ERROR, ENOMEM);
 		return 0;
 	}
+	p = m->out + m->outlen;
+	for (i = 0; i < frames && want < s->send_win; i++) {
+		k = s->send_win - want < CARRIER_DATA_MAX ?
+		    s->send_win - want : CARRIER_DATA_MAX;
+		iov[i].iov_base = p + (size_t)i * CARRIER_FRAME_MAX +
+		    CARRIER_HDR_LEN;
+		iov[i].iov_len = k;
+		want += k;
+	}
 	do
-		n = read(s->h.fd, m->out + m->outlen + CARRIER_HDR_LEN, want);
+		n = readv(s->h.fd, iov, i);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		carrier_put_hdr(m->out + m->outlen, CARRIER_DATA, s->id,
-		    (uint32_t)n);
-		m->outlen += CARRIER_HDR_LEN + (size_t)n;
+		/* Whole frames but the last: the slots are back to back. */
+		for (got = 0, i = 0; got < (size_t)n; i++) {
+			k = (size_t)n - got < iov[i].iov_len ?
+			    (size_t)n - got : iov[i].iov_len;
+			carrier_put_hdr(p, CARRIER_DATA, s->id, (uint32_t)k);
+			p += CARRIER_HDR_LEN + k;
+			got += k;
+		}
+		m->outlen = (size_t)(p - m->out);
 		s->send_win -= (uint32_t)n;
 		s->answered = 1;
 		s->from_local += (uint64_t)n;
@@ -627,7 +711,9 @@ pump(struct mux *m)
 	    out_pending(m) < OUT_LOW && (s = TAILQ_FIRST(&m->ready)) != NULL) {
 		TAILQ_REMOVE(&m->ready, s, rlink);
 		s->in_ready = 0;
-		if (stream_pull(m, s))
+		/* Alone, a bulk stream takes several frames a call; with
+		 * others ready, one each in turn (fairness). */
+		if (stream_pull(m, s, TAILQ_EMPTY(&m->ready) ? PULL_MAX : 1))
 			make_ready(m, s);
 	}
 }
@@ -727,7 +813,8 @@ static void
 on_open(struct mux *m, const struct carrier_frame *f)
 {
 	uint8_t pre[MUX_PRE_MAX], tag, code = CARRIER_RST_REFUSED;
-	size_t prelen = 0;
+	size_t prelen = 0, k;
+	ssize_t n;
 	uint16_t port;
 	struct stream *s;
 	int fd;
@@ -770,11 +857,18 @@ on_open(struct mux *m, const struct carrier_frame *f)
 		send_ctl(m, CARRIER_RESET, f->stream, &code, 1);
 		return;
 	}
-	if (prelen > 0 && stream_keep(m, s, pre, prelen) != 0) {
+	/* A new socket takes the few bytes at once: no buffer for them. */
+	n = send(fd, pre, prelen, MSG_NOSIGNAL);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		stream_abort(m, s, reset_code(errno), errno);
+		return;
+	}
+	k = n > 0 ? (size_t)n : 0;
+	if (k < prelen && stream_keep(m, s, pre + k, prelen - k) != 0) {
 		stream_abort(m, s, CARRIER_RST_ERROR, ENOMEM);
 		return;
 	}
-	s->pre = prelen;
+	s->pre = prelen - k;
 	stream_watch(m, s);
 }
 
@@ -883,9 +977,13 @@ static void parse(struct mux *m);
 static void
 on_carrier_read(struct mux *m)
 {
+	/* Draining, what comes is discarded: read it anywhere. */
+	size_t off = m->draining ? 0 : m->inlen;
 	ssize_t n;
 
-	n = read(m->hr.fd, m->in + m->inlen, sizeof(m->in) - m->inlen);
+	if (off == sizeof(m->in))
+		return;		/* frames to act on first (pending_in) */
+	n = read(m->hr.fd, m->in + off, sizeof(m->in) - off);
 	if (n == 0) {
 		m->peer_eof = 1;
 		if (m->state == MUX_STARTING)
@@ -916,7 +1014,7 @@ parse(struct mux *m)
 {
 	struct carrier_frame f;
 	size_t used = 0;
-	int k;
+	int k, opens = 0;
 
 	m->pending_in = 0;
 	if (m->state == MUX_STARTING) {
@@ -941,9 +1039,19 @@ parse(struct mux *m)
 		 * carrier. */
 		m->last_rx = m->now;
 		m->unanswered = 0;
+		/* A gathered run ends at any other frame: it may be about
+		 * the same stream (FIN), whose bytes must go first. */
+		if (m->g.n > 0 && (f.type != CARRIER_DATA ||
+		    f.stream != m->g.s->id))
+			gather_flush(m);
 		on_frame(m, &f);
 		used += (size_t)k;
+		if (f.type == CARRIER_OPEN && ++opens == OPENS_PER_RUN) {
+			m->pending_in = used < m->inlen;
+			break;
+		}
 	}
+	gather_flush(m);
 	memmove(m->in, m->in + used, m->inlen - used);
 	m->inlen -= used;
 }
@@ -986,6 +1094,10 @@ carrier_watch(struct mux *m)
 {
 	uint32_t w = out_pending(m) > 0 ? EP_OUT : 0;
 	uint32_t r = out_pending(m) <= OUT_HIGH || m->draining ? EP_IN : 0;
+
+	/* Frames still to act on: mux_timeout() says 0, not the socket. */
+	if (m->pending_in && !m->draining)
+		r = 0;
 
 	if (m->hr.kind == H_CARRIER_RW)
 		watch(m, &m->hr, r | w);

@@ -11,6 +11,7 @@
  * left of the connection: its slot, its quiet limits, its log line.  The
  * streams' share of --max-conns is decided here.
  */
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -129,54 +130,36 @@ host_stream_reset(void *arg, uint32_t id)
 	}
 }
 
-/* The pair's bytes the mux wrote and the conn did not read: at most what a
- * window lets the peer send, and what the pair's buffers hold. */
-#define PAIR_LEFT_MAX	(2 * 1024 * 1024)
-
-/* Read what is left in fd (to EOF or EAGAIN) behind *buf (*len, *cap). */
-static int
-read_left(int fd, uint8_t **buf, size_t *len, size_t *cap)
-{
-	uint8_t *nb;
-	ssize_t n;
-
-	for (;;) {
-		if (*len == *cap) {
-			if (*cap >= PAIR_LEFT_MAX ||
-			    (nb = realloc(*buf, *cap * 2)) == NULL)
-				return -1;
-			*buf = nb;
-			*cap *= 2;
-		}
-		n = read(fd, *buf + *len, *cap - *len);
-		if (n > 0)
-			*len += (size_t)n;
-		else if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		else if (errno != EINTR)
-			return -1;
-	}
-}
-
 int
 host_stream_direct(struct server *s, struct conn *c, const uint8_t *to_peer,
     size_t n)
 {
 	struct hstream *hs;
-	size_t len = c->inlen - c->framelen, cap = 16384;
+	size_t len = c->inlen - c->framelen;
 	uint8_t *left = NULL;
-	int up = c->h[H_UPSTREAM].fd;
+	int up = c->h[H_UPSTREAM].fd, avail = 0;
+	ssize_t got;
 
-	while (cap < len)
-		cap *= 2;
-	if ((hs = calloc(1, sizeof(*hs))) == NULL ||
-	    (left = malloc(cap)) == NULL)
-		goto fail;
 	/* The early bytes behind the preamble, then what the pair holds:
-	 * both are the client's, read before what the mux still holds. */
-	memcpy(left, c->in + c->framelen, len);
-	if (read_left(c->h[H_CLIENT].fd, &left, &len, &cap) != 0)
+	 * both are the client's, read before what the mux still holds.
+	 * Usually nothing: no buffer then (a thousand streams set up at
+	 * once would leave their buffers' holes in the heap). */
+	if (ioctl(c->h[H_CLIENT].fd, FIONREAD, &avail) != 0 || avail < 0)
+		avail = 0;
+	if ((hs = calloc(1, sizeof(*hs))) == NULL ||
+	    (len + (size_t)avail > 0 &&
+	    (left = malloc(len + (size_t)avail)) == NULL))
 		goto fail;
+	if (len > 0)
+		memcpy(left, c->in + c->framelen, len);
+	if (avail > 0) {
+		do
+			got = read(c->h[H_CLIENT].fd, left + len, (size_t)avail);
+		while (got < 0 && errno == EINTR);
+		if (got != avail)
+			goto fail;
+		len += (size_t)avail;
+	}
 	server_watch(s, &c->h[H_UPSTREAM], 0);
 	server_watch(s, &c->h[H_CLIENT], 0);
 	if (mux_rewire(c->car->m, c->stream, up, left, len, to_peer, n,
