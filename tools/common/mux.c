@@ -2,12 +2,14 @@
  * mux.c: one carrier's streams over one pair of descriptors (mux.h).
  *
  * Bytes from a stream's local socket are read straight into the carrier's
- * output buffer behind a DATA header, one frame per turn, from a queue of
- * streams with data ("ready"); a stream leaves the queue when its socket has
- * nothing more or its send window is spent, and its socket is watched again.
- * Bytes from the carrier for a stream are written to its socket at once;
- * what the socket does not take waits in the stream's buffer, which the
- * window bounds.  WINDOW is sent back once half a window has been delivered.
+ * output buffer behind DATA headers, one frame per turn, from a queue of
+ * streams with data ("ready"), or several in one readv() for a stream alone
+ * in it; a stream leaves the queue when its socket has nothing more or its
+ * send window is spent, and its socket is watched again.  Bytes from the
+ * carrier for a stream are written to its socket as soon as the frames in
+ * hand are parsed, a run of them in one sendmsg(); what the socket does not
+ * take waits in the stream's buffer, which the window bounds.  WINDOW is
+ * sent back once half a window has been delivered.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -33,7 +35,7 @@
 #define OUT_LOW		(2 * CARRIER_FRAME_MAX)	/* refill below this */
 /* A stream alone with data reads this many frames at once; with others
  * waiting, one each in turn. */
-#define PULL_MAX	4
+#define PULL_MAX	8
 /* A run of DATA frames for one stream goes to its socket in one call. */
 #define GATHER_MAX	8
 /*

@@ -3,7 +3,8 @@
  * command's stdout and stdin), in the frames of carrier.h.  The same engine
  * serves both ends: the client (the erlfwd command's agent) opens streams for
  * local sockets; the server (erlfwd-server) is asked to open them and hands
- * each a local socket through mux_ops.open.
+ * each a local socket through mux_ops.open (a socketpair to its setup), then
+ * the upstream socket itself once the setup is done (mux_rewire()).
  *
  * It owns an epoll set of its own, so that its owner watches one descriptor
  * (mux_fd()) for readability and calls mux_run() when it wakes or when
