@@ -35,7 +35,7 @@
 #define OUT_LOW		(2 * CARRIER_FRAME_MAX)	/* refill below this */
 /* A stream alone with data reads this many frames at once; with others
  * waiting, one each in turn. */
-#define PULL_MAX	8
+#define PULL_MAX	4
 /* A run of DATA frames for one stream goes to its socket in one call. */
 #define GATHER_MAX	8
 /*
