@@ -144,11 +144,12 @@ posix:
 	@$(MAKE) --no-print-directory PLATFORM=posix B=$(B)/posix $(POSIX_CLI) \
 	    $(B)/posix/erlang/.stamp
 
-# The poll backend's suite again, built the POSIX build's way.
+# The poll backend's suite and plat's again, built the POSIX build's way.
 posix-unit:
 	@$(MAKE) --no-print-directory PLATFORM=posix B=$(B)/posix \
-	    $(B)/posix/tests/check_ep_poll
-	@tests/unit/run.sh $(B)/posix/tests/check_ep_poll
+	    $(B)/posix/tests/check_ep_poll $(B)/posix/tests/check_plat
+	@tests/unit/run.sh $(B)/posix/tests/check_ep_poll \
+	    $(B)/posix/tests/check_plat
 
 # Zig, from npm (scripts/deps.sh macos), in a cache of its own; so is what
 # it compiles once per machine (its macOS libc stubs), while each build's
@@ -223,6 +224,14 @@ $(B)/tests/check_%: tests/unit/check_%.c $(TEST_HELPERS) $(TEST_LIB)
 # in every build (the POSIX build's is `make posix-unit`).
 $(B)/tests/check_ep_poll: tests/unit/check_ep_poll.c \
     $(call obj,tools/common/ep_poll.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(TEST_INC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $^ \
+	    $(LDFLAGS) $(CHECK_LIBS) -lpthread
+
+# plat's suite links the build's own backend alone (plat_linux.c, or
+# plat_posix.c in `make posix-unit`): both are tried on this machine.
+$(B)/tests/check_plat: tests/unit/check_plat.c \
+    $(call obj,tools/common/plat_$(PLATFORM).c tools/common/fd.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(TEST_INC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $^ \
 	    $(LDFLAGS) $(CHECK_LIBS) -lpthread

@@ -12,7 +12,7 @@
 set -u -o pipefail
 
 # Linux's own calls: a word of any of these in an undefined symbol's name.
-LINUX_ONLY='epoll|signalfd|splice|inotify|prctl|accept4|pipe2|eventfd|timerfd|close_range|memmem'
+LINUX_ONLY='epoll|signalfd|splice|inotify|prctl|accept4|pipe2|eventfd|timerfd|close_range|memmem|getrandom'
 
 # check BINARY: 0 when clean, 1 with the culprits listed.
 check() {

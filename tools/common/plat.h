@@ -95,4 +95,14 @@ int	plat_readwatch(const char *path);
 int	plat_readwatch_seen(int fd);
 void	plat_readwatch_close(int fd);
 
+/*
+ * plat_random: fill buf with len bytes from the system's cryptographic
+ * random generator, for session ids and keys: getrandom(2) on Linux (which
+ * waits, early in boot only, until the kernel's pool is seeded),
+ * arc4random_buf(3) on macOS, else /dev/urandom read in full (refused
+ * unless it is a character device).  Nothing weaker ever stands in.
+ * Returns 0, or -1 with errno (buf's bytes are then not to be used).
+ */
+int	plat_random(void *buf, size_t len);
+
 #endif /* ERLFWD_PLAT_H */

@@ -4,6 +4,7 @@
  */
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -114,4 +116,25 @@ plat_readwatch_close(int fd)
 {
 	if (fd >= 0)
 		(void)close(fd);
+}
+
+int
+plat_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	/* Flags 0: the urandom pool, but never before it is seeded.  A call
+	 * may return short (past 256 bytes) or be interrupted while it waits:
+	 * go on until all of it is filled. */
+	while (len > 0) {
+		if ((n = getrandom(p, len, 0)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -351,3 +351,52 @@ plat_readwatch_close(int fd)
 	(void)close(watch_w);
 	watch_r = watch_w = -1;
 }
+
+#if defined(__APPLE__) && defined(_DARWIN_C_SOURCE)
+/* macOS's own generator (the Makefile's _DARWIN_C_SOURCE shows it): it
+ * cannot fail and needs no descriptor. */
+int
+plat_random(void *buf, size_t len)
+{
+	arc4random_buf(buf, len);
+	return 0;
+}
+#else
+/*
+ * POSIX names no generator: /dev/urandom, which every system this builds
+ * for has.  A file that is not a character device there (a chroot's stray
+ * copy, a regular file planted in a container) is refused, not read.
+ */
+int
+plat_random(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) != 0)
+		return fd_close_keep_errno(fd);
+	if (!S_ISCHR(st.st_mode)) {
+		errno = ENODEV;
+		return fd_close_keep_errno(fd);
+	}
+	while (len > 0) {
+		if ((n = read(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return fd_close_keep_errno(fd);
+		}
+		if (n == 0) {
+			errno = EIO;	/* a device that ends: nothing to trust */
+			return fd_close_keep_errno(fd);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	(void)close(fd);
+	return 0;
+}
+#endif
