@@ -374,6 +374,7 @@ FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/common/frame.c \
 		   preload/common/cluster.c \
 		   preload/common/config.c preload/common/socks5.c \
 		   preload/common/port.c tools/common/epmd.c tools/common/carrier.c \
+		   tools/common/sha256.c \
 		   tools/common/frame_info.c tools/erlfwd/dist.c tools/erlfwd/md5.c \
 		   tools/erlfwd/etf.c)
 FUZZ_OBJS	+= $(B)/fuzz/obj/tools/common/distname.o
@@ -459,7 +460,8 @@ VALGRIND_DIR	:= $(B)/valgrind
 
 $(VALGRIND_DIR)/server_load: tests/valgrind/server_load.c \
     $(call obj,preload/common/frame.c preload/common/port.c \
-    tools/common/frame_info.c tools/common/carrier.c $(TEST_IO_SRC))
+    tools/common/frame_info.c tools/common/carrier.c tools/common/sha256.c \
+    $(TEST_IO_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS)
 

@@ -7,7 +7,10 @@
  * arrive in.  The granularity pinned here: the version and type are judged
  * as their byte arrives, the flags once both of their bytes are in, the
  * stream and the length once the whole header is in, the payload once all
- * of it is in.
+ * of it is in.  The resume frames (SESSION, ACK) are held to the same rules,
+ * and their helpers (the session's view and encoders, the proof, the hex of
+ * the hello's nonce) are checked against bytes written out by hand here or
+ * computed by OpenSSL.
  */
 #include <check.h>
 #include <stdio.h>
@@ -16,6 +19,27 @@
 
 #include "carrier.h"
 #include "frame.h"
+
+/* The first type that is none. */
+#define TYPE_NONE	10
+
+/* A session's fields, as string literals (juxtaposed, so that no hex
+ * escape runs into the next one). */
+#define SID	"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf"
+#define KEY	"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" \
+		"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+#define NONCE	"\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9\xfa\xfb\xfc\xfd\xfe\xff"
+/*
+ * HMAC-SHA256 under KEY of "erlfwd-resume-1" || SID || NONCE, computed with
+ * OpenSSL 3 apart from this code:
+ *   { printf erlfwd-resume-1; echo -n a0a1...af f0f1...ff | xxd -r -p; } |
+ *   openssl dgst -sha256 -mac HMAC -macopt hexkey:000102...1f
+ */
+#define PROOF	"\xca\x41\xb4\x9b\x27\x14\xd2\xe0\x4f\xe4\xa8\xb8\xab\x44\xb6\xb8" \
+		"\x7b\x01\x4f\xe2\x3e\xd4\x27\x00\xc4\x7d\x8b\xb5\x79\xa5\xc8\x15"
+#define COUNT	"\x01\x02\x03\x04\x05\x06\x07\x08"
+#define ZERO8	"\x00\x00\x00\x00\x00\x00\x00\x00"
+#define ONES8	"\xff\xff\xff\xff\xff\xff\xff\xff"
 
 /* One frame as encode's arguments. */
 struct spec {
@@ -47,6 +71,18 @@ static const struct spec valid[] = {
 	{ CARRIER_GOAWAY, 0, "\x01" "bad frame", 10 },
 	{ CARRIER_GOAWAY, 0, "\x02 ~", 3 },			/* 0x20, 0x7e */
 	{ CARRIER_GOAWAY, 0, "\x03" "idle for 60 s", 14 },
+	{ CARRIER_SESSION, 0, "\x01" SID KEY, 49 },			/* NEW */
+	{ CARRIER_SESSION, 0, "\x02" SID PROOF COUNT, 57 },		/* RESUME */
+	{ CARRIER_SESSION, 0, "\x02" SID PROOF ZERO8, 57 },
+	{ CARRIER_SESSION, 0, "\x03" ZERO8, 9 },			/* ACCEPT */
+	{ CARRIER_SESSION, 0, "\x03" ONES8, 9 },
+	{ CARRIER_SESSION, 0, "\x04\x01", 2 },			/* REFUSE */
+	{ CARRIER_SESSION, 0, "\x04\x02", 2 },
+	{ CARRIER_SESSION, 0, "\x04\x03", 2 },
+	{ CARRIER_SESSION, 0, "\x04\x04", 2 },
+	{ CARRIER_ACK, 0, ZERO8, 8 },
+	{ CARRIER_ACK, 0, COUNT, 8 },
+	{ CARRIER_ACK, 0, ONES8, 8 },
 };
 #define NVALID	((int)(sizeof(valid) / sizeof(valid[0])))
 
@@ -242,15 +278,33 @@ static const struct spec invalid[] = {
 	{ CARRIER_GOAWAY, 0, "\x04", 1 },
 	{ CARRIER_GOAWAY, 0, "\x00\x1b[2J", 5 },
 	{ CARRIER_GOAWAY, 1, "\x00", 1 },
-	{ (enum carrier_type)8, 1, "x", 1 },
+	{ (enum carrier_type)TYPE_NONE, 1, "x", 1 },
+	{ (enum carrier_type)TYPE_NONE, 0, NULL, 0 },
 	{ (enum carrier_type)255, 0, NULL, 0 },
+	{ CARRIER_SESSION, 1, "\x04\x01", 2 },
+	{ CARRIER_SESSION, 0xffffffffu, "\x03" ZERO8, 9 },
+	{ CARRIER_SESSION, 0, NULL, 0 },
+	{ CARRIER_SESSION, 0, "\x04", 1 },
+	{ CARRIER_SESSION, 0, "\x03" ZERO8 "\x00", 10 },
+	{ CARRIER_SESSION, 0, "\x04\x00", 2 },
+	{ CARRIER_SESSION, 0, "\x04\x05", 2 },
+	{ CARRIER_SESSION, 0, "\x00\x01", 2 },
+	{ CARRIER_SESSION, 0, "\x05\x01", 2 },
+	{ CARRIER_SESSION, 0, "\x03\x01", 2 },		/* ACCEPT, REFUSE's length */
+	{ CARRIER_SESSION, 0, "\x01" ZERO8, 9 },		/* NEW, ACCEPT's */
+	{ CARRIER_SESSION, 0, "\x02" SID KEY, 49 },		/* RESUME, NEW's */
+	{ CARRIER_SESSION, 0, "\x01" SID PROOF COUNT, 57 },	/* NEW, RESUME's */
+	{ CARRIER_ACK, 1, ZERO8, 8 },
+	{ CARRIER_ACK, 0, COUNT, 7 },
+	{ CARRIER_ACK, 0, COUNT "\x09", 9 },
+	{ CARRIER_ACK, 0, NULL, 0 },
 };
 #define NINVALID	((int)(sizeof(invalid) / sizeof(invalid[0])))
 
 START_TEST(encode_refuses_what_decode_refuses)
 {
 	const struct spec *s = &invalid[_i];
-	uint8_t bytes[CARRIER_HDR_LEN + 16];
+	uint8_t bytes[CARRIER_HDR_LEN + CARRIER_CTL_MAX];
 	struct carrier_frame f;
 	int want;
 
@@ -279,10 +333,13 @@ START_TEST(encode_too_long_header_first)
 	    CARRIER_DATA_MAX + 1), CARRIER_ESTREAM);
 	ck_assert_int_eq(carrier_encode(out, sizeof(out), CARRIER_PING, 1, big,
 	    CARRIER_DATA_MAX + 1), CARRIER_ESTREAM);
-	ck_assert_int_eq(carrier_encode(out, sizeof(out), (enum carrier_type)8,
-	    1, big, CARRIER_DATA_MAX + 1), CARRIER_ETYPE);
-	ck_assert_int_eq(carrier_encode(out, sizeof(out), (enum carrier_type)8,
-	    1, big, (size_t)-1), CARRIER_ETYPE);
+	ck_assert_int_eq(carrier_encode(out, sizeof(out),
+	    (enum carrier_type)TYPE_NONE, 1, big, CARRIER_DATA_MAX + 1),
+	    CARRIER_ETYPE);
+	ck_assert_int_eq(carrier_encode(out, sizeof(out),
+	    (enum carrier_type)TYPE_NONE, 1, big, (size_t)-1), CARRIER_ETYPE);
+	ck_assert_int_eq(carrier_encode(out, sizeof(out), CARRIER_ACK, 1, big,
+	    CARRIER_DATA_MAX + 1), CARRIER_ESTREAM);
 	ck_assert_int_eq(carrier_encode(out, sizeof(out), CARRIER_DATA, 1, big,
 	    (size_t)-1), CARRIER_ELENGTH);
 }
@@ -293,7 +350,8 @@ START_TEST(encode_too_long)
 {
 	static const enum carrier_type types[] = { CARRIER_DATA,
 	    CARRIER_WINDOW_UPDATE, CARRIER_OPEN, CARRIER_FIN, CARRIER_RESET,
-	    CARRIER_PING, CARRIER_PONG, CARRIER_GOAWAY };
+	    CARRIER_PING, CARRIER_PONG, CARRIER_GOAWAY, CARRIER_SESSION,
+	    CARRIER_ACK };
 	uint32_t stream;
 	size_t i;
 
@@ -441,7 +499,7 @@ START_TEST(strerror_and_type_names)
 	    CARRIER_EFLAGS, CARRIER_ESTREAM, CARRIER_ELENGTH, CARRIER_EPAYLOAD,
 	    CARRIER_ESPACE };
 	static const char *const names[] = { "data", "window", "open", "fin",
-	    "reset", "ping", "pong", "goaway" };
+	    "reset", "ping", "pong", "goaway", "session", "ack" };
 	size_t i, j;
 
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
@@ -456,7 +514,7 @@ START_TEST(strerror_and_type_names)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ck_assert_str_eq(carrier_type_name((int)i), names[i]);
 	ck_assert_str_eq(carrier_type_name(-1), "unknown");
-	ck_assert_str_eq(carrier_type_name(8), "unknown");
+	ck_assert_str_eq(carrier_type_name(TYPE_NONE), "unknown");
 	ck_assert_str_eq(carrier_type_name(255), "unknown");
 }
 END_TEST
@@ -489,7 +547,7 @@ END_TEST
 
 START_TEST(decode_unknown_type)
 {
-	static const uint8_t types[] = { 8, 9, 0x80, 255 };
+	static const uint8_t types[] = { TYPE_NONE, TYPE_NONE + 1, 0x80, 255 };
 	uint8_t bad[CARRIER_HDR_LEN + 1];
 
 	ck_assert_int_eq(carrier_encode(bad, sizeof(bad), CARRIER_DATA, 1, "x",
@@ -504,13 +562,11 @@ START_TEST(decode_flags)
 {
 	static const uint16_t flags[] = { 0x0001, 0x0080, 0x0100, 0x8000,
 	    0xffff };
-	uint8_t bad[CARRIER_HDR_LEN + 4];
+	uint8_t bad[CARRIER_HDR_LEN + CARRIER_CTL_MAX];
 	size_t i;
 	int n;
 
 	for (i = 0; i < NVALID; i++) {
-		if (valid[i].len > 4)
-			continue;
 		n = carrier_encode(bad, sizeof(bad), valid[i].type,
 		    valid[i].stream, valid[i].payload, valid[i].len);
 		ck_assert_int_gt(n, 0);
@@ -527,9 +583,9 @@ START_TEST(decode_stream_zero)
 	static const uint8_t per_stream[] = { CARRIER_DATA,
 	    CARRIER_WINDOW_UPDATE, CARRIER_OPEN, CARRIER_FIN, CARRIER_RESET };
 	static const uint8_t per_carrier[] = { CARRIER_PING, CARRIER_PONG,
-	    CARRIER_GOAWAY };
+	    CARRIER_GOAWAY, CARRIER_SESSION, CARRIER_ACK };
 	static const uint32_t ids[] = { 1, 2, 0x80000000u, 0xffffffffu };
-	uint8_t bad[CARRIER_HDR_LEN + 4];
+	uint8_t bad[CARRIER_HDR_LEN + 8];
 	size_t i, j;
 
 	/* The payloads are valid ones: the stream alone is wrong. */
@@ -546,8 +602,10 @@ START_TEST(decode_stream_zero)
 	for (i = 0; i < sizeof(per_carrier); i++)
 		for (j = 0; j < sizeof(ids) / sizeof(ids[0]); j++) {
 			raw(bad, CARRIER_VERSION, per_carrier[i], 0, ids[j],
-			    per_carrier[i] == CARRIER_GOAWAY ? 1 : 4);
-			memset(bad + CARRIER_HDR_LEN, 0, 4);
+			    per_carrier[i] == CARRIER_GOAWAY ? 1 :
+			    per_carrier[i] == CARRIER_SESSION ? 2 :
+			    per_carrier[i] == CARRIER_ACK ? 8 : 4);
+			memcpy(bad + CARRIER_HDR_LEN, "\x04\x01\0\0\0\0\0\0", 8);
 			expect_error_from(bad, sizeof(bad), CARRIER_HDR_LEN - 1,
 			    CARRIER_ESTREAM);
 		}
@@ -575,6 +633,16 @@ static const struct {
 	{ CARRIER_PONG, 3 }, { CARRIER_PONG, 5 },
 	{ CARRIER_GOAWAY, 0 }, { CARRIER_GOAWAY, CARRIER_CTL_MAX + 1 },
 	{ CARRIER_GOAWAY, CARRIER_DATA_MAX }, { CARRIER_GOAWAY, 0xffffffffu },
+	/* SESSION: every length that is no op's, around each one's. */
+	{ CARRIER_SESSION, 0 }, { CARRIER_SESSION, 1 }, { CARRIER_SESSION, 3 },
+	{ CARRIER_SESSION, 8 }, { CARRIER_SESSION, 10 },
+	{ CARRIER_SESSION, 48 }, { CARRIER_SESSION, 50 },
+	{ CARRIER_SESSION, 56 }, { CARRIER_SESSION, 58 },
+	{ CARRIER_SESSION, CARRIER_CTL_MAX }, { CARRIER_SESSION, 0x00000102 },
+	{ CARRIER_SESSION, 0x02000000 }, { CARRIER_SESSION, 0xffffffffu },
+	{ CARRIER_ACK, 0 }, { CARRIER_ACK, 4 }, { CARRIER_ACK, 7 },
+	{ CARRIER_ACK, 9 }, { CARRIER_ACK, 16 }, { CARRIER_ACK, 0x00000108 },
+	{ CARRIER_ACK, 0xffffffffu },
 };
 #define NBAD_LENS	((int)(sizeof(bad_lens) / sizeof(bad_lens[0])))
 
@@ -692,6 +760,428 @@ START_TEST(decode_goaway_reason_bytes)
 }
 END_TEST
 
+/* --- resume: SESSION and ACK -------------------------------------------- */
+
+/* Every op against every length an op has: only its own is a frame. */
+START_TEST(decode_session_op_lengths)
+{
+	static const uint8_t ops[] = { 0, CARRIER_SES_NEW, CARRIER_SES_RESUME,
+	    CARRIER_SES_ACCEPT, CARRIER_SES_REFUSE, 5, 0x80, 255 };
+	static const struct { uint8_t op; uint32_t len; } own[] = {
+		{ CARRIER_SES_NEW, 49 }, { CARRIER_SES_RESUME, 57 },
+		{ CARRIER_SES_ACCEPT, 9 }, { CARRIER_SES_REFUSE, 2 },
+	};
+	uint8_t p[CARRIER_SESSION_RESUME_LEN];
+	uint8_t buf[CARRIER_HDR_LEN + CARRIER_SESSION_RESUME_LEN];
+	struct carrier_frame f;
+	size_t i, j, k;
+	int mine;
+
+	for (i = 0; i < sizeof(ops); i++)
+		for (j = 0; j < sizeof(own) / sizeof(own[0]); j++) {
+			memset(p, CARRIER_REFUSED_UNKNOWN, sizeof(p));
+			p[0] = ops[i];
+			mine = 0;
+			for (k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+				mine |= own[k].op == ops[i] &&
+				    own[k].len == own[j].len;
+			if (!mine) {
+				expect_frame_error(CARRIER_SESSION, 0, p,
+				    own[j].len, CARRIER_HDR_LEN + own[j].len - 1,
+				    CARRIER_EPAYLOAD);
+				continue;
+			}
+			raw(buf, CARRIER_VERSION, CARRIER_SESSION, 0, 0,
+			    own[j].len);
+			memcpy(buf + CARRIER_HDR_LEN, p, own[j].len);
+			ck_assert_int_eq(carrier_decode(buf, CARRIER_HDR_LEN +
+			    own[j].len, &f), (int)(CARRIER_HDR_LEN + own[j].len));
+		}
+}
+END_TEST
+
+START_TEST(decode_refuse_reasons)
+{
+	static const uint8_t reasons[] = { 0, CARRIER_REFUSED_NOT_OFFERED + 1,
+	    0x80, 255 };
+	uint8_t p[2] = { CARRIER_SES_REFUSE, reasons[_i] };
+
+	expect_frame_error(CARRIER_SESSION, 0, p, 2, CARRIER_HDR_LEN + 1,
+	    CARRIER_EPAYLOAD);
+}
+END_TEST
+
+/* The encoders write exactly the bytes of the header's table. */
+START_TEST(session_layout)
+{
+	static const uint8_t want_new[] = { 2, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 49,
+	    1, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9,
+	    0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+	    10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+	    27, 28, 29, 30, 31 };
+	static const uint8_t want_resume[] = { 2, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    57, 2, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9,
+	    0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xca, 0x41, 0xb4, 0x9b, 0x27,
+	    0x14, 0xd2, 0xe0, 0x4f, 0xe4, 0xa8, 0xb8, 0xab, 0x44, 0xb6, 0xb8,
+	    0x7b, 0x01, 0x4f, 0xe2, 0x3e, 0xd4, 0x27, 0x00, 0xc4, 0x7d, 0x8b,
+	    0xb5, 0x79, 0xa5, 0xc8, 0x15, 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t want_accept[] = { 2, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    9, 3, 0x80, 0, 0, 0, 0, 0, 0x01, 0x00 };
+	static const uint8_t want_refuse[] = { 2, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    2, 4, 3 };
+	static const uint8_t want_ack[] = { 2, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8,
+	    0, 0, 0, 1, 0, 0, 0, 0 };
+	const uint8_t *sid = (const uint8_t *)SID, *key = (const uint8_t *)KEY;
+
+	ck_assert_int_eq(carrier_session_new(out, sizeof(out), sid, key),
+	    (int)sizeof(want_new));
+	ck_assert_mem_eq(out, want_new, sizeof(want_new));
+	ck_assert_int_eq(carrier_session_resume(out, sizeof(out), sid,
+	    (const uint8_t *)PROOF, 0x0102030405060708ull),
+	    (int)sizeof(want_resume));
+	ck_assert_mem_eq(out, want_resume, sizeof(want_resume));
+	ck_assert_int_eq(carrier_session_accept(out, sizeof(out),
+	    0x8000000000000100ull), (int)sizeof(want_accept));
+	ck_assert_mem_eq(out, want_accept, sizeof(want_accept));
+	ck_assert_int_eq(carrier_session_refuse(out, sizeof(out),
+	    CARRIER_REFUSED_BUSY), (int)sizeof(want_refuse));
+	ck_assert_mem_eq(out, want_refuse, sizeof(want_refuse));
+	ck_assert_int_eq(carrier_ack(out, sizeof(out), 1ull << 32),
+	    (int)sizeof(want_ack));
+	ck_assert_mem_eq(out, want_ack, sizeof(want_ack));
+	ck_assert_int_eq(CARRIER_SESSION_NEW_LEN, 49);
+	ck_assert_int_eq(CARRIER_SESSION_RESUME_LEN, 57);
+	ck_assert_int_eq(CARRIER_SESSION_ACCEPT_LEN, 9);
+	ck_assert_int_eq(CARRIER_SESSION_REFUSE_LEN, 2);
+	ck_assert_int_eq(CARRIER_ACK_LEN, 8);
+}
+END_TEST
+
+/* Each encoder refuses every capacity short of its frame, writing nothing. */
+START_TEST(session_encode_espace)
+{
+	const uint8_t *sid = (const uint8_t *)SID;
+	size_t cap, need = 0;
+	uint8_t *buf;
+	int rc = 0;
+
+	for (cap = 0; cap == 0 || cap <= need; cap++) {
+		buf = malloc(cap ? cap : 1);	/* exact: ASan sees an overrun */
+		ck_assert_ptr_nonnull(buf);
+		switch (_i) {
+		case 0:
+			rc = carrier_session_new(buf, cap, sid,
+			    (const uint8_t *)KEY);
+			need = CARRIER_HDR_LEN + CARRIER_SESSION_NEW_LEN;
+			break;
+		case 1:
+			rc = carrier_session_resume(buf, cap, sid,
+			    (const uint8_t *)PROOF, 7);
+			need = CARRIER_HDR_LEN + CARRIER_SESSION_RESUME_LEN;
+			break;
+		case 2:
+			rc = carrier_session_accept(buf, cap, 7);
+			need = CARRIER_HDR_LEN + CARRIER_SESSION_ACCEPT_LEN;
+			break;
+		case 3:
+			rc = carrier_session_refuse(buf, cap,
+			    CARRIER_REFUSED_PROOF);
+			need = CARRIER_HDR_LEN + CARRIER_SESSION_REFUSE_LEN;
+			break;
+		default:
+			rc = carrier_ack(buf, cap, 7);
+			need = CARRIER_HDR_LEN + CARRIER_ACK_LEN;
+			break;
+		}
+		if (cap < need)
+			ck_assert_msg(rc == CARRIER_ESPACE, "cap %zu: %d", cap, rc);
+		else
+			ck_assert_int_eq(rc, (int)need);
+		free(buf);
+	}
+}
+END_TEST
+
+/* A REFUSE for no reason is never written, whatever the room. */
+START_TEST(session_refuse_bad_reason)
+{
+	static const int reasons[] = { 0, CARRIER_REFUSED_NOT_OFFERED + 1, 255,
+	    256 + CARRIER_REFUSED_UNKNOWN, -1 };
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		memset(out, 0xa5, sizeof(out));
+		ck_assert_int_eq(carrier_session_refuse(out, sizeof(out),
+		    (enum carrier_refused)reasons[i]), CARRIER_EPAYLOAD);
+		ck_assert_int_eq(carrier_session_refuse(out, 0,
+		    (enum carrier_refused)reasons[i]), CARRIER_EPAYLOAD);
+		ck_assert_uint_eq(out[0], 0xa5);
+	}
+}
+END_TEST
+
+/* Decode, then view: the fields point into the frame, the rest is empty. */
+START_TEST(session_parse_views)
+{
+	static const uint64_t counts[] = { 0, 1, 0x0102030405060708ull,
+	    UINT64_MAX };
+	const uint8_t *sid = (const uint8_t *)SID;
+	struct carrier_session v;
+	struct carrier_frame f;
+	size_t i;
+	int n, r;
+
+	n = carrier_session_new(out, sizeof(out), sid, (const uint8_t *)KEY);
+	ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
+	ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+	ck_assert_uint_eq(v.op, CARRIER_SES_NEW);
+	ck_assert_ptr_eq(v.sid, out + CARRIER_HDR_LEN + 1);
+	ck_assert_ptr_eq(v.key, out + CARRIER_HDR_LEN + 17);
+	ck_assert_mem_eq(v.sid, SID, CARRIER_SID_LEN);
+	ck_assert_mem_eq(v.key, KEY, CARRIER_KEY_LEN);
+	ck_assert_ptr_null(v.proof);
+	ck_assert_uint_eq(v.count, 0);
+	ck_assert_uint_eq(v.reason, 0);
+
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		n = carrier_session_resume(out, sizeof(out), sid,
+		    (const uint8_t *)PROOF, counts[i]);
+		ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
+		ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+		ck_assert_uint_eq(v.op, CARRIER_SES_RESUME);
+		ck_assert_ptr_eq(v.sid, out + CARRIER_HDR_LEN + 1);
+		ck_assert_ptr_eq(v.proof, out + CARRIER_HDR_LEN + 17);
+		ck_assert_mem_eq(v.proof, PROOF, CARRIER_PROOF_LEN);
+		ck_assert_ptr_null(v.key);
+		ck_assert(v.count == counts[i]);
+		ck_assert(carrier_u64(&f) == counts[i]);
+
+		n = carrier_session_accept(out, sizeof(out), counts[i]);
+		ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
+		ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+		ck_assert_uint_eq(v.op, CARRIER_SES_ACCEPT);
+		ck_assert_ptr_null(v.sid);
+		ck_assert(v.count == counts[i]);
+		ck_assert(carrier_u64(&f) == counts[i]);
+
+		n = carrier_ack(out, sizeof(out), counts[i]);
+		ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
+		ck_assert_uint_eq(f.type, CARRIER_ACK);
+		ck_assert(carrier_u64(&f) == counts[i]);
+		ck_assert_int_eq(carrier_session_parse(&f, &v), CARRIER_ETYPE);
+	}
+
+	for (r = CARRIER_REFUSED_UNKNOWN; r <= CARRIER_REFUSED_NOT_OFFERED; r++) {
+		n = carrier_session_refuse(out, sizeof(out),
+		    (enum carrier_refused)r);
+		ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
+		memset(&v, 0x5a, sizeof(v));
+		ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+		ck_assert_uint_eq(v.op, CARRIER_SES_REFUSE);
+		ck_assert_uint_eq(v.reason, (unsigned)r);
+		ck_assert_ptr_null(v.sid);
+		ck_assert_uint_eq(v.count, 0);
+	}
+}
+END_TEST
+
+/* A frame that did not come from decode: judged, and out left alone. */
+START_TEST(session_parse_refuses)
+{
+	static const struct { uint8_t type; const char *p; uint32_t len;
+	    int err; } bad[] = {
+		{ CARRIER_PING, "\x02\x00\x00\x00", 4, CARRIER_ETYPE },
+		{ CARRIER_GOAWAY, "\x04\x01", 2, CARRIER_ETYPE },
+		{ CARRIER_SESSION, "", 0, CARRIER_EPAYLOAD },
+		{ CARRIER_SESSION, "\x04\x09", 2, CARRIER_EPAYLOAD },
+		{ CARRIER_SESSION, "\x07\x01", 2, CARRIER_EPAYLOAD },
+		{ CARRIER_SESSION, "\x03\x01", 2, CARRIER_EPAYLOAD },
+		{ CARRIER_SESSION, "\x04\x01\x00", 3, CARRIER_EPAYLOAD },
+	};
+	struct carrier_session v, was;
+	struct carrier_frame f;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f.type = bad[i].type;
+		f.stream = 0;
+		f.len = bad[i].len;
+		f.payload = (const uint8_t *)bad[i].p;
+		memset(&v, 0x5a, sizeof(v));
+		was = v;
+		ck_assert_int_eq(carrier_session_parse(&f, &v), bad[i].err);
+		ck_assert_mem_eq(&v, &was, sizeof(v));
+	}
+	/* carrier_u64 on a frame too short for a count reads nothing. */
+	f.type = CARRIER_PING;
+	f.len = 4;
+	f.payload = (const uint8_t *)"\xff\xff\xff\xff";
+	ck_assert(carrier_u64(&f) == 0);
+}
+END_TEST
+
+START_TEST(sequenced)
+{
+	static const int yes[] = { CARRIER_DATA, CARRIER_WINDOW_UPDATE,
+	    CARRIER_OPEN, CARRIER_FIN, CARRIER_RESET };
+	static const int no[] = { CARRIER_PING, CARRIER_PONG, CARRIER_GOAWAY,
+	    CARRIER_SESSION, CARRIER_ACK, TYPE_NONE, 255, 256, -1 };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		ck_assert_msg(carrier_sequenced(yes[i]) == 1, "%s",
+		    carrier_type_name(yes[i]));
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ck_assert_msg(carrier_sequenced(no[i]) == 0, "type %d", no[i]);
+}
+END_TEST
+
+/* The proof, against the one OpenSSL computed (PROOF above). */
+START_TEST(resume_proof_vector)
+{
+	uint8_t proof[CARRIER_PROOF_LEN];
+
+	ck_assert_int_eq(sizeof(CARRIER_PROOF_LABEL) - 1, 15);
+	carrier_resume_proof((const uint8_t *)KEY, (const uint8_t *)SID,
+	    (const uint8_t *)NONCE, proof);
+	ck_assert_mem_eq(proof, PROOF, CARRIER_PROOF_LEN);
+}
+END_TEST
+
+/* The right proof passes; a bit off anywhere, or another nonce, sid or
+ * key (a replay on a new carrier, another session, a guess) does not. */
+START_TEST(resume_proof_check)
+{
+	const uint8_t *key = (const uint8_t *)KEY, *sid = (const uint8_t *)SID,
+	    *nonce = (const uint8_t *)NONCE;
+	uint8_t p[CARRIER_PROOF_LEN], other[CARRIER_KEY_LEN];
+	size_t i;
+	unsigned bit;
+
+	memcpy(p, PROOF, sizeof(p));
+	ck_assert_int_eq(carrier_resume_check(key, sid, nonce, p), 1);
+	for (i = 0; i < sizeof(p); i++)
+		for (bit = 0; bit < 8; bit++) {
+			p[i] ^= (uint8_t)(1u << bit);
+			ck_assert_int_eq(carrier_resume_check(key, sid, nonce, p),
+			    0);
+			p[i] ^= (uint8_t)(1u << bit);
+		}
+	memcpy(other, NONCE, CARRIER_NONCE_LEN);
+	other[CARRIER_NONCE_LEN - 1] ^= 1;
+	ck_assert_int_eq(carrier_resume_check(key, sid, other, p), 0);
+	memcpy(other, SID, CARRIER_SID_LEN);
+	other[0] ^= 0x80;
+	ck_assert_int_eq(carrier_resume_check(key, other, nonce, p), 0);
+	memcpy(other, KEY, CARRIER_KEY_LEN);
+	other[31] ^= 1;
+	ck_assert_int_eq(carrier_resume_check(other, sid, nonce, p), 0);
+}
+END_TEST
+
+/* A RESUME built as a client would, judged as a server would. */
+START_TEST(resume_round_trip)
+{
+	uint8_t proof[CARRIER_PROOF_LEN];
+	struct carrier_session v;
+	struct carrier_frame f;
+	int n;
+
+	carrier_resume_proof((const uint8_t *)KEY, (const uint8_t *)SID,
+	    (const uint8_t *)NONCE, proof);
+	n = carrier_session_resume(out, sizeof(out), (const uint8_t *)SID,
+	    proof, 123456789);
+	ck_assert_int_eq(n, CARRIER_HDR_LEN + CARRIER_SESSION_RESUME_LEN);
+	ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
+	ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+	ck_assert_int_eq(carrier_resume_check((const uint8_t *)KEY, v.sid,
+	    (const uint8_t *)NONCE, v.proof), 1);
+	ck_assert(v.count == 123456789);
+}
+END_TEST
+
+/* --- resume: the hello's nonce in hex ------------------------------------ */
+
+START_TEST(hex_round_trip)
+{
+	char hex[CARRIER_NONCE_HEX + 1];
+	uint8_t back[CARRIER_NONCE_LEN];
+
+	ck_assert_int_eq(carrier_hex_encode((const uint8_t *)NONCE,
+	    CARRIER_NONCE_LEN, hex, sizeof(hex)), CARRIER_NONCE_HEX);
+	ck_assert_str_eq(hex, "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+	ck_assert_int_eq(carrier_hex_decode(hex, CARRIER_NONCE_HEX, back,
+	    sizeof(back)), 0);
+	ck_assert_mem_eq(back, NONCE, CARRIER_NONCE_LEN);
+	ck_assert_int_eq(carrier_hex_encode((const uint8_t *)"\x00\x09\x0a\xff",
+	    4, hex, sizeof(hex)), 8);
+	ck_assert_str_eq(hex, "00090aff");
+	ck_assert_int_eq(carrier_hex_encode(NULL, 0, hex, 1), 0);
+	ck_assert_str_eq(hex, "");
+}
+END_TEST
+
+/* Room for every digit and the NUL, or nothing written. */
+START_TEST(hex_encode_space)
+{
+	char hex[CARRIER_NONCE_HEX + 1];
+	size_t cap;
+
+	for (cap = 0; cap <= CARRIER_NONCE_HEX; cap++) {
+		memset(hex, '#', sizeof(hex));
+		ck_assert_int_eq(carrier_hex_encode((const uint8_t *)NONCE,
+		    CARRIER_NONCE_LEN, hex, cap), CARRIER_ESPACE);
+		ck_assert_int_eq(hex[0], '#');
+	}
+}
+END_TEST
+
+/*
+ * Every byte value at every place of a nonce's 32 digits: only 0-9 and
+ * a-f pass (no uppercase, no sign, no space, no NUL), and a refused one
+ * leaves the output alone.
+ */
+START_TEST(hex_decode_strict)
+{
+	static const char good[] = "0123456789abcdef0123456789abcdef";
+	char s[CARRIER_NONCE_HEX];
+	uint8_t o[CARRIER_NONCE_LEN];
+	size_t at;
+	int c, want;
+
+	for (at = 0; at < sizeof(s); at++)
+		for (c = 0; c < 256; c++) {
+			memcpy(s, good, sizeof(s));
+			s[at] = (char)c;
+			want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ?
+			    0 : CARRIER_EPAYLOAD;
+			memset(o, 0x5a, sizeof(o));
+			ck_assert_msg(carrier_hex_decode(s, sizeof(s), o,
+			    sizeof(o)) == want, "byte 0x%02x at %zu", c, at);
+			if (want != 0)
+				ck_assert_uint_eq(o[0], 0x5a);
+		}
+}
+END_TEST
+
+/* Exactly 2n digits: one short, one over, none. */
+START_TEST(hex_decode_lengths)
+{
+	static const char s[] = "0123456789abcdef0123456789abcdef0";
+	uint8_t o[CARRIER_NONCE_LEN + 1];
+
+	ck_assert_int_eq(carrier_hex_decode(s, 31, o, 16), CARRIER_EPAYLOAD);
+	ck_assert_int_eq(carrier_hex_decode(s, 33, o, 16), CARRIER_EPAYLOAD);
+	ck_assert_int_eq(carrier_hex_decode(s, 0, o, 16), CARRIER_EPAYLOAD);
+	ck_assert_int_eq(carrier_hex_decode(s, 32, o, 17), CARRIER_EPAYLOAD);
+	ck_assert_int_eq(carrier_hex_decode(s, 32, o, 15), CARRIER_EPAYLOAD);
+	ck_assert_int_eq(carrier_hex_decode(s, SIZE_MAX, o, SIZE_MAX / 2 + 1),
+	    CARRIER_EPAYLOAD);
+	ck_assert_int_eq(carrier_hex_decode(s, 0, o, 0), 0);
+	ck_assert_int_eq(carrier_hex_decode(s, 32, o, 16), 0);
+}
+END_TEST
+
 static Suite *
 carrier_suite(void)
 {
@@ -736,6 +1226,24 @@ carrier_suite(void)
 	tcase_add_loop_test(tc, decode_reset_codes, 0, 4);
 	tcase_add_loop_test(tc, decode_goaway_codes, 0, 3);
 	tcase_add_loop_test(tc, decode_goaway_reason_bytes, 0, 11);
+	tcase_add_test(tc, decode_session_op_lengths);
+	tcase_add_loop_test(tc, decode_refuse_reasons, 0, 4);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("resume");
+	tcase_add_test(tc, session_layout);
+	tcase_add_loop_test(tc, session_encode_espace, 0, 5);
+	tcase_add_test(tc, session_refuse_bad_reason);
+	tcase_add_test(tc, session_parse_views);
+	tcase_add_test(tc, session_parse_refuses);
+	tcase_add_test(tc, sequenced);
+	tcase_add_test(tc, resume_proof_vector);
+	tcase_add_test(tc, resume_proof_check);
+	tcase_add_test(tc, resume_round_trip);
+	tcase_add_test(tc, hex_round_trip);
+	tcase_add_test(tc, hex_encode_space);
+	tcase_add_test(tc, hex_decode_strict);
+	tcase_add_test(tc, hex_decode_lengths);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,16 +1,43 @@
 /*
  * carrier.c: the carrier protocol's frames (carrier.h).
  */
+#include <limits.h>
 #include <string.h>
 
 #include "carrier.h"
 #include "frame.h"
+#include "sha256.h"
+
+_Static_assert(CARRIER_PROOF_LEN == SHA256_LEN, "a proof is an HMAC-SHA256");
+_Static_assert(CARRIER_SESSION_RESUME_LEN <= CARRIER_CTL_MAX,
+    "a SESSION is a control frame");
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* SESSION's ops and each one's payload length: the one table decode, the
+ * parser and the encoders read. */
+static const struct {
+	uint8_t		op;
+	uint32_t	len;
+} session_ops[] = {
+	{ CARRIER_SES_NEW, CARRIER_SESSION_NEW_LEN },
+	{ CARRIER_SES_RESUME, CARRIER_SESSION_RESUME_LEN },
+	{ CARRIER_SES_ACCEPT, CARRIER_SESSION_ACCEPT_LEN },
+	{ CARRIER_SES_REFUSE, CARRIER_SESSION_REFUSE_LEN },
+};
+#define NSESSION_OPS	(sizeof(session_ops) / sizeof(session_ops[0]))
 
 static uint32_t
 get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
 static void
@@ -22,12 +49,45 @@ put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Stream 0 is the carrier's own: PING, PONG and GOAWAY use it, nothing else. */
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/* Stream 0 is the carrier's own: PING, PONG, GOAWAY, SESSION and ACK use
+ * it, nothing else. */
 static int
 on_carrier(int type)
 {
 	return type == CARRIER_PING || type == CARRIER_PONG ||
-	    type == CARRIER_GOAWAY;
+	    type == CARRIER_GOAWAY || type == CARRIER_SESSION ||
+	    type == CARRIER_ACK;
+}
+
+/* The payload length of a SESSION with op, or 0 when op is none. */
+static uint32_t
+session_len(uint8_t op)
+{
+	size_t i;
+
+	for (i = 0; i < NSESSION_OPS; i++)
+		if (session_ops[i].op == op)
+			return session_ops[i].len;
+	return 0;
+}
+
+/* Whether some op's SESSION is len bytes: all the header can tell. */
+static int
+session_len_any(uint32_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NSESSION_OPS; i++)
+		if (session_ops[i].len == len)
+			return 1;
+	return 0;
 }
 
 /* The lengths a type allows, from its header alone. */
@@ -47,8 +107,14 @@ length_ok(int type, uint32_t len)
 		return len == 0;
 	case CARRIER_RESET:
 		return len == 1;
-	default:	/* GOAWAY */
+	case CARRIER_GOAWAY:
 		return len >= 1 && len <= CARRIER_CTL_MAX;
+	case CARRIER_SESSION:
+		return session_len_any(len);
+	case CARRIER_ACK:
+		return len == CARRIER_ACK_LEN;
+	default:
+		return 0;
 	}
 }
 
@@ -79,7 +145,14 @@ payload_ok(int type, const uint8_t *p, uint32_t len)
 			if (p[i] < 0x20 || p[i] > 0x7e)
 				return 0;
 		return 1;
-	default:
+	case CARRIER_SESSION:
+		/* An unknown op has no length, and len is never 0 here. */
+		if (session_len(p[0]) != len)
+			return 0;
+		return p[0] != CARRIER_SES_REFUSE ||
+		    (p[1] >= CARRIER_REFUSED_UNKNOWN &&
+		    p[1] <= CARRIER_REFUSED_NOT_OFFERED);
+	default:	/* DATA, PING, PONG, ACK: any bytes */
 		return 1;
 	}
 }
@@ -95,7 +168,7 @@ carrier_decode(const uint8_t *buf, size_t len, struct carrier_frame *out)
 		return CARRIER_EVERSION;
 	if (len < 2)
 		return 0;
-	if (buf[1] > CARRIER_GOAWAY)
+	if (buf[1] > CARRIER_ACK)
 		return CARRIER_ETYPE;
 	if (len < 4)
 		return 0;
@@ -200,7 +273,186 @@ const char *
 carrier_type_name(int type)
 {
 	static const char *const names[] = { "data", "window", "open", "fin",
-	    "reset", "ping", "pong", "goaway" };
+	    "reset", "ping", "pong", "goaway", "session", "ack" };
 
-	return type >= 0 && type <= CARRIER_GOAWAY ? names[type] : "unknown";
+	return type >= 0 && type <= CARRIER_ACK ? names[type] : "unknown";
+}
+
+int
+carrier_sequenced(int type)
+{
+	switch (type) {
+	case CARRIER_DATA:
+	case CARRIER_WINDOW_UPDATE:
+	case CARRIER_OPEN:
+	case CARRIER_FIN:
+	case CARRIER_RESET:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+uint64_t
+carrier_u64(const struct carrier_frame *f)
+{
+	/* ACK, ACCEPT and RESUME all end with their count. */
+	if (f->len < CARRIER_COUNT_LEN)
+		return 0;
+	return get64(f->payload + f->len - CARRIER_COUNT_LEN);
+}
+
+int
+carrier_session_parse(const struct carrier_frame *f,
+    struct carrier_session *out)
+{
+	const uint8_t *p = f->payload;
+	struct carrier_session s;
+
+	if (f->type != CARRIER_SESSION)
+		return CARRIER_ETYPE;
+	if (f->len < 1 || !payload_ok(CARRIER_SESSION, p, f->len))
+		return CARRIER_EPAYLOAD;
+	memset(&s, 0, sizeof(s));
+	s.op = p[0];
+	switch (s.op) {
+	case CARRIER_SES_NEW:
+		s.sid = p + 1;
+		s.key = p + 1 + CARRIER_SID_LEN;
+		break;
+	case CARRIER_SES_RESUME:
+		s.sid = p + 1;
+		s.proof = p + 1 + CARRIER_SID_LEN;
+		s.count = get64(p + 1 + CARRIER_SID_LEN + CARRIER_PROOF_LEN);
+		break;
+	case CARRIER_SES_ACCEPT:
+		s.count = get64(p + 1);
+		break;
+	default:	/* REFUSE */
+		s.reason = p[1];
+		break;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+carrier_session_new(uint8_t *buf, size_t cap,
+    const uint8_t sid[CARRIER_SID_LEN], const uint8_t key[CARRIER_KEY_LEN])
+{
+	uint8_t p[CARRIER_SESSION_NEW_LEN];
+
+	p[0] = CARRIER_SES_NEW;
+	memcpy(p + 1, sid, CARRIER_SID_LEN);
+	memcpy(p + 1 + CARRIER_SID_LEN, key, CARRIER_KEY_LEN);
+	return carrier_encode(buf, cap, CARRIER_SESSION, 0, p, sizeof(p));
+}
+
+int
+carrier_session_resume(uint8_t *buf, size_t cap,
+    const uint8_t sid[CARRIER_SID_LEN], const uint8_t proof[CARRIER_PROOF_LEN],
+    uint64_t count)
+{
+	uint8_t p[CARRIER_SESSION_RESUME_LEN];
+
+	p[0] = CARRIER_SES_RESUME;
+	memcpy(p + 1, sid, CARRIER_SID_LEN);
+	memcpy(p + 1 + CARRIER_SID_LEN, proof, CARRIER_PROOF_LEN);
+	put64(p + 1 + CARRIER_SID_LEN + CARRIER_PROOF_LEN, count);
+	return carrier_encode(buf, cap, CARRIER_SESSION, 0, p, sizeof(p));
+}
+
+int
+carrier_session_accept(uint8_t *buf, size_t cap, uint64_t count)
+{
+	uint8_t p[CARRIER_SESSION_ACCEPT_LEN];
+
+	p[0] = CARRIER_SES_ACCEPT;
+	put64(p + 1, count);
+	return carrier_encode(buf, cap, CARRIER_SESSION, 0, p, sizeof(p));
+}
+
+int
+carrier_session_refuse(uint8_t *buf, size_t cap, enum carrier_refused reason)
+{
+	uint8_t p[CARRIER_SESSION_REFUSE_LEN];
+
+	/* A reason past a byte would wrap into a valid one: refuse it here. */
+	if ((unsigned)reason > 0xff)
+		return CARRIER_EPAYLOAD;
+	p[0] = CARRIER_SES_REFUSE;
+	p[1] = (uint8_t)reason;
+	return carrier_encode(buf, cap, CARRIER_SESSION, 0, p, sizeof(p));
+}
+
+int
+carrier_ack(uint8_t *buf, size_t cap, uint64_t count)
+{
+	uint8_t p[CARRIER_ACK_LEN];
+
+	put64(p, count);
+	return carrier_encode(buf, cap, CARRIER_ACK, 0, p, sizeof(p));
+}
+
+void
+carrier_resume_proof(const uint8_t key[CARRIER_KEY_LEN],
+    const uint8_t sid[CARRIER_SID_LEN], const uint8_t nonce[CARRIER_NONCE_LEN],
+    uint8_t out[CARRIER_PROOF_LEN])
+{
+	enum { LABEL = sizeof(CARRIER_PROOF_LABEL) - 1 };
+	uint8_t msg[LABEL + CARRIER_SID_LEN + CARRIER_NONCE_LEN];
+
+	/* The label keeps this MAC from meaning anything else a later
+	 * version might compute under the same key. */
+	memcpy(msg, CARRIER_PROOF_LABEL, LABEL);
+	memcpy(msg + LABEL, sid, CARRIER_SID_LEN);
+	memcpy(msg + LABEL + CARRIER_SID_LEN, nonce, CARRIER_NONCE_LEN);
+	sha256_hmac(key, CARRIER_KEY_LEN, msg, sizeof(msg), out);
+}
+
+int
+carrier_resume_check(const uint8_t key[CARRIER_KEY_LEN],
+    const uint8_t sid[CARRIER_SID_LEN], const uint8_t nonce[CARRIER_NONCE_LEN],
+    const uint8_t proof[CARRIER_PROOF_LEN])
+{
+	uint8_t want[CARRIER_PROOF_LEN];
+
+	carrier_resume_proof(key, sid, nonce, want);
+	return sha256_equal(want, proof, CARRIER_PROOF_LEN);
+}
+
+int
+carrier_hex_encode(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+	size_t i;
+
+	if (n > (INT_MAX - 1) / 2 || cap < 2 * n + 1)
+		return CARRIER_ESPACE;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hexdigits[in[i] >> 4];
+		out[2 * i + 1] = hexdigits[in[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+	return (int)(2 * n);
+}
+
+int
+carrier_hex_decode(const char *s, size_t len, uint8_t *out, size_t n)
+{
+	const char *hi, *lo;
+	size_t i;
+
+	if (n > SIZE_MAX / 2 || len != 2 * n)
+		return CARRIER_EPAYLOAD;
+	/* Every digit is judged before out is touched.  memchr over the 16
+	 * digits alone: a NUL is not one. */
+	for (i = 0; i < len; i++)
+		if (memchr(hexdigits, s[i], 16) == NULL)
+			return CARRIER_EPAYLOAD;
+	for (i = 0; i < n; i++) {
+		hi = memchr(hexdigits, s[2 * i], 16);
+		lo = memchr(hexdigits, s[2 * i + 1], 16);
+		out[i] = (uint8_t)((hi - hexdigits) << 4 | (lo - hexdigits));
+	}
+	return 0;
 }
