@@ -13,7 +13,9 @@
  *     prefix gives the same one: no split of the same bytes can change it;
  *   - a whole frame's fields are the bytes', its payload points inside the
  *     buffer, the accessors read it, and carrier_encode() writes the same
- *     bytes back (and refuses one byte less room);
+ *     bytes back (and refuses one byte less room); a SESSION's view holds
+ *     its op's fields and the op's own encoder writes the same bytes back,
+ *     and so does carrier_ack() for an ACK;
  *   - carrier_encode() of the header's type and stream with the payload
  *     bytes present gives exactly what the reference says of those bytes.
  * Short prefixes are decoded from exact-size heap copies, so that a read
@@ -40,6 +42,17 @@ be32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+static uint64_t
+be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* The header's second table: where each type lives and how long it is. */
 static const struct {
 	int		on_carrier;	/* stream 0, and only stream 0 */
@@ -53,8 +66,39 @@ static const struct {
 	/* PING */	{ 1, 4, 4 },
 	/* PONG */	{ 1, 4, 4 },
 	/* GOAWAY */	{ 1, 1, 1 + CARRIER_REASON_MAX },
+	/* SESSION */	{ 1, 2, 57 },	/* and only its ops' lengths, below */
+	/* ACK */	{ 1, 8, 8 },
 };
 #define NTYPES	(sizeof(rules) / sizeof(rules[0]))
+#define SESSION	8
+
+/* The header's SESSION table: each op and its payload's length. */
+static const struct {
+	uint8_t		op;
+	uint32_t	len;
+} ops[] = {
+	{ 1, 1 + 16 + 32 },		/* NEW: session id, key */
+	{ 2, 1 + 16 + 32 + 8 },		/* RESUME: session id, proof, count */
+	{ 3, 1 + 8 },			/* ACCEPT: count */
+	{ 4, 1 + 1 },			/* REFUSE: reason */
+};
+#define NOPS	(sizeof(ops) / sizeof(ops[0]))
+
+/* The length column of the tables, from the header alone. */
+static int
+ref_length_ok(uint8_t type, uint32_t plen)
+{
+	size_t i;
+
+	if (plen < rules[type].min || plen > rules[type].max)
+		return 0;
+	if (type != SESSION)
+		return 1;
+	for (i = 0; i < NOPS; i++)
+		if (ops[i].len == plen)
+			return 1;
+	return 0;
+}
 
 /* The payload column of that table, for a payload that is all here. */
 static int
@@ -85,7 +129,13 @@ ref_payload_ok(uint8_t type, const uint8_t *p, uint32_t len)
 			if (!(p[i] >= ' ' && p[i] <= '~'))
 				return 0;
 		return 1;
-	default:	/* DATA, PING, PONG: opaque */
+	case SESSION:	/* an op of the table at its length; REFUSE: 1-4 */
+		for (i = 0; i < NOPS; i++)
+			if (ops[i].op == p[0])
+				return ops[i].len == len &&
+				    (p[0] != 4 || (p[1] >= 1 && p[1] <= 4));
+		return 0;
+	default:	/* DATA, PING, PONG, ACK: opaque */
 		return 1;
 	}
 }
@@ -112,7 +162,7 @@ ref_decode(const uint8_t *b, size_t len)
 	plen = be32(b + 8);
 	if (rules[b[1]].on_carrier ? stream != 0 : stream == 0)
 		return CARRIER_ESTREAM;
-	if (plen < rules[b[1]].min || plen > rules[b[1]].max)
+	if (!ref_length_ok(b[1], plen))
 		return CARRIER_ELENGTH;
 	if (len - 12 < plen)
 		return 0;
@@ -139,6 +189,63 @@ decode_prefix(const uint8_t *buf, size_t len, struct carrier_frame *f)
 	return rc;
 }
 
+/*
+ * A decoded SESSION: the view's fields are the payload's, by the header's
+ * table.  Returns what the op's own encoder writes into again (n bytes).
+ */
+static int
+session_again(const struct carrier_frame *f, uint8_t *again, int n)
+{
+	const uint8_t *p = f->payload;
+	struct carrier_session v;
+
+	FUZZ_ASSERT(carrier_session_parse(f, &v) == 0);
+	FUZZ_ASSERT(v.op == p[0]);
+	switch (p[0]) {
+	case 1:		/* NEW */
+		FUZZ_ASSERT(v.sid == p + 1 && v.key == p + 17);
+		FUZZ_ASSERT(v.proof == NULL && v.count == 0 && v.reason == 0);
+		return carrier_session_new(again, (size_t)n, v.sid, v.key);
+	case 2:		/* RESUME */
+		FUZZ_ASSERT(v.sid == p + 1 && v.proof == p + 17);
+		FUZZ_ASSERT(v.count == be64(p + 49) && v.count == carrier_u64(f));
+		FUZZ_ASSERT(v.key == NULL && v.reason == 0);
+		return carrier_session_resume(again, (size_t)n, v.sid, v.proof,
+		    v.count);
+	case 3:		/* ACCEPT */
+		FUZZ_ASSERT(v.count == be64(p + 1) && v.count == carrier_u64(f));
+		FUZZ_ASSERT(v.sid == NULL && v.key == NULL && v.proof == NULL);
+		return carrier_session_accept(again, (size_t)n, v.count);
+	default:	/* REFUSE: decode let no other op through */
+		FUZZ_ASSERT(p[0] == 4);
+		FUZZ_ASSERT(v.reason == p[1] && v.count == 0 && v.sid == NULL);
+		return carrier_session_refuse(again, (size_t)n,
+		    (enum carrier_refused)v.reason);
+	}
+}
+
+/* A decoded SESSION or ACK: its own encoder writes the same n bytes back. */
+static void
+check_resume(const uint8_t *buf, int n, const struct carrier_frame *f)
+{
+	struct carrier_session v;
+	uint8_t *again;
+	int m;
+
+	FUZZ_ASSERT(carrier_sequenced(f->type) == 0);
+	again = fuzz_dup(buf, (size_t)n);
+	memset(again, 0, (size_t)n);
+	if (f->type == CARRIER_ACK) {
+		FUZZ_ASSERT(carrier_u64(f) == be64(f->payload));
+		FUZZ_ASSERT(carrier_session_parse(f, &v) == CARRIER_ETYPE);
+		m = carrier_ack(again, (size_t)n, carrier_u64(f));
+	} else
+		m = session_again(f, again, n);
+	FUZZ_ASSERT(m == n);
+	FUZZ_ASSERT(memcmp(again, buf, (size_t)n) == 0);
+	free(again);
+}
+
 /* A whole frame of n bytes at buf, as decoded into f. */
 static void
 check_frame(const uint8_t *buf, int n, const struct carrier_frame *f)
@@ -163,6 +270,10 @@ check_frame(const uint8_t *buf, int n, const struct carrier_frame *f)
 		FUZZ_ASSERT(port == (f->payload[1] << 8 | f->payload[2]));
 		FUZZ_ASSERT(strcmp(frame_tag_name(tag), "unknown") != 0);
 	}
+	/* Sequenced: the per-stream types, 0 .. 4, and nothing else. */
+	FUZZ_ASSERT(carrier_sequenced(f->type) == (f->type <= 4));
+	if (f->type == CARRIER_SESSION || f->type == CARRIER_ACK)
+		check_resume(buf, n, f);
 
 	/* What was decoded encodes to the same bytes, in a buffer just big
 	 * enough, and one byte short is refused. */

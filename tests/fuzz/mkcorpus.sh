@@ -109,7 +109,8 @@ seed dist ack-short "\x1f${d16}a\x00\x01"
 seed dist http "\x1f${d16}HTTP/1.1 400 Bad Request\r\n"
 
 # carrier: one direction of a carrier after its preamble, frame after frame.
-# Types: 0 DATA, 1 WINDOW, 2 OPEN, 3 FIN, 4 RESET, 5 PING, 6 PONG, 7 GOAWAY.
+# Types: 0 DATA, 1 WINDOW, 2 OPEN, 3 FIN, 4 RESET, 5 PING, 6 PONG, 7 GOAWAY,
+# 8 SESSION (ops: 1 NEW, 2 RESUME, 3 ACCEPT, 4 REFUSE), 9 ACK.
 seed carrier dist-session "$(cframe 2 1 '\x02\xb0\x43')$(cframe 1 1 '\x00\x04\x00\x00')$(cframe 0 1 'hello')$(cframe 3 1 '')"
 seed carrier epmd-names "$(cframe 2 3 '\x01\x11\x11')$(cframe 0 3 '\x00\x01n')$(cframe 3 3 '')"
 seed carrier info "$(cframe 2 5 '\x03\x00\x00')$(cframe 3 5 '')"
@@ -125,10 +126,24 @@ seed carrier dist-port-0 "$(cframe 2 1 '\x02\x00\x00')"
 seed carrier data-stream-0 "$(cframe 0 0 'x')"
 seed carrier ping-stream-1 "$(cframe 5 1 'abcd')"
 seed carrier flags '\x02\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01x'
-seed carrier unknown-type '\x02\x08\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00'
+seed carrier unknown-type '\x02\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
 seed carrier data-too-long '\x02\x00\x00\x00\x00\x00\x00\x01\x00\x00\x40\x01'
 seed carrier v1-preamble 'EFWD\x01\x02\xb0\x43\x00\x00'
 seed carrier half-header '\x02\x00\x00\x00\x00\x00'
+sid='\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf'
+key='\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f'
+count='\x00\x00\x00\x00\x00\x01\x00\x2a'
+seed carrier session-new "$(cframe 8 0 "\\x01$sid$key")$(cframe 2 1 '\x01\x11\x11')$(cframe 0 1 'n')$(cframe 9 0 '\x00\x00\x00\x00\x00\x00\x00\x0f')"
+seed carrier session-resume "$(cframe 8 0 "\\x02$sid$key$count")$(cframe 9 0 "$count")$(cframe 1 1 '\x00\x00\x01\x00')"
+seed carrier session-accept "$(cframe 8 0 "\\x03$count")$(cframe 0 1 'replayed')$(cframe 9 0 '\xff\xff\xff\xff\xff\xff\xff\xff')"
+seed carrier session-refuse "$(cframe 8 0 '\x04\x01')$(cframe 8 0 '\x04\x02')$(cframe 8 0 '\x04\x03')$(cframe 8 0 '\x04\x04')$(cframe 7 0 '\x00')"
+seed carrier session-refuse-5 "$(cframe 8 0 '\x04\x05')"
+seed carrier session-bad-op "$(cframe 8 0 '\x05\x01')"
+seed carrier session-new-short "$(cframe 8 0 "\\x01$count")"
+seed carrier session-length-3 "$(cframe 8 0 '\x04\x01\x00')"
+seed carrier session-stream-1 "$(cframe 8 1 '\x04\x01')"
+seed carrier ack-stream-1 "$(cframe 9 1 "$count")"
+seed carrier ack-short "$(cframe 9 0 '\x00\x00\x00\x00\x00\x00\x01')"
 
 # cluster: one byte (even: a request to the helper, odd: its LOOKUP
 # answer), then the stream (cluster.h).
