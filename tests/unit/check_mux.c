@@ -149,7 +149,7 @@ struct tap {
 	int		 overgrant;	/* more granted back than sent */
 	uint32_t	 log[TAP_LOG_MAX];	/* c->s DATA frames' streams */
 	size_t		 nlog;
-	int		 types[2][CARRIER_GOAWAY + 1];	/* frames seen per way */
+	int		 types[2][CARRIER_ACK + 1];	/* frames seen per way */
 };
 
 /* A stream's slot in the tap's arrays: ids 1, 3, 5 ... */
@@ -2406,6 +2406,64 @@ START_TEST(bad_open_from_server)
 END_TEST
 
 /*
+ * The resume frames (SESSION, ACK) decode now, but this engine has no
+ * session: from a newer peer, or a broken one, each ends the carrier with a
+ * protocol GOAWAY and a clean close, as any frame it has no use for would,
+ * and a stream open at the time ends with EOF at its node.  Never a crash,
+ * never a frame taken for a stream's.  (The reason is the unknown-stream
+ * path's, which names stream 0; an engine that learns resume changes this
+ * case with it.)
+ */
+START_TEST(bad_resume_frames)
+{
+	static const uint8_t sid[CARRIER_SID_LEN], key[CARRIER_KEY_LEN];
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_CTL_MAX];
+	struct lend *r = raw_server(0);
+	int n;
+
+	if (_i >= 2) {
+		raw_frame(r, CARRIER_OPEN, 1, OPEN_DIST, 3);
+		(void)node_of(1);
+	}
+	n = _i % 2 == 0 ? carrier_ack(fr, sizeof(fr), 42) :
+	    carrier_session_new(fr, sizeof(fr), sid, key);
+	ck_assert_int_gt(n, 0);
+	lend_queue(r, fr, (size_t)n);
+	expect_goaway(r, CARRIER_GA_PROTOCOL, _i % 2 == 0 ?
+	    "ack for stream 0, which was never opened" :
+	    "session for stream 0, which was never opened");
+}
+END_TEST
+
+/* The same on the client side: an ACCEPT or an ACK from the server. */
+START_TEST(bad_resume_frames_client)
+{
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_CTL_MAX];
+	struct lend *r = end_add(raw_client_mux(0));
+	struct lend *one[2] = { r, NULL };
+	struct rx rx;
+	int n;
+
+	lend_queue(r, hello, hello_len);
+	n = _i == 0 ? carrier_ack(fr, sizeof(fr), 0) :
+	    carrier_session_accept(fr, sizeof(fr), 0);
+	ck_assert_int_gt(n, 0);
+	lend_queue(r, fr, (size_t)n);
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(r->err, 0);
+	rx_parse(r->in, r->inlen, 1, &rx);
+	ck_assert_int_eq(rx.bad, 0);
+	ck_assert_int_eq(rx.goaway, CARRIER_GA_PROTOCOL);
+	ck_assert_str_eq(rx.reason, _i == 0 ?
+	    "ack for stream 0, which was never opened" :
+	    "session for stream 0, which was never opened");
+	r->shut = 1;
+	ck_assert(spin(until_ended, W.cm, SPIN_MS));
+	ck_assert_int_eq(mux_end_cause(W.cm), MUX_END_PROTOCOL);
+}
+END_TEST
+
+/*
  * A GOAWAY ends the mux without one of its own; a stream open at that
  * moment sees its local end closed with EOF.
  */
@@ -2814,6 +2872,8 @@ mux_suite(void)
 	tcase_add_test(tc, bad_window_overflow);
 	tcase_add_test(tc, bad_too_many_streams);
 	tcase_add_test(tc, bad_open_from_server);
+	tcase_add_loop_test(tc, bad_resume_frames, 0, 4);
+	tcase_add_loop_test(tc, bad_resume_frames_client, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rapid_reset");
