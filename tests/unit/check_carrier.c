@@ -920,6 +920,16 @@ START_TEST(session_refuse_bad_reason)
 }
 END_TEST
 
+/* The n bytes an encoder wrote into out, decoded into f and viewed in v. */
+static void
+view(int n, struct carrier_frame *f, struct carrier_session *v)
+{
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(carrier_decode(out, (size_t)n, f), n);
+	memset(v, 0x5a, sizeof(*v));
+	ck_assert_int_eq(carrier_session_parse(f, v), 0);
+}
+
 /* Decode, then view: the fields point into the frame, the rest is empty. */
 START_TEST(session_parse_views)
 {
@@ -931,9 +941,8 @@ START_TEST(session_parse_views)
 	size_t i;
 	int n, r;
 
-	n = carrier_session_new(out, sizeof(out), sid, (const uint8_t *)KEY);
-	ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
-	ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+	view(carrier_session_new(out, sizeof(out), sid, (const uint8_t *)KEY),
+	    &f, &v);
 	ck_assert_uint_eq(v.op, CARRIER_SES_NEW);
 	ck_assert_ptr_eq(v.sid, out + CARRIER_HDR_LEN + 1);
 	ck_assert_ptr_eq(v.key, out + CARRIER_HDR_LEN + 17);
@@ -944,10 +953,8 @@ START_TEST(session_parse_views)
 	ck_assert_uint_eq(v.reason, 0);
 
 	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		n = carrier_session_resume(out, sizeof(out), sid,
-		    (const uint8_t *)PROOF, counts[i]);
-		ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
-		ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+		view(carrier_session_resume(out, sizeof(out), sid,
+		    (const uint8_t *)PROOF, counts[i]), &f, &v);
 		ck_assert_uint_eq(v.op, CARRIER_SES_RESUME);
 		ck_assert_ptr_eq(v.sid, out + CARRIER_HDR_LEN + 1);
 		ck_assert_ptr_eq(v.proof, out + CARRIER_HDR_LEN + 17);
@@ -956,9 +963,7 @@ START_TEST(session_parse_views)
 		ck_assert(v.count == counts[i]);
 		ck_assert(carrier_u64(&f) == counts[i]);
 
-		n = carrier_session_accept(out, sizeof(out), counts[i]);
-		ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
-		ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+		view(carrier_session_accept(out, sizeof(out), counts[i]), &f, &v);
 		ck_assert_uint_eq(v.op, CARRIER_SES_ACCEPT);
 		ck_assert_ptr_null(v.sid);
 		ck_assert(v.count == counts[i]);
@@ -972,11 +977,8 @@ START_TEST(session_parse_views)
 	}
 
 	for (r = CARRIER_REFUSED_UNKNOWN; r <= CARRIER_REFUSED_NOT_OFFERED; r++) {
-		n = carrier_session_refuse(out, sizeof(out),
-		    (enum carrier_refused)r);
-		ck_assert_int_eq(carrier_decode(out, (size_t)n, &f), n);
-		memset(&v, 0x5a, sizeof(v));
-		ck_assert_int_eq(carrier_session_parse(&f, &v), 0);
+		view(carrier_session_refuse(out, sizeof(out),
+		    (enum carrier_refused)r), &f, &v);
 		ck_assert_uint_eq(v.op, CARRIER_SES_REFUSE);
 		ck_assert_uint_eq(v.reason, (unsigned)r);
 		ck_assert_ptr_null(v.sid);
