@@ -14,8 +14,8 @@ _Static_assert(CARRIER_SESSION_RESUME_LEN <= CARRIER_CTL_MAX,
 
 static const char hexdigits[] = "0123456789abcdef";
 
-/* SESSION's ops and each one's payload length: the one table decode, the
- * parser and the encoders read. */
+/* SESSION's ops and each one's payload length: the one table that decode
+ * (from the header, then the payload) and the parser read. */
 static const struct {
 	uint8_t		op;
 	uint32_t	len;

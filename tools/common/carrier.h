@@ -86,7 +86,7 @@
  * receiver drop what it keeps for sending again, up to the ACK's count.
  * carrier_decode() refuses a SESSION length that is no op's from the header
  * (CARRIER_ELENGTH), and once the payload is in, an op that is none of the
- * four, a length that is not its op's, or a REFUSE reason past 4
+ * four, a length that is not its op's, or a REFUSE reason outside 1 .. 4
  * (CARRIER_EPAYLOAD).  Which side may send which op and when, whether NEW
  * is answered, and what a count may be (never past what was sent, always
  * between two frames) are the engine's to check: a frame alone cannot tell.
