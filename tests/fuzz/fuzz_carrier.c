@@ -20,6 +20,12 @@
  *     bytes present gives exactly what the reference says of those bytes.
  * Short prefixes are decoded from exact-size heap copies, so that a read
  * past len is an ASan report, not a silent success.
+ *
+ * The same bytes are also a CARRIER frame's body, the peer's hello: every
+ * prefix up to HELLO_ALL bytes gives carrier_hello_field() the reference's
+ * answer for the fields we read, for a key the bytes name themselves and
+ * for a short output buffer, and carrier_hello_streams() the reference's
+ * number; what carrier_hello() writes reads back as what went in.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -392,11 +398,125 @@ check_prefixes(const uint8_t *buf, size_t avail)
 	return final;
 }
 
+/* ---- the hello body ------------------------------------------------------ */
+
+/* Hello prefixes tried: every one up to twice what a hello may be. */
+#define HELLO_ALL	(2 * CARRIER_HELLO_MAX)
+
+/*
+ * The reference for carrier_hello_field(), from the header's words: a
+ * field starts where a non-space follows a space (or the start) and runs
+ * to the next space; the first whose text is key, '=', value counts.
+ */
+static int
+ref_field(const uint8_t *b, size_t len, const char *key, char *out,
+    size_t cap)
+{
+	size_t klen = strlen(key), i, end, k;
+
+	if (klen == 0 || strchr(key, '=') != NULL || strchr(key, ' ') != NULL)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (b[i] == ' ' || (i > 0 && b[i - 1] != ' '))
+			continue;
+		for (end = i; end < len && b[end] != ' '; end++)
+			;
+		if (end - i < klen + 1 || memcmp(b + i, key, klen) != 0 ||
+		    b[i + klen] != '=')
+			continue;
+		if (end - (i + klen + 1) + 1 > cap)
+			return -1;
+		for (k = i + klen + 1; k < end; k++)
+			if (!(b[k] > ' ' && b[k] <= '~'))
+				return -1;
+		memcpy(out, b + i + klen + 1, end - (i + klen + 1));
+		out[end - (i + klen + 1)] = '\0';
+		return (int)(end - (i + klen + 1));
+	}
+	return -1;
+}
+
+/* The reference for carrier_hello_streams(): 1 to 999999999, plainly. */
+static uint32_t
+ref_streams(const uint8_t *b, size_t len)
+{
+	char v[CARRIER_HELLO_MAX * 4];
+	int n = ref_field(b, len, "streams", v, sizeof(v));
+	uint64_t x = 0;
+
+	if (n < 1 || v[0] == '0')
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+		if (x > 999999999)
+			return 0;
+	}
+	return (uint32_t)x;
+}
+
+static void
+check_field(const uint8_t *b, size_t len, const char *key, size_t cap)
+{
+	char got[CARRIER_HELLO_MAX * 4], want[CARRIER_HELLO_MAX * 4];
+	int rc, ref;
+
+	rc = carrier_hello_field(b, len, key, got, cap);
+	ref = ref_field(b, len, key, want, cap);
+	FUZZ_ASSERT(rc == ref);
+	if (rc >= 0) {
+		FUZZ_ASSERT((size_t)rc < cap);
+		FUZZ_ASSERT(strcmp(got, want) == 0);
+	}
+}
+
+static void
+check_hello(const uint8_t *data, size_t size)
+{
+	static const char *const keys[] = { "version", "streams", "resume",
+	    "s", "" };
+	uint8_t *copy, buf[FRAME_HDR_LEN + CARRIER_HELLO_MAX];
+	char key[CARRIER_HELLO_MAX + 1];
+	struct frame f;
+	size_t len, i, k;
+	uint32_t n;
+	int m;
+
+	for (len = 0; len <= size && len <= HELLO_ALL; len++) {
+		copy = fuzz_dup(data, len);
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			check_field(copy, len, keys[i], CARRIER_HELLO_MAX * 4);
+			check_field(copy, len, keys[i], 4);
+			check_field(copy, len, keys[i], 1);
+		}
+		/* The key the bytes start with, whatever it holds. */
+		for (k = 0; k < len && k < CARRIER_HELLO_MAX && copy[k] != '=' &&
+		    copy[k] != '\0'; k++)
+			key[k] = (char)copy[k];
+		key[k] = '\0';
+		check_field(copy, len, key, CARRIER_HELLO_MAX * 4);
+		n = carrier_hello_streams(copy, len);
+		FUZZ_ASSERT(n == ref_streams(copy, len));
+		free(copy);
+		if (n == 0)
+			continue;
+		/* What a server would say back reads as the same number. */
+		m = carrier_hello(buf, sizeof(buf), "0.1.0", n);
+		FUZZ_ASSERT(m > 0);
+		FUZZ_ASSERT(frame_decode(buf, (size_t)m, FRAME_REQ_BODY_MAX,
+		    &f) == m);
+		FUZZ_ASSERT(carrier_hello_streams(f.body, f.body_len) == n);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t off = 0;
 	int n;
+
+	check_hello(data, size);
 
 	/* Frame after frame, as a carrier's reader takes them. */
 	for (;;) {

@@ -144,6 +144,9 @@ seed carrier session-length-3 "$(cframe 8 0 '\x04\x01\x00')"
 seed carrier session-stream-1 "$(cframe 8 1 '\x04\x01')"
 seed carrier ack-stream-1 "$(cframe 9 1 "$count")"
 seed carrier ack-short "$(cframe 9 0 '\x00\x00\x00\x00\x00\x00\x01')"
+# ... and the same bytes as a hello body (a CARRIER frame's).
+seed carrier hello-streams 'version=0.1.0 streams=256'
+seed carrier hello-odd '  streams=007 streams=9 resume=\x01 version='
 
 # cluster: one byte (even: a request to the helper, odd: its LOOKUP
 # answer), then the stream (cluster.h).

@@ -1184,6 +1184,168 @@ START_TEST(hex_decode_lengths)
 }
 END_TEST
 
+/* ---- the hello body ----------------------------------------------------- */
+
+/* carrier_hello_field on an exact-size heap copy: a read past len is ASan's. */
+static int
+field(const char *body, size_t len, const char *key, char *out, size_t cap)
+{
+	uint8_t *copy = malloc(len > 0 ? len : 1);
+	int rc;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, body, len);
+	rc = carrier_hello_field(copy, len, key, out, cap);
+	free(copy);
+	return rc;
+}
+
+static const struct {
+	const char	*body;
+	const char	*key;
+	const char	*want;	/* NULL: no such field (-1) */
+} fields[] = {
+	{ "version=0.1.0 streams=256", "version", "0.1.0" },
+	{ "version=0.1.0 streams=256", "streams", "256" },
+	{ "streams=8 version=0.1.0", "streams", "8" },
+	{ "  a=1   streams=9  ", "streams", "9" },
+	{ "a=1 b=2 c=3", "b", "2" },
+	{ "version=0.1.0", "streams", NULL },
+	{ "", "streams", NULL },
+	{ "   ", "streams", NULL },
+	{ "streams", "streams", NULL },		/* no '=': not a field of it */
+	{ "streams= version=1", "streams", "" },
+	{ "xstreams=5 streamsx=6 streams5", "streams", NULL },
+	{ "stream=5", "streams", NULL },
+	{ "streams=1 streams=2", "streams", "1" },	/* the first counts */
+	{ "streams==2", "streams", "=2" },
+	{ "resume=a1b2c3 version=0.2.0", "resume", "a1b2c3" },
+	{ "\x01\xff=\x1b streams=4", "streams", "4" },	/* odd fields aside */
+	{ "version=0.1.0\nstreams=4", "streams", NULL },	/* one field */
+	{ "streams=4\x7f", "streams", NULL },	/* not printable: refused */
+	{ "streams=4\t", "streams", NULL },
+	{ "streams=\x80", "streams", NULL },
+};
+#define NFIELDS	((int)(sizeof(fields) / sizeof(fields[0])))
+
+START_TEST(hello_fields)
+{
+	char out[64];
+	int rc;
+
+	memset(out, 'x', sizeof(out));
+	rc = field(fields[_i].body, strlen(fields[_i].body), fields[_i].key,
+	    out, sizeof(out));
+	if (fields[_i].want == NULL) {
+		ck_assert_msg(rc == -1, "\"%s\" has no field %s, got %d",
+		    fields[_i].body, fields[_i].key, rc);
+		return;
+	}
+	ck_assert_int_eq(rc, (int)strlen(fields[_i].want));
+	ck_assert_str_eq(out, fields[_i].want);
+}
+END_TEST
+
+/* Only len bytes count: a field cut by the end is cut, and a NUL is a byte. */
+START_TEST(hello_field_bounds)
+{
+	static const char body[] = "version=1 streams=128";
+	char out[8];
+
+	ck_assert_int_eq(field(body, sizeof(body) - 2, "streams", out,
+	    sizeof(out)), 2);
+	ck_assert_str_eq(out, "12");
+	ck_assert_int_eq(field(body, 17, "streams", out, sizeof(out)), -1);
+	ck_assert_int_eq(field(body, 18, "streams", out, sizeof(out)), 0);
+	ck_assert_int_eq(field(body, 0, "streams", out, sizeof(out)), -1);
+	ck_assert_int_eq(field("streams=1\0002", 11, "streams", out,
+	    sizeof(out)), -1);
+	/* A value fills out to its last byte but one, the NUL's. */
+	ck_assert_int_eq(field("k=1234567", 9, "k", out, sizeof(out)), 7);
+	ck_assert_str_eq(out, "1234567");
+	ck_assert_int_eq(field("k=12345678", 10, "k", out, sizeof(out)), -1);
+	ck_assert_int_eq(field("k=", 2, "k", out, 1), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(field("k=1", 3, "k", out, 1), -1);
+	/* A key is a name: never empty, never with '=' or a space. */
+	ck_assert_int_eq(field("=1 a=b", 6, "", out, sizeof(out)), -1);
+	ck_assert_int_eq(field("a=b=c", 5, "a=b", out, sizeof(out)), -1);
+	ck_assert_int_eq(field("a b=c", 5, "a b", out, sizeof(out)), -1);
+}
+END_TEST
+
+static const struct {
+	const char	*body;
+	uint32_t	 want;
+} streams[] = {
+	{ "version=0.1.0 streams=256", 256 },
+	{ "streams=1", 1 },
+	{ "streams=999999999", 999999999 },
+	{ "streams=1000000000", 0 },		/* past nine digits */
+	{ "streams=99999999999999999999", 0 },
+	{ "streams=0", 0 },
+	{ "streams=007", 0 },
+	{ "streams=+5", 0 },
+	{ "streams=-5", 0 },
+	{ "streams=12a", 0 },
+	{ "streams=0x10", 0 },
+	{ "streams=", 0 },
+	{ "streams", 0 },
+	{ "version=0.1.0", 0 },
+	{ "", 0 },
+};
+#define NSTREAMS	((int)(sizeof(streams) / sizeof(streams[0])))
+
+START_TEST(hello_streams)
+{
+	const char *b = streams[_i].body;
+
+	ck_assert_uint_eq(carrier_hello_streams((const uint8_t *)b, strlen(b)),
+	    streams[_i].want);
+}
+END_TEST
+
+/* Our hello: what an older peer takes (a body of 64 bytes at most), with
+ * the fields a newer one reads back. */
+START_TEST(hello_encode)
+{
+	uint8_t buf[FRAME_HDR_LEN + CARRIER_HELLO_MAX];
+	struct frame f;
+	char v[64];
+	int n;
+
+	n = carrier_hello(buf, sizeof(buf), "0.1.0", 256);
+	ck_assert_int_eq(n, FRAME_HDR_LEN + (int)strlen("version=0.1.0 "
+	    "streams=256"));
+	ck_assert_int_eq(frame_decode(buf, (size_t)n, FRAME_REQ_BODY_MAX, &f), n);
+	ck_assert_int_eq(f.version, FRAME_VERSION_CARRIER);
+	ck_assert_int_eq(f.tag, FRAME_TAG_CARRIER);
+	ck_assert_int_eq(f.port, 0);
+	ck_assert(memcmp(f.body, "version=0.1.0 streams=256", f.body_len) == 0);
+	ck_assert_uint_eq(carrier_hello_streams(f.body, f.body_len), 256);
+	ck_assert_int_eq(carrier_hello_field(f.body, f.body_len, "version", v,
+	    sizeof(v)), 5);
+	ck_assert_str_eq(v, "0.1.0");
+
+	/* No limit to say: the body an agent sends, as before. */
+	n = carrier_hello(buf, sizeof(buf), "0.1.0", 0);
+	ck_assert_int_eq(frame_decode(buf, (size_t)n, FRAME_REQ_BODY_MAX, &f), n);
+	ck_assert_uint_eq(f.body_len, strlen("version=0.1.0"));
+	ck_assert(memcmp(f.body, "version=0.1.0", f.body_len) == 0);
+	ck_assert_uint_eq(carrier_hello_streams(f.body, f.body_len), 0);
+
+	/* The largest limit and a version of 38 bytes fill 64 exactly; one
+	 * byte more does not fit. */
+	n = carrier_hello(buf, sizeof(buf), "01234567890123456789012345678901"
+	    "234567", 999999999);
+	ck_assert_int_eq(n, FRAME_HDR_LEN + CARRIER_HELLO_MAX);
+	ck_assert_int_eq(carrier_hello(buf, sizeof(buf), "0123456789012345678"
+	    "90123456789012345678", 999999999), FRAME_ELENGTH);
+	ck_assert_int_eq(carrier_hello(buf, FRAME_HDR_LEN + 5, "0.1.0", 0),
+	    FRAME_ESPACE);
+}
+END_TEST
+
 static Suite *
 carrier_suite(void)
 {
@@ -1246,6 +1408,13 @@ carrier_suite(void)
 	tcase_add_test(tc, hex_encode_space);
 	tcase_add_test(tc, hex_decode_strict);
 	tcase_add_test(tc, hex_decode_lengths);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hello");
+	tcase_add_loop_test(tc, hello_fields, 0, NFIELDS);
+	tcase_add_test(tc, hello_field_bounds);
+	tcase_add_loop_test(tc, hello_streams, 0, NSTREAMS);
+	tcase_add_test(tc, hello_encode);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,6 +2,7 @@
  * carrier.c: the carrier protocol's frames (carrier.h).
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "carrier.h"
@@ -244,6 +245,77 @@ carrier_open(const struct carrier_frame *f, uint8_t *tag, uint16_t *port)
 {
 	*tag = f->payload[0];
 	*port = (uint16_t)(f->payload[1] << 8 | f->payload[2]);
+}
+
+/* Older peers refuse a CARRIER frame whose body is longer. */
+_Static_assert(CARRIER_HELLO_MAX <= FRAME_REQ_BODY_MAX,
+    "a hello older peers refuse");
+
+int
+carrier_hello(uint8_t *buf, size_t cap, const char *version, uint32_t streams)
+{
+	char body[CARRIER_HELLO_MAX + 1];
+	int n;
+
+	n = streams != 0 ?
+	    snprintf(body, sizeof(body), CARRIER_HELLO_VERSION "=%s "
+	    CARRIER_HELLO_STREAMS "=%lu", version, (unsigned long)streams) :
+	    snprintf(body, sizeof(body), CARRIER_HELLO_VERSION "=%s", version);
+	if (n < 0 || (size_t)n > CARRIER_HELLO_MAX)
+		return FRAME_ELENGTH;
+	return frame_encode(buf, cap, FRAME_TAG_CARRIER, 0, body, (size_t)n);
+}
+
+int
+carrier_hello_field(const uint8_t *body, size_t len, const char *key,
+    char *out, size_t cap)
+{
+	size_t klen = strlen(key), i = 0, start, vlen;
+
+	if (klen == 0 || memchr(key, '=', klen) != NULL ||
+	    memchr(key, ' ', klen) != NULL)
+		return -1;
+	while (i < len) {
+		while (i < len && body[i] == ' ')
+			i++;
+		start = i;
+		while (i < len && body[i] != ' ')
+			i++;
+		/* [start, i) is one field: "key=value" names ours. */
+		if (i - start <= klen || body[start + klen] != '=' ||
+		    memcmp(body + start, key, klen) != 0)
+			continue;
+		start += klen + 1;
+		vlen = i - start;
+		if (vlen >= cap)
+			return -1;
+		for (size_t k = 0; k < vlen; k++)
+			if (body[start + k] < 0x21 || body[start + k] > 0x7e)
+				return -1;
+		memcpy(out, body + start, vlen);
+		out[vlen] = '\0';
+		return (int)vlen;
+	}
+	return -1;
+}
+
+uint32_t
+carrier_hello_streams(const uint8_t *body, size_t len)
+{
+	char v[16];
+	uint32_t n = 0;
+	int k, i;
+
+	k = carrier_hello_field(body, len, CARRIER_HELLO_STREAMS, v, sizeof(v));
+	/* Nine digits at most: no overflow, and far past any --max-conns. */
+	if (k < 1 || k > 9 || v[0] == '0')
+		return 0;
+	for (i = 0; i < k; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+		n = n * 10 + (uint32_t)(v[i] - '0');
+	}
+	return n;
 }
 
 const char *

@@ -90,6 +90,16 @@
  * (CARRIER_EPAYLOAD).  Which side may send which op and when, whether NEW
  * is answered, and what a count may be (never past what was sent, always
  * between two frames) are the engine's to check: a frame alone cannot tell.
+ *
+ * The CARRIER frame's body is the sender's hello: fields "key=value"
+ * separated by spaces, at most CARRIER_HELLO_MAX bytes (an older peer takes
+ * no longer one: frame.h's FRAME_REQ_BODY_MAX).  A reader takes the fields
+ * it knows and ignores the rest, so a field is added without a new version,
+ * and a peer that says nothing of one is an older peer:
+ *
+ *   version=X.Y.Z  the sender's erlfwd (both ends)
+ *   streams=N      the server: streams it takes open at once on this
+ *                  carrier; an OPEN past them is refused (RESET refused)
  */
 #ifndef ERLFWD_CARRIER_H
 #define ERLFWD_CARRIER_H
@@ -105,6 +115,9 @@
 #define CARRIER_REASON_MAX	128
 #define CARRIER_CTL_MAX		(1 + CARRIER_REASON_MAX)	/* non-DATA */
 #define CARRIER_FRAME_MAX	(CARRIER_HDR_LEN + CARRIER_DATA_MAX)
+#define CARRIER_HELLO_MAX	64		/* a hello body, at most */
+#define CARRIER_HELLO_VERSION	"version"	/* hello fields */
+#define CARRIER_HELLO_STREAMS	"streams"
 
 /* Resume: the sizes of SESSION's fields, and its payload per op. */
 #define CARRIER_SID_LEN		16	/* a session's id */
@@ -216,6 +229,33 @@ uint32_t carrier_u32(const struct carrier_frame *f);
 /* carrier_open: the tag and port of a decoded OPEN frame. */
 void	carrier_open(const struct carrier_frame *f, uint8_t *tag,
 	    uint16_t *port);
+
+/*
+ * carrier_hello: our CARRIER frame (frame.h: version 2, tag CARRIER, port
+ * 0) into buf (cap bytes), its body "version=VERSION" and, when streams is
+ * not 0, " streams=N".  Returns its length, or a negative enum frame_err
+ * (FRAME_ELENGTH past CARRIER_HELLO_MAX, FRAME_ESPACE).
+ */
+int	carrier_hello(uint8_t *buf, size_t cap, const char *version,
+	    uint32_t streams);
+
+/*
+ * carrier_hello_field: the value of field key in a hello body (len bytes,
+ * a stranger's), NUL-terminated into out (cap bytes).  Fields are split at
+ * spaces; the first named key counts.  Returns the value's length (0 for
+ * "key="), or -1 when there is no such field, when its value holds a byte
+ * that is not printable ASCII, or when it does not fit out.  Never reads
+ * past len.
+ */
+int	carrier_hello_field(const uint8_t *body, size_t len, const char *key,
+	    char *out, size_t cap);
+
+/*
+ * carrier_hello_streams: the streams= field of a hello body: N, or 0 when
+ * it has none, or one that is not a number from 1 to 999999999 written
+ * plainly (digits only, no leading zero).
+ */
+uint32_t carrier_hello_streams(const uint8_t *body, size_t len);
 
 /* carrier_strerror: a short English phrase for a negative carrier_err. */
 const char *carrier_strerror(int err);
