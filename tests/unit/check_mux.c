@@ -290,11 +290,14 @@ struct world {
 	int		 closed;	/* closed() calls */
 	struct mux_stream_end	 end;	/* the last one's */
 	void		*closed_udata;
+	size_t		 smax;		/* the server's max_streams, and its
+					 * hello's streams= (0: 64, unsaid) */
 };
 
 static struct world	 W;
 static uint8_t		 hello[FRAME_HDR_LEN + sizeof(HELLO_BODY)];
 static size_t		 hello_len;
+static uint8_t		 shello[FRAME_HDR_LEN + CARRIER_HELLO_MAX];
 
 static struct lend *
 end_add(int fd)
@@ -511,7 +514,7 @@ start(int how, int ping_ms, int idle_ms)
 {
 	struct mux_opts co, so;
 	uint8_t early[256];
-	int a[2], b[2], small = 4096;
+	int a[2], b[2], small = 4096, n;
 
 	if (how == 1) {
 		ck_assert_int_eq(pipe2(a, O_CLOEXEC), 0);	/* c -> s */
@@ -556,6 +559,15 @@ start(int how, int ping_ms, int idle_ms)
 	co.ping_ms = ping_ms;
 	co.busy_ping_ms = W.busy_ping_ms;
 	so.idle_ms = idle_ms;
+	if (W.smax > 0) {
+		/* As erlfwd-server: its hello says what its mux takes. */
+		n = carrier_hello(shello, sizeof(shello), "test",
+		    (uint32_t)W.smax);
+		ck_assert_int_gt(n, 0);
+		so.hello = shello;
+		so.hello_len = (size_t)n;
+		so.max_streams = W.smax;
+	}
 	W.cm = mux_new(&co, NULL, NULL, tio_now_ms());
 	ck_assert_ptr_nonnull(W.cm);
 	if (how == 0) {
@@ -851,6 +863,59 @@ START_TEST(hello_pipes)
 	/* Both wait for the other's CARRIER frame. */
 	start(1, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
+}
+END_TEST
+
+/*
+ * A server whose hello says it takes 2 streams: the client knows it before
+ * it opens one, and the third it opens anyway is refused alone.  The
+ * server never saw its client's hello (read before the mux, as a TCP
+ * carrier's is): it knows nothing of it.
+ */
+START_TEST(hello_streams)
+{
+	struct lend *app[3], *one[2] = { NULL, NULL };
+	const uint8_t *body;
+	size_t len;
+	int i;
+
+	W.smax = 2;
+	start(0, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	ck_assert_uint_eq(mux_peer_max_streams(W.cm), 2);
+	body = mux_peer_hello(W.cm, &len);
+	ck_assert_uint_eq(len, strlen("version=test streams=2"));
+	ck_assert(memcmp(body, "version=test streams=2", len) == 0);
+	ck_assert_uint_eq(mux_peer_max_streams(W.sm), 0);
+	(void)mux_peer_hello(W.sm, &len);
+	ck_assert_uint_eq(len, 0);
+	for (i = 0; i < 3; i++) {
+		app[i] = app_open(FRAME_TAG_DIST, 7, 1, NULL);
+		lend_queue(app[i], "hello?", 6);
+	}
+	one[0] = app[2];
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert_int_eq(app[2]->err, ECONNRESET);
+	ck_assert_int_eq(W.nnodes, 2);
+	ck_assert_uint_eq(open_now(W.sm), 2);
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/*
+ * An older server's hello has no streams= (and the pipes' server read its
+ * client's, which has none either): no limit said, as before.
+ */
+START_TEST(hello_streams_unsaid)
+{
+	size_t len;
+
+	start(1, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	ck_assert_uint_eq(mux_peer_max_streams(W.cm), 0);
+	ck_assert_uint_eq(mux_peer_max_streams(W.sm), 0);
+	(void)mux_peer_hello(W.sm, &len);
+	ck_assert_uint_eq(len, sizeof(HELLO_BODY) - 1);
 }
 END_TEST
 
@@ -2806,6 +2871,8 @@ mux_suite(void)
 	tcase_add_test(tc, hello_pipes);
 	tcase_add_test(tc, hello_banner);
 	tcase_add_test(tc, hello_v1);
+	tcase_add_test(tc, hello_streams);
+	tcase_add_test(tc, hello_streams_unsaid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("streams");

@@ -124,6 +124,9 @@ struct mux {
 	char			 quote[4 * HELLO_QUOTE + 8];	/* what came
 					 * instead of a hello, escaped */
 	int			 goaway_code;	/* theirs, or -1 */
+	uint8_t			 peer_hello[CARRIER_HELLO_MAX];	/* its
+					 * CARRIER frame's body (carrier.h) */
+	size_t			 peer_hello_len;
 	struct ep_event	*evs;		/* mux_run()'s batch, while */
 	int			 nevs;		/* it is being served */
 	struct {			/* DATA for one stream, parsed and */
@@ -807,6 +810,12 @@ on_hello(struct mux *m)
 		}
 		return 0;
 	}
+	/* Kept for the owner (its fields, mux_peer_hello()); a longer body
+	 * than a hello may be is no hello of ours, and says nothing. */
+	if (f.body_len <= sizeof(m->peer_hello)) {
+		memcpy(m->peer_hello, f.body, f.body_len);
+		m->peer_hello_len = f.body_len;
+	}
 	m->state = MUX_OPEN;
 	return (size_t)n;
 }
@@ -1469,6 +1478,19 @@ const char *
 mux_not_carrier(const struct mux *m)
 {
 	return m->quote;
+}
+
+const uint8_t *
+mux_peer_hello(const struct mux *m, size_t *len)
+{
+	*len = m->peer_hello_len;
+	return m->peer_hello;
+}
+
+size_t
+mux_peer_max_streams(const struct mux *m)
+{
+	return carrier_hello_streams(m->peer_hello, m->peer_hello_len);
 }
 
 int

@@ -256,6 +256,20 @@ enum mux_end_cause mux_end_cause(const struct mux *m);
  */
 const char *mux_not_carrier(const struct mux *m);
 
+/*
+ * mux_peer_hello: the body of the other end's CARRIER frame, its hello
+ * fields (carrier.h), *len bytes: empty before it came, and when the owner
+ * read that frame itself (a server's TCP carrier, expect_hello 0).
+ */
+const uint8_t *mux_peer_hello(const struct mux *m, size_t *len);
+
+/*
+ * mux_peer_max_streams (clients): the streams the other end takes open at
+ * once on this carrier (its hello's streams=); 0 when it did not say (an
+ * older server, which refuses past its limit all the same).
+ */
+size_t	mux_peer_max_streams(const struct mux *m);
+
 /* mux_goaway_code: the other end's GOAWAY code (MUX_END_GOAWAY), else -1. */
 int	mux_goaway_code(const struct mux *m);
 

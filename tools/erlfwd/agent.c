@@ -146,8 +146,7 @@ carrier_dial(struct agent *a, char *why, size_t cap)
 static void
 carrier_start(struct agent *a)
 {
-	static const char body[] = "version=" ERLFWD_VERSION;
-	uint8_t hello[FRAME_HDR_LEN + sizeof(body)];
+	uint8_t hello[FRAME_HDR_LEN + CARRIER_HELLO_MAX];
 	struct mux_opts mo = { 0 };
 	char why[300];
 	int n, start_ms;
@@ -155,8 +154,7 @@ carrier_start(struct agent *a)
 	a->retry_at = 0;
 	if (carrier_dial(a, why, sizeof(why)) != 0)
 		goto fail;
-	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0, body,
-	    sizeof(body) - 1);
+	n = carrier_hello(hello, sizeof(hello), ERLFWD_VERSION, 0);
 	mo.role = MUX_CLIENT;
 	mo.rfd = a->t.rfd;
 	mo.wfd = a->t.wfd;

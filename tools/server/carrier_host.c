@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "carrier.h"
 #include "ep.h"
 #include "frame.h"
 #include "logfmt.h"
@@ -274,14 +275,15 @@ int
 host_start(struct server *s, int rfd, int wfd, const char *peer,
     const uint8_t *early, size_t early_len, int expect_hello)
 {
-	static const char body[] = "version=" ERLFWD_VERSION;
-	uint8_t hello[FRAME_HDR_LEN + sizeof(body)];
+	uint8_t hello[FRAME_HDR_LEN + CARRIER_HELLO_MAX];
 	struct mux_opts mo = { 0 };
 	struct carrier *car;
 	int n;
 
-	n = frame_encode(hello, sizeof(hello), FRAME_TAG_CARRIER, 0, body,
-	    sizeof(body) - 1);
+	/* Our hello says how many streams the mux takes (below): the agent
+	 * keeps under that, rather than meet refusals. */
+	n = carrier_hello(hello, sizeof(hello), ERLFWD_VERSION,
+	    (uint32_t)host_stream_share(s));
 	if (n < 0 || (car = calloc(1, sizeof(*car))) == NULL)
 		goto fail;
 	car->s = s;
