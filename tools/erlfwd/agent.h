@@ -13,7 +13,10 @@
  * It keeps the carrier alive (PING every ping_ms) and, when it is lost,
  * ends the streams open at that moment and reconnects with backoff (1, 2,
  * 4 ... 30 s); one line on stderr per loss and per recovery.  Connections
- * that arrive while it is down wait for it up to timeout_ms.
+ * that arrive while it is down wait for it up to timeout_ms.  It opens
+ * fewer streams at once than the server's hello says it takes (a margin of
+ * one in 16): past that, connections wait up to timeout_ms for a stream to
+ * end, in order, with one line on stderr each time the cap is reached.
  */
 #ifndef ERLFWD_AGENT_H
 #define ERLFWD_AGENT_H

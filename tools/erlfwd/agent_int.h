@@ -21,10 +21,15 @@
 #define PENDING_IN	1024	/* a preamble and the first bytes behind it */
 #define EVENTS_MAX	32
 #define ACCEPT_PAUSE_MS	100	/* out of descriptors: let some free up */
-/* Local connections waiting for the carrier (a BEAM opens a few): past
- * this, new ones are reset, so that a carrier down for a while is not a
- * way to make us hold thousands of descriptors. */
+/* Local connections waiting for the carrier (a BEAM opens a few), or for
+ * a stream to end when the server's limit is reached: past this, new ones
+ * are reset, so that a carrier down for a while is not a way to make us
+ * hold thousands of descriptors. */
 #define PENDING_MAX	128
+/* Streams kept free below the server's limit (its hello's streams=), one
+ * in this many: a stream that ended here is still counted there until our
+ * FIN or RESET arrives and its node took the last bytes. */
+#define STREAM_MARGIN	16
 /* Ports the library-free mode's nodes connect to, one per remote node
  * (agentq.h): past this, the least recently asked for is closed (its
  * connections stay). */
@@ -72,6 +77,8 @@ struct agent {
 	struct fwd		 fwd[FWD_MAX];
 	int			 npending;
 	int			 pending_full;	/* said so since the last serve */
+	int			 capped;	/* at the server's stream limit:
+						 * said so, and connections wait */
 	int			 said_foreign;	/* another uid's connection: said */
 	int			 quit;
 	int			 status;	/* exit status when it quits */

@@ -137,29 +137,86 @@ local_read(struct agent *a, struct pending *p)
 	}
 }
 
-/* Hand every complete pending connection to the carrier; expire the rest. */
+/*
+ * The streams we open at once on the carrier: a margin below the limit the
+ * server's hello announced, or 0 for none (an older server, which refuses
+ * past its limit all the same).
+ */
+static size_t
+stream_cap(const struct agent *a)
+{
+	size_t limit = mux_peer_max_streams(a->m);
+	size_t margin = limit / STREAM_MARGIN > 0 ? limit / STREAM_MARGIN : 1;
+
+	if (limit == 0)
+		return 0;
+	return limit > margin ? limit - margin : 1;
+}
+
+/*
+ * The open streams are at the cap: a connection waits for one to end.
+ * One line per episode, which lasts until the streams fall to half the cap
+ * with none waiting: a program that keeps the carrier at its cap is not a
+ * line a connection.
+ */
+static void
+cap_reached(struct agent *a, size_t open)
+{
+	if (a->capped)
+		return;
+	a->capped = 1;
+	safe_line(stderr, "erlfwd: %zu streams open, near erlfwd-server's "
+	    "limit of %zu: new local connections wait for one to end (up to "
+	    "%d of them, for %d ms at most; more are refused)", open,
+	    mux_peer_max_streams(a->m), PENDING_MAX, a->o->timeout_ms);
+}
+
+/*
+ * Hand the complete pending connections to the carrier, in order, as long
+ * as the streams open stay under the cap; expire those whose time is up
+ * (the tunnel is down, or no stream ended in time).
+ */
 void
 local_serve(struct agent *a, long now)
 {
 	struct pending *p, *next;
+	struct mux_stats st;
+	size_t cap = 0, open = 0;
+	int up = a->up && a->m != NULL, waiting = 0;
 	uint32_t id;
 
+	if (up) {
+		cap = stream_cap(a);
+		mux_stats(a->m, &st);
+		open = st.open;
+	}
 	for (p = TAILQ_FIRST(&a->pending); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
-		if (p->framelen > 0 && a->up && a->m != NULL) {
+		if (p->framelen > 0 && up && !waiting &&
+		    (cap == 0 || open < cap)) {
 			agent_watch(a, &p->h, 0);
 			id = mux_open(a->m, p->h.fd, p->f.tag, p->f.port,
 			    p->in + p->framelen, p->inlen - p->framelen);
-			if (id != 0)
+			if (id != 0) {
 				p->h.fd = -1;	/* the mux's now */
+				open++;
+			}
 			local_free(a, p, id == 0);
 			continue;
 		}
+		if (p->framelen > 0 && up) {
+			/* At the cap; those behind it wait too, so that they
+			 * start in order. */
+			waiting = 1;
+			cap_reached(a, open);
+		}
 		if (now >= p->deadline)
-			local_free(a, p, 1);	/* the tunnel is down */
+			local_free(a, p, 1);
 	}
 	if (a->npending < PENDING_MAX / 2)
 		a->pending_full = 0;	/* said again when it fills again */
+	if (!waiting && (cap == 0 || open <= cap / 2))
+		a->capped = 0;
 }
 
 /*
@@ -224,7 +281,8 @@ local_accept(struct agent *a, struct ahandle *h, struct fwd *f)
 			continue;
 		}
 		if (a->npending >= PENDING_MAX) {
-			if (!a->pending_full)
+			/* At the stream cap, its line said so already. */
+			if (!a->pending_full && !a->capped)
 				safe_line(stderr, "erlfwd: %d local connections "
 				    "wait for the tunnel: refusing more until "
 				    "they are served", PENDING_MAX);
