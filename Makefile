@@ -375,7 +375,7 @@ FUZZ_OBJS	:= $(patsubst %.c,$(B)/fuzz/obj/%.o,preload/common/frame.c \
 		   preload/common/config.c preload/common/socks5.c \
 		   preload/common/port.c tools/common/epmd.c tools/common/carrier.c \
 		   tools/common/sha256.c \
-		   tools/common/frame_info.c tools/erlfwd/dist.c tools/erlfwd/md5.c \
+		   tools/common/frame_info.c tools/common/dist.c tools/common/md5.c \
 		   tools/erlfwd/etf.c)
 FUZZ_OBJS	+= $(B)/fuzz/obj/tools/common/distname.o
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_dist: the erlfwd command's reading of a node's distribution
- * handshake (tools/erlfwd/dist.h): dist_status(), dist_challenge() and
+ * handshake (tools/common/dist.h): dist_status(), dist_challenge() and
  * dist_ack() take bytes a remote node (or whatever answers on its port)
  * sent; dist_name() builds our send_name from a name the user gave.
  *

@@ -1,6 +1,6 @@
 /*
- * check_dist.c: the distribution handshake messages (tools/erlfwd/dist.h) and the
- * MD5 they rest on (tools/erlfwd/md5.h), one Check suite.
+ * check_dist.c: the distribution handshake messages (tools/common/dist.h) and the
+ * MD5 they rest on (tools/common/md5.h), one Check suite.
  *
  * The digests are checked against RFC 1321's test suite and against what
  * erlang:md5/1 computes for a cookie and a challenge, so that the doctor's
