@@ -22,6 +22,10 @@
  *   send_name  length:16 'N' DIST_FLAGS:64 creation:32 nlen:16 name, for a
  *              1..255 byte name in a buffer that holds it all, else -1 and
  *              nothing written.
+ * The body is also read as what a port answers send_name with, every
+ * prefix of it (dist_answer_name()): length:16 and a status of "ok" or
+ * "ok_simultaneous", then length:16 and a challenge whose name fits the
+ * capacity; a length of 0 or past DIST_BODY_MAX is no message.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -161,6 +165,59 @@ out:
 	free(name);
 }
 
+/* The reference for dist_answer_name(): 1, 0 or -1 as dist.h says. */
+static int
+ref_answer(const uint8_t *p, size_t len, size_t cap, char *name)
+{
+	struct dist_challenge ch;
+	size_t n1, n2;
+
+	if (len < 2)
+		return 0;
+	n1 = (size_t)be(p, 2);
+	if (n1 == 0 || n1 > DIST_BODY_MAX)
+		return -1;
+	if (len < 2 + n1)
+		return 0;
+	if (!((n1 == 3 && memcmp(p + 2, "sok", 3) == 0) ||
+	    (n1 == 16 && memcmp(p + 2, "sok_simultaneous", 16) == 0)))
+		return -1;
+	if (len < 2 + n1 + 2)
+		return 0;
+	n2 = (size_t)be(p + 2 + n1, 2);
+	if (n2 == 0 || n2 > DIST_BODY_MAX)
+		return -1;
+	if (len < 2 + n1 + 2 + n2)
+		return 0;
+	if (dist_challenge(p + 4 + n1, n2, &ch) != 0 || strlen(ch.node) >= cap)
+		return -1;
+	memcpy(name, ch.node, strlen(ch.node) + 1);
+	return 1;
+}
+
+static void
+check_answer(const uint8_t *body, size_t len, size_t cap)
+{
+	char got[DIST_NAME_MAX + 64], want[DIST_NAME_MAX + 64];
+	uint8_t *copy;
+	size_t k;
+	int rc, ref;
+
+	if (cap > sizeof(got))
+		cap = sizeof(got);
+	for (k = 0; k <= len; k++) {
+		copy = fuzz_dup(body, k);
+		rc = dist_answer_name(copy, k, got, cap);
+		ref = ref_answer(copy, k, cap, want);
+		free(copy);
+		FUZZ_ASSERT(rc == ref);
+		if (rc == 1)
+			FUZZ_ASSERT(strcmp(got, want) == 0);
+		if (rc != 0)
+			break;	/* a verdict: longer prefixes keep it */
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -176,6 +233,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_status(body, len, cap);
 	check_challenge(body, len);
 	check_ack(body, len, expect);
+	check_answer(body, len, cap);
 	check_name(body, len, cap + DIST_NAME_MAX / 8,
 	    (uint32_t)be(expect, 4));
 	free(body);

@@ -107,6 +107,9 @@ seed dist challenge-name-over "\x1f${d16}N\x00\x00\x00\x00\x00\x00\x00\x00\x00\x
 seed dist ack "\x1f${d16}a${d16}"
 seed dist ack-short "\x1f${d16}a\x00\x01"
 seed dist http "\x1f${d16}HTTP/1.1 400 Bad Request\r\n"
+# ... and the same body as a port's answer to send_name: status, challenge.
+seed dist answer-ok "\x1f${d16}\x00\x03sok\x00\x1bN\x00\x00\x00\x01\x03\xdf\x7f\xbd\x12\x34\x56\x78\x00\x00\x00\x07\x00\x08app@dyno"
+seed dist answer-nok "\x1f${d16}\x00\x04snok"
 
 # carrier: one direction of a carrier after its preamble, frame after frame.
 # Types: 0 DATA, 1 WINDOW, 2 OPEN, 3 FIN, 4 RESET, 5 PING, 6 PONG, 7 GOAWAY,

@@ -308,6 +308,73 @@ START_TEST(reply_and_ack)
 }
 END_TEST
 
+/* A node's "sok" then its 'N' challenge, as OTP 23+ answers send_name. */
+static const uint8_t answer_ok[] = {
+	0, 3, 's', 'o', 'k',
+	0, 27, 'N', 0, 0, 0, 0x0d, 0x07, 0xdf, 0x7f, 0xbd,
+	0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 7,
+	0, 8, 'a', 'p', 'p', '@', 'w', 'e', 'b', '1',
+};
+
+/* Every prefix wants more; the whole names the node; one byte more is
+ * not looked at. */
+START_TEST(answer_name_prefixes)
+{
+	uint8_t buf[sizeof(answer_ok) + 1];
+	char name[DIST_NAME_MAX];
+	size_t len;
+
+	memcpy(buf, answer_ok, sizeof(answer_ok));
+	buf[sizeof(answer_ok)] = 0xff;
+	for (len = 0; len < sizeof(answer_ok); len++)
+		ck_assert_msg(dist_answer_name(buf, len, name, sizeof(name)) == 0,
+		    "%zu bytes: not yet", len);
+	ck_assert_int_eq(dist_answer_name(buf, sizeof(answer_ok), name,
+	    sizeof(name)), 1);
+	ck_assert_str_eq(name, "app@web1");
+	ck_assert_int_eq(dist_answer_name(buf, sizeof(buf), name,
+	    sizeof(name)), 1);
+	/* The name must fit with its NUL. */
+	ck_assert_int_eq(dist_answer_name(answer_ok, sizeof(answer_ok), name,
+	    9), 1);
+	ck_assert_int_eq(dist_answer_name(answer_ok, sizeof(answer_ok), name,
+	    8), -1);
+}
+END_TEST
+
+/* A status that is not "go on", or a message no node sends: -1 at once. */
+START_TEST(answer_name_refused)
+{
+	static const uint8_t alive[] = { 0, 6, 's', 'a', 'l', 'i', 'v', 'e' };
+	static const uint8_t nok[] = { 0, 4, 's', 'n', 'o', 'k' };
+	static const uint8_t simul[] = { 0, 16, 's', 'o', 'k', '_', 's', 'i',
+	    'm', 'u', 'l', 't', 'a', 'n', 'e', 'o', 'u', 's',
+	    0, 14, 'n', 0, 5, 0, 0, 0x7f, 0xfd, 0, 0, 0, 42, 'a', '@', 'b' };
+	static const uint8_t empty[] = { 0, 0 };
+	static const uint8_t huge[] = { 0xff, 0xff, 's' };
+	static const uint8_t http[] = "HTTP/1.1 400 Bad Request\r\n";
+	static const uint8_t bad_challenge[] = { 0, 3, 's', 'o', 'k', 0, 2,
+	    'N', 0 };
+	char name[DIST_NAME_MAX];
+
+	ck_assert_int_eq(dist_answer_name(alive, sizeof(alive), name,
+	    sizeof(name)), -1);
+	ck_assert_int_eq(dist_answer_name(nok, sizeof(nok), name,
+	    sizeof(name)), -1);
+	ck_assert_int_eq(dist_answer_name(empty, sizeof(empty), name,
+	    sizeof(name)), -1);
+	ck_assert_int_eq(dist_answer_name(huge, sizeof(huge), name,
+	    sizeof(name)), -1);
+	ck_assert_int_eq(dist_answer_name(http, sizeof(http) - 1, name,
+	    sizeof(name)), -1);
+	ck_assert_int_eq(dist_answer_name(bad_challenge,
+	    sizeof(bad_challenge), name, sizeof(name)), -1);
+	ck_assert_int_eq(dist_answer_name(simul, sizeof(simul), name,
+	    sizeof(name)), 1);
+	ck_assert_str_eq(name, "a@b");
+}
+END_TEST
+
 static Suite *
 dist_suite(void)
 {
@@ -336,6 +403,8 @@ dist_suite(void)
 	tcase_add_test(tc, challenge_malformed);
 	tcase_add_test(tc, challenge_name_too_long);
 	tcase_add_test(tc, reply_and_ack);
+	tcase_add_test(tc, answer_name_prefixes);
+	tcase_add_test(tc, answer_name_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -106,6 +106,48 @@ dist_challenge(const uint8_t *body, size_t len, struct dist_challenge *out)
 	return -1;
 }
 
+/*
+ * The body of the handshake message at off in buf (len bytes): 1 with
+ * *body and *blen, 0 when it is not all here, -1 for a length no message
+ * of ours has.
+ */
+static int
+message(const uint8_t *buf, size_t len, size_t off, const uint8_t **body,
+    size_t *blen)
+{
+	if (len - off < DIST_LEN_HDR)
+		return 0;
+	*blen = get16(buf + off);
+	if (*blen == 0 || *blen > DIST_BODY_MAX)
+		return -1;
+	if (len - off - DIST_LEN_HDR < *blen)
+		return 0;
+	*body = buf + off + DIST_LEN_HDR;
+	return 1;
+}
+
+int
+dist_answer_name(const uint8_t *buf, size_t len, char *name, size_t cap)
+{
+	struct dist_challenge ch;
+	const uint8_t *body;
+	char status[32];
+	size_t blen;
+	int k;
+
+	if ((k = message(buf, len, 0, &body, &blen)) <= 0)
+		return k;
+	if (dist_status(body, blen, status, sizeof(status)) != 0 ||
+	    (strcmp(status, "ok") != 0 && strcmp(status, "ok_simultaneous") != 0))
+		return -1;
+	if ((k = message(buf, len, DIST_LEN_HDR + blen, &body, &blen)) <= 0)
+		return k;
+	if (dist_challenge(body, blen, &ch) != 0 || strlen(ch.node) >= cap)
+		return -1;
+	memcpy(name, ch.node, strlen(ch.node) + 1);
+	return 1;
+}
+
 void
 dist_digest(const char *cookie, uint32_t challenge, uint8_t out[MD5_LEN])
 {

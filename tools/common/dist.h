@@ -72,6 +72,18 @@ int	dist_status(const uint8_t *body, size_t len, char *text, size_t cap);
 int	dist_challenge(const uint8_t *body, size_t len,
 	    struct dist_challenge *out);
 
+/*
+ * dist_answer_name: judge the len bytes a node's port sent so far in answer
+ * to our send_name: its status message, then its challenge, each with its
+ * length.  Returns 1 with the node's full name in name (cap bytes) once the
+ * challenge is whole, 0 while more bytes are needed, and -1 as soon as they
+ * are no node's "go on": a status other than "ok" or "ok_simultaneous", a
+ * malformed message, a name that does not fit cap.  Bytes after the
+ * challenge are not looked at.
+ */
+int	dist_answer_name(const uint8_t *buf, size_t len, char *name,
+	    size_t cap);
+
 /* dist_digest: MD5(cookie ++ challenge in decimal) into out. */
 void	dist_digest(const char *cookie, uint32_t challenge,
 	    uint8_t out[MD5_LEN]);
