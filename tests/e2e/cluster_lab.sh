@@ -147,12 +147,13 @@ cl_others() {
 
 # cl_eval N NAME EXPR [ERL_ARGS...]: a short-lived Erlang node in dyno web-N
 # evaluates EXPR and halts (bounded by `timeout 90`): -sname NAME@web-N
-# under the preload with ERLFWD_HOSTS=$CL_HOSTS (default the glob route),
-# or with a NAME holding '@', -name NAME without the preload (a direct
-# path).  Sets E2E_RESULT (EXPR's value, ~p on one line) and E2E_ERR, as
-# e2e_erl_eval does.
+# (NAME@$CL_SNAME_HOST when set) under the preload with
+# ERLFWD_HOSTS=$CL_HOSTS (default the glob route), or with a NAME holding
+# '@', -name NAME without the preload (a direct path).  Sets E2E_RESULT
+# (EXPR's value, ~p on one line) and E2E_ERR, as e2e_erl_eval does.
 cl_eval() {
-	local dyno=web-$1 name=$2 expr=$3 out flag=(-sname "$2@web-$1")
+	local dyno=web-$1 name=$2 expr=$3 out
+	local flag=(-sname "$2@${CL_SNAME_HOST:-web-$1}")
 	local env=(ERL_CRASH_DUMP="$E2E_TMP/erl_crash.dump")
 	shift 3
 	E2E_ERL_SEQ=$(( E2E_ERL_SEQ + 1 ))

@@ -5,6 +5,9 @@
  *
  *   REQ     reading its request (cluster.h); a LOOKUP is answered at once
  *           and closed
+ *   OWN     a LOOKUP of a route's name, waiting for this host's nodes to
+ *           say whether it is theirs (selfnames.h: at most
+ *           SELFNAMES_WAIT_MS, once every SELFNAMES_TTL_MS)
  *   PROXY   connecting to the route's SOCKS5 proxy
  *   SOCKS   the SOCKS5 CONNECT for the name and port (socks5.h's state
  *           machine: exactly socks5_need() bytes read before each step)
@@ -42,13 +45,14 @@
 #include "names.h"
 #include "procnet.h"
 #include "relay.h"
+#include "selfnames.h"
 #include "sock.h"
 #include "socks5.h"
 #include "tio.h"
 
 #define EARLY_MAX	512	/* bytes taken behind a request, kept for the relay */
 
-enum kstate { K_REQ, K_PROXY, K_SOCKS, K_RELAY };
+enum kstate { K_REQ, K_OWN, K_PROXY, K_SOCKS, K_RELAY };
 
 enum { K_CLIENT = RELAY_CLIENT, K_UPSTREAM = RELAY_UPSTREAM };
 
@@ -86,6 +90,7 @@ struct clusterd {
 	char		 hostname[256];
 	const char	*skip[2];
 	struct names	 names;
+	struct selfnames self;			/* its nodes' host names */
 	struct relay_ctx rctx;
 	uint8_t		 scratch[RELAY_SCRATCH];
 };
@@ -167,7 +172,7 @@ kconn_end(struct clusterd *d, struct kconn *c, const char *outcome,
 	daemon_conn_end(&d->dmn, &c->d);
 }
 
-/* Whether name is this host's own: its host name or a --self name. */
+/* Whether name is this host's own by its host name or a --self name. */
 static int
 is_self(const struct clusterd *d, const char *name)
 {
@@ -183,7 +188,10 @@ is_self(const struct clusterd *d, const char *name)
 
 /*
  * Answer a LOOKUP: 127.0.0.1 for this host's own name, the name's sentinel
- * when it matches a route, else none.
+ * when it matches a route, else none.  A route's name is also this host's
+ * own when one of its nodes goes by it (selfnames.h), which is asked again
+ * first when the last answer is stale: a node that left takes its name
+ * with it.
  * A new name counts against the asking uid's share of the table (names.h);
  * a uid the kernel will not tell shares one with the others it will not.
  */
@@ -198,13 +206,23 @@ answer_lookup(struct clusterd *d, struct kconn *c)
 	uid_t uid;
 	int n, fresh = 0;
 
-	if (procnet_peer_uid(c->h[K_CLIENT].fd, &uid) != 0)
-		uid = (uid_t)-1;
 	if (is_self(d, c->req.name))
 		slot = CLUSTER_SLOT_SELF;
-	else if (config_match(&d->o->cfg, c->req.name, d->skip) >= 0)
-		slot = names_slot(&d->names, c->req.name, uid, &fresh, evicted,
-		    &why);
+	else if (config_match(&d->o->cfg, c->req.name, d->skip) >= 0) {
+		if (selfnames_stale(&d->self, tio_now_ms())) {
+			/* Not read meanwhile: a LOOKUP has said all it says.
+			 * Answered by own_done(), maybe before this returns. */
+			watch(d, &c->h[K_CLIENT], 0);
+			c->state = K_OWN;
+			selfnames_refresh(&d->self, tio_now_ms());
+			return;
+		}
+		if (procnet_peer_uid(c->h[K_CLIENT].fd, &uid) != 0)
+			uid = (uid_t)-1;
+		slot = selfnames_has(&d->self, c->req.name) ?
+		    CLUSTER_SLOT_SELF : names_slot(&d->names, c->req.name, uid,
+		    &fresh, evicted, &why);
+	}
 	if (fresh && cluster_v4(slot, &a) == 0)
 		logfmt("info", "sentinel", "name=%s addr=%s names=%zu uid=%ld%s%s",
 		    names_name(&d->names, slot),
@@ -225,6 +243,25 @@ answer_lookup(struct clusterd *d, struct kconn *c)
 		return;
 	}
 	kconn_end(d, c, NULL, NULL, -1, 0);
+}
+
+/* This host's nodes' names are fresh: answer the LOOKUPs that waited. */
+static void
+own_done(void *arg)
+{
+	struct clusterd *d = arg;
+	struct dconn *dc, *next;
+	struct kconn *c;
+
+	/* An answer ends its conn, off this list: take the next first. */
+	for (dc = TAILQ_FIRST(&d->dmn.conns); dc != NULL; dc = next) {
+		next = TAILQ_NEXT(dc, entry);
+		c = (struct kconn *)dc;
+		if (!c->d.dead && c->state == K_OWN) {
+			c->state = K_REQ;
+			answer_lookup(d, c);
+		}
+	}
 }
 
 /* Send what is left of c->out to the proxy; then wait for its answer. */
@@ -499,7 +536,8 @@ on_expired(void *arg, struct dconn *dc)
 	struct kconn *c = (struct kconn *)dc;
 
 	kconn_end(arg, c, "timeout", c->state == K_REQ ?
-	    "no complete request in time" : c->state == K_PROXY ?
+	    "no complete request in time" : c->state == K_OWN ?
+	    "this host's names: no answer in time" : c->state == K_PROXY ?
 	    "proxy: no connection in time" : "proxy: no answer in time", -1, 1);
 }
 
@@ -522,9 +560,15 @@ on_event(void *arg, void *ptr, uint32_t ev)
 {
 	struct clusterd *d = arg;
 	struct khandle *h = ptr;
-	struct kconn *c = h->c;
-	int side = h == &c->h[K_CLIENT] ? K_CLIENT : K_UPSTREAM;
+	struct kconn *c;
+	int side;
 
+	if (selfnames_owns(&d->self, ptr)) {
+		selfnames_event(&d->self, ptr, ev);
+		return;
+	}
+	c = h->c;
+	side = h == &c->h[K_CLIENT] ? K_CLIENT : K_UPSTREAM;
 	if (c->d.dead)
 		return;
 	if (c->state == K_RELAY)
@@ -535,9 +579,19 @@ on_event(void *arg, void *ptr, uint32_t ev)
 		on_proxy(d, c, ev);
 }
 
+/* The daemon's timers: a refresh of this host's nodes' names ends in time. */
+static int
+on_due(void *arg)
+{
+	struct clusterd *d = arg;
+
+	return selfnames_due(&d->self, tio_now_ms());
+}
+
 static const struct daemon_ops clusterd_ops = {
 	.accept = on_accept, .refuse = on_refuse, .event = on_event,
 	.expired = on_expired, .quiet = on_quiet, .release = on_release,
+	.due = on_due,
 };
 
 static int
@@ -580,9 +634,10 @@ setup(struct clusterd *d)
 		    d->o->cfg.entries[i].pattern, d->o->cfg.entries[i].route.text,
 		    (unsigned)d->o->cfg.entries[i].route.epmd_port);
 	logfmt("info", "listening", "addr=%s role=cluster max_conns=%d "
-	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d relay=%s version=%s",
-	    addr, d->o->max_conns, d->o->setup_timeout_ms, d->o->idle_ms,
-	    d->o->linger_ms, splice ? "splice" : "copy", ERLFWD_VERSION);
+	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d relay=%s epmd_port=%u "
+	    "version=%s", addr, d->o->max_conns, d->o->setup_timeout_ms,
+	    d->o->idle_ms, d->o->linger_ms, splice ? "splice" : "copy",
+	    (unsigned)d->o->epmd_port, ERLFWD_VERSION);
 	return 0;
 }
 
@@ -599,6 +654,8 @@ clusterd_run(const struct clusterd_opts *o)
 	}
 	d->o = o;
 	d->rctx.pipe[0] = d->rctx.pipe[1] = -1;
+	/* Before anything can fail: its sockets are -1 from here on. */
+	selfnames_init(&d->self, &d->dmn, o->epmd_port, own_done, d);
 	if (setup(d) != 0 || daemon_run(&d->dmn) != 0)
 		goto out;
 	logfmt("info", "stopping", "signal=%s conns=%d",
@@ -608,6 +665,7 @@ clusterd_run(const struct clusterd_opts *o)
 	daemon_bury(&d->dmn);
 	rc = 0;
 out:
+	selfnames_fini(&d->self);
 	daemon_fini(&d->dmn);
 	relay_ctx_free(&d->rctx);
 	names_free(&d->names);

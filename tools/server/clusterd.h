@@ -11,13 +11,17 @@
  * the bytes relayed both ways.  A proxy that refuses, fails or stays silent
  * past the setup timeout ends the stream with a reset and one log line
  * with the proxy's reply code.  A name that is this host's own (its host
- * name, or one given with --self: the name the overlay knows it by) gets
+ * name, one given with --self: the name the overlay knows it by, or the
+ * host part of a node registered in the local epmd: selfnames.h) gets
  * 127.0.0.1, never a sentinel: it must not leave the host through the
- * proxy, which may not even reach the host itself.  It is a process of its own, apart from the
- * remote-shell listener: neither's policy can leak into the other's.
+ * proxy, which may not even reach the host itself.  It is a process of its
+ * own, apart from the remote-shell listener: neither's policy can leak into
+ * the other's.
  */
 #ifndef ERLFWD_CLUSTERD_H
 #define ERLFWD_CLUSTERD_H
+
+#include <stdint.h>
 
 #include "config.h"
 
@@ -32,6 +36,7 @@ struct clusterd_opts {
 	int		linger_ms;	/* a half-closed relay quiet this
 					 * long is closed; 0: never */
 	int		copy;		/* 1: never splice(2) */
+	uint16_t	epmd_port;	/* this host's epmd: its nodes' names */
 	const char	*self[CLUSTERD_SELF_MAX + 1];	/* --self names, NULL-ended */
 };
 

@@ -25,7 +25,7 @@ usage(FILE *f)
 "usage: erlfwd-server [-l ADDR:PORT | --stdio] [-e PORT] [--allow-port PORT]...\n"
 "                     [--max-conns N] [--setup-timeout MS] [--idle-timeout MS]\n"
 "                     [--linger MS] [--relay auto|copy] [--carrier-idle MS]\n"
-"       erlfwd-server --cluster 'PATTERN=socks5h://HOST:PORT,...'\n"
+"       erlfwd-server --cluster 'PATTERN=socks5h://HOST:PORT,...' [-e PORT]\n"
 "                     [--max-conns N] [--setup-timeout MS] [--idle-timeout MS]\n"
 "                     [--linger MS] [--relay auto|copy] [--self NAME]...\n"
 "\n"
@@ -82,7 +82,9 @@ usage(FILE *f)
 "      --self NAME          with --cluster: NAME is this host's own (the\n"
 "                           name the overlay knows it by): it resolves to\n"
 "                           127.0.0.1 and never goes through the proxy, as\n"
-"                           the host name does (repeatable)\n"
+"                           the host name does, and the host part of each\n"
+"                           node registered in this host's epmd (-e), which\n"
+"                           the helper asks the node for (repeatable)\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
@@ -280,6 +282,7 @@ main(int argc, char **argv)
 		co.idle_ms = o.idle_ms;
 		co.linger_ms = o.linger_ms;
 		co.copy = o.copy;
+		co.epmd_port = o.epmd_port;
 		return clusterd_run(&co);
 	}
 	/* With --stdio nothing listens, but the default address still names
