@@ -66,8 +66,9 @@ e2e_defer pid "$agent"
 tunnel_up() { grep -q '^ERLFWD_TUNNEL=127\.0\.0\.1:[0-9]*$' "$out2"; }
 e2e_wait_until 10 "the second agent's tunnel line" tunnel_up
 port=$(sed -n 's/^ERLFWD_TUNNEL=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out2")
-python3 - "$port" >"$E2E_TMP/clients2.out" 2>&1 <<'PY'
-import socket, sys, time
+PYTHONPATH=$E2E_DIR PYTHONDONTWRITEBYTECODE=1 python3 - "$port" >"$E2E_TMP/clients2.out" 2>&1 <<'PY'
+import socket, sys
+from held import count_gone
 held, reset = [], 0
 for _ in range(300):
     try:
@@ -75,31 +76,8 @@ for _ in range(300):
     except ConnectionResetError:
         reset += 1
 # The agent takes them from its backlog at its pace (a loaded machine):
-# look until 172 are reset, or 8 s (the kept ones wait 20 s).
-for s in held:
-    s.setblocking(False)
-deadline = time.monotonic() + 8
-while reset < 172 and time.monotonic() < deadline:
-    for s in list(held):
-        try:
-            gone = s.recv(1) == b""
-        except ConnectionResetError:
-            gone = True
-        except BlockingIOError:
-            gone = False
-        if gone:
-            reset += 1
-            held.remove(s)
-    time.sleep(0.1)
-time.sleep(0.5)     # and no more than 172
-for s in held:
-    try:
-        if s.recv(1) == b"":
-            reset += 1
-    except ConnectionResetError:
-        reset += 1
-    except BlockingIOError:
-        pass
+# look until 172 are reset, or 8 s (the kept ones wait 20 s), and no more.
+reset += count_gone(held, 172 - reset, 8, 0.5)
 print("reset", reset, flush=True)
 PY
 e2e_log "clients: $(cat "$E2E_TMP/clients2.out")"

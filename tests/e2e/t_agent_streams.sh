@@ -36,8 +36,9 @@ line="streams open, near erlfwd-server's limit of 8"
 
 # clients PHASE: the local connections of phase 1 or 2, in python.
 clients() {
-	python3 - "$agent_port" "$agent_log" "$1" <<'PY'
+	PYTHONPATH=$E2E_DIR PYTHONDONTWRITEBYTECODE=1 python3 - "$agent_port" "$agent_log" "$1" <<'PY'
 import select, socket, struct, sys, time
+from held import count_gone
 port, log, phase = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 PRE = b"EFWD\x01\x01" + struct.pack(">HH", 4369, 0)   # v1 EPMD preamble
 NAMES = b"\x00\x01n"
@@ -119,31 +120,9 @@ else:
         except (ConnectionResetError, BrokenPipeError):
             reset += 1
     wait_line(2)
-    # Those reset after their connect completed read as such now.
-    deadline = time.monotonic() + 5
-    for s in held:
-        s.setblocking(False)
-    while reset < 12 and time.monotonic() < deadline:
-        for s in list(held):
-            try:
-                gone = s.recv(1) == b""
-            except ConnectionResetError:
-                gone = True
-            except BlockingIOError:
-                gone = False
-            if gone:
-                reset += 1
-                held.remove(s)
-        time.sleep(0.05)
-    time.sleep(0.3)     # and no more than 12
-    for s in list(held):
-        try:
-            if s.recv(1) == b"":
-                reset += 1
-        except ConnectionResetError:
-            reset += 1
-        except BlockingIOError:
-            pass
+    # Those reset after their connect completed read as such now, and no
+    # more than 12.
+    reset += count_gone(held, 12 - reset, 5, 0.3)
     print("reset=%d lines=%d" % (reset, lines()), flush=True)
 PY
 }
