@@ -292,6 +292,11 @@ struct world {
 	void		*closed_udata;
 	size_t		 smax;		/* the server's max_streams, and its
 					 * hello's streams= (0: 64, unsaid) */
+	/* Resume: the server's session table, of one. */
+	struct mux	*session;	/* the mux that took NEW */
+	int		 sessions;	/* session callbacks */
+	int		 refusals;
+	int		 no_resume;	/* the server offers none */
 };
 
 static struct world	 W;
@@ -429,9 +434,38 @@ node_closed(void *arg, void *udata, const struct mux_stream_end *e)
 	w->end = *e;
 }
 
+/*
+ * The server's session callback: NEW is taken (one session at a time);
+ * RESUME is adopted by that session when the proof is its key's.
+ */
+static int
+node_session(void *arg, struct mux *m, const struct carrier_session *cs)
+{
+	struct world *w = arg;
+
+	w->sessions++;
+	if (cs->op == CARRIER_SES_NEW) {
+		w->session = m;
+		return 0;
+	}
+	if (w->session == NULL || w->session == m) {
+		w->refusals++;
+		return CARRIER_REFUSED_UNKNOWN;
+	}
+	if (!mux_session_check(w->session, m, cs->sid, cs->proof)) {
+		w->refusals++;
+		return CARRIER_REFUSED_PROOF;
+	}
+	if (mux_adopt(w->session, m, cs->count) != 0) {
+		w->refusals++;
+		return CARRIER_REFUSED_BUSY;
+	}
+	return 0;
+}
+
 static const struct mux_ops node_ops = {
 	.open = node_open, .reset = node_reset, .moved = node_moved,
-	.closed = node_closed,
+	.closed = node_closed, .session = node_session,
 };
 
 static void
@@ -1732,6 +1766,347 @@ START_TEST(open_burst_slices)
 }
 END_TEST
 
+/* ---- resume ------------------------------------------------------------ */
+
+static const uint8_t RESUME_BODY[] = "version=test resume=1";
+
+/*
+ * A client that asks for resume and a server that offers it, over a
+ * socketpair, both expecting the other's hello (as --via and --stdio).
+ * *cfd, *sfd: the two ends, closed by the caller to drop the carrier.
+ */
+static void
+start_resume(int *cfd, int *sfd)
+{
+	uint8_t h[FRAME_HDR_LEN + sizeof(RESUME_BODY)];
+	struct mux_opts co, so;
+	int a[2], n;
+
+	n = frame_encode(h, sizeof(h), FRAME_TAG_CARRIER, 0, RESUME_BODY,
+	    sizeof(RESUME_BODY) - 1);
+	ck_assert_int_gt(n, 0);
+	pair(0, a);
+	opts(&co, MUX_CLIENT, a[0], a[0]);
+	co.hello = h;
+	co.hello_len = (size_t)n;
+	co.expect_hello = 1;
+	co.resume = 1;
+	opts(&so, MUX_SERVER, a[1], a[1]);
+	so.expect_hello = 1;
+	so.resume = !W.no_resume;
+	W.cm = mux_new(&co, NULL, NULL, tio_now_ms());
+	W.sm = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(W.cm);
+	ck_assert_ptr_nonnull(W.sm);
+	*cfd = a[0];
+	*sfd = a[1];
+}
+
+/*
+ * The carrier drops: what was in flight either way is lost (read here and
+ * thrown away), both ends read EOF and their writes fail (the fds stay
+ * ours).  Returns how many bytes were lost.
+ */
+static size_t
+drop(int cfd, int sfd)
+{
+	uint8_t junk[65536];
+	size_t lost = 0;
+	ssize_t n;
+
+	while ((n = recv(cfd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		lost += (size_t)n;
+	while ((n = recv(sfd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		lost += (size_t)n;
+	(void)shutdown(cfd, SHUT_RDWR);
+	(void)shutdown(sfd, SHUT_RDWR);
+	keep_fd(cfd);
+	keep_fd(sfd);
+	return lost;
+}
+
+static int
+until_detached(void *arg)
+{
+	(void)arg;
+	return mux_run(W.cm, tio_now_ms()) == MUX_DETACHED &&
+	    mux_run(W.sm, tio_now_ms()) == MUX_DETACHED;
+}
+
+/*
+ * The client comes back on a new socketpair: attach it, and give the
+ * server's end to a fresh server mux, as erlfwd-server does with a new
+ * carrier; its session callback hands it to the detached one.  Returns the
+ * fresh mux (a shell once adopted; the caller frees it) and the ends.
+ */
+static struct mux *
+come_back(int *cfd, int *sfd)
+{
+	struct mux_opts so;
+	struct mux *tmp;
+	int a[2];
+
+	pair(0, a);
+	ck_assert_int_eq(mux_attach(W.cm, a[0], a[0], tio_now_ms()), 0);
+	opts(&so, MUX_SERVER, a[1], a[1]);
+	so.expect_hello = 1;
+	so.resume = !W.no_resume;
+	tmp = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(tmp);
+	*cfd = a[0];
+	*sfd = a[1];
+	return tmp;
+}
+
+/* Run the fresh server mux until it is adopted or ended. */
+static void
+run_tmp(struct mux *tmp, long ms)
+{
+	long deadline = tio_now_ms() + ms;
+	struct pollfd p;
+
+	while (tio_now_ms() < deadline && mux_adopted_by(tmp) == NULL &&
+	    mux_run(tmp, tio_now_ms()) != MUX_ENDED) {
+		(void)mux_run(W.cm, tio_now_ms());
+		p.fd = mux_fd(tmp);
+		p.events = POLLIN;
+		(void)poll(&p, 1, 5);
+	}
+}
+
+/*
+ * The carrier drops in the middle of bulk both ways: both ends keep the
+ * session; the client comes back on a new carrier, resumes, and every
+ * byte arrives once, in order, with no stream lost.
+ */
+START_TEST(resume_bulk)
+{
+	static uint8_t a[BULK], b[BULK / 4];
+	struct lend *app, *node;
+	struct mux_stats st;
+	struct mux *tmp;
+	struct want w;
+	uint32_t id;
+	int cfd, sfd;
+
+	start_resume(&cfd, &sfd);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	ck_assert_int_eq(W.sessions, 1);
+	fill(a, sizeof(a), 3);
+	fill(b, sizeof(b), 4);
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	lend_queue(app, a, sizeof(a));
+	node = node_of(id);
+	lend_queue(node, b, sizeof(b));
+	w.e = node;
+	w.len = sizeof(a) / 3;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	/* The carrier goes, bytes in flight with it. */
+	ck_assert_uint_gt(drop(cfd, sfd), 0);
+	ck_assert(spin(until_detached, NULL, SPIN_MS));
+	tmp = come_back(&cfd, &sfd);
+	keep_fd(cfd);
+	keep_fd(sfd);
+	run_tmp(tmp, SPIN_MS);
+	ck_assert_ptr_eq(mux_adopted_by(tmp), W.sm);
+	mux_free(tmp);
+	w.len = 6 + sizeof(a);	/* "pre:1;" and the bulk */
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	check_bytes(node->in + 6, node->inlen - 6, a, sizeof(a), "node");
+	w.e = app;
+	w.len = sizeof(b);
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	check_bytes(app->in, app->inlen, b, sizeof(b), "app");
+	mux_stats(W.cm, &st);
+	ck_assert_uint_eq(st.resumes, 1);
+	ck_assert_uint_eq(st.sessions_gone, 0);
+	ck_assert_uint_eq(st.open, 1);
+	mux_stats(W.sm, &st);
+	ck_assert_uint_eq(st.resumes, 1);
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_OPEN);
+}
+END_TEST
+
+/*
+ * ACKs keep what each side retains small: after 4 MiB one way, what the
+ * client keeps for sending again is at most about the ACK interval and
+ * what is in flight, not the bulk.
+ */
+START_TEST(resume_acks_bound)
+{
+	static uint8_t a[BULK];
+	struct lend *app, *node;
+	struct mux_stats st;
+	struct want w;
+	uint32_t id;
+	int cfd, sfd;
+
+	start_resume(&cfd, &sfd);
+	keep_fd(cfd);
+	keep_fd(sfd);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	fill(a, sizeof(a), 5);
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	lend_queue(app, a, sizeof(a));
+	node = node_of(id);
+	w.e = node;
+	w.len = 6 + sizeof(a);
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	(void)spin(never, NULL, 100);
+	mux_stats(W.cm, &st);
+	ck_assert_uint_le(st.retained, 2 * 64 * 1024 + CARRIER_WINDOW);
+}
+END_TEST
+
+/*
+ * A RESUME for a real session with a proof that is not its key's answer to
+ * this carrier's nonce is refused (REFUSE, reason proof); the session stays
+ * detached for its owner, who resumes it.
+ */
+START_TEST(resume_wrong_proof)
+{
+	uint8_t h[FRAME_HDR_LEN + sizeof(RESUME_BODY)];
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_SESSION_RESUME_LEN];
+	uint8_t key[CARRIER_KEY_LEN], nonce[CARRIER_NONCE_LEN];
+	uint8_t proof[CARRIER_PROOF_LEN];
+	char hex[CARRIER_NONCE_HEX + 1];
+	struct lend *app, *node, *r;
+	struct carrier_frame cf;
+	struct carrier_session cs;
+	struct mux_opts so;
+	struct mux *tmp;
+	struct frame f;
+	struct want w;
+	uint32_t id;
+	int cfd, sfd, n, x[2], i;
+
+	start_resume(&cfd, &sfd);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	node = node_of(id);
+	(void)drop(cfd, sfd);
+	ck_assert(spin(until_detached, NULL, SPIN_MS));
+	/* A stranger who learned the session's id, not its key. */
+	pair(0, x);
+	keep_fd(x[1]);
+	opts(&so, MUX_SERVER, x[1], x[1]);
+	so.expect_hello = 1;
+	so.resume = 1;
+	tmp = mux_new(&so, &node_ops, &W, tio_now_ms());
+	ck_assert_ptr_nonnull(tmp);
+	r = end_add(x[0]);
+	n = frame_encode(h, sizeof(h), FRAME_TAG_CARRIER, 0, RESUME_BODY,
+	    sizeof(RESUME_BODY) - 1);
+	lend_queue(r, h, (size_t)n);
+	for (i = 0, n = 0; i < 200 && n <= 0; i++) {
+		(void)mux_run(tmp, tio_now_ms());
+		lend_step(r);
+		n = frame_decode(r->in, r->inlen, 256, &f);
+		if (n == 0)
+			(void)poll(NULL, 0, 5);
+	}
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(carrier_hello_field(f.body, f.body_len, "resume",
+	    hex, sizeof(hex)), CARRIER_NONCE_HEX);
+	ck_assert_int_eq(carrier_hex_decode(hex, CARRIER_NONCE_HEX, nonce,
+	    sizeof(nonce)), 0);
+	memset(key, 7, sizeof(key));
+	carrier_resume_proof(key, mux_session_id(W.sm), nonce, proof);
+	r->inlen = 0;
+	n = carrier_session_resume(fr, sizeof(fr), mux_session_id(W.sm),
+	    proof, 0);
+	lend_queue(r, fr, (size_t)n);
+	for (i = 0, n = 0; i < 200 && n <= 0; i++) {
+		(void)mux_run(tmp, tio_now_ms());
+		lend_step(r);
+		n = carrier_decode(r->in, r->inlen, &cf);
+		if (n == 0)
+			(void)poll(NULL, 0, 5);
+	}
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(cf.type, CARRIER_SESSION);
+	ck_assert_int_eq(carrier_session_parse(&cf, &cs), 0);
+	ck_assert_int_eq(cs.op, CARRIER_SES_REFUSE);
+	ck_assert_int_eq(cs.reason, CARRIER_REFUSED_PROOF);
+	ck_assert_ptr_null(mux_adopted_by(tmp));
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_DETACHED);
+	mux_free(tmp);
+	/* The owner comes back: resumed, its stream alive. */
+	tmp = come_back(&cfd, &sfd);
+	keep_fd(cfd);
+	keep_fd(sfd);
+	run_tmp(tmp, SPIN_MS);
+	ck_assert_ptr_eq(mux_adopted_by(tmp), W.sm);
+	mux_free(tmp);
+	lend_queue(app, "after", 5);
+	w.e = node;
+	w.len = 6 + 5;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert_int_eq(memcmp(node->in + 6, "after", 5), 0);
+}
+END_TEST
+
+/*
+ * The server no longer has the session: the client's streams end, it says
+ * so in its counters, and a new session starts on the same carrier.
+ */
+START_TEST(resume_gone)
+{
+	struct lend *app, *one[2] = { NULL, NULL };
+	struct mux_stats st;
+	struct mux *tmp;
+	uint32_t id;
+	int cfd, sfd;
+
+	start_resume(&cfd, &sfd);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	(void)node_of(id);
+	(void)drop(cfd, sfd);
+	ck_assert(spin(until_detached, NULL, SPIN_MS));
+	/* Its window passed: the server's owner ends it. */
+	mux_end(W.sm, MUX_END_LOCAL, -1, "the resume window passed");
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_ENDED);
+	mux_free(W.sm);
+	W.sm = NULL;
+	W.session = NULL;
+	tmp = come_back(&cfd, &sfd);
+	keep_fd(cfd);
+	keep_fd(sfd);
+	W.sm = tmp;
+	one[0] = app;
+	ck_assert(spin(until_eof, one, SPIN_MS));
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	mux_stats(W.cm, &st);
+	ck_assert_uint_eq(st.sessions_gone, 1);
+	ck_assert_uint_eq(st.streams_lost, 1);
+	ck_assert_ptr_nonnull(mux_session_id(W.cm));
+	ck_assert_ptr_eq(W.session, W.sm);	/* a new NEW */
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	(void)node_of(id);
+}
+END_TEST
+
+/*
+ * A server that offers no resume: the client's session cannot be kept, and
+ * a drop ends the carrier as before (no detach).  Its hello is no longer
+ * than an older client reads.
+ */
+START_TEST(resume_not_offered)
+{
+	int cfd, sfd;
+
+	W.no_resume = 1;
+	start_resume(&cfd, &sfd);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	ck_assert_ptr_null(mux_session_id(W.cm));
+	(void)drop(cfd, sfd);
+	ck_assert(spin(until_ended, W.cm, SPIN_MS));
+}
+END_TEST
+
+
 /* ---- resets and refusals ----------------------------------------------- */
 
 static void
@@ -2475,9 +2850,8 @@ END_TEST
  * session: from a newer peer, or a broken one, each ends the carrier with a
  * protocol GOAWAY and a clean close, as any frame it has no use for would,
  * and a stream open at the time ends with EOF at its node.  Never a crash,
- * never a frame taken for a stream's.  (The reason is the unknown-stream
- * path's, which names stream 0; an engine that learns resume changes this
- * case with it.)
+ * never a frame taken for a stream's: this server offered no resume, so
+ * no SESSION is in turn and there is no session to ACK.
  */
 START_TEST(bad_resume_frames)
 {
@@ -2495,8 +2869,8 @@ START_TEST(bad_resume_frames)
 	ck_assert_int_gt(n, 0);
 	lend_queue(r, fr, (size_t)n);
 	expect_goaway(r, CARRIER_GA_PROTOCOL, _i % 2 == 0 ?
-	    "ack for stream 0, which was never opened" :
-	    "session for stream 0, which was never opened");
+	    "ACK at " :
+	    "SESSION (op ");
 }
 END_TEST
 
@@ -2519,9 +2893,8 @@ START_TEST(bad_resume_frames_client)
 	rx_parse(r->in, r->inlen, 1, &rx);
 	ck_assert_int_eq(rx.bad, 0);
 	ck_assert_int_eq(rx.goaway, CARRIER_GA_PROTOCOL);
-	ck_assert_str_eq(rx.reason, _i == 0 ?
-	    "ack for stream 0, which was never opened" :
-	    "session for stream 0, which was never opened");
+	ck_assert_ptr_nonnull(strstr(rx.reason, _i == 0 ? "ACK at " :
+	    "SESSION (op "));
 	r->shut = 1;
 	ck_assert(spin(until_ended, W.cm, SPIN_MS));
 	ck_assert_int_eq(mux_end_cause(W.cm), MUX_END_PROTOCOL);
@@ -2892,6 +3265,11 @@ mux_suite(void)
 	tc = tcase_create("resets");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, open_burst_slices);
+	tcase_add_test(tc, resume_bulk);
+	tcase_add_test(tc, resume_acks_bound);
+	tcase_add_test(tc, resume_wrong_proof);
+	tcase_add_test(tc, resume_gone);
+	tcase_add_test(tc, resume_not_offered);
 	tcase_add_test(tc, rewire_order);
 	tcase_add_test(tc, rewire_peer_reset);
 	tcase_add_test(tc, rewire_upstream_reset);

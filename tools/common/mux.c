@@ -29,6 +29,7 @@
 #include "ep.h"
 #include "frame.h"
 #include "mux.h"
+#include "plat.h"
 #include "sock.h"
 
 #define IN_CAP		(8 * CARRIER_FRAME_MAX)
@@ -46,6 +47,11 @@
  * and the owner's other clients are served in between.
  */
 #define OPENS_PER_RUN	32
+/* Resume: an ACK once this many sequenced bytes came in since the last. */
+#define ACK_EVERY	(64 * 1024)
+/* A hello body we read: a server's may say more than a request's 64. */
+#define HELLO_BODY_MAX	256
+#define HELLO_MAX	(FRAME_HDR_LEN + HELLO_BODY_MAX)
 #define OUT_MAX		(8 * 1024 * 1024)	/* a peer that never reads */
 #define OUT_HIGH	(1024 * 1024)	/* stop reading the peer past this */
 /* PONGs queued while the carrier's output never drained: a peer that
@@ -124,11 +130,34 @@ struct mux {
 	char			 quote[4 * HELLO_QUOTE + 8];	/* what came
 					 * instead of a hello, escaped */
 	int			 goaway_code;	/* theirs, or -1 */
-	uint8_t			 peer_hello[CARRIER_HELLO_MAX];	/* its
+	uint8_t			 peer_hello[HELLO_BODY_MAX];	/* its
 					 * CARRIER frame's body (carrier.h) */
 	size_t			 peer_hello_len;
 	struct ep_event	*evs;		/* mux_run()'s batch, while */
 	int			 nevs;		/* it is being served */
+	/* Resume (carrier.h: SESSION, ACK). */
+	int			 resumable;	/* a session: frames sequenced */
+	int			 await_session;	/* server: SESSION may come now */
+	int			 await_accept;	/* client: RESUME sent, no answer */
+	int			 replaying;	/* detached, or resuming: our
+						 * sequenced frames go to replay */
+	struct mux		*adopted_by;	/* server: this carrier went to
+						 * that session (a shell now) */
+	uint8_t			 sid[CARRIER_SID_LEN];
+	uint8_t			 key[CARRIER_KEY_LEN];
+	uint8_t			 nonce[CARRIER_NONCE_LEN];	/* this
+					 * carrier's server hello's */
+	uint64_t		 rx_seq;	/* sequenced bytes received */
+	uint64_t		 rx_acked;	/* the last ACK we sent said */
+	uint64_t		 tx_acked;	/* the peer has this many */
+	size_t			 ackoff;	/* out[ackoff, outoff): written,
+						 * not acknowledged */
+	uint8_t			*replay;	/* our sequenced frames from
+						 * tx_acked on, while replaying */
+	size_t			 replaylen, replaycap;
+	long			 detached_at;
+	uint8_t			 hello[HELLO_MAX];	/* ours, again for each */
+	size_t			 hello_len;		/* carrier (clients) */
 	struct {			/* DATA for one stream, parsed and */
 		struct stream	*s;	/* not yet written: iov points */
 		struct iovec	 iov[GATHER_MAX];	/* into in */
@@ -172,17 +201,20 @@ close_reset(int fd)
 static int
 out_room(struct mux *m, size_t len)
 {
-	size_t cap;
+	/* A session keeps what the peer has not acknowledged. */
+	size_t keep = m->resumable && m->ackoff < m->outoff ? m->ackoff :
+	    m->outoff, cap;
 	uint8_t *nb;
 
-	if (m->outoff > 0 && m->outoff == m->outlen)
-		m->outoff = m->outlen = 0;
+	if (keep > 0 && keep == m->outlen)
+		m->outoff = m->outlen = m->ackoff = keep = 0;
 	if (m->outlen + len <= m->outcap)
 		return 0;
-	if (m->outoff > 0) {
-		memmove(m->out, m->out + m->outoff, m->outlen - m->outoff);
-		m->outlen -= m->outoff;
-		m->outoff = 0;
+	if (keep > 0) {
+		memmove(m->out, m->out + keep, m->outlen - keep);
+		m->outlen -= keep;
+		m->outoff -= keep;
+		m->ackoff = m->ackoff > keep ? m->ackoff - keep : 0;
 		if (m->outlen + len <= m->outcap)
 			return 0;
 	}
@@ -205,6 +237,9 @@ out_pending(const struct mux *m)
 static void end(struct mux *m, enum mux_end_cause cause, int code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+static void replay_add(struct mux *m, enum carrier_type type, uint32_t id,
+    const void *p, size_t len);
+
 /* Queue a control frame (never DATA: those are read in place). */
 static void
 send_ctl(struct mux *m, enum carrier_type type, uint32_t id, const void *p,
@@ -213,6 +248,14 @@ send_ctl(struct mux *m, enum carrier_type type, uint32_t id, const void *p,
 	int n;
 
 	if (m->state == MUX_ENDED)
+		return;
+	/* Detached or resuming, our sequenced frames wait their turn
+	 * behind those to send again; the carrier's own have no carrier. */
+	if (m->replaying && carrier_sequenced(type)) {
+		replay_add(m, type, id, p, len);
+		return;
+	}
+	if (m->state == MUX_DETACHED)
 		return;
 	if (out_room(m, CARRIER_HDR_LEN + len) != 0) {
 		/* Only a peer that stopped reading gets here. */
@@ -712,7 +755,7 @@ pump(struct mux *m)
 {
 	struct stream *s;
 
-	while (m->state == MUX_OPEN && !m->draining &&
+	while (m->state == MUX_OPEN && !m->draining && !m->await_accept &&
 	    out_pending(m) < OUT_LOW && (s = TAILQ_FIRST(&m->ready)) != NULL) {
 		TAILQ_REMOVE(&m->ready, s, rlink);
 		s->in_ready = 0;
@@ -721,6 +764,391 @@ pump(struct mux *m)
 		if (stream_pull(m, s, TAILQ_EMPTY(&m->ready) ? PULL_MAX : 1))
 			make_ready(m, s);
 	}
+}
+
+/* ---- resume (carrier.h: SESSION, ACK) ------------------------------------ */
+
+static void close_all(struct mux *m);
+static void carrier_watch(struct mux *m);
+
+/* The length of the whole carrier frame at p (a well-formed one of ours). */
+static size_t
+frame_at(const uint8_t *p)
+{
+	return CARRIER_HDR_LEN + ((size_t)p[8] << 24 | (size_t)p[9] << 16 |
+	    (size_t)p[10] << 8 | p[11]);
+}
+
+/* Room for len more bytes of replay; 0, or -1 (past OUT_MAX, or no memory). */
+static int
+replay_room(struct mux *m, size_t len)
+{
+	size_t cap = m->replaycap == 0 ? 4096 : m->replaycap;
+	uint8_t *nb;
+
+	if (m->replaylen + len <= m->replaycap)
+		return 0;
+	while (cap < m->replaylen + len)
+		cap *= 2;
+	if (cap > OUT_MAX || (nb = realloc(m->replay, cap)) == NULL)
+		return -1;
+	m->replay = nb;
+	m->replaycap = cap;
+	return 0;
+}
+
+/* A sequenced frame of ours while replaying: behind those to send again. */
+static void
+replay_add(struct mux *m, enum carrier_type type, uint32_t id, const void *p,
+    size_t len)
+{
+	int n;
+
+	if (replay_room(m, CARRIER_HDR_LEN + len) != 0) {
+		end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "more than %d bytes "
+		    "to send again", OUT_MAX);
+		return;
+	}
+	n = carrier_encode(m->replay + m->replaylen, m->replaycap -
+	    m->replaylen, type, id, p, len);
+	if (n > 0)
+		m->replaylen += (size_t)n;
+}
+
+/* Whole frames (a SESSION, ACK, the hello) at the end of out. */
+static void
+out_raw(struct mux *m, const void *p, size_t len)
+{
+	if (out_room(m, len) != 0) {
+		m->draining = 1;
+		snprintf(m->why, sizeof(m->why), "the peer stopped reading "
+		    "(%zu bytes queued)", out_pending(m));
+		return;
+	}
+	memcpy(m->out + m->outlen, p, len);
+	m->outlen += len;
+}
+
+/* ACK what came in, when enough did (or force: with a PING or PONG). */
+static void
+maybe_ack(struct mux *m, int force)
+{
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_ACK_LEN];
+	int n;
+
+	if (!m->resumable || m->state != MUX_OPEN || m->rx_seq == m->rx_acked ||
+	    (!force && m->rx_seq - m->rx_acked < ACK_EVERY))
+		return;
+	if ((n = carrier_ack(fr, sizeof(fr), m->rx_seq)) > 0) {
+		out_raw(m, fr, (size_t)n);
+		m->rx_acked = m->rx_seq;
+	}
+}
+
+/*
+ * The peer has count of our sequenced bytes: forget them.  Returns 0, or -1
+ * when count is behind an earlier one, past what was written, or not
+ * between two frames.
+ */
+static int
+acked(struct mux *m, uint64_t count)
+{
+	size_t flen;
+
+	if (count < m->tx_acked)
+		return -1;
+	while (m->tx_acked < count) {
+		if (m->ackoff + CARRIER_HDR_LEN > m->outoff)
+			return -1;
+		flen = frame_at(m->out + m->ackoff);
+		if (m->ackoff + flen > m->outoff)
+			return -1;
+		if (carrier_sequenced(m->out[m->ackoff + 1])) {
+			if (m->tx_acked + flen > count)
+				return -1;
+			m->tx_acked += flen;
+		}
+		m->ackoff += flen;
+	}
+	return 0;
+}
+
+/*
+ * The peer resumes having count of our sequenced bytes: the offset in
+ * replay of the first frame it has not, or -1 when count is not one it can
+ * have (behind what it acknowledged, past what we sent, inside a frame).
+ */
+static long
+replay_from(const struct mux *m, uint64_t count)
+{
+	uint64_t seq = m->tx_acked;
+	size_t off = 0, flen;
+
+	if (count < seq)
+		return -1;
+	while (seq < count) {
+		if (off + CARRIER_HDR_LEN > m->replaylen)
+			return -1;
+		flen = frame_at(m->replay + off);
+		if (off + flen > m->replaylen || seq + flen > count)
+			return -1;
+		seq += flen;
+		off += flen;
+	}
+	return (long)off;
+}
+
+/* Resumed at the peer's count (checked): what it lacks goes out again. */
+static void
+replay_out(struct mux *m, uint64_t count)
+{
+	size_t off = (size_t)replay_from(m, count), left = m->replaylen - off;
+
+	m->replaying = 0;
+	m->tx_acked = count;
+	if (left > 0 && out_room(m, left) == 0) {
+		memcpy(m->out + m->outlen, m->replay + off, left);
+		m->ackoff = m->outlen;
+		m->outlen += left;
+	} else
+		m->ackoff = m->outlen;
+	free(m->replay);
+	m->replay = NULL;
+	m->replaylen = m->replaycap = 0;
+	m->st.resumes++;
+}
+
+/*
+ * The carrier is gone, not the session: keep our sequenced frames the peer
+ * has not acknowledged, drop the rest of the carrier's bytes, and wait for
+ * another (mux_attach(), mux_adopt()).  The streams stay.
+ */
+static void
+detach(struct mux *m, enum mux_end_cause cause, const char *why)
+{
+	size_t off, flen;
+
+	if (!m->replaying) {
+		for (off = m->ackoff; off + CARRIER_HDR_LEN <= m->outlen;
+		    off += flen) {
+			flen = frame_at(m->out + off);
+			if (!carrier_sequenced(m->out[off + 1]))
+				continue;
+			if (replay_room(m, flen) != 0) {
+				end(m, MUX_END_LIMIT, -1, "more than %d bytes "
+				    "to send again", OUT_MAX);
+				return;
+			}
+			memcpy(m->replay + m->replaylen, m->out + off, flen);
+			m->replaylen += flen;
+		}
+		m->replaying = 1;
+	}
+	m->outoff = m->outlen = m->ackoff = 0;
+	m->inlen = 0;
+	m->pending_in = 0;
+	m->await_accept = 0;
+	watch(m, &m->hr, 0);
+	watch(m, &m->hw, 0);
+	m->hr.fd = m->hw.fd = -1;
+	m->cause = cause;
+	snprintf(m->why, sizeof(m->why), "%s", why);
+	m->state = MUX_DETACHED;
+	m->detached_at = m->now;
+	m->unanswered = 0;
+}
+
+/*
+ * The carrier failed (cause, in words): detached when it carries a session,
+ * else ended (with GOAWAY code unless code is -1).
+ */
+static void lost(struct mux *m, enum mux_end_cause cause, int code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+lost(struct mux *m, enum mux_end_cause cause, int code, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (m->resumable && !m->draining && m->state == MUX_OPEN)
+		detach(m, cause, why);
+	else
+		end(m, cause, code, "%s", why);
+}
+
+/* A session starts on this carrier (client): NEW with a fresh id and key. */
+static void
+session_new(struct mux *m)
+{
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_SESSION_NEW_LEN];
+	int n;
+
+	if (plat_random(m->sid, sizeof(m->sid)) != 0 ||
+	    plat_random(m->key, sizeof(m->key)) != 0 ||
+	    (n = carrier_session_new(fr, sizeof(fr), m->sid, m->key)) < 0)
+		return;		/* no resume, then: the carrier is as good */
+	out_raw(m, fr, (size_t)n);
+	m->resumable = 1;
+	m->rx_seq = m->rx_acked = m->tx_acked = 0;
+	m->ackoff = m->outlen;
+}
+
+/* The server did not have our session: its streams end here. */
+static void
+session_gone(struct mux *m)
+{
+	m->st.sessions_gone++;
+	m->st.streams_lost += m->nstreams;
+	close_all(m);
+	free(m->replay);
+	m->replay = NULL;
+	m->replaylen = m->replaycap = 0;
+	m->replaying = m->resumable = m->await_accept = 0;
+	m->rx_seq = m->rx_acked = m->tx_acked = 0;
+}
+
+/*
+ * The server's hello (client): NEW, or RESUME for the session we hold, when
+ * it offers resume; when it does not, a session we held is gone.
+ */
+static void
+client_session(struct mux *m, const uint8_t *body, size_t len)
+{
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_SESSION_RESUME_LEN];
+	uint8_t proof[CARRIER_PROOF_LEN];
+	char hex[CARRIER_NONCE_HEX + 1];
+	int offered, n;
+
+	offered = carrier_hello_field(body, len, CARRIER_HELLO_RESUME, hex,
+	    sizeof(hex)) == CARRIER_NONCE_HEX &&
+	    carrier_hex_decode(hex, CARRIER_NONCE_HEX, m->nonce,
+	    sizeof(m->nonce)) == 0;
+	if (m->replaying && offered) {
+		carrier_resume_proof(m->key, m->sid, m->nonce, proof);
+		n = carrier_session_resume(fr, sizeof(fr), m->sid, proof,
+		    m->rx_seq);
+		if (n > 0) {
+			out_raw(m, fr, (size_t)n);
+			m->await_accept = 1;
+			return;
+		}
+	}
+	if (m->replaying)
+		session_gone(m);
+	if (offered)
+		session_new(m);
+}
+
+/* SESSION from the peer. */
+static void
+on_session(struct mux *m, const struct carrier_frame *f)
+{
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_SESSION_REFUSE_LEN];
+	struct carrier_session cs;
+	int refused, n;
+
+	if (carrier_session_parse(f, &cs) != 0)
+		goto bad;
+	if (m->o.role == MUX_CLIENT) {
+		if (cs.op == CARRIER_SES_ACCEPT && m->await_accept) {
+			if (replay_from(m, cs.count) < 0) {
+				end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL,
+				    "ACCEPT at %llu: not a count of ours",
+				    (unsigned long long)cs.count);
+				return;
+			}
+			m->await_accept = 0;
+			replay_out(m, cs.count);
+			return;
+		}
+		if (cs.op == CARRIER_SES_REFUSE) {
+			/* A session the server no longer has, or a NEW it did
+			 * not take: the carrier goes on without one. */
+			if (m->await_accept) {
+				session_gone(m);
+				session_new(m);
+			} else
+				m->resumable = 0;
+			return;
+		}
+		goto bad;
+	}
+	if (!m->await_session || (cs.op != CARRIER_SES_NEW &&
+	    cs.op != CARRIER_SES_RESUME))
+		goto bad;
+	refused = m->ops != NULL && m->ops->session != NULL ?
+	    m->ops->session(m->arg, m, &cs) : CARRIER_REFUSED_NOT_OFFERED;
+	if (refused == 0 && cs.op == CARRIER_SES_NEW) {
+		memcpy(m->sid, cs.sid, sizeof(m->sid));
+		memcpy(m->key, cs.key, sizeof(m->key));
+		m->resumable = 1;
+		m->await_session = 0;
+		m->rx_seq = m->rx_acked = m->tx_acked = 0;
+		m->ackoff = m->outlen;
+		return;
+	}
+	if (refused == 0)
+		return;		/* adopted: parse() hands on the rest */
+	/* Refused: the client may still start a session with NEW. */
+	if ((n = carrier_session_refuse(fr, sizeof(fr),
+	    (enum carrier_refused)refused)) > 0)
+		out_raw(m, fr, (size_t)n);
+	return;
+bad:
+	end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "SESSION (op %u) out "
+	    "of turn", f->len > 0 ? f->payload[0] : 0);
+}
+
+/* ACK from the peer. */
+static void
+on_ack(struct mux *m, const struct carrier_frame *f)
+{
+	uint64_t c = carrier_u64(f);
+
+	if (!m->resumable || m->replaying || acked(m, c) != 0)
+		end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "ACK at %llu: "
+		    "not a count of ours", (unsigned long long)c);
+}
+
+/*
+ * The server's hello in m->hello: the owner's, and when offer is set, its
+ * body and " resume=NONCE" (the nonce drawn here for this carrier).
+ * Returns its length (the owner's hello alone when that cannot be had).
+ */
+static size_t
+server_hello(struct mux *m, int offer)
+{
+	char body[HELLO_BODY_MAX + 1], hex[CARRIER_NONCE_HEX + 1];
+	struct frame f;
+	int n;
+
+	if (!offer || frame_decode(m->hello, m->hello_len,
+	    HELLO_BODY_MAX, &f) <= 0 ||
+	    plat_random(m->nonce, sizeof(m->nonce)) != 0 ||
+	    carrier_hex_encode(m->nonce, sizeof(m->nonce), hex,
+	    sizeof(hex)) < 0 ||
+	    (n = snprintf(body, sizeof(body), "%.*s %s=%s", (int)f.body_len,
+	    (const char *)f.body, CARRIER_HELLO_RESUME, hex)) < 0 ||
+	    (size_t)n >= sizeof(body) ||
+	    (n = frame_encode(m->hello, sizeof(m->hello), FRAME_TAG_CARRIER,
+	    0, body, (size_t)n)) <= 0)
+		return m->hello_len;	/* the owner's, as it is */
+	m->await_session = 1;
+	return m->hello_len = (size_t)n;
+}
+
+/* Whether a peer's hello body asks for resume ("resume=1"). */
+static int
+asks_resume(const uint8_t *body, size_t len)
+{
+	char v[4];
+
+	return carrier_hello_field(body, len, CARRIER_HELLO_RESUME, v,
+	    sizeof(v)) == 1 && v[0] == '1';
 }
 
 /* ---- the carrier -------------------------------------------------------- */
@@ -738,6 +1166,16 @@ end(struct mux *m, enum mux_end_cause cause, int code, const char *fmt, ...)
 
 	if (m->draining || m->state == MUX_ENDED)
 		return;
+	if (m->state == MUX_DETACHED) {
+		/* No carrier to say goodbye on: over at once. */
+		m->cause = cause;
+		va_start(ap, fmt);
+		vsnprintf(m->why, sizeof(m->why), fmt, ap);
+		va_end(ap);
+		close_all(m);
+		m->state = MUX_ENDED;
+		return;
+	}
 	m->cause = cause;
 	va_start(ap, fmt);
 	vsnprintf(m->why, sizeof(m->why), fmt, ap);
@@ -789,7 +1227,9 @@ on_hello(struct mux *m)
 	char q[4 * HELLO_QUOTE + 8];
 	int n;
 
-	n = frame_decode(m->in, m->inlen, FRAME_REQ_BODY_MAX, &f);
+	/* A server's hello may say more than a request may. */
+	n = frame_decode(m->in, m->inlen, m->o.role == MUX_CLIENT ?
+	    HELLO_BODY_MAX : FRAME_REQ_BODY_MAX, &f);
 	if (n == 0)
 		return 0;
 	/* An older server answers in version 1 (INFO, with a long body). */
@@ -817,6 +1257,13 @@ on_hello(struct mux *m)
 		m->peer_hello_len = f.body_len;
 	}
 	m->state = MUX_OPEN;
+	/* A server that offers resume answers the client's hello: a nonce
+	 * only for a client that asks (an older one reads no long hello). */
+	if (m->o.role == MUX_SERVER && m->o.resume && m->o.expect_hello)
+		out_raw(m, m->hello, server_hello(m, asks_resume(f.body,
+		    f.body_len)));
+	if (m->o.role == MUX_CLIENT && m->o.resume)
+		client_session(m, f.body, f.body_len);
 	return (size_t)n;
 }
 
@@ -914,9 +1361,16 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 			return;
 		}
 		send_ctl(m, CARRIER_PONG, 0, f->payload, 4);
+		maybe_ack(m, 1);
 		return;
 	case CARRIER_PONG:
 		m->unanswered = 0;
+		return;
+	case CARRIER_SESSION:
+		on_session(m, f);
+		return;
+	case CARRIER_ACK:
+		on_ack(m, f);
 		return;
 	case CARRIER_GOAWAY:
 		end(m, MUX_END_GOAWAY, -1, "the other end said goodbye (%.*s)",
@@ -1001,14 +1455,14 @@ on_carrier_read(struct mux *m)
 			end(m, MUX_END_EARLY_EOF, -1,
 			    "closed before the carrier started");
 		else
-			end(m, MUX_END_PEER_CLOSED, -1,
+			lost(m, MUX_END_PEER_CLOSED, -1,
 			    "the other end closed the carrier");
 		return;
 	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			m->peer_eof = 1;
-			end(m, MUX_END_IO, -1, "reading the carrier: %s",
+			lost(m, MUX_END_IO, -1, "reading the carrier: %s",
 			    strerror(errno));
 		}
 		return;
@@ -1055,14 +1509,36 @@ parse(struct mux *m)
 		if (m->g.n > 0 && (f.type != CARRIER_DATA ||
 		    f.stream != m->g.s->id))
 			gather_flush(m);
+		/* SESSION comes first or not at all; while a RESUME waits
+		 * for its answer, the server sends no stream's frame. */
+		if (m->await_session && f.type != CARRIER_SESSION)
+			m->await_session = 0;
+		if (m->await_accept && carrier_sequenced(f.type)) {
+			end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "%s "
+			    "before the answer to RESUME",
+			    carrier_type_name(f.type));
+			break;
+		}
 		on_frame(m, &f);
 		used += (size_t)k;
+		if (m->resumable && carrier_sequenced(f.type))
+			m->rx_seq += (size_t)k;
+		if (m->adopted_by != NULL) {
+			/* This carrier is that session's now, and so is
+			 * what came behind the RESUME. */
+			memcpy(m->adopted_by->in, m->in + used, m->inlen - used);
+			m->adopted_by->inlen = m->inlen - used;
+			m->adopted_by->pending_in = 1;
+			m->inlen = 0;
+			return;
+		}
 		if (f.type == CARRIER_OPEN && ++opens == OPENS_PER_RUN) {
 			m->pending_in = used < m->inlen;
 			break;
 		}
 	}
 	gather_flush(m);
+	maybe_ack(m, 0);
 	memmove(m->in, m->in + used, m->inlen - used);
 	m->inlen -= used;
 }
@@ -1121,23 +1597,24 @@ carrier_watch(struct mux *m)
 static void
 timers(struct mux *m)
 {
-	if (m->draining)
+	if (m->draining || m->state == MUX_DETACHED)
 		return;
 	if (m->o.role == MUX_CLIENT && m->state == MUX_OPEN &&
 	    m->o.ping_ms > 0 && m->now >= m->next_ping) {
 		if (m->unanswered >= m->o.dead_pings) {
-			end(m, MUX_END_IDLE, -1, "no answer to %d pings in "
+			lost(m, MUX_END_IDLE, -1, "no answer to %d pings in "
 			    "%ld s", m->unanswered,
 			    (m->now - m->last_rx + 500) / 1000);
 			return;
 		}
 		send_u32(m, CARRIER_PING, 0, ++m->ping_seq);
+		maybe_ack(m, 1);
 		m->unanswered++;
 		m->next_ping = m->now + ping_interval(m);
 	}
 	if (m->o.role == MUX_SERVER && m->o.idle_ms > 0 &&
 	    m->now - m->last_rx >= m->o.idle_ms)
-		end(m, MUX_END_IDLE, CARRIER_GA_IDLE, "silent for %d s",
+		lost(m, MUX_END_IDLE, CARRIER_GA_IDLE, "silent for %d s",
 		    m->o.idle_ms / 1000);
 }
 
@@ -1184,15 +1661,18 @@ mux_run(struct mux *m, long now)
 		switch (h->kind) {
 		case H_CARRIER_RW:
 		case H_CARRIER_R:
+			if (m->state == MUX_DETACHED)
+				break;	/* gone since the batch was taken */
 			if (evs[i].events & (EP_IN | EP_HUP | EP_ERR))
 				on_carrier_read(m);
 			if (h->kind == H_CARRIER_R)
 				break;
 			/* FALLTHROUGH */
 		case H_CARRIER_W:
-			if ((evs[i].events & (EP_OUT | EP_ERR)) &&
+			if (m->state != MUX_DETACHED &&
+			    (evs[i].events & (EP_OUT | EP_ERR)) &&
 			    flush(m) != 0)
-				end(m, MUX_END_IO, -1,
+				lost(m, MUX_END_IO, -1,
 				    "writing the carrier: %s", strerror(errno));
 			break;
 		case H_STREAM:
@@ -1202,10 +1682,13 @@ mux_run(struct mux *m, long now)
 		}
 	}
 	m->nevs = 0;
+	/* No carrier: the streams' sockets are served, nothing else. */
+	if (m->state == MUX_DETACHED)
+		return m->state;
 	timers(m);
 	pump(m);
 	if (!m->draining && flush(m) != 0)
-		end(m, MUX_END_IO, -1, "writing the carrier: %s",
+		lost(m, MUX_END_IO, -1, "writing the carrier: %s",
 		    strerror(errno));
 	if (m->draining)
 		drain(m);
@@ -1222,6 +1705,8 @@ mux_timeout(const struct mux *m, long now)
 
 	if (m->state == MUX_ENDED || m->pending_in)
 		return 0;
+	if (m->state == MUX_DETACHED)
+		return -1;	/* the owner's window, not ours */
 	if (m->draining)
 		t = m->drain_until == 0 ? 0 : m->drain_until - now;
 	else if (m->o.role == MUX_CLIENT && m->o.ping_ms > 0 &&
@@ -1270,11 +1755,24 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 	(void)sock_nonblock(o->wfd);
 	if ((m->ep = ep_create()) < 0)
 		goto fail;
-	if (o->hello_len > 0) {
-		if (out_room(m, o->hello_len) != 0)
+	if (o->hello_len > sizeof(m->hello)) {
+		errno = EMSGSIZE;
+		goto fail;
+	}
+	memcpy(m->hello, o->hello, o->hello_len);
+	m->hello_len = o->hello_len;
+	m->o.hello = NULL;	/* the owner's may not outlive this call */
+	/* A server that offers resume answers the client's hello (on_hello)
+	 * or, when the client's came first (a TCP carrier's preamble, whose
+	 * owner asked whether it asks for resume), at once, with a nonce. */
+	if (o->role == MUX_SERVER && o->resume && !o->expect_hello)
+		(void)server_hello(m, 1);
+	if (m->hello_len > 0 && !(o->role == MUX_SERVER && o->resume &&
+	    o->expect_hello)) {
+		if (out_room(m, m->hello_len) != 0)
 			goto fail;
-		memcpy(m->out, o->hello, o->hello_len);
-		m->outlen = o->hello_len;
+		memcpy(m->out, m->hello, m->hello_len);
+		m->outlen = m->hello_len;
 	}
 	if (o->early_len > 0) {
 		if (o->early_len > MUX_EARLY_MAX) {
@@ -1313,7 +1811,8 @@ mux_open(struct mux *m, int fd, uint8_t tag, uint16_t port,
 	struct stream *s;
 	size_t n;
 
-	if (m->state != MUX_OPEN || m->draining || m->next_id > 0x7ffffffe) {
+	if (m->state != MUX_OPEN || m->draining || m->await_accept ||
+	    m->next_id > 0x7ffffffe) {
 		errno = ENOTCONN;
 		return 0;
 	}
@@ -1416,7 +1915,7 @@ mux_rewire(struct mux *m, uint32_t id, int fd, const void *to_local,
 	make_ready(m, s);
 	stream_watch(m, s);
 	if (flush(m) != 0)
-		end(m, MUX_END_IO, -1, "writing the carrier: %s",
+		lost(m, MUX_END_IO, -1, "writing the carrier: %s",
 		    strerror(errno));
 	carrier_watch(m);
 	return 0;
@@ -1433,7 +1932,7 @@ mux_stream_close(struct mux *m, uint32_t id)
 	send_ctl(m, CARRIER_RESET, s->id, &code, 1);
 	stream_free(m, s, 0, MUX_SE_OWNER, 0);
 	if (flush(m) != 0)
-		end(m, MUX_END_IO, -1, "writing the carrier: %s",
+		lost(m, MUX_END_IO, -1, "writing the carrier: %s",
 		    strerror(errno));
 	carrier_watch(m);
 }
@@ -1451,7 +1950,7 @@ mux_reset(struct mux *m, uint32_t id)
 	 * next frame in, which a stalled stream may never bring before the
 	 * next PING. */
 	if (flush(m) != 0)
-		end(m, MUX_END_IO, -1, "writing the carrier: %s",
+		lost(m, MUX_END_IO, -1, "writing the carrier: %s",
 		    strerror(errno));
 	carrier_watch(m);
 }
@@ -1537,11 +2036,113 @@ mux_stats(const struct mux *m, struct mux_stats *st)
 {
 	*st = m->st;
 	st->open = m->nstreams;
+	st->retained = m->replaylen + (m->resumable && m->ackoff < m->outoff ?
+	    m->outoff - m->ackoff : 0);
 	/* The bucket is refilled when it is drawn on: a peer that stopped
 	 * has it back by now. */
 	if (st->limited && m->tokens + (m->now - m->tokens_at) *
 	    MUX_RESET_RATE >= (long)MUX_RESET_RESUME * 1000)
 		st->limited = 0;
+}
+
+/* Take rfd and wfd as this mux's carrier, non-blocking. */
+static void
+carrier_take(struct mux *m, int rfd, int wfd)
+{
+	m->hr.fd = rfd;
+	m->hw.fd = wfd;
+	m->hr.kind = rfd == wfd ? H_CARRIER_RW : H_CARRIER_R;
+	m->hw.kind = H_CARRIER_W;
+	m->hr.events = m->hw.events = 0;
+	(void)sock_nonblock(rfd);
+	(void)sock_nonblock(wfd);
+	m->peer_eof = m->draining = 0;
+	m->last_rx = m->now;
+	m->unanswered = m->pongs_queued = 0;
+	m->next_ping = m->now + ping_interval(m);
+}
+
+int
+mux_attach(struct mux *m, int rfd, int wfd, long now)
+{
+	if (m->o.role != MUX_CLIENT || m->state != MUX_DETACHED) {
+		errno = EINVAL;
+		return -1;
+	}
+	m->now = now;
+	carrier_take(m, rfd, wfd);
+	m->state = MUX_STARTING;
+	out_raw(m, m->hello, m->hello_len);
+	if (flush(m) != 0) {
+		detach(m, MUX_END_IO, "writing the carrier failed");
+		return -1;
+	}
+	carrier_watch(m);
+	return 0;
+}
+
+int
+mux_session_check(const struct mux *old, const struct mux *tmp,
+    const uint8_t *sid, const uint8_t *proof)
+{
+	return memcmp(old->sid, sid, sizeof(old->sid)) == 0 &&
+	    carrier_resume_check(old->key, old->sid, tmp->nonce, proof);
+}
+
+int
+mux_adopt(struct mux *old, struct mux *tmp, uint64_t count)
+{
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_SESSION_ACCEPT_LEN];
+	int n;
+
+	if (old->o.role != MUX_SERVER || old->state != MUX_DETACHED ||
+	    tmp->adopted_by != NULL) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (replay_from(old, count) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	watch(tmp, &tmp->hr, 0);
+	watch(tmp, &tmp->hw, 0);
+	old->now = tmp->now;
+	carrier_take(old, tmp->hr.fd, tmp->hw.fd);
+	tmp->hr.fd = tmp->hw.fd = -1;
+	tmp->adopted_by = old;
+	tmp->state = MUX_ENDED;
+	tmp->cause = MUX_END_LOCAL;
+	snprintf(tmp->why, sizeof(tmp->why), "the carrier resumed a session");
+	old->state = MUX_OPEN;
+	/* ACCEPT says what we have of the client's: an ACK as well. */
+	if ((n = carrier_session_accept(fr, sizeof(fr), old->rx_seq)) > 0)
+		out_raw(old, fr, (size_t)n);
+	old->rx_acked = old->rx_seq;
+	replay_out(old, count);
+	if (flush(old) != 0)
+		lost(old, MUX_END_IO, -1, "writing the carrier: %s",
+		    strerror(errno));
+	if (old->state == MUX_OPEN)
+		carrier_watch(old);
+	return 0;
+}
+
+const uint8_t *
+mux_session_id(const struct mux *m)
+{
+	return m->resumable ? m->sid : NULL;
+}
+
+struct mux *
+mux_adopted_by(const struct mux *m)
+{
+	return m->adopted_by;
+}
+
+long
+mux_detached_at(const struct mux *m)
+{
+	return m->state == MUX_DETACHED ? m->detached_at : 0;
 }
 
 void
@@ -1551,6 +2152,7 @@ mux_free(struct mux *m)
 		return;
 	close_all(m);
 	ep_close(m->ep);
+	free(m->replay);
 	free(m->out);
 	free(m);
 }

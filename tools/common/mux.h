@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "carrier.h"
+
 enum mux_role {
 	MUX_CLIENT = 1,
 	MUX_SERVER = 2,
@@ -50,6 +52,9 @@ enum mux_state {
 	MUX_STARTING = 0,	/* waiting for the peer's CARRIER frame */
 	MUX_OPEN = 1,
 	MUX_ENDED = 2,		/* mux_why() says why; only mux_free() is left */
+	MUX_DETACHED = 3,	/* a session's carrier was lost (mux_why()
+				 * says how): its streams wait for another
+				 * (mux_attach(), mux_adopt()) or mux_end() */
 };
 
 /*
@@ -70,6 +75,8 @@ enum mux_end_cause {
 	MUX_END_NO_ANSWER,	/* our owner: no first frame in time */
 	MUX_END_LOCAL,		/* our owner ended it (the session is over) */
 };
+
+struct mux;
 
 /* How a rewired stream ended (mux_ops.closed). */
 enum mux_stream_how {
@@ -116,6 +123,17 @@ struct mux_ops {
 	 * says; its socket is closed.  The last call with its udata.
 	 */
 	void	(*closed)(void *arg, void *udata, const struct mux_stream_end *e);
+	/*
+	 * session (servers that offer resume, may be NULL): the client's
+	 * SESSION on carrier m.  NEW: return 0 to take it (m's session from
+	 * now), or an enum carrier_refused.  RESUME: find the detached mux
+	 * whose mux_session_id() is s->sid, check the proof
+	 * (mux_session_check()) and mux_adopt() it with s->count; return 0
+	 * when adopted, else the reason refused.  The session stays as it
+	 * was for a refused RESUME.
+	 */
+	int	(*session)(void *arg, struct mux *m,
+		    const struct carrier_session *s);
 };
 
 #define MUX_PRE_MAX	64
@@ -156,6 +174,11 @@ struct mux_opts {
 	int		 idle_ms;	/* server: silence to give up */
 	size_t		 max_streams;	/* server: open at once; RESET
 					 * refused past */
+	int		 resume;	/* client: ask for resume (the hello
+					 * says resume=1); server: offer it
+					 * to a client that asks (with
+					 * expect_hello; else the owner saw
+					 * the client ask) */
 };
 
 struct mux_stats {
@@ -172,6 +195,12 @@ struct mux_stats {
 					 * sent the peer a byte */
 	uint64_t	 rate_limited;	/* times the bucket ran empty */
 	int		 limited;	/* OPENs are refused now */
+	uint64_t	 resumes;	/* carriers that resumed the session */
+	uint64_t	 sessions_gone;	/* clients: sessions the server did
+					 * not have when we came back */
+	uint64_t	 streams_lost;	/* streams those held */
+	size_t		 retained;	/* bytes kept to send again, not
+					 * yet acknowledged */
 };
 
 struct mux;
@@ -278,6 +307,40 @@ const char *mux_end_name(enum mux_end_cause c);
 
 /* mux_end_parse: the cause a mux_end_name() names, or MUX_END_NONE. */
 enum mux_end_cause mux_end_parse(const char *name);
+
+/*
+ * mux_attach (clients, MUX_DETACHED): carry the session over rfd and wfd
+ * (the owner's, as mux_new()'s): our hello, then RESUME when the server
+ * offers it; what the server lacks goes again once it accepts.  A server
+ * that does not have the session: its streams end (mux_stats()'s
+ * sessions_gone, streams_lost) and a new one starts.  Returns 0, or -1.
+ */
+int	mux_attach(struct mux *m, int rfd, int wfd, long now);
+
+/*
+ * mux_session_check (servers): whether proof (a RESUME's, for session sid)
+ * is old's key's answer to the nonce of tmp, the carrier it came on.
+ */
+int	mux_session_check(const struct mux *old, const struct mux *tmp,
+	    const uint8_t *sid, const uint8_t *proof);
+
+/*
+ * mux_adopt (servers, from ops->session): detached old takes tmp's carrier
+ * (and what came on it behind the RESUME), answers ACCEPT and sends again
+ * what the client lacks past count.  tmp is MUX_ENDED, a shell whose
+ * descriptors are old's now: mux_adopted_by(tmp) says so; mux_free() it.
+ * Returns 0, or -1 (count is not one the client can have: refuse).
+ */
+int	mux_adopt(struct mux *old, struct mux *tmp, uint64_t count);
+
+/* mux_adopted_by: the session that took m's carrier, or NULL. */
+struct mux *mux_adopted_by(const struct mux *m);
+
+/* mux_session_id: the session's id (CARRIER_SID_LEN bytes), or NULL. */
+const uint8_t *mux_session_id(const struct mux *m);
+
+/* mux_detached_at: when the carrier was lost (MUX_DETACHED), else 0. */
+long	mux_detached_at(const struct mux *m);
 
 /* mux_stats: counters so far. */
 void	mux_stats(const struct mux *m, struct mux_stats *st);
