@@ -24,9 +24,10 @@
 #      names` straight at erlfwd-server, and every carrier line says the
 #      agent said goodbye.
 #   4. The forward itself killed (ssh -L) and started again on its port:
-#      one "tunnel lost", nodedown; a ping made while the carrier is down
-#      waits for the new one (ERLFWD_TIMEOUT_MS) and gets pong; one "tunnel
-#      back".
+#      one "tunnel lost (...), resuming"; erlfwd-server keeps the session,
+#      so no nodedown; a ping made while the carrier is down waits for the
+#      new one (ERLFWD_TIMEOUT_MS) and gets pong; one "tunnel back after N
+#      s, nothing lost" (t_carrier_resume has the rest).
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -211,7 +212,7 @@ e2e_assert_eq '20 "the other end said goodbye (the session ended)"' "$ends" \
 kill -KILL "${E2E_TUNNEL_PIDS[dyno]}"
 e2e_tunnel_down dyno
 e2e_wait_count 10 "$fwd_log" "erlfwd: tunnel lost" 1
-e2e_lnode_wait_event me2 "nodedown app@dyno" 1 10
+downs=$(e2e_lnode_events me2 "nodedown app@dyno")
 # A connect while the carrier is down waits for it (ERLFWD_TIMEOUT_MS).
 e2e_lnode_eval me2 "is_pid(spawn(fun() ->
 	{Us, R} = timer:tc(net_adm, ping, [app@dyno]),
@@ -227,6 +228,9 @@ e2e_assert_match "$(<"$E2E_TMP/waited")" '^pong [0-9]+$' \
 e2e_log "agent: $(grep -a 'erlfwd: tunnel' "$fwd_log" | tr '\n' '|')"
 e2e_assert_eq 1 "$(e2e_count "$fwd_log" "erlfwd: tunnel lost")" "forward: exactly one 'tunnel lost' line"
 e2e_assert_eq 1 "$(e2e_count "$fwd_log" "erlfwd: tunnel back after")" "forward: exactly one 'tunnel back' line"
+e2e_assert_eq 1 "$(e2e_count "$fwd_log" ", nothing lost")" "forward: the session resumed, nothing lost"
+e2e_assert_eq "$downs" "$(e2e_lnode_events me2 "nodedown app@dyno")" \
+    "forward: no nodedown across the drop"
 e2e_lnode_eval me2 "rpc:call(app@dyno, erlang, node, [])"
 e2e_assert_eq app@dyno "$E2E_RESULT" "forward back: rpc from the same local node"
 e2e_pass

@@ -11,7 +11,8 @@
 # closed) no heroku, ssh or socat process is left: the CLI swallows the
 # first SIGTERM and gets a second.  While the CLI establishes credentials
 # heroku-remsh shows progress; a CLI that dies is started again with a
-# progress line; port 1080 taken is said at once; taken by a local user
+# progress line, and the session resumes through it (the same shell);
+# port 1080 taken is said at once; taken by a local user
 # while the CLI restarts, the agent's carriers never reach it (heroku-remsh
 # checks whose the listener is before each: ss, lsof or /proc) and the
 # session ends with one line; --forward (ps:forward)
@@ -138,13 +139,15 @@ e2e_tmux_wait four '^heroku-remsh: heroku ps:socks exited \(137\) after [0-9]+ s
 e2e_wait_until 15 "ps:socks to be started again" socks_more_than "$n"
 e2e_log "ok: the CLI was started again after it died"
 n=$(heroku_ssh_count cedar)
-e2e_tmux_wait four 'erlfwd: tunnel back after [0-9]+ s' 30
+# erlfwd-server on the dyno kept the session: the same shell goes on.
+e2e_tmux_wait four 'erlfwd: tunnel back after [0-9]+ s, nothing lost' 30
 e2e_assert_eq $(( n + 1 )) "$(heroku_ssh_count cedar)" \
     "the carrier came back through the new CLI: one more SSH connection"
-e2e_tmux_wait four "^erlfwd: $node is back: a new remote shell" 30
 e2e_tmux_send four 'Enum.sum([40, 2])' Enter
 e2e_tmux_wait four '^42$' 10
-e2e_log "ok: the shell came back by itself in the same pane"
+e2e_assert_eq 0 "$(e2e_tmux_screen four | grep -c 'is back: a new remote shell')" \
+    "the session resumed: the same remote shell, not a new one"
+e2e_log "ok: the same shell answers in the same pane"
 e2e_assert_eq "" "$(e2e_tmux_screen four | grep -E '^[[:space:]]+(erlfwd|heroku-remsh): ')" \
     "no status line is indented (a staircase)"
 cli_tmux_quit four

@@ -1314,7 +1314,7 @@ START_TEST(hello_encode)
 	char v[64];
 	int n;
 
-	n = carrier_hello(buf, sizeof(buf), "0.1.0", 256);
+	n = carrier_hello(buf, sizeof(buf), "0.1.0", 256, 0);
 	ck_assert_int_eq(n, FRAME_HDR_LEN + (int)strlen("version=0.1.0 "
 	    "streams=256"));
 	ck_assert_int_eq(frame_decode(buf, (size_t)n, FRAME_REQ_BODY_MAX, &f), n);
@@ -1328,7 +1328,7 @@ START_TEST(hello_encode)
 	ck_assert_str_eq(v, "0.1.0");
 
 	/* No limit to say: the body an agent sends, as before. */
-	n = carrier_hello(buf, sizeof(buf), "0.1.0", 0);
+	n = carrier_hello(buf, sizeof(buf), "0.1.0", 0, 0);
 	ck_assert_int_eq(frame_decode(buf, (size_t)n, FRAME_REQ_BODY_MAX, &f), n);
 	ck_assert_uint_eq(f.body_len, strlen("version=0.1.0"));
 	ck_assert(memcmp(f.body, "version=0.1.0", f.body_len) == 0);
@@ -1337,11 +1337,11 @@ START_TEST(hello_encode)
 	/* The largest limit and a version of 38 bytes fill 64 exactly; one
 	 * byte more does not fit. */
 	n = carrier_hello(buf, sizeof(buf), "01234567890123456789012345678901"
-	    "234567", 999999999);
+	    "234567", 999999999, 0);
 	ck_assert_int_eq(n, FRAME_HDR_LEN + CARRIER_HELLO_MAX);
 	ck_assert_int_eq(carrier_hello(buf, sizeof(buf), "0123456789012345678"
-	    "90123456789012345678", 999999999), FRAME_ELENGTH);
-	ck_assert_int_eq(carrier_hello(buf, FRAME_HDR_LEN + 5, "0.1.0", 0),
+	    "90123456789012345678", 999999999, 0), FRAME_ELENGTH);
+	ck_assert_int_eq(carrier_hello(buf, FRAME_HDR_LEN + 5, "0.1.0", 0, 0),
 	    FRAME_ESPACE);
 }
 END_TEST

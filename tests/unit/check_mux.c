@@ -596,7 +596,7 @@ start(int how, int ping_ms, int idle_ms)
 	if (W.smax > 0) {
 		/* As erlfwd-server: its hello says what its mux takes. */
 		n = carrier_hello(shello, sizeof(shello), "test",
-		    (uint32_t)W.smax);
+		    (uint32_t)W.smax, 0);
 		ck_assert_int_gt(n, 0);
 		so.hello = shello;
 		so.hello_len = (size_t)n;

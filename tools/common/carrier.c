@@ -252,15 +252,21 @@ _Static_assert(CARRIER_HELLO_MAX <= FRAME_REQ_BODY_MAX,
     "a hello older peers refuse");
 
 int
-carrier_hello(uint8_t *buf, size_t cap, const char *version, uint32_t streams)
+carrier_hello(uint8_t *buf, size_t cap, const char *version, uint32_t streams,
+    int resume)
 {
 	char body[CARRIER_HELLO_MAX + 1];
-	int n;
+	int n, k;
 
 	n = streams != 0 ?
 	    snprintf(body, sizeof(body), CARRIER_HELLO_VERSION "=%s "
 	    CARRIER_HELLO_STREAMS "=%lu", version, (unsigned long)streams) :
 	    snprintf(body, sizeof(body), CARRIER_HELLO_VERSION "=%s", version);
+	if (n >= 0 && (size_t)n < sizeof(body) && resume) {
+		k = snprintf(body + n, sizeof(body) - (size_t)n, " "
+		    CARRIER_HELLO_RESUME "=1");
+		n = k < 0 ? k : n + k;
+	}
 	if (n < 0 || (size_t)n > CARRIER_HELLO_MAX)
 		return FRAME_ELENGTH;
 	return frame_encode(buf, cap, FRAME_TAG_CARRIER, 0, body, (size_t)n);

@@ -232,12 +232,13 @@ void	carrier_open(const struct carrier_frame *f, uint8_t *tag,
 
 /*
  * carrier_hello: our CARRIER frame (frame.h: version 2, tag CARRIER, port
- * 0) into buf (cap bytes), its body "version=VERSION" and, when streams is
- * not 0, " streams=N".  Returns its length, or a negative enum frame_err
- * (FRAME_ELENGTH past CARRIER_HELLO_MAX, FRAME_ESPACE).
+ * 0) into buf (cap bytes), its body "version=VERSION", when streams is
+ * not 0 " streams=N" (a server's), and when resume is set " resume=1" (a
+ * client's: it asks for resume).  Returns its length, or a negative enum
+ * frame_err (FRAME_ELENGTH past CARRIER_HELLO_MAX, FRAME_ESPACE).
  */
 int	carrier_hello(uint8_t *buf, size_t cap, const char *version,
-	    uint32_t streams);
+	    uint32_t streams, int resume);
 
 /*
  * carrier_hello_field: the value of field key in a hello body (len bytes,

@@ -974,7 +974,8 @@ lost(struct mux *m, enum mux_end_cause cause, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (m->resumable && !m->draining && m->state == MUX_OPEN)
+	if (m->resumable && !m->draining && (m->state == MUX_OPEN ||
+	    m->state == MUX_STARTING))
 		detach(m, cause, why);
 	else
 		end(m, cause, code, "%s", why);
@@ -1451,7 +1452,7 @@ on_carrier_read(struct mux *m)
 	n = read(m->hr.fd, m->in + off, sizeof(m->in) - off);
 	if (n == 0) {
 		m->peer_eof = 1;
-		if (m->state == MUX_STARTING)
+		if (m->state == MUX_STARTING && !m->resumable)
 			end(m, MUX_END_EARLY_EOF, -1,
 			    "closed before the carrier started");
 		else
@@ -2057,9 +2058,17 @@ carrier_take(struct mux *m, int rfd, int wfd)
 	(void)sock_nonblock(rfd);
 	(void)sock_nonblock(wfd);
 	m->peer_eof = m->draining = 0;
+	m->cause = MUX_END_NONE;	/* the lost carrier's words go with it */
+	m->why[0] = '\0';
 	m->last_rx = m->now;
 	m->unanswered = m->pongs_queued = 0;
 	m->next_ping = m->now + ping_interval(m);
+}
+
+void
+mux_drop(struct mux *m, const char *why)
+{
+	lost(m, MUX_END_LOCAL, -1, "%s", why);
 }
 
 int

@@ -318,6 +318,13 @@ enum mux_end_cause mux_end_parse(const char *name);
 int	mux_attach(struct mux *m, int rfd, int wfd, long now);
 
 /*
+ * mux_drop: the owner knows the carrier is gone (a newer one took its
+ * session): detached when it carries a session, else ended, as a lost
+ * carrier is.
+ */
+void	mux_drop(struct mux *m, const char *why);
+
+/*
  * mux_session_check (servers): whether proof (a RESUME's, for session sid)
  * is old's key's answer to the nonce of tmp, the carrier it came on.
  */

@@ -142,19 +142,39 @@ carrier_dial(struct agent *a, char *why, size_t cap)
 	return 0;
 }
 
-/* Start a carrier: connect, then let the mux exchange the CARRIER frames. */
+/*
+ * Start a carrier: connect, then let the mux exchange the CARRIER frames;
+ * a session kept from a lost carrier is resumed on it.
+ */
 static void
 carrier_start(struct agent *a)
 {
 	uint8_t hello[FRAME_HDR_LEN + CARRIER_HELLO_MAX];
 	struct mux_opts mo = { 0 };
+	struct mux_stats st;
 	char why[300];
 	int n, start_ms;
 
 	a->retry_at = 0;
 	if (carrier_dial(a, why, sizeof(why)) != 0)
 		goto fail;
-	n = carrier_hello(hello, sizeof(hello), ERLFWD_VERSION, 0);
+	if (a->detached) {
+		mux_stats(a->m, &st);
+		a->resumes0 = st.resumes;
+		a->gone0 = st.sessions_gone;
+		a->lost0 = st.streams_lost;
+		if (mux_attach(a->m, a->t.rfd, a->t.wfd, tio_now_ms()) != 0) {
+			snprintf(why, sizeof(why), "cannot resume: %s",
+			    strerror(errno));
+			(void)transport_stop(&a->t);
+			goto fail;
+		}
+		a->detached = 0;
+		a->resuming = 1;
+		goto started;
+	}
+	/* It asks for resume: a server that can keep the session offers. */
+	n = carrier_hello(hello, sizeof(hello), ERLFWD_VERSION, 0, 1);
 	mo.role = MUX_CLIENT;
 	mo.rfd = a->t.rfd;
 	mo.wfd = a->t.wfd;
@@ -164,6 +184,7 @@ carrier_start(struct agent *a)
 	mo.ping_ms = a->o->ping_ms;
 	mo.busy_ping_ms = a->o->busy_ping_ms;
 	mo.dead_pings = a->o->dead_pings;
+	mo.resume = 1;
 	if ((a->m = mux_new(&mo, NULL, a, tio_now_ms())) == NULL) {
 		snprintf(why, sizeof(why), "cannot start a carrier: %s",
 		    strerror(errno));
@@ -171,13 +192,15 @@ carrier_start(struct agent *a)
 	}
 	a->hm.fd = mux_fd(a->m);
 	agent_watch(a, &a->hm, EP_IN);
+started:
 	start_ms = a->o->timeout_ms;
 	if (a->o->via != NULL && start_ms < AGENT_VIA_START_MS)
 		start_ms = AGENT_VIA_START_MS;
 	a->start_deadline = tio_now_ms() + start_ms;
 	return;
 fail:
-	(void)carrier_close(a);
+	if (!a->detached)
+		(void)carrier_close(a);
 	if (!a->ever_up) {
 		/* A forward with nothing behind it yet: the caller's version 1
 		 * path says so in its own words, or works once it is up. */
@@ -193,14 +216,103 @@ fail:
 	if (a->o->debug)
 		safe_line(stderr, "erlfwd: tunnel still down (%s)", why);
 	a->retry_at = tio_now_ms() + a->backoff_s * 1000L;
-	if ((a->backoff_s *= 2) > AGENT_BACKOFF_MAX_S)
-		a->backoff_s = AGENT_BACKOFF_MAX_S;
+	/* A session waiting to be resumed is tried every 2 s at most: the
+	 * nodes give up on each other after net_ticktime. */
+	if ((a->backoff_s *= 2) > (a->detached ? AGENT_RESUME_BACKOFF_S :
+	    AGENT_BACKOFF_MAX_S))
+		a->backoff_s = a->detached ? AGENT_RESUME_BACKOFF_S :
+		    AGENT_BACKOFF_MAX_S;
+}
+
+/*
+ * The carrier was lost without a goodbye and the mux keeps the session:
+ * its connections stay open, their bytes wait, and a new carrier is tried
+ * at once, then with the usual backoff.
+ */
+static void
+carrier_detached(struct agent *a)
+{
+	long now = tio_now_ms();
+
+	a->detached = 1;
+	agent_watch(a, &a->he, 0);
+	a->he.fd = -1;
+	(void)transport_stop(&a->t);
+	/* The tries that follow say nothing (a line each 2 s in the user's
+	 * shell); the last thing a failed one said is kept for the end. */
+	a->t.quiet = 1;
+	a->start_deadline = 0;
+	if (a->up) {
+		safe_line(stderr, "erlfwd: tunnel lost (%s), resuming",
+		    mux_why(a->m));
+		a->lost_at = now;
+		a->up = 0;
+		a->backoff_s = 1;
+		a->retry_at = now;	/* at once: it may be back already */
+		return;
+	}
+	/* A carrier that failed before it resumed the session. */
+	a->retry_at = now + a->backoff_s * 1000L;
+	if ((a->backoff_s *= 2) > AGENT_RESUME_BACKOFF_S)
+		a->backoff_s = AGENT_RESUME_BACKOFF_S;
+}
+
+/*
+ * A session kept past its window: its connections end; the next carrier
+ * starts afresh.
+ */
+static void
+carrier_expired(struct agent *a)
+{
+	struct mux_stats st;
+
+	mux_stats(a->m, &st);
+	safe_line(stderr, "erlfwd: tunnel down for %ld s: the session is "
+	    "gone, %zu connections ended%s%s%s", (tio_now_ms() - a->lost_at +
+	    500) / 1000, st.open, a->t.quieted[0] != '\0' ? " (last: " : "",
+	    a->t.quieted, a->t.quieted[0] != '\0' ? ")" : "");
+	a->t.quiet = 0;
+	a->t.quieted[0] = '\0';
+	a->detached = 0;
+	(void)carrier_close(a);
+}
+
+/*
+ * Whether the carrier just made is the session's again, or the server no
+ * longer had it: said in one line.  0 while its RESUME waits for an answer.
+ */
+static int
+carrier_resumed(struct agent *a)
+{
+	struct mux_stats st;
+	long s = (tio_now_ms() - a->lost_at + 500) / 1000;
+
+	mux_stats(a->m, &st);
+	if (st.resumes > a->resumes0)
+		safe_line(stderr, "erlfwd: tunnel back after %ld s, nothing "
+		    "lost", s);
+	else if (st.sessions_gone > a->gone0)
+		safe_line(stderr, "erlfwd: tunnel back after %ld s; the "
+		    "session was gone: %llu connections ended", s,
+		    (unsigned long long)(st.streams_lost - a->lost0));
+	else
+		return 0;
+	return 1;
 }
 
 /* The carrier is up: the first time, tell the parent; later, the user. */
 static void
 carrier_up(struct agent *a)
 {
+	if (a->resuming) {
+		if (!carrier_resumed(a))
+			return;		/* RESUME not answered yet */
+		a->resuming = 0;
+		a->t.quiet = 0;
+		a->t.quieted[0] = '\0';
+	} else if (a->ever_up)
+		safe_line(stderr, "erlfwd: tunnel back after %ld s",
+		    (tio_now_ms() - a->lost_at + 500) / 1000);
 	a->up = 1;
 	a->backoff_s = 1;
 	a->start_deadline = 0;
@@ -211,10 +323,7 @@ carrier_up(struct agent *a)
 			fflush(stdout);
 		} else
 			agent_report(a, "UP %u", (unsigned)a->port);
-		return;
 	}
-	safe_line(stderr, "erlfwd: tunnel back after %ld s",
-	    (tio_now_ms() - a->lost_at + 500) / 1000);
 }
 
 /* The carrier ended (or never started): why, and what to do next. */
@@ -283,8 +392,11 @@ next_wait(struct agent *a, long now)
 			SOONER(now + mt);
 		if (a->start_deadline != 0)
 			SOONER(a->start_deadline);
-	} else if (a->retry_at != 0)
+	}
+	if ((a->m == NULL || a->detached) && a->retry_at != 0)
 		SOONER(a->retry_at);
+	if (a->detached)
+		SOONER(a->lost_at + AGENT_RESUME_MS);
 	TAILQ_FOREACH(p, &a->pending, entry)
 		SOONER(p->deadline);
 	if (a->accept_resume != 0)
@@ -305,18 +417,30 @@ agent_loop(struct agent *a)
 	carrier_start(a);
 	while (!a->quit) {
 		now = tio_now_ms();
-		if (a->m == NULL && a->retry_at != 0 && now >= a->retry_at)
+		if (a->detached && now - a->lost_at >= AGENT_RESUME_MS)
+			carrier_expired(a);
+		if ((a->m == NULL || a->detached) && a->retry_at != 0 &&
+		    now >= a->retry_at)
 			carrier_start(a);
 		if (a->m != NULL) {
 			st = mux_run(a->m, now);
 			if (st == MUX_STARTING && a->start_deadline != 0 &&
 			    now >= a->start_deadline) {
-				mux_end(a->m, MUX_END_NO_ANSWER, -1,
-				    "erlfwd-server did not answer in time");
+				/* A session being resumed waits for another
+				 * carrier; a new one gives up. */
+				if (a->resuming)
+					mux_drop(a->m, "erlfwd-server did not "
+					    "answer in time");
+				else
+					mux_end(a->m, MUX_END_NO_ANSWER, -1,
+					    "erlfwd-server did not answer in "
+					    "time");
 				st = mux_run(a->m, now);
 			}
 			if (st == MUX_OPEN && !a->up)
 				carrier_up(a);
+			else if (st == MUX_DETACHED && !a->detached)
+				carrier_detached(a);
 			else if (st == MUX_ENDED)
 				carrier_lost(a, mux_end_cause(a->m),
 				    mux_why(a->m), mux_not_carrier(a->m));

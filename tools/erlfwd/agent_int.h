@@ -70,6 +70,11 @@ struct agent {
 	struct mux		*m;
 	struct transport	 t;		/* the carrier's byte pipe */
 	int			 up, ever_up;
+	int			 detached;	/* the mux keeps the session
+						 * while a carrier is made */
+	int			 resuming;	/* attached to one: resumed? */
+	uint64_t		 resumes0, gone0, lost0;	/* mux_stats()
+						 * when it was attached */
 	long			 start_deadline, lost_at, retry_at;
 	long			 accept_resume;	/* 0: accepting */
 	int			 backoff_s;

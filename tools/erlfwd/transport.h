@@ -52,6 +52,11 @@ struct transport {
 	const struct route	*route;		/* tcp, socks5 */
 	const char		*command;	/* via */
 	int			 debug;		/* via: every line of its stderr */
+	int			 quiet;		/* via: its stderr not shown, the
+						 * last line kept in quieted
+						 * (while a session waits to
+						 * resume: tries every 2 s) */
+	char			 quieted[160];
 	int			 rfd, wfd, errfd;
 	pid_t			 pid;		/* via: the command */
 	char			 errline[TRANSPORT_ERRLINE_MAX];

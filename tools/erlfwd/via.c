@@ -85,13 +85,18 @@ fail:
  * lines only with debug, everything else (ssh's, the CLI's, warnings).
  */
 static void
-via_line(const struct transport *t, const char *line, size_t len)
+via_line(struct transport *t, const char *line, size_t len)
 {
 	if (len == 0)
 		return;
 	if (!t->debug && len > 3 && memcmp(line, "ts=", 3) == 0 &&
 	    plat_memmem(line, len, " level=info ", 12) != NULL)
 		return;
+	if (t->quiet && !t->debug) {
+		snprintf(t->quieted, sizeof(t->quieted),
+		    "%.*s", (int)len, line);
+		return;
+	}
 	safe_line(stderr, "erlfwd: via: %.*s", (int)len, line);
 }
 

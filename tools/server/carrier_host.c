@@ -260,9 +260,13 @@ host_stream_quiet(struct server *s, struct hstream *hs, const char *reason)
 	mux_stream_close(hs->car->m, hs->id);
 }
 
+static int host_session(void *arg, struct mux *m,
+    const struct carrier_session *cs);
+
 static const struct mux_ops host_stream_ops = {
 	.open = host_stream_open, .reset = host_stream_reset,
 	.moved = host_stream_moved, .closed = host_stream_closed,
+	.session = host_session,
 };
 
 /*
@@ -271,9 +275,85 @@ static const struct mux_ops host_stream_ops = {
  * CARRIER frame is still to come (--stdio).  Returns 0, or -1 (logged; the
  * descriptors are still the caller's).
  */
+static void host_lost(struct server *s, struct carrier *car,
+    const struct mux_stats *st);
+
+/* The first bytes of a session's id, for logs: never the whole id. */
+static const char *
+sid_text(const uint8_t *sid, char *buf, size_t cap)
+{
+	if (sid == NULL || carrier_hex_encode(sid, 4, buf, cap) < 0)
+		snprintf(buf, cap, "none");
+	return buf;
+}
+
+/* The carrier whose session is sid, or NULL. */
+static struct carrier *
+host_find_session(struct server *s, const uint8_t *sid)
+{
+	struct carrier *car;
+	const uint8_t *id;
+
+	TAILQ_FOREACH(car, &s->carriers, entry)
+		if ((id = mux_session_id(car->m)) != NULL &&
+		    memcmp(id, sid, CARRIER_SID_LEN) == 0)
+			return car;
+	return NULL;
+}
+
+/*
+ * A client's SESSION on carrier m (mux_ops.session): NEW is taken; RESUME
+ * goes to the session it names, when its proof is that session's key's
+ * answer to this carrier's nonce.  A session whose carrier still looks
+ * alive is taken from it: the proof says its owner is on this one now.
+ */
+static int
+host_session(void *arg, struct mux *m, const struct carrier_session *cs)
+{
+	struct carrier *tmp = arg, *old;
+	struct server *s = tmp->s;
+	struct mux_stats st;
+	char sid[16];
+	long away;
+
+	if (cs->op == CARRIER_SES_NEW)
+		return 0;
+	if ((old = host_find_session(s, cs->sid)) == NULL || old == tmp)
+		return CARRIER_REFUSED_UNKNOWN;
+	if (!mux_session_check(old->m, m, cs->sid, cs->proof)) {
+		logfmt("warn", "carrier resume refused", "peer=%s session=%s "
+		    "reason=\"wrong proof\"", tmp->peer,
+		    sid_text(cs->sid, sid, sizeof(sid)));
+		return CARRIER_REFUSED_PROOF;
+	}
+	if (!old->said_lost) {
+		/* Not noticed dead yet (a path that went silent): the proof
+		 * says its owner is here now. */
+		mux_drop(old->m, "a newer carrier took the session");
+		if (mux_run(old->m, tio_now_ms()) != MUX_DETACHED)
+			return CARRIER_REFUSED_BUSY;
+		mux_stats(old->m, &st);
+		host_lost(s, old, &st);
+	}
+	if (mux_adopt(old->m, m, cs->count) != 0)
+		return CARRIER_REFUSED_UNKNOWN;
+	away = tio_now_ms() - old->lost_at;
+	/* The old carrier's struct goes on with the new descriptors; the new
+	 * one's, a shell, lets go of them (host_end()). */
+	old->rfd = tmp->rfd;
+	old->wfd = tmp->wfd;
+	tmp->rfd = tmp->wfd = -1;
+	old->said_lost = 0;
+	logfmt("info", "carrier resumed", "peer=%s was=%s session=%s "
+	    "away_ms=%ld", tmp->peer, old->peer, sid_text(cs->sid, sid,
+	    sizeof(sid)), away);
+	snprintf(old->peer, sizeof(old->peer), "%s", tmp->peer);
+	return 0;
+}
+
 int
 host_start(struct server *s, int rfd, int wfd, const char *peer,
-    const uint8_t *early, size_t early_len, int expect_hello)
+    const uint8_t *early, size_t early_len, int expect_hello, int resume_asked)
 {
 	uint8_t hello[FRAME_HDR_LEN + CARRIER_HELLO_MAX];
 	struct mux_opts mo = { 0 };
@@ -283,7 +363,7 @@ host_start(struct server *s, int rfd, int wfd, const char *peer,
 	/* Our hello says how many streams the mux takes (below): the agent
 	 * keeps under that, rather than meet refusals. */
 	n = carrier_hello(hello, sizeof(hello), ERLFWD_VERSION,
-	    (uint32_t)host_stream_share(s));
+	    (uint32_t)host_stream_share(s), 0);
 	if (n < 0 || (car = calloc(1, sizeof(*car))) == NULL)
 		goto fail;
 	car->s = s;
@@ -301,6 +381,11 @@ host_start(struct server *s, int rfd, int wfd, const char *peer,
 	mo.early = early;
 	mo.early_len = early_len;
 	mo.idle_ms = s->o->carrier_idle_ms;
+	/* Resume is offered where the session can outlive the carrier: in
+	 * this process, which --stdio ends with its carrier.  The client's
+	 * hello was the preamble of a TCP carrier (expect_hello is 0): it
+	 * asked for resume, or host_take() said no. */
+	mo.resume = s->o->resume_ms > 0 && !s->o->stdio && resume_asked;
 	/* One carrier holds at most half of --max-conns: an OPEN storm past
 	 * that ends it with GOAWAY, and the other half stays for everyone
 	 * else.  (Capped at the whole limit, a storm could never reach its
@@ -351,19 +436,24 @@ host_end(struct server *s, struct carrier *car, const char *outcome)
 
 	mux_stats(car->m, &st);
 	/* Streams refused for being one too many: counted here, not one
-	 * line each (a storm of them would be a storm of lines). */
-	logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn", "carrier",
-	    "peer=%s streams=%llu refused=%llu in=%llu out=%llu "
-	    "refused_open=%llu refused_rate=%llu reset_early=%llu dur_ms=%ld "
-	    "outcome=%s reason=%s", car->peer, (unsigned long long)st.streams,
-	    (unsigned long long)st.refused_full,
-	    (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
-	    (unsigned long long)st.refused_open,
-	    (unsigned long long)st.refused_rate,
-	    (unsigned long long)st.reset_early,
-	    tio_now_ms() - car->started, outcome,
-	    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
-	    "server stopping", rq, sizeof(rq)));
+	 * line each (a storm of them would be a storm of lines).  A carrier
+	 * that resumed an older session (outcome NULL) is a shell: no line. */
+	if (outcome != NULL)
+		logfmt(strcmp(outcome, "closed") == 0 ? "info" : "warn",
+		    "carrier", "peer=%s streams=%llu refused=%llu in=%llu "
+		    "out=%llu refused_open=%llu refused_rate=%llu "
+		    "reset_early=%llu resumed=%llu dur_ms=%ld outcome=%s "
+		    "reason=%s", car->peer, (unsigned long long)st.streams,
+		    (unsigned long long)st.refused_full,
+		    (unsigned long long)st.bytes_in,
+		    (unsigned long long)st.bytes_out,
+		    (unsigned long long)st.refused_open,
+		    (unsigned long long)st.refused_rate,
+		    (unsigned long long)st.reset_early,
+		    (unsigned long long)st.resumes,
+		    tio_now_ms() - car->started, outcome,
+		    logfmt_value(mux_why(car->m)[0] != '\0' ? mux_why(car->m) :
+		    "server stopping", rq, sizeof(rq)));
 	/* Its streams' conns see their socketpair close and end as usual;
 	 * its rewired streams end in mux_free(), with outcome's word. */
 	TAILQ_FOREACH(d, &s->dmn.conns, entry)
@@ -383,8 +473,32 @@ host_end(struct server *s, struct carrier *car, const char *outcome)
 	if (s->o->stdio && s->dmn.stopping == 0) {
 		daemon_stop(&s->dmn, -1);
 		/* The session's end: what is still open ends with it. */
-		s->stdio_closed = strcmp(outcome, "closed") == 0;
+		s->stdio_closed = outcome != NULL &&
+		    strcmp(outcome, "closed") == 0;
 	}
+}
+
+/*
+ * car's session lost its carrier: close the carrier's descriptors (the mux
+ * let go of them), say so once, and keep the session and its streams for
+ * --resume-window.
+ */
+static void
+host_lost(struct server *s, struct carrier *car, const struct mux_stats *st)
+{
+	char sid[16], rq[300];
+
+	if (car->wfd != car->rfd && car->wfd >= 0)
+		close(car->wfd);
+	if (car->rfd >= 0)
+		close(car->rfd);
+	car->rfd = car->wfd = -1;
+	car->said_lost = 1;
+	car->lost_at = tio_now_ms();
+	logfmt("warn", "carrier lost", "peer=%s session=%s streams=%zu "
+	    "kept_ms=%d reason=%s", car->peer, sid_text(mux_session_id(car->m),
+	    sid, sizeof(sid)), st->open, s->o->resume_ms,
+	    logfmt_value(mux_why(car->m), rq, sizeof(rq)));
 }
 
 void
@@ -404,8 +518,18 @@ host_run(struct server *s, struct carrier *car)
 		    (unsigned long long)st.refused_rate,
 		    (unsigned long long)st.refused_open);
 	}
+	if (ms == MUX_DETACHED && !car->said_lost) {
+		host_lost(s, car, &st);
+		return;
+	}
 	if (ms != MUX_ENDED)
 		return;
+	/* A carrier that resumed an older session is that session's now:
+	 * nothing of it to end or say. */
+	if (mux_adopted_by(car->m) != NULL) {
+		host_end(s, car, NULL);
+		return;
+	}
 	/* Every cause named: a new one is a compiler warning here. */
 	switch (mux_end_cause(car->m)) {
 	case MUX_END_PEER_CLOSED:
@@ -432,10 +556,14 @@ void
 host_take(struct server *s, struct conn *c)
 {
 	int fd = c->h[H_CLIENT].fd;
+	char v[4];
 
 	server_watch(s, &c->h[H_CLIENT], 0);
+	/* The preamble is the client's hello: does it ask for resume? */
 	if (host_start(s, fd, fd, c->peer, c->in + c->framelen,
-	    c->inlen - c->framelen, 0) != 0) {
+	    c->inlen - c->framelen, 0, carrier_hello_field(c->in +
+	    FRAME_HDR_LEN, c->framelen - FRAME_HDR_LEN, CARRIER_HELLO_RESUME,
+	    v, sizeof(v)) == 1 && v[0] == '1') != 0) {
 		server_conn_end(s, c, "error", "cannot start a carrier", 0);
 		return;
 	}
@@ -454,11 +582,17 @@ host_due(void *arg)
 
 	for (car = TAILQ_FIRST(&s->carriers); car != NULL; car = next) {
 		next = TAILQ_NEXT(car, entry);
+		/* A lost carrier's session not resumed in time: over. */
+		if (car->said_lost && now - car->lost_at >= s->o->resume_ms)
+			mux_end(car->m, MUX_END_IDLE, -1, "not resumed in time");
 		if (mux_timeout(car->m, now) == 0)
 			host_run(s, car);
 	}
 	TAILQ_FOREACH(car, &s->carriers, entry) {
-		t = mux_timeout(car->m, now);
+		t = car->said_lost ? (int)(car->lost_at + s->o->resume_ms -
+		    now) : mux_timeout(car->m, now);
+		if (t < 0 && car->said_lost)
+			t = 0;
 		if (t >= 0 && (wait < 0 || t < wait))
 			wait = t;
 	}

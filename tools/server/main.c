@@ -25,6 +25,7 @@ usage(FILE *f)
 "usage: erlfwd-server [-l ADDR:PORT | --stdio] [-e PORT] [--allow-port PORT]...\n"
 "                     [--max-conns N] [--setup-timeout MS] [--idle-timeout MS]\n"
 "                     [--linger MS] [--relay auto|copy] [--carrier-idle MS]\n"
+"                     [--resume-window MS]\n"
 "       erlfwd-server --cluster 'PATTERN=socks5h://HOST:PORT,...' [-e PORT]\n"
 "                     [--max-conns N] [--setup-timeout MS] [--idle-timeout MS]\n"
 "                     [--linger MS] [--relay auto|copy] [--self NAME]...\n"
@@ -70,6 +71,12 @@ usage(FILE *f)
 "                           connection for a whole session) that has sent\n"
 "                           nothing for MS milliseconds; its agent pings\n"
 "                           every 15 s (default 60000)\n"
+"      --resume-window MS   keep the session of a carrier lost without a\n"
+"                           goodbye for MS milliseconds: its streams, and\n"
+"                           their bytes, wait for the erlfwd command to\n"
+"                           come back on another carrier and resume it, as\n"
+"                           the node's net_ticktime waits (default 60000;\n"
+"                           0: offer no resume; not with --stdio yet)\n"
 "      --cluster ROUTES     be the cluster helper instead: on 127.0.0.1:9370\n"
 "                           (the routes' helper= port) give this host's\n"
 "                           preloaded nodes a sentinel per peer host name\n"
@@ -137,6 +144,7 @@ main(int argc, char **argv)
 		{ "relay", required_argument, NULL, 'r' },
 		{ "stdio", no_argument, NULL, 's' },
 		{ "carrier-idle", required_argument, NULL, 'i' },
+		{ "resume-window", required_argument, NULL, 'R' },
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "self", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -159,6 +167,7 @@ main(int argc, char **argv)
 	o.max_conns = 1024;
 	o.setup_timeout_ms = 5000;
 	o.carrier_idle_ms = 60000;
+	o.resume_ms = 60000;
 	o.idle_ms = SERVER_IDLE_MS;
 	o.linger_ms = SERVER_LINGER_MS;
 	if ((env = getenv("ERL_EPMD_PORT")) != NULL && *env != '\0') {
@@ -218,6 +227,12 @@ main(int argc, char **argv)
 			    &v) != 0)
 				return STATUS_USAGE;
 			o.carrier_idle_ms = (int)v;
+			break;
+		case 'R':
+			if (number("--resume-window", optarg, 0, 86400000,
+			    &v) != 0)
+				return STATUS_USAGE;
+			o.resume_ms = (int)v;
 			break;
 		case 'I':
 			if (number("--idle-timeout", optarg, 0, 86400000, &v) != 0)

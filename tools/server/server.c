@@ -1037,7 +1037,7 @@ setup(struct server *s)
 		    s->o->max_conns, splice ? "splice" : "copy",
 		    ERLFWD_VERSION);
 		return host_start(s, STDIN_FILENO, STDOUT_FILENO, "stdio",
-		    NULL, 0, 1);
+		    NULL, 0, 1, 0);
 	}
 	if (daemon_listen(&s->dmn, (const struct sockaddr *)&s->o->listen,
 	    s->o->listen_len) != 0) {
@@ -1047,9 +1047,11 @@ setup(struct server *s)
 		return -1;
 	}
 	logfmt("info", "listening", "addr=%s epmd_port=%u max_conns=%d "
-	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d relay=%s version=%s",
+	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d resume_ms=%d relay=%s "
+	    "version=%s",
 	    s->o->listen_text, (unsigned)s->o->epmd_port, s->o->max_conns,
 	    s->o->setup_timeout_ms, s->o->idle_ms, s->o->linger_ms,
+	    s->o->resume_ms,
 	    splice ? "splice" : "copy", ERLFWD_VERSION);
 	return 0;
 }

@@ -33,6 +33,8 @@ struct server_opts {
 	int			copy;		/* 1: never splice(2) */
 	int			stdio;		/* 1: one carrier on stdin/out */
 	int			carrier_idle_ms; /* end a carrier silent so long */
+	int			resume_ms;	/* keep a lost carrier's session
+						 * so long (0: offer no resume) */
 };
 
 /*

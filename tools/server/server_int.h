@@ -60,6 +60,9 @@ struct carrier {
 	uint64_t		 limited_seen;	/* mux_stats.rate_limited said */
 	const char		*closing;	/* host_end()'s outcome, for
 						 * the streams it ends */
+	int			 said_lost;	/* its mux detached: logged, and
+						 * its descriptors closed */
+	long			 lost_at;
 	char			 peer[64];
 };
 
@@ -163,11 +166,13 @@ void	server_conn_end(struct server *s, struct conn *c, const char *outcome,
 /*
  * host_start: host a carrier on rfd/wfd (the same socket, or stdin and
  * stdout) for peer, with early bytes already read from it; expect_hello:
- * the peer's CARRIER frame is still to come (--stdio).  Returns 0, or -1
+ * the peer's CARRIER frame is still to come (--stdio); resume_asked: its
+ * hello (a TCP carrier's preamble) asked for resume.  Returns 0, or -1
  * (logged; the descriptors are still the caller's).
  */
 int	host_start(struct server *s, int rfd, int wfd, const char *peer,
-	    const uint8_t *early, size_t early_len, int expect_hello);
+	    const uint8_t *early, size_t early_len, int expect_hello,
+	    int resume_asked);
 
 /*
  * host_stream_direct: carrier stream c's setup is over: its upstream socket
