@@ -2002,7 +2002,7 @@ START_TEST(resume_wrong_proof)
 	for (i = 0, n = 0; i < 200 && n <= 0; i++) {
 		(void)mux_run(tmp, tio_now_ms());
 		lend_step(r);
-		n = frame_decode(r->in, r->inlen, 256, &f);
+		n = r->inlen > 0 ? frame_decode(r->in, r->inlen, 256, &f) : 0;
 		if (n == 0)
 			(void)poll(NULL, 0, 5);
 	}
@@ -2020,7 +2020,7 @@ START_TEST(resume_wrong_proof)
 	for (i = 0, n = 0; i < 200 && n <= 0; i++) {
 		(void)mux_run(tmp, tio_now_ms());
 		lend_step(r);
-		n = carrier_decode(r->in, r->inlen, &cf);
+		n = r->inlen > 0 ? carrier_decode(r->in, r->inlen, &cf) : 0;
 		if (n == 0)
 			(void)poll(NULL, 0, 5);
 	}
