@@ -859,6 +859,25 @@ check_bytes(const uint8_t *got, size_t gotlen, const uint8_t *want,
 			    got[i], want[i]);
 }
 
+/*
+ * A stream from an app over TCP whose first byte, "x", its node has read
+ * (behind the open callback's "pre:ID;").  Returns the app's end.
+ */
+static struct lend *
+app_with_x(uint32_t *id, struct lend **node)
+{
+	struct lend *app = app_open(FRAME_TAG_DIST, 7, 1, id);
+	char pre[32];
+	struct want w;
+
+	lend_queue(app, "x", 1);
+	*node = node_of(*id);
+	w.e = *node;
+	w.len = (size_t)snprintf(pre, sizeof(pre), "pre:%u;", *id) + 1;
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	return app;
+}
+
 /* ---- end causes ---------------------------------------------------------- */
 
 /* Every cause has a one-word name that reads back as itself. */
@@ -1586,12 +1605,7 @@ START_TEST(rewire_peer_reset)
 
 	start(0, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
-	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
-	lend_queue(app, "x", 1);
-	node = node_of(id);
-	w.e = node;
-	w.len = 7;	/* "pre:1;x" */
-	ck_assert(spin(until_len, &w, SPIN_MS));
+	app = app_with_x(&id, &node);
 	up = rewire(id, node, "");
 	w.e = up;
 	w.len = 1;
@@ -2124,18 +2138,12 @@ reset_close(struct lend *e)
 START_TEST(reset_from_app)
 {
 	struct lend *app, *node, *one[2] = { NULL, NULL };
-	struct want w;
 	uint32_t id;
 
 	W.tcp_nodes = 1;
 	start(0, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
-	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
-	lend_queue(app, "x", 1);
-	node = node_of(id);
-	w.e = node;
-	w.len = 7;	/* "pre:1;x" */
-	ck_assert(spin(until_len, &w, SPIN_MS));
+	app = app_with_x(&id, &node);
 	reset_close(app);
 	one[0] = node;
 	ck_assert(spin(until_eof, one, SPIN_MS));
