@@ -511,7 +511,7 @@ check_hello(const uint8_t *data, size_t size)
 		if (n == 0)
 			continue;
 		/* What a server would say back reads as the same number. */
-		m = carrier_hello(buf, sizeof(buf), "0.1.0", n);
+		m = carrier_hello(buf, sizeof(buf), "0.1.0", n, 0);
 		FUZZ_ASSERT(m > 0);
 		FUZZ_ASSERT(frame_decode(buf, (size_t)m, FRAME_REQ_BODY_MAX,
 		    &f) == m);

@@ -1334,6 +1334,18 @@ START_TEST(hello_encode)
 	ck_assert(memcmp(f.body, "version=0.1.0", f.body_len) == 0);
 	ck_assert_uint_eq(carrier_hello_streams(f.body, f.body_len), 0);
 
+	/* An agent that can resume asks for it; still 64 bytes at most. */
+	n = carrier_hello(buf, sizeof(buf), "0.1.0", 0, 1);
+	ck_assert_int_eq(frame_decode(buf, (size_t)n, FRAME_REQ_BODY_MAX, &f), n);
+	ck_assert(memcmp(f.body, "version=0.1.0 resume=1", f.body_len) == 0);
+	ck_assert_int_eq(carrier_hello_field(f.body, f.body_len, "resume", v,
+	    sizeof(v)), 1);
+	ck_assert_str_eq(v, "1");
+	ck_assert_int_eq(carrier_hello(buf, sizeof(buf), "0123456789012345678"
+	    "9012345678901234567890123456", 0, 1), FRAME_HDR_LEN + 64);
+	ck_assert_int_eq(carrier_hello(buf, sizeof(buf), "0123456789012345678"
+	    "90123456789012345678901234567", 0, 1), FRAME_ELENGTH);
+
 	/* The largest limit and a version of 38 bytes fill 64 exactly; one
 	 * byte more does not fit. */
 	n = carrier_hello(buf, sizeof(buf), "01234567890123456789012345678901"
