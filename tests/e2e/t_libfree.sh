@@ -144,6 +144,9 @@ e2e_assert_eq 1 "$(grep -c 'refused a local connection of uid 65534' "$E2E_TMP/a
 # The agent killed mid-session: one line, pang, and the node goes on.  The
 # node waits for the scenario to kill it (the agent is the process that
 # still has erlfwd's command line; the node's became erl's at exec).
+# erlfwd-server keeps the killed agent's session for its resume window, so
+# app@dyno still lists k for that long: the shells below pick their own
+# node among its hidden ones.
 "$CLI_BIN" run --no-preload --tunnel "$tunnel" -- erl -sname "k$$" \
     -setcookie "$E2E_COOKIE" -hidden -noinput -eval "
 	pong = net_adm:ping(app@dyno),
@@ -181,11 +184,11 @@ for shell in "${shells[@]}"; do
 		e2e_tmux_wait "$s" '^\(app@dyno\)1> ' 30
 		# Plain rpc calls: a shell's fun would not run on a local
 		# node of another OTP release (the matrix's pairs).
-		e2e_tmux_send "$s" '[L] = nodes(hidden), {os:getpid(), rpc:call(L, binary, match, [element(2, rpc:call(L, file, read_file, ["/proc/self/maps"])), <<"liberlfwd">>]), rpc:call(L, os, getenv, ["LD_PRELOAD"]), rpc:call(L, net_kernel, epmd_module, [])}.' Enter
+		e2e_tmux_send "$s" '[L] = [N || N <- nodes(hidden), lists:prefix("remsh", atom_to_list(N))], {os:getpid(), rpc:call(L, binary, match, [element(2, rpc:call(L, file, read_file, ["/proc/self/maps"])), <<"liberlfwd">>]), rpc:call(L, os, getenv, ["LD_PRELOAD"]), rpc:call(L, net_kernel, epmd_module, [])}.' Enter
 		e2e_tmux_wait "$s" "^\\{\"$pid\",nomatch,false,erlfwd_epmd\\}\$" 20
 	else
 		e2e_tmux_wait "$s" '^iex\(app@dyno\)1> ' 30
-		e2e_tmux_send "$s" 'IO.puts("pid=#{System.pid()} local=#{inspect(:rpc.call(hd(Node.list(:hidden)), :net_kernel, :epmd_module, []))}")' Enter
+		e2e_tmux_send "$s" 'IO.puts("pid=#{System.pid()} local=#{inspect(:rpc.call(hd(Enum.filter(Node.list(:hidden), &String.starts_with?(Atom.to_string(&1), "remsh"))), :net_kernel, :epmd_module, []))}")' Enter
 		e2e_tmux_wait "$s" "^pid=$pid local=:erlfwd_epmd\$" 20
 	fi
 	e2e_tmux_wait "$s" "^erlfwd: remote shell on app@dyno through a carrier over $tunnel \\($shell, library-free, cookie from --cookie-file" 1

@@ -174,18 +174,22 @@ for shell in erl iex; do
 	alive "$shell, local node SIGKILLed"
 done
 
-# --- a dropped tunnel: the node runs on, the shell comes back ----------------
+# --- a dropped tunnel: the node runs on, the session resumes ------------------
+# (erlfwd-server keeps it: the same shell.  Where the session cannot be
+# kept, --stdio under heroku run:inside, a new shell comes by itself:
+# t_heroku_fir.)
 e2e_tmux_start drop "${remsh[@]}" --iex
 e2e_tmux_wait drop '^iex\(app@dyno\)1> ' 30
 e2e_tunnel_down dyno
-e2e_tmux_wait drop '^erlfwd: lost app@dyno \(the connection dropped\): the shell comes back by itself' 30
+e2e_tmux_wait drop '^erlfwd: tunnel lost \(.*\), resuming$' 30
 alive "tunnel dropped"
 e2e_tunnel_up dyno
-e2e_tmux_wait drop '^erlfwd: app@dyno is back: a new remote shell' 60
-e2e_tmux_wait drop '^iex\(app@dyno\)1> ' 10
+e2e_tmux_wait drop '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' 60
 no_staircase drop
 e2e_tmux_send drop 'node()' Enter
 e2e_tmux_wait drop '^:app@dyno$' 10
+e2e_assert_eq 0 "$(e2e_tmux_screen drop | grep -c 'is back: a new remote shell')" \
+    "the session resumed: the same remote shell, not a new one"
 e2e_log "ok: after the tunnel came back, the same pane answers on app@dyno"
 cli_tmux_quit drop
 alive "after the drop"

@@ -316,8 +316,11 @@ host_session(void *arg, struct mux *m, const struct carrier_session *cs)
 	char sid[16];
 	long away;
 
+	/* A NEW that names a session we hold is no new session: whoever
+	 * sent it would stand between that session and its owner. */
 	if (cs->op == CARRIER_SES_NEW)
-		return 0;
+		return host_find_session(s, cs->sid) == NULL ? 0 :
+		    CARRIER_REFUSED_BUSY;
 	if ((old = host_find_session(s, cs->sid)) == NULL || old == tmp)
 		return CARRIER_REFUSED_UNKNOWN;
 	if (!mux_session_check(old->m, m, cs->sid, cs->proof)) {
