@@ -97,6 +97,7 @@ Loop = fun L(S = #{bo := BO}) ->
 Loop(#{bo => 0, bb => 0, so => 0, sb => 0, sm => 0, down => 0, mark => 0,
     mark_seen => 0}).'
 e2e_spawn watcher env ERL_EPMD_PORT="$E2E_LOCAL_EPMD" STOP="$stop" \
+    ERL_CRASH_DUMP="$E2E_TMP/watcher.dump" \
     READY="$ready" MARK="$mark" "$CLI_BIN" run --via "$via" -- erl \
     -sname "w$$" -setcookie "$E2E_COOKIE" -hidden -noinput -eval "$prog"
 watcher=$E2E_LAST_PID
