@@ -906,12 +906,16 @@ replay_out(struct mux *m, uint64_t count)
 
 	m->replaying = 0;
 	m->tx_acked = count;
-	if (left > 0 && out_room(m, left) == 0) {
+	if (left > 0 && out_room(m, left) != 0) {
+		/* Never a session with a hole in it. */
+		end(m, MUX_END_LIMIT, CARRIER_GA_LIMIT, "%zu bytes to send "
+		    "again: more than %d", left, OUT_MAX);
+		return;
+	}
+	if (left > 0)
 		memcpy(m->out + m->outlen, m->replay + off, left);
-		m->ackoff = m->outlen;
-		m->outlen += left;
-	} else
-		m->ackoff = m->outlen;
+	m->ackoff = m->outlen;
+	m->outlen += left;
 	free(m->replay);
 	m->replay = NULL;
 	m->replaylen = m->replaycap = 0;
