@@ -1096,8 +1096,10 @@ on_session(struct mux *m, const struct carrier_frame *f)
 		m->ackoff = m->outlen;
 		return;
 	}
-	if (refused == 0)
+	if (refused == 0 && m->adopted_by != NULL)
 		return;		/* adopted: parse() hands on the rest */
+	if (refused == 0)
+		refused = CARRIER_REFUSED_UNKNOWN;	/* nobody took it */
 	/* Refused: the client may still start a session with NEW. */
 	if ((n = carrier_session_refuse(fr, sizeof(fr),
 	    (enum carrier_refused)refused)) > 0)
