@@ -98,6 +98,11 @@ carrier_close(struct agent *a)
 		mux_free(a->m);
 		a->m = NULL;
 	}
+	/* No session left to resume: the next carrier is a new one, and its
+	 * command's words are shown again. */
+	a->detached = a->resuming = 0;
+	a->t.quiet = 0;
+	a->t.quieted[0] = '\0';
 	agent_watch(a, &a->he, 0);
 	a->he.fd = -1;
 	return transport_stop(&a->t);
@@ -271,9 +276,6 @@ carrier_expired(struct agent *a)
 	    "gone, %zu connections ended%s%s%s", (tio_now_ms() - a->lost_at +
 	    500) / 1000, st.open, a->t.quieted[0] != '\0' ? " (last: " : "",
 	    a->t.quieted, a->t.quieted[0] != '\0' ? ")" : "");
-	a->t.quiet = 0;
-	a->t.quieted[0] = '\0';
-	a->detached = 0;
 	(void)carrier_close(a);
 }
 
