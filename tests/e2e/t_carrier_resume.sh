@@ -15,7 +15,9 @@
 # resuming" then "tunnel back after N s, nothing lost"; the server logs the
 # carriers lost and resumed.  At the end: no nodedown on either side, every
 # 32 MiB binary arrived intact, no small rpc failed and they went on after
-# each drop, and the IEx pane answers with no ^G.
+# each drop, and the IEx pane answers with no ^G.  Last, the server is
+# restarted while the carrier is down: one line says the session was gone
+# and how many connections ended, and the shell comes back by itself.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -110,6 +112,11 @@ e2e_tmux_wait remsh '^iex\(app@dyno\)1> ' 30
 e2e_tmux_send remsh 'System.pid()' Enter
 e2e_tmux_wait remsh "^\"$pid\"\$"
 
+# pane_at_least REGEX N: at least N lines of the remsh pane match REGEX.
+pane_at_least() {
+	(( $(e2e_tmux_screen remsh | grep -cE -- "$1") >= $2 ))
+}
+
 # ssh_pids: the ssh clients of this scenario (the carriers' --via).
 ssh_pids() {
 	local p
@@ -133,12 +140,14 @@ drop() {
 	e2e_log "drop $n: killed ssh $(tr '\n' ' ' <<<"$pids")and the dyno refuses ssh for $secs s"
 	e2e_wait_until 20 "the watcher's agent to say the tunnel is lost" \
 	    e2e_count_at_least "$wlog" "erlfwd: tunnel lost (" "$n"
-	e2e_tmux_wait remsh '^erlfwd: tunnel lost \(.*\), resuming$' 20
+	e2e_wait_until 20 "the remsh's agent to say the tunnel is lost" \
+	    pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' "$n"
 	sleep "$(( secs - (SECONDS - t0) > 0 ? secs - (SECONDS - t0) : 0 ))"
 	rm -f "$down"
 	e2e_wait_until 20 "the watcher's session to resume" \
 	    e2e_count_at_least "$wlog" ", nothing lost" "$n"
-	e2e_tmux_wait remsh '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' 20
+	e2e_wait_until 20 "the remsh's session to resume" \
+	    pane_at_least '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' "$n"
 	e2e_log "ok: drop $n ($secs s): both sessions resumed, nothing lost"
 	e2e_tmux_send remsh "Enum.sum([$n, 40])" Enter
 	e2e_tmux_wait remsh "^$(( n + 40 ))\$" 10
@@ -172,6 +181,26 @@ e2e_assert_eq 4 "$(e2e_count "$E2E_SERVER_LOG" "msg=carrier resumed ")" \
     "the server resumed each of the two sessions twice"
 e2e_assert_eq 0 "$(e2e_count "$E2E_SERVER_LOG" "not resumed in time")" \
     "no session expired"
+
+# 3. A server that no longer has the session (restarted while the carrier
+# was down): one line says the session was gone and how many connections
+# ended with it, and the remote shell comes back by itself on a new one.
+pids=$(ssh_pids)
+: >"$down"
+# shellcheck disable=SC2086 # one pid a word
+kill -KILL $pids
+e2e_wait_until 20 "the remsh's agent to say the tunnel is lost" \
+    pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' 3
+e2e_stop "$E2E_SERVER_PID"
+e2e_wait_port_closed -n dyno "$E2E_SERVER_PORT"
+e2e_server_start dyno
+rm -f "$down"
+e2e_wait_until 20 "the remsh's agent to say the session was gone" \
+    pane_at_least '^erlfwd: tunnel back after [0-9]+ s; the session was gone: [1-9][0-9]* connections ended$' 1
+e2e_tmux_wait remsh '^erlfwd: app@dyno is back: a new remote shell' 30
+e2e_tmux_send remsh 'Enum.sum([3, 40])' Enter
+e2e_tmux_wait remsh '^43$' 10
+e2e_log "ok: a restarted server: the session was gone, said once; a new shell answers"
 cli_tmux_quit remsh
 e2e_assert_true "app@dyno still runs" e2e_alive "$pid"
 e2e_pass
