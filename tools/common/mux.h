@@ -33,7 +33,12 @@
  *   dead_pings unanswered; the server ends a carrier silent for idle_ms;
  * - a carrier that ends says why (mux_end_cause(), and mux_why() in words),
  *   and closes its own
- *   descriptors with FIN after a short drain, never with a reset.
+ *   descriptors with FIN after a short drain, never with a reset;
+ * - resume (opts.resume, carrier.h's SESSION and ACK): a session's carrier
+ *   lost without GOAWAY leaves it MUX_DETACHED, its streams open and what
+ *   the peer has not acknowledged kept (about what was in flight); on
+ *   another carrier (mux_attach(), mux_adopt()) each side sends again what
+ *   the other lacks, once and in order.
  */
 #ifndef ERLFWD_MUX_H
 #define ERLFWD_MUX_H
