@@ -3272,18 +3272,6 @@ mux_suite(void)
 
 	tc = tcase_create("resets");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, open_burst_slices);
-	tcase_add_test(tc, resume_bulk);
-	tcase_add_test(tc, resume_acks_bound);
-	tcase_add_test(tc, resume_wrong_proof);
-	tcase_add_test(tc, resume_gone);
-	tcase_add_test(tc, resume_not_offered);
-	tcase_add_test(tc, rewire_order);
-	tcase_add_test(tc, rewire_peer_reset);
-	tcase_add_test(tc, rewire_upstream_reset);
-	tcase_add_test(tc, rewire_owner_close);
-	tcase_add_test(tc, rewire_carrier_end);
-	tcase_add_test(tc, rewire_refused);
 	tcase_add_test(tc, reset_from_app);
 	tcase_add_test(tc, reset_from_node);
 	tcase_add_test(tc, reset_mux_reset);
@@ -3292,6 +3280,28 @@ mux_suite(void)
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, late_after_reset);
 	tcase_add_test(tc, early_frames);
+	tcase_add_test(tc, open_burst_slices);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rewire");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, rewire_order);
+	tcase_add_test(tc, rewire_peer_reset);
+	tcase_add_test(tc, rewire_upstream_reset);
+	tcase_add_test(tc, rewire_owner_close);
+	tcase_add_test(tc, rewire_carrier_end);
+	tcase_add_test(tc, rewire_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("resume");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, resume_bulk);
+	tcase_add_test(tc, resume_acks_bound);
+	tcase_add_test(tc, resume_wrong_proof);
+	tcase_add_test(tc, resume_gone);
+	tcase_add_test(tc, resume_not_offered);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("liveness");
