@@ -228,7 +228,7 @@ fake_host(int lfd[F_N])
 	struct pollfd p[F_N];
 	uint8_t buf[512];
 	char names[256];
-	int i, fd, n, held[64], nheld = 0;
+	int i, fd, n;
 
 	for (i = 0; i < F_N; i++) {
 		p[i].fd = lfd[i];
@@ -267,9 +267,9 @@ fake_host(int lfd[F_N])
 				(void)!write(fd, refuse, sizeof(refuse));
 				close(fd);
 				break;
-			default:	/* F_SILENT: takes it and says nothing */
-				if (nheld < 64)
-					held[nheld++] = fd;
+			default:	/* F_SILENT: takes it and says nothing;
+					 * the fd stays open until this child
+					 * is killed. */
 				break;
 			}
 		}
