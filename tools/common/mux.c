@@ -1637,11 +1637,15 @@ drain(struct mux *m)
 		m->outoff = m->outlen = 0;
 	if (out_pending(m) == 0) {
 		/* FIN, never a reset: a port-forward may die of one.  A pipe
-		 * is its owner's to close. */
+		 * is its owner's to close, and carries no reset: all is said
+		 * once it is written (waiting for the peer's EOF there would
+		 * wait for a peer that waits for ours). */
 		if (m->hr.kind == H_CARRIER_RW)
 			(void)shutdown(m->hw.fd, SHUT_WR);
-		else
+		else {
 			watch(m, &m->hw, 0);
+			m->state = MUX_ENDED;
+		}
 	}
 	if (m->now >= m->drain_until || m->peer_eof)
 		m->state = MUX_ENDED;

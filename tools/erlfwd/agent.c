@@ -109,12 +109,13 @@ carrier_close(struct agent *a)
 }
 
 /*
- * Leave a carrier that is up the way a port-forward survives: GOAWAY and our
- * FIN, then the mux's drain (a second at most) until the server's FIN, so
- * that nothing is left unread in the socket when it closes.  A close with
- * unread bytes (a late PONG, WINDOW or FIN frame) is a TCP reset, and one
- * reset from a local client ends `heroku ps:forward`.  A --via command's
- * pipes carry no reset, and via_stop() ends the command: nothing to leave.
+ * Leave a carrier that is up: GOAWAY and our FIN, then the mux's drain (a
+ * second at most) until the server's FIN.  The GOAWAY says the session is
+ * over: without it the server (or a --stdio's keeper) would keep it for
+ * its resume window, as it keeps a session whose carrier was lost.  And on
+ * a socket, nothing is left unread when it closes: a close with unread
+ * bytes (a late PONG, WINDOW or FIN frame) is a TCP reset, and one reset
+ * from a local client ends `heroku ps:forward`.
  */
 static void
 carrier_leave(struct agent *a)
@@ -123,7 +124,7 @@ carrier_leave(struct agent *a)
 	long now;
 	int t;
 
-	if (a->m == NULL || !a->up || transport_is_pipe(&a->t))
+	if (a->m == NULL || !a->up)
 		return;
 	mux_end(a->m, MUX_END_LOCAL, CARRIER_GA_NORMAL, "the session ended");
 	while (mux_run(a->m, now = tio_now_ms()) != MUX_ENDED) {

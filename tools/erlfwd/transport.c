@@ -55,12 +55,6 @@ transport_describe(const struct transport *t, char *buf, size_t cap)
 	return buf;
 }
 
-int
-transport_is_pipe(const struct transport *t)
-{
-	return t->ops == &transport_via;
-}
-
 /* ---- sockets ------------------------------------------------------------ */
 
 static int

@@ -87,7 +87,4 @@ int	transport_stop(struct transport *t);
 const char *transport_describe(const struct transport *t, char *buf,
 	    size_t cap);
 
-/* transport_is_pipe: 1 for a command's pipes (no TCP reset to avoid). */
-int	transport_is_pipe(const struct transport *t);
-
 #endif /* ERLFWD_TRANSPORT_H */
