@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_carrier_faults: what breaks a carrier, and what must not.
 #   1. The ssh of a --via carrier (`erlfwd agent --via 'ssh root@dyno
-#      erlfwd-server --stdio'`, a real OpenSSH exec channel) is killed
+#      erlfwd-server --stdio --resume-window 0'`, a real OpenSSH exec
+#      channel, a session that cannot be kept) is killed
 #      mid-session, and the dyno stays unreachable for a while (its
 #      ProxyCommand fails, as while a dyno restarts): the agent prints
 #      exactly one "tunnel lost" line, the local node sees nodedown at once
@@ -39,8 +40,9 @@ e2e_dyno_start dyno
 e2e_node_start dyno app@dyno
 e2e_local_epmd_start
 
-# ---- 1. the --via carrier's ssh killed
-e2e_via dyno
+# ---- 1. the --via carrier's ssh killed (a session that is not kept: the
+# dyno's --stdio offers no resume; t_stdio_resume has the kept one)
+e2e_via dyno "$E2E_SERVER_BIN --stdio --resume-window 0"
 ERLFWD_TIMEOUT_MS=1500 cli_agent_start via --via "$E2E_VIA"
 via_log=$CLI_AGENT_LOG via_agent=$CLI_AGENT_PID
 E2E_TUNNEL_PORT=$CLI_AGENT_PORT

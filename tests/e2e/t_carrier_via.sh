@@ -8,7 +8,7 @@
 #     whole path with the cookie, `run -- erl` makes an rpc to app@dyno, and
 #     `remsh` opens IEx on app@dyno, typed into through tmux;
 #   - when each command ends, its ssh and the dyno's erlfwd-server --stdio
-#     end too;
+#     end too, and so does the keeper that held its session;
 #   - a command that prints a banner before the server's first frame (`echo
 #     Welcome; exec erlfwd-server --stdio`): one line quoting it, exit 4, no
 #     hang; doctor's carrier step fails quoting it, with its fix;
@@ -39,17 +39,20 @@ printf '%s\n' "$E2E_COOKIE" >"$E2E_TMP/cookie"
 e2e_via dyno
 via=$E2E_VIA
 
-# servers_in_dyno: how many erlfwd-server processes run in the dyno.
+# servers_in_dyno [KEEPER]: how many erlfwd-server --stdio processes run
+# in the dyno (with KEEPER, keepers: the same file, named erlfwd-server).
 servers_in_dyno() {
-	local p n=0
+	local p n=0 want="$E2E_SERVER_BIN --stdio"
+	[[ -n ${1:-} ]] && want="erlfwd-server --keeper-fd "
 	for p in $(ip netns pids "$(e2e_ns dyno)" 2>/dev/null); do
 		[[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == \
-		    "$E2E_SERVER_BIN --stdio"* ]] && n=$(( n + 1 ))
+		    "$want"* ]] && n=$(( n + 1 ))
 	done
 	echo "$n"
 }
+# A session over: its --stdio processes and their keeper are gone.
 no_server_left() {
-	(( $(servers_in_dyno) == 0 ))
+	(( $(servers_in_dyno) == 0 && $(servers_in_dyno keeper) == 0 ))
 }
 # ssh_left: ssh clients of this scenario still running (through --via).
 ssh_left() {
@@ -63,8 +66,9 @@ ssh_left() {
 gone_after() {
 	e2e_wait_until 10 "the --via ssh and erlfwd-server --stdio to end after $1" \
 	    e2e_not ssh_left
-	e2e_wait_until 10 "erlfwd-server --stdio to end after $1" no_server_left
-	e2e_log "ok: after $1, no ssh and no erlfwd-server --stdio are left"
+	e2e_wait_until 10 "erlfwd-server --stdio and its keeper to end after $1" \
+	    no_server_left
+	e2e_log "ok: after $1, no ssh, no erlfwd-server --stdio and no keeper are left"
 }
 
 # names: the dyno's own epmd, through the carrier.
@@ -138,7 +142,8 @@ e2e_log "ok: remsh: System.pid() is the dyno node's pid $pid"
 e2e_tmux_send remsh 'IO.puts("sum=#{Enum.sum(1..1000)} on #{node()}")' Enter
 e2e_tmux_wait remsh '^sum=500500 on app@dyno$'
 e2e_log "ok: remsh: an expression evaluated on app@dyno"
-e2e_assert_eq 1 "$(servers_in_dyno)" "remsh: one erlfwd-server --stdio in the dyno for the session"
+e2e_assert_eq "1 1" "$(servers_in_dyno) $(servers_in_dyno keeper)" \
+    "remsh: one erlfwd-server --stdio and one keeper in the dyno for the session"
 cli_tmux_quit remsh
 e2e_assert_eq 0 "$(cli_tmux_status remsh)" "remsh --via exits 0 with the shell"
 gone_after remsh

@@ -144,11 +144,13 @@ e2e_assert_eq "$("$E2E_SERVER_BIN" --version)" \
     "the package builds the same server"
 
 # Launch: `launcher erlfwd-server --stdio`, the layer's bin/ on PATH and
-# nothing else of ours; the server speaks first: EFWD, version 2, CARRIER.
+# nothing else of ours; the server answers a client's hello (a CARRIER
+# frame with an empty body) with its own: EFWD, version 2, CARRIER.
 mkdir -p "$E2E_TMP/lifecycle"
 ln -s "$E2E_DIR/cnb-launcher" "$E2E_TMP/lifecycle/launcher"
-hex=$(cd / && env -i PATH="$E2E_TMP/lifecycle:/usr/bin:/bin" CNB_LAYERS_DIR="$w/layers" \
-    timeout 10 launcher erlfwd-server --stdio </dev/null 2>"$E2E_TMP/stdio.err" |
+hex=$(cd / && { printf 'EFWD\x02\x04\x00\x00\x00\x00'; sleep 1; } |
+    env -i PATH="$E2E_TMP/lifecycle:/usr/bin:/bin" CNB_LAYERS_DIR="$w/layers" \
+    timeout 10 launcher erlfwd-server --stdio 2>"$E2E_TMP/stdio.err" |
     head -c 6 | od -An -v -tx1 | tr -d ' \n')
 e2e_assert_eq "$(e2e_hex EFWD)0204" "$hex" \
     "launcher erlfwd-server --stdio: the layer's server, its CARRIER frame first"

@@ -12,8 +12,8 @@
 # `heroku run:inside DYNO "erlfwd-server --stdio"`: the launcher puts the
 # layer's bin/ on PATH.  The cookie is on no command line; after ^G q,
 # Ctrl-C or a closed terminal no heroku, ssh or sshd process is left.  The
-# CLI's ssh killed under the shell: noticed within 10 s, and the shell comes
-# back on the node in the same pane.
+# CLI's ssh killed under the shell: noticed within 10 s, and the session
+# resumes (the same shell, its variables kept) in the same pane.
 # --doctor works the same way; --forward and ps:socks are refused on Fir.
 set -u -o pipefail
 # shellcheck source=lib.sh
@@ -129,12 +129,15 @@ e2e_assert_eq "" "$(server_pids)" "no erlfwd-server is left on the dyno"
 
 # 5. The CLI's ssh killed under an open IEx.  The CLI stays (as the real
 # one does: no EOF reaches erlfwd); erlfwd's PINGs notice within 10 s, it
-# runs run:inside again, and the shell comes back on the node by itself:
-# the same pane answers with no ^G, and no status line is indented.
+# runs run:inside again, and the session resumes in the keeper the first
+# erlfwd-server --stdio started on the dyno: the same shell, its variables
+# kept, with no ^G, and no status line is indented.
 session five
 e2e_tmux_wait five "$prompt" 90
 e2e_tmux_send five 'System.pid()' Enter
 e2e_tmux_wait five "^\"${E2E_NODE_PID[$node]}\"\$" 10
+e2e_tmux_send five 'kept = 40' Enter
+e2e_tmux_wait five '^40$' 10
 sshpid=$(<"$E2E_TMP/heroku/run-inside-ssh.pid")
 e2e_assert_true "run:inside's ssh runs" e2e_alive "$sshpid"
 t0=${EPOCHREALTIME/./}
@@ -143,11 +146,12 @@ e2e_tmux_wait five '^erlfwd: tunnel lost' 20
 lost_ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
 e2e_log "the dead carrier was noticed $lost_ms ms after its ssh was killed"
 e2e_assert_le "$lost_ms" 10000 "the dead carrier is noticed within 10 s"
-e2e_tmux_wait five '^erlfwd: tunnel back after' 90
-e2e_tmux_wait five "^erlfwd: $node is back: a new remote shell" 30
-e2e_tmux_send five 'Enum.sum([40, 2])' Enter
+e2e_tmux_wait five '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' 90
+e2e_tmux_send five 'kept + 2' Enter
 e2e_tmux_wait five '^42$' 10
-e2e_log "ok: after tunnel back the same pane answers on $node, no ^G typed"
+e2e_assert_eq 0 "$(e2e_tmux_screen five | grep -c 'is back: a new remote shell')" \
+    "the session resumed: the same shell, not a new one"
+e2e_log "ok: after tunnel back the same shell answers on $node, its variable kept, no ^G typed"
 e2e_assert_eq "" "$(e2e_tmux_screen five | grep -E '^[[:space:]]+(erlfwd|heroku-remsh): ')" \
     "no status line is indented (a staircase)"
 cli_tmux_quit five

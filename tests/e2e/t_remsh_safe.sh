@@ -176,8 +176,7 @@ done
 
 # --- a dropped tunnel: the node runs on, the session resumes ------------------
 # (erlfwd-server keeps it: the same shell.  Where the session cannot be
-# kept, --stdio under heroku run:inside, a new shell comes by itself:
-# t_heroku_fir.)
+# kept, a new shell comes by itself: t_carrier_resume's last part.)
 e2e_tmux_start drop "${remsh[@]}" --iex
 e2e_tmux_wait drop '^iex\(app@dyno\)1> ' 30
 e2e_tunnel_down dyno

@@ -25,9 +25,11 @@
 #include "carrier.h"
 #include "ep.h"
 #include "frame.h"
+#include "keeper.h"
 #include "logfmt.h"
 #include "mux.h"
 #include "server_int.h"
+#include "sock.h"
 #include "tio.h"
 
 /*
@@ -346,6 +348,14 @@ host_session(void *arg, struct mux *m, const struct carrier_session *cs)
 	old->rfd = tmp->rfd;
 	old->wfd = tmp->wfd;
 	tmp->rfd = tmp->wfd = -1;
+	memcpy(old->fl, tmp->fl, sizeof(old->fl));
+	tmp->fl[0] = tmp->fl[1] = -1;
+	if (tmp->ctl.fd >= 0) {
+		server_watch(s, &tmp->ctl, 0);
+		old->ctl.fd = tmp->ctl.fd;
+		tmp->ctl.fd = -1;
+		server_watch(s, &old->ctl, EP_IN);
+	}
 	old->said_lost = 0;
 	logfmt("info", "carrier resumed", "peer=%s was=%s session=%s "
 	    "away_ms=%ld", tmp->peer, old->peer, sid_text(cs->sid, sid,
@@ -354,7 +364,7 @@ host_session(void *arg, struct mux *m, const struct carrier_session *cs)
 	return 0;
 }
 
-int
+struct carrier *
 host_start(struct server *s, int rfd, int wfd, const char *peer,
     const uint8_t *early, size_t early_len, int expect_hello, int resume_asked)
 {
@@ -372,8 +382,11 @@ host_start(struct server *s, int rfd, int wfd, const char *peer,
 	car->s = s;
 	car->rfd = rfd;
 	car->wfd = wfd;
+	car->fl[0] = car->fl[1] = -1;
 	car->started = tio_now_ms();
 	car->h.car = car;
+	car->ctl.fd = -1;
+	car->ctl.car = car;
 	snprintf(car->peer, sizeof(car->peer), "%s", peer);
 	mo.role = MUX_SERVER;
 	mo.rfd = rfd;
@@ -385,10 +398,13 @@ host_start(struct server *s, int rfd, int wfd, const char *peer,
 	mo.early_len = early_len;
 	mo.idle_ms = s->o->carrier_idle_ms;
 	/* Resume is offered where the session can outlive the carrier: in
-	 * this process, which --stdio ends with its carrier.  The client's
-	 * hello was the preamble of a TCP carrier (expect_hello is 0): it
-	 * asked for resume, or host_take() said no. */
-	mo.resume = s->o->resume_ms > 0 && !s->o->stdio && resume_asked;
+	 * this process, unless --stdio ends it with its carrier (the keeper
+	 * is where --stdio sessions can resume).  The client's hello was
+	 * the preamble of a TCP carrier (expect_hello is 0): it asked for
+	 * resume, or host_take() said no; the keeper's mux offers it to a
+	 * hello that asks. */
+	mo.resume = s->o->resume_ms > 0 && !s->o->stdio &&
+	    (expect_hello || resume_asked);
 	/* One carrier holds at most half of --max-conns: an OPEN storm past
 	 * that ends it with GOAWAY, and the other half stays for everyone
 	 * else.  (Capped at the whole limit, a storm could never reach its
@@ -405,11 +421,36 @@ host_start(struct server *s, int rfd, int wfd, const char *peer,
 	 * --max-conns like a connection, and so does each of its streams. */
 	s->dmn.nconns++;
 	server_watch(s, &car->h, EP_IN);
-	return 0;
+	return car;
 fail:
 	logfmt("warn", "carrier", "peer=%s outcome=error reason=%s", peer,
 	    logfmt_value(strerror(errno), (char[64]){ 0 }, 64));
-	return -1;
+	return NULL;
+}
+
+/*
+ * car's descriptors closed: a handed-over pair's flags first put back as
+ * they came (the open file descriptions are the --stdio's, and sshd's),
+ * then its --stdio's connection, which lets that process end.
+ */
+static void
+host_close(struct server *s, struct carrier *car)
+{
+	if (car->fl[0] >= 0 && car->rfd >= 0)
+		(void)fcntl(car->rfd, F_SETFL, car->fl[0]);
+	if (car->fl[1] >= 0 && car->wfd >= 0)
+		(void)fcntl(car->wfd, F_SETFL, car->fl[1]);
+	car->fl[0] = car->fl[1] = -1;
+	if (car->wfd != car->rfd && car->wfd >= 0)
+		close(car->wfd);
+	if (car->rfd >= 0)
+		close(car->rfd);
+	car->rfd = car->wfd = -1;
+	if (car->ctl.fd >= 0) {
+		server_watch(s, &car->ctl, 0);
+		close(car->ctl.fd);
+		car->ctl.fd = -1;
+	}
 }
 
 /*
@@ -466,10 +507,7 @@ host_end(struct server *s, struct carrier *car, const char *outcome)
 	server_watch(s, &car->h, 0);
 	mux_free(car->m);
 	host_stdio_restore(s);
-	if (car->wfd != car->rfd && car->wfd >= 0)
-		close(car->wfd);
-	if (car->rfd >= 0)
-		close(car->rfd);
+	host_close(s, car);
 	TAILQ_REMOVE(&s->carriers, car, entry);
 	s->dmn.nconns--;
 	free(car);
@@ -491,11 +529,7 @@ host_lost(struct server *s, struct carrier *car, const struct mux_stats *st)
 {
 	char sid[16], rq[300];
 
-	if (car->wfd != car->rfd && car->wfd >= 0)
-		close(car->wfd);
-	if (car->rfd >= 0)
-		close(car->rfd);
-	car->rfd = car->wfd = -1;
+	host_close(s, car);
 	car->said_lost = 1;
 	car->lost_at = tio_now_ms();
 	logfmt("warn", "carrier lost", "peer=%s session=%s streams=%zu "
@@ -566,12 +600,65 @@ host_take(struct server *s, struct conn *c)
 	if (host_start(s, fd, fd, c->peer, c->in + c->framelen,
 	    c->inlen - c->framelen, 0, carrier_hello_field(c->in +
 	    FRAME_HDR_LEN, c->framelen - FRAME_HDR_LEN, CARRIER_HELLO_RESUME,
-	    v, sizeof(v)) == 1 && v[0] == '1') != 0) {
+	    v, sizeof(v)) == 1 && v[0] == '1') == NULL) {
 		server_conn_end(s, c, "error", "cannot start a carrier", 0);
 		return;
 	}
 	c->h[H_CLIENT].fd = -1;
 	server_conn_end(s, c, NULL, NULL, 0);
+}
+
+void
+host_handoff(struct server *s, struct conn *c)
+{
+	static const uint8_t taken = KEEPER_TAKEN;
+	struct carrier *car;
+	const char *why;
+	int fds[2], fd = c->h[H_CLIENT].fd, fl0, fl1;
+
+	switch (keeper_recv(fd, fds, &why)) {
+	case 0:
+		return;
+	case -1:
+		server_conn_end(s, c, "rejected", why, 0);
+		return;
+	}
+	/* As they came: put back when the keeper is done with them. */
+	fl0 = fcntl(fds[0], F_GETFL);
+	fl1 = fcntl(fds[1], F_GETFL);
+	if ((car = host_start(s, fds[0], fds[1], c->peer, NULL, 0, 1, 0)) ==
+	    NULL) {
+		close(fds[0]);
+		close(fds[1]);
+		server_conn_end(s, c, "error", "cannot start a carrier", 0);
+		return;
+	}
+	car->fl[0] = fl0;
+	car->fl[1] = fl1;
+	server_watch(s, &c->h[H_CLIENT], 0);
+	car->ctl.fd = fd;
+	c->h[H_CLIENT].fd = -1;
+	server_watch(s, &car->ctl, EP_IN);
+	s->keeper_took = 1;
+	/* Its --stdio waits for this before it waits for our close. */
+	(void)sock_send(fd, &taken, 1);
+	server_conn_end(s, c, NULL, NULL, 0);
+}
+
+void
+host_ctl(struct server *s, struct carrier *car)
+{
+	uint8_t b[64];
+	ssize_t n;
+
+	/* It says nothing after its handoff: anything else is its end. */
+	do
+		n = sock_recv(car->ctl.fd, b, sizeof(b));
+	while (n > 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	mux_drop(car->m, "its erlfwd-server --stdio ended");
+	host_run(s, car);
 }
 
 /* Serve the carriers with work due; returns ms until the next (-1: none). */

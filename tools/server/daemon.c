@@ -50,6 +50,16 @@ daemon_listen(struct daemon *d, const struct sockaddr *sa, socklen_t len)
 	return 0;
 }
 
+int
+daemon_listen_fd(struct daemon *d, int fd)
+{
+	if (sock_nonblock(fd) != 0)	/* and close-on-exec */
+		return -1;
+	d->lh.fd = fd;
+	ep_watch(d->ep, d->lh.fd, &d->lh.events, EP_IN, &d->lh);
+	return 0;
+}
+
 void
 daemon_watch(struct daemon *d, int fd, uint32_t *cur, uint32_t events,
     void *ptr)

@@ -116,6 +116,9 @@ int	daemon_init(struct daemon *d, const struct daemon_ops *ops, void *arg,
 int	daemon_listen(struct daemon *d, const struct sockaddr *sa,
 	    socklen_t len);
 
+/* daemon_listen_fd: take fd, listening already, as the listener. */
+int	daemon_listen_fd(struct daemon *d, int fd);
+
 /* daemon_watch: the role's handle (fd, *cur, ptr) in the ep set (ep.h). */
 void	daemon_watch(struct daemon *d, int fd, uint32_t *cur, uint32_t events,
 	    void *ptr);

@@ -12,6 +12,7 @@
 #include "cluster.h"
 #include "clusterd.h"
 #include "config.h"
+#include "keeper.h"
 #include "port.h"
 #include "server.h"
 
@@ -76,7 +77,12 @@ usage(FILE *f)
 "                           their bytes, wait for the erlfwd command to\n"
 "                           come back on another carrier and resume it, as\n"
 "                           the node's net_ticktime waits (default 60000;\n"
-"                           0: offer no resume; not with --stdio yet)\n"
+"                           0: offer no resume); with --stdio the session\n"
+"                           lives in this user's keeper: an erlfwd-server\n"
+"                           that the first --stdio starts, that each hands\n"
+"                           its stdin and stdout to, and that exits when it\n"
+"                           holds no session (its log: $TMPDIR, else /tmp,\n"
+"                           /erlfwd-UID/keeper-*.log)\n"
 "      --cluster ROUTES     be the cluster helper instead: on 127.0.0.1:9370\n"
 "                           (the routes' helper= port) give this host's\n"
 "                           preloaded nodes a sentinel per peer host name\n"
@@ -147,6 +153,7 @@ main(int argc, char **argv)
 		{ "resume-window", required_argument, NULL, 'R' },
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "self", required_argument, NULL, 'S' },
+		{ "keeper-fd", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -168,6 +175,7 @@ main(int argc, char **argv)
 	o.setup_timeout_ms = 5000;
 	o.carrier_idle_ms = 60000;
 	o.resume_ms = 60000;
+	o.keeper_fd = -1;
 	o.idle_ms = SERVER_IDLE_MS;
 	o.linger_ms = SERVER_LINGER_MS;
 	if ((env = getenv("ERL_EPMD_PORT")) != NULL && *env != '\0') {
@@ -234,6 +242,13 @@ main(int argc, char **argv)
 				return STATUS_USAGE;
 			o.resume_ms = (int)v;
 			break;
+		case 'K':
+			/* Not the user's: how --stdio starts the keeper
+			 * (keeper.h), the listener given as this fd. */
+			if (number("--keeper-fd", optarg, 3, 1000000, &v) != 0)
+				return STATUS_USAGE;
+			o.keeper_fd = (int)v;
+			break;
 		case 'I':
 			if (number("--idle-timeout", optarg, 0, 86400000, &v) != 0)
 				return STATUS_USAGE;
@@ -267,6 +282,12 @@ main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "erlfwd-server: unexpected argument '%s' "
 		    "(see --help)\n", argv[optind]);
+		return STATUS_USAGE;
+	}
+	if (o.keeper_fd >= 0 && (o.stdio || listen != NULL ||
+	    cluster != NULL || o.resume_ms == 0)) {
+		fprintf(stderr, "erlfwd-server: --keeper-fd is how --stdio "
+		    "starts its keeper, not an option of its own\n");
 		return STATUS_USAGE;
 	}
 	if (o.stdio && listen != NULL) {
@@ -313,5 +334,9 @@ main(int argc, char **argv)
 	o.listen = r.addr;
 	o.listen_len = r.addrlen;
 	snprintf(o.listen_text, sizeof(o.listen_text), "%s", r.text);
+	/* --stdio's session lives in the keeper, where it can outlive this
+	 * process and so resume; without one, here, as it always did. */
+	if (o.stdio && o.resume_ms > 0 && (v = keeper_stdio(&o)) >= 0)
+		return (int)v;
 	return server_run(&o);
 }

@@ -45,6 +45,7 @@
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -589,6 +590,9 @@ on_client(struct server *s, struct conn *c, uint32_t ev)
 	char drain[512];
 
 	switch (c->state) {
+	case CS_HANDOFF:
+		host_handoff(s, c);
+		return;
 	case CS_PREAMBLE:
 		n = sock_recv(c->h[H_CLIENT].fd, c->in + c->inlen,
 		    sizeof(c->in) - c->inlen);
@@ -912,15 +916,32 @@ on_accept(void *arg, int fd, const char *peer)
 {
 	struct server *s = arg;
 	struct conn *c;
+	char who[64];
+	pid_t pid;
 
+	/* The keeper's listener is a Unix socket in a directory of its
+	 * user's; still, only that user's --stdio hands it a carrier. */
+	if (s->o->keeper_fd >= 0) {
+		if (keeper_peer(fd, &pid) != 0) {
+			logfmt("warn", "conn", "peer=unknown outcome=refused "
+			    "reason=\"not our uid\"");
+			close(fd);
+			return;
+		}
+		snprintf(who, sizeof(who), "stdio:%ld", (long)pid);
+		peer = who;
+	}
 	if ((c = server_conn_new(s, fd, peer)) == NULL) {
 		logfmt("warn", "conn", "peer=%s outcome=error "
 		    "reason=\"out of memory\"", peer);
 		close(fd);
 		return;
 	}
+	if (s->o->keeper_fd >= 0)
+		c->state = CS_HANDOFF;
 	/* The preload sends its preamble right behind the handshake: it is
-	 * usually here already, one wake-up early. */
+	 * usually here already, one wake-up early (and so does a --stdio
+	 * its handoff). */
 	on_client(s, c, EP_IN);
 }
 
@@ -947,7 +968,8 @@ on_expired(void *arg, struct dconn *d)
 		server_conn_end(s, c, c->end_outcome, c->end_reason, 0);
 	else
 		server_conn_end(s, c, "timeout", c->state == CS_PREAMBLE ?
-		    "no complete preamble in time" : c->state == CS_DRAIN ?
+		    "no complete preamble in time" : c->state == CS_HANDOFF ?
+		    "no carrier handed over in time" : c->state == CS_DRAIN ?
 		    "client did not close" : "setup took too long", 0);
 }
 
@@ -979,7 +1001,10 @@ on_event(void *arg, void *ptr, uint32_t ev)
 	int side;
 
 	if (h->car != NULL) {
-		host_run(s, h->car);
+		if (h == &h->car->ctl)
+			host_ctl(s, h->car);
+		else
+			host_run(s, h->car);
 		return;
 	}
 	side = h == &c->h[H_CLIENT] ? H_CLIENT : H_UPSTREAM;
@@ -997,11 +1022,69 @@ on_event(void *arg, void *ptr, uint32_t ev)
 		on_connect(s, c);
 }
 
+/*
+ * The carriers' timers; and the keeper's leaving, as soon as it holds no
+ * carrier, no session and no connection (a new one waits a while for its
+ * first carrier).
+ */
+static int
+on_due(void *arg)
+{
+	struct server *s = arg;
+	int t = host_due(s), left;
+
+	if (s->o->keeper_fd < 0 || !TAILQ_EMPTY(&s->carriers) ||
+	    s->dmn.nconns > 0)
+		return t;
+	if (!s->keeper_took &&
+	    (left = (int)(s->started + KEEPER_FIRST_MS - tio_now_ms())) > 0)
+		return t >= 0 && t < left ? t : left;
+	if (keeper_leave(&s->kp, s->dmn.lh.fd, s->keeper_ino)) {
+		logfmt("info", "keeper leaving", "took_carrier=%s",
+		    s->keeper_took ? "yes" : "no");
+		daemon_stop(&s->dmn, -1);
+		return t;
+	}
+	/* A --stdio on its way (accepted next), or the lock busy. */
+	return t >= 0 && t < 50 ? t : 50;
+}
+
 static const struct daemon_ops server_ops = {
 	.accept = on_accept, .refuse = on_refuse, .event = on_event,
 	.expired = on_expired, .quiet = on_quiet, .release = on_release,
-	.due = host_due,
+	.due = on_due,
 };
+
+/*
+ * The keeper: its listener is the Unix socket its first --stdio made
+ * (keeper.h); a hangup is not its end (it has no terminal, and sshd's
+ * session is not its own).
+ */
+static int
+keeper_setup(struct server *s, int splice)
+{
+	char why[300] = "";
+	struct stat st;
+
+	signal(SIGHUP, SIG_IGN);
+	s->started = tio_now_ms();
+	if (keeper_paths(s->o, &s->kp, why, sizeof(why)) != 0 ||
+	    daemon_listen_fd(&s->dmn, s->o->keeper_fd) != 0 ||
+	    stat(s->kp.sock, &st) != 0) {
+		logfmt("error", "cannot keep", "reason=%s", logfmt_value(
+		    why[0] != '\0' ? why : strerror(errno), (char[320]){ 0 },
+		    320));
+		return -1;
+	}
+	s->keeper_ino = st.st_ino;
+	logfmt("info", "keeper", "sock=%s epmd_port=%u max_conns=%d "
+	    "setup_timeout_ms=%d idle_ms=%d linger_ms=%d resume_ms=%d relay=%s "
+	    "version=%s", s->kp.sock, (unsigned)s->o->epmd_port,
+	    s->o->max_conns, s->o->setup_timeout_ms, s->o->idle_ms,
+	    s->o->linger_ms, s->o->resume_ms, splice ? "splice" : "copy",
+	    ERLFWD_VERSION);
+	return 0;
+}
 
 static int
 setup(struct server *s)
@@ -1037,8 +1120,10 @@ setup(struct server *s)
 		    s->o->max_conns, splice ? "splice" : "copy",
 		    ERLFWD_VERSION);
 		return host_start(s, STDIN_FILENO, STDOUT_FILENO, "stdio",
-		    NULL, 0, 1, 0);
+		    NULL, 0, 1, 0) != NULL ? 0 : -1;
 	}
+	if (s->o->keeper_fd >= 0)
+		return keeper_setup(s, splice);
 	if (daemon_listen(&s->dmn, (const struct sockaddr *)&s->o->listen,
 	    s->o->listen_len) != 0) {
 		logfmt("error", "cannot listen", "addr=%s reason=%s",

@@ -35,6 +35,9 @@ struct server_opts {
 	int			carrier_idle_ms; /* end a carrier silent so long */
 	int			resume_ms;	/* keep a lost carrier's session
 						 * so long (0: offer no resume) */
+	int			keeper_fd;	/* >= 0: be the keeper of --stdio
+						 * sessions (keeper.h), taking
+						 * them on this Unix listener */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "epmd.h"
 #include "frame.h"
+#include "keeper.h"
 #include "relay.h"
 #include "server.h"
 
@@ -26,6 +27,7 @@
 enum conn_state {
 	CS_PREAMBLE, CS_EPMD, CS_GATE, CS_CONNECT, CS_RELAY, CS_REPLY,
 	CS_DRAIN,
+	CS_HANDOFF,	/* the keeper's: a --stdio handing over its carrier */
 };
 
 enum { H_CLIENT = RELAY_CLIENT, H_UPSTREAM = RELAY_UPSTREAM };
@@ -50,6 +52,11 @@ struct handle {
  */
 struct carrier {
 	struct handle		 h;	/* the mux's epoll descriptor */
+	struct handle		 ctl;	/* the keeper's: the connection of
+					 * the --stdio whose stdin and stdout
+					 * rfd and wfd are (-1: none) */
+	int			 fl[2];	/* rfd's and wfd's file status flags
+					 * as handed over, -1: not ours */
 	TAILQ_ENTRY(carrier)	 entry;
 	struct server		*s;
 	struct mux		*m;
@@ -139,6 +146,10 @@ struct server {
 						 * status flags as we found them,
 						 * -1 when not saved */
 	char		 hostname[256];
+	struct keeper_paths kp;			/* the keeper's: its files, */
+	ino_t		 keeper_ino;		/* its socket's inode, */
+	long		 started;		/* when it started, */
+	int		 keeper_took;		/* and whether it took a carrier */
 	uint8_t		 names_req[EPMD_NAMES_REQ_LEN];	/* ours, for DIST and INFO */
 	struct relay_ctx rctx;
 	uint8_t		 scratch[RELAY_SCRATCH];
@@ -166,11 +177,12 @@ void	server_conn_end(struct server *s, struct conn *c, const char *outcome,
 /*
  * host_start: host a carrier on rfd/wfd (the same socket, or stdin and
  * stdout) for peer, with early bytes already read from it; expect_hello:
- * the peer's CARRIER frame is still to come (--stdio); resume_asked: its
- * hello (a TCP carrier's preamble) asked for resume.  Returns 0, or -1
- * (logged; the descriptors are still the caller's).
+ * the peer's CARRIER frame is still to come (--stdio, and the keeper's
+ * carriers, whose mux offers resume to a hello that asks); resume_asked:
+ * its hello (a TCP carrier's preamble) asked for resume.  Returns it, or
+ * NULL (logged; the descriptors are still the caller's).
  */
-int	host_start(struct server *s, int rfd, int wfd, const char *peer,
+struct carrier *host_start(struct server *s, int rfd, int wfd, const char *peer,
 	    const uint8_t *early, size_t early_len, int expect_hello,
 	    int resume_asked);
 
@@ -190,6 +202,16 @@ void	host_stream_quiet(struct server *s, struct hstream *hs,
 
 /* host_take: c's preamble was version 2: its client becomes a carrier. */
 void	host_take(struct server *s, struct conn *c);
+
+/*
+ * host_handoff: the keeper's c (CS_HANDOFF) is readable: a --stdio's
+ * stdin and stdout become a carrier, c's connection its ctl; or c ends.
+ */
+void	host_handoff(struct server *s, struct conn *c);
+
+/* host_ctl: car's --stdio closed its connection (it ended): so did the
+ * carrier. */
+void	host_ctl(struct server *s, struct carrier *car);
 
 /* host_run: serve car's mux; its end when it ended. */
 void	host_run(struct server *s, struct carrier *car);

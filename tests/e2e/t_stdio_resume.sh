@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# t_stdio_resume: a session whose carriers are `erlfwd-server --stdio`
+# processes (one per carrier, as under `heroku run:inside`, `kubectl exec
+# -i` or `ssh HOST erlfwd-server --stdio`) survives its carrier's drop: the
+# session lives in the user's keeper, which the first --stdio starts.
+# Carriers go through a real OpenSSH exec channel into the lab dyno,
+# `--via 'ssh root@dyno erlfwd-server --stdio'`.
+#   - `erlfwd run --via ... -- erl`: a hidden node that monitors app@dyno,
+#     fetches 4 MiB binaries (each checked against its MD5) and makes a
+#     small rpc every 100 ms;
+#   - while it runs: one keeper and one --stdio in the dyno;
+#   - the carrier's ssh is killed with SIGKILL and the dyno refuses ssh for
+#     8 s: the agent says "tunnel lost (...), resuming", then "tunnel back
+#     after N s, nothing lost"; the --stdio of the dead carrier has ended
+#     (the keeper let go of it); the keeper logs the carrier lost and the
+#     session resumed; no nodedown on either side, no rpc failed, every
+#     binary intact;
+#   - the same again, killing the dyno's --stdio process itself instead;
+#   - when the session ends, the keeper leaves: no keeper and no --stdio
+#     are left in the dyno, and its socket is gone;
+#   - the keeper's directory is its user's alone, and a --stdio that finds
+#     it someone else's serves its carrier itself (one warning, no resume).
+set -u -o pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=cli.sh
+. "$(dirname "$0")/cli.sh"
+e2e_init
+cli_require
+E2E_COOKIE="stdio-resume-$RANDOM$RANDOM"
+
+e2e_dyno_start dyno
+e2e_node_start dyno app@dyno
+e2e_local_epmd_start
+umask 077
+e2e_via dyno
+via=$E2E_VIA
+down="$E2E_TMP/proxy-dyno.sh.down"
+stop="$E2E_TMP/watcher.stop"
+ready="$E2E_TMP/watcher.ready"
+
+# dyno_procs KIND: the pids in the dyno of the keeper (keeper) or of
+# erlfwd-server --stdio (stdio).
+dyno_procs() {
+	local p args want="$E2E_SERVER_BIN --stdio"
+	# The keeper runs the same file under the name erlfwd-server.
+	[[ $1 == keeper ]] && want="erlfwd-server --keeper-fd "
+	for p in $(ip netns pids "$(e2e_ns dyno)" 2>/dev/null); do
+		args=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+		[[ $args == "$want"* ]] && echo "$p"
+	done
+}
+count_procs() {
+	dyno_procs "$1" | grep -c .
+}
+none_left() {
+	(( $(count_procs keeper) == 0 && $(count_procs stdio) == 0 ))
+}
+
+prog='
+T = app@dyno, W = self(),
+Stop = os:getenv("STOP"), Ready = os:getenv("READY"),
+true = net_kernel:connect_node(T),
+true = erlang:monitor_node(T, true),
+Want = erlang:md5(binary:copy(<<"0123456789abcdef">>, 262144)),
+Big = fun BigLoop() -> R = rpc:call(T, binary, copy,
+    [<<"0123456789abcdef">>, 262144]),
+    W ! {big, is_binary(R) andalso erlang:md5(R) =:= Want},
+    case filelib:is_file(Stop) of true -> ok; false -> BigLoop() end end,
+Small = fun SmallLoop() -> W ! {small, rpc:call(T, erlang, node, []) =:= T},
+    timer:sleep(100),
+    case filelib:is_file(Stop) of true -> ok; false -> SmallLoop() end end,
+spawn_link(Big), spawn_link(Small),
+Loop = fun L(S = #{bo := BO}) ->
+    receive
+      {big, true} -> BO == 0 andalso file:write_file(Ready, <<"ok">>),
+        L(S#{bo := BO + 1});
+      {big, false} -> L(maps:update_with(bb, fun(X) -> X + 1 end, S));
+      {small, true} -> L(maps:update_with(so, fun(X) -> X + 1 end, S));
+      {small, false} -> L(maps:update_with(sb, fun(X) -> X + 1 end, S));
+      {nodedown, _} -> L(maps:update_with(down, fun(X) -> X + 1 end, S))
+    after 200 ->
+      case filelib:is_file(Stop) of
+        false -> L(S);
+        true -> io:format("watcher: nodedown=~p big_ok=~p big_bad=~p "
+            "small_ok=~p small_bad=~p~n", [maps:get(down, S), BO,
+            maps:get(bb, S), maps:get(so, S), maps:get(sb, S)]),
+          halt()
+      end
+    end end,
+Loop(#{bo => 0, bb => 0, so => 0, sb => 0, down => 0}).'
+e2e_spawn watcher env ERL_EPMD_PORT="$E2E_LOCAL_EPMD" STOP="$stop" \
+    READY="$ready" "$CLI_BIN" run --via "$via" -- erl \
+    -sname "w$$" -setcookie "$E2E_COOKIE" -hidden -noinput -eval "$prog"
+watcher=$E2E_LAST_PID
+wlog=$E2E_TMP/watcher.log
+e2e_wait_until 60 "the watcher's first 4 MiB from app@dyno" test -s "$ready"
+e2e_assert_eq "1 1" "$(count_procs keeper) $(count_procs stdio)" \
+    "one keeper and one erlfwd-server --stdio in the dyno"
+keeper=$(dyno_procs keeper)
+klog=$(readlink -f "/proc/$keeper/fd/2")
+e2e_assert_match "$klog" '^/tmp/erlfwd-0/keeper-[0-9a-f]{16}\.log$' \
+    "the keeper logs to its file in /tmp/erlfwd-0"
+e2e_assert_eq "700 0" "$(stat -c '%a %u' /tmp/erlfwd-0)" \
+    "the keeper's directory is root's alone"
+# sshd waits for the session's pipes to close: the keeper holds none but
+# the carrier's, and lets go of those with it.
+e2e_assert_eq "/dev/null /dev/null" \
+    "$(readlink "/proc/$keeper/fd/0") $(readlink "/proc/$keeper/fd/1")" \
+    "the keeper's own stdin and stdout are /dev/null"
+
+# drop N HOW SECS: end the carrier (HOW: the ssh on this side, or the
+# dyno's --stdio), refuse ssh for SECS; the session resumes.
+drop() {
+	local n=$1 how=$2 secs=$3 pids old t0
+	old=$(dyno_procs stdio)
+	case $how in
+	ssh)	pids=$(ssh_pids) ;;
+	stdio)	pids=$old ;;
+	esac
+	[[ -n $pids ]] || e2e_fail "drop $n: nothing to kill ($how)"
+	: >"$down"
+	# shellcheck disable=SC2086 # one pid a word
+	kill -KILL $pids
+	t0=$SECONDS
+	e2e_log "drop $n: killed $how $(tr '\n' ' ' <<<"$pids")and the dyno refuses ssh for $secs s"
+	e2e_wait_until 20 "the agent to say the tunnel is lost" \
+	    e2e_count_at_least "$wlog" "erlfwd: tunnel lost (" "$n"
+	e2e_wait_until 10 "the dead carrier's --stdio to end" \
+	    e2e_not e2e_alive "$old"
+	sleep "$(( secs - (SECONDS - t0) > 0 ? secs - (SECONDS - t0) : 0 ))"
+	rm -f "$down"
+	e2e_wait_until 20 "the session to resume" \
+	    e2e_count_at_least "$wlog" ", nothing lost" "$n"
+	e2e_assert_eq "$keeper" "$(dyno_procs keeper)" \
+	    "drop $n: the same keeper holds the session"
+	e2e_assert_eq "$n" "$(e2e_count "$klog" "msg=carrier resumed ")" \
+	    "drop $n: the keeper logged the session resumed"
+	e2e_log "ok: drop $n ($how, $secs s): resumed, nothing lost"
+}
+# ssh_pids: the ssh clients of this scenario (the carriers' --via).
+ssh_pids() {
+	local p
+	for p in $(pgrep -x ssh); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$E2E_TMP" &&
+		    echo "$p"
+	done
+}
+e2e_count_at_least() {
+	(( $(e2e_count "$1" "$2") >= $3 ))
+}
+
+drop 1 ssh 8
+drop 2 stdio 2
+sleep 2
+: >"$stop"
+e2e_wait_until 30 "the watcher to report" e2e_not e2e_alive "$watcher"
+line=$(grep -a '^watcher: ' "$wlog") || e2e_fail "the watcher said nothing" "$(cat "$wlog")"
+e2e_log "$line"
+e2e_assert_match "$line" ' nodedown=0 ' "no nodedown on the local node"
+e2e_assert_match "$line" ' big_bad=0 ' "every 4 MiB binary arrived with its MD5"
+e2e_assert_match "$line" ' big_ok=([3-9]|[1-9][0-9]+) ' "binaries went on across the drops"
+e2e_assert_match "$line" ' small_bad=0$' "no small rpc failed"
+e2e_assert_eq 2 "$(e2e_count "$klog" "msg=carrier lost ")" \
+    "the keeper logged each carrier lost"
+e2e_wait_until 10 "the keeper and every --stdio to end with the session" none_left
+e2e_assert_eq 0 "$(e2e_count "$klog" "not resumed in time")" "no session expired"
+e2e_assert_true "the keeper said it was leaving" e2e_file_has "$klog" "msg=keeper leaving "
+e2e_assert_eq "" "$(find /tmp/erlfwd-0 -name 'keeper-*.sock' -newer "$ready")" \
+    "the keeper's socket is gone with it"
+e2e_log "ok: the session over, no keeper and no --stdio are left"
+
+# A keeper's directory that is not the user's alone: no keeper, the
+# carrier served by its --stdio, one warning on the agent's stderr.
+e2e_via dyno "TMPDIR=$E2E_TMP/shared $E2E_SERVER_BIN --stdio"
+mkdir -p "$E2E_TMP/shared/erlfwd-0"
+chmod 0755 "$E2E_TMP/shared/erlfwd-0"
+cli_run names --via "$E2E_VIA"
+e2e_assert_eq 0 "$CLI_RC" "names, the directory open to others: exit 0"
+e2e_assert_match "$CLI_ERR" 'msg=no keeper reason=.*erlfwd-0 is not a directory of uid 0.s alone \(owner 0, mode 755\)" resume=none' \
+    "names, the directory open to others: one warning, no resume"
+e2e_assert_eq "" "$(ls "$E2E_TMP/shared/erlfwd-0")" "nothing was put in it"
+e2e_pass
