@@ -33,6 +33,19 @@ int
 keeper_argv(const struct server_opts *o, char **argv, size_t cap, char *buf,
     size_t bufcap)
 {
+	const struct {
+		const char	*flag;
+		long		 v;
+	} nums[] = {
+		{ "--keeper-fd", KEEPER_FD },
+		{ "--epmd-port", o->epmd_port },
+		{ "--max-conns", o->max_conns },
+		{ "--setup-timeout", o->setup_timeout_ms },
+		{ "--idle-timeout", o->idle_ms },
+		{ "--linger", o->linger_ms },
+		{ "--carrier-idle", o->carrier_idle_ms },
+		{ "--resume-window", o->resume_ms },
+	};
 	size_t n = 0, used = 0, i;
 	int w;
 
@@ -48,22 +61,10 @@ keeper_argv(const struct server_opts *o, char **argv, size_t cap, char *buf,
 } while (0)
 
 	WORD("erlfwd-server");
-	WORD("--keeper-fd");
-	WORD("%d", KEEPER_FD);
-	WORD("--epmd-port");
-	WORD("%u", (unsigned)o->epmd_port);
-	WORD("--max-conns");
-	WORD("%d", o->max_conns);
-	WORD("--setup-timeout");
-	WORD("%d", o->setup_timeout_ms);
-	WORD("--idle-timeout");
-	WORD("%d", o->idle_ms);
-	WORD("--linger");
-	WORD("%d", o->linger_ms);
-	WORD("--carrier-idle");
-	WORD("%d", o->carrier_idle_ms);
-	WORD("--resume-window");
-	WORD("%d", o->resume_ms);
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		WORD("%s", nums[i].flag);
+		WORD("%ld", nums[i].v);
+	}
 	WORD("--relay");
 	WORD("%s", o->copy ? "copy" : "auto");
 	for (i = 0; i < o->nallow; i++) {
