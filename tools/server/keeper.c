@@ -368,7 +368,8 @@ out:
 
 /*
  * Hand stdin and stdout to the keeper on fd and wait for its KEEPER_TAKEN.
- * Returns 0 (taken), or -1 (it left before it took them: try again).
+ * Returns 0 (taken), 1 (it answered something else: it is full, and said
+ * so in a line), or -1 (it left before it took them: try again).
  */
 static int
 handoff(int fd)
@@ -384,7 +385,9 @@ handoff(int fd)
 	do
 		n = read(fd, &b, 1);
 	while (n < 0 && errno == EINTR);
-	return n == 1 && b == KEEPER_TAKEN ? 0 : -1;
+	if (n == 1)
+		return b == KEEPER_TAKEN ? 0 : 1;
+	return -1;
 }
 
 int
@@ -393,7 +396,7 @@ keeper_stdio(const struct server_opts *o)
 	struct keeper_paths kp;
 	char err[300], rq[320];
 	struct pollfd p;
-	int fd = -1, lock, try;
+	int fd = -1, lock, try, r = -1;
 	pid_t pid = 0;
 	uint8_t b;
 
@@ -414,8 +417,11 @@ keeper_stdio(const struct server_opts *o)
 				goto alone;
 			}
 			if ((fd = dial(&kp)) < 0 &&
-			    start(o, &kp, err, sizeof(err)) == 0)
-				fd = dial(&kp);
+			    start(o, &kp, err, sizeof(err)) == 0 &&
+			    (fd = dial(&kp)) < 0)
+				snprintf(err, sizeof(err), "cannot reach the "
+				    "keeper just started at %s: %s", kp.sock,
+				    strerror(errno));
 			close(lock);
 			if (fd < 0)
 				goto alone;
@@ -426,12 +432,15 @@ keeper_stdio(const struct server_opts *o)
 			    "uid's", kp.sock);
 			goto alone;
 		}
-		if (handoff(fd) == 0)
+		if ((r = handoff(fd)) >= 0)
 			break;
 		close(fd);
 		fd = -1;
 	}
-	if (fd < 0)
+	if (r == 1)
+		snprintf(err, sizeof(err), "the keeper is full (--max-conns "
+		    "%d)", o->max_conns);
+	if (r != 0)
 		goto alone;
 	logfmt("info", "stdio", "keeper=%ld log=%s", (long)pid,
 	    logfmt_value(kp.log, rq, sizeof(rq)));
@@ -441,6 +450,7 @@ keeper_stdio(const struct server_opts *o)
 	p.fd = fd;
 	p.events = POLLIN;
 	for (;;) {
+		p.revents = 0;
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			break;
 		if (p.revents != 0 && read(fd, &b, 1) <= 0)
