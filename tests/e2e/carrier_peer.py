@@ -40,19 +40,21 @@ SID is a session id (32 hex digits), KEY its key (64 hex digits).
       Anything else the server says (REFUSE, GOAWAY, its close) ends it
       with a line "held answer=... goaway=... end=...", exit status 1.
   carrier_peer.py session PORT new SID KEY
-  carrier_peer.py session PORT resume SID KEY PROOF
+  carrier_peer.py session PORT resume SID KEY PROOF [TIMES]
       One SESSION, NEW or RESUME (count 0) with PROOF: right (HMAC-SHA256
       under KEY of "erlfwd-resume-1", SID and this carrier's nonce),
       wrongkey (the same under another key), or nonce=HEX (the right key
       and another carrier's nonce: a recorded RESUME played again).  Reads
       the answer (5 s; 1 s for NEW, which is answered only when refused).
+      TIMES: the RESUME sent that many times at once (a storm of guesses
+      on one carrier); then it reads until the server closes, and no more.
       Refused: starts a fresh session with NEW on the same carrier and
       asks INFO on stream 1 (fresh=ok).  Accepted: sends "after-resume" on
       stream 1 (the session's echo stream), asks INFO on stream 101.
       Either way it then leaves with GOAWAY and prints:
         offered=yes|no answer=refuse:N|accept:COUNT|none fresh=RESULT
-        stream1=TEXT fins=IDS info=RESULT goaway=CODE:REASON|none
-        end=eof|reset|timeout
+        stream1=TEXT fins=IDS info=RESULT refusals=N
+        goaway=CODE:REASON|none end=eof|reset|timeout
 
 Exit status: 0 when the case was played, 1 on a setup error, 2 on a usage
 error.
@@ -203,7 +205,8 @@ class Carrier:
         self.data = {}
         self.fins = []
         self.resets = {}
-        self.answer = None      # ("accept", count) or ("refuse", reason)
+        self.answer = None      # "accept:COUNT" or "refuse:REASON"
+        self.refusals = 0
         self.goaway = None
         self.end = None
         self.sock.sendall(hello(b" resume=1"))
@@ -277,6 +280,8 @@ class Carrier:
                     self.answer = "refuse:%d" % p[1]
                 else:
                     self.answer = "bad:" + p.hex()
+            if ftype == SESSION and p[:1] == bytes([SES_REFUSE]):
+                self.refusals += 1
 
     def pump(self, seconds, cond):
         """Read frames until cond() holds, seconds pass or the server ends."""
@@ -358,7 +363,7 @@ def hold(port, sid, key, echo_port, cmdfile):
     return 1
 
 
-def session(port, op, sid, key, proof):
+def session(port, op, sid, key, proof, times=1):
     check_ids(sid, key)
     c = Carrier(port)
     if c.nonce is None:
@@ -375,12 +380,16 @@ def session(port, op, sid, key, proof):
             p = resume_proof(key, sid, bytes.fromhex(proof[6:]))
         else:
             raise ValueError("no such proof: " + proof)
-        c.send(SESSION, 0, bytes([SES_RESUME]) + sid + p + bytes(8))
+        c.sock.sendall(times * frame(SESSION, 0, bytes([SES_RESUME]) + sid +
+                                     p + bytes(8)))
     # A NEW that is taken is not answered: a second's silence says it.
     c.pump(5 if op == "resume" else 1,
            lambda: c.answer is not None or c.end is not None)
     fresh = info = "none"
-    if c.answer is not None and c.answer.startswith("refuse:"):
+    if times > 1:
+        # A storm of guesses: every answer, until the server closes.
+        c.pump(5, lambda: c.end is not None)
+    elif c.answer is not None and c.answer.startswith("refuse:"):
         # The carrier is as good as before: a session of its own, and INFO.
         c.send(SESSION, 0, bytes([SES_NEW]) + os.urandom(16) +
                os.urandom(32))
@@ -395,11 +404,13 @@ def session(port, op, sid, key, proof):
     answer = c.answer or "none"
     stream1 = c.data.get(1, b"").decode("ascii", "replace") \
         if answer.startswith("accept:") else "none"
-    c.leave()
+    if c.end is None:
+        c.leave()
     print(c.line("offered=yes", "answer=%s" % answer, "fresh=%s" % fresh,
                  "stream1=%s" % (stream1 or "none"),
                  "fins=%s" % (",".join(map(str, sorted(set(c.fins))))
-                              or "none"), "info=%s" % info), flush=True)
+                              or "none"), "info=%s" % info,
+                 "refusals=%d" % c.refusals), flush=True)
     return 0
 
 
@@ -431,12 +442,13 @@ def main(argv):
         if len(argv) == 7 and argv[1] == "hold":
             return hold(int(argv[2]), bytes.fromhex(argv[3]),
                         bytes.fromhex(argv[4]), int(argv[5]), argv[6])
-        if len(argv) in (6, 7) and argv[1] == "session" and \
+        if len(argv) in (6, 7, 8) and argv[1] == "session" and \
                 argv[3] in ("new", "resume") and \
-                (len(argv) == 7) == (argv[3] == "resume"):
+                (len(argv) >= 7) == (argv[3] == "resume"):
             return session(int(argv[2]), argv[3], bytes.fromhex(argv[4]),
                            bytes.fromhex(argv[5]),
-                           argv[6] if len(argv) == 7 else None)
+                           argv[6] if len(argv) >= 7 else None,
+                           int(argv[7]) if len(argv) == 8 else 1)
     except (OSError, ValueError) as e:
         print("carrier_peer: %s" % e, file=sys.stderr)
         return 1

@@ -8,7 +8,8 @@
 #   - RESUME for S with a proof under another key, and with K's proof for
 #     the owner's nonce (a recorded RESUME played on another carrier):
 #     REFUSE 2, a "carrier resume refused" line naming S by its first 4
-#     bytes;
+#     bytes; 50 RESUMEs on one carrier: the first refused, then GOAWAY
+#     protocol ("out of turn"), one log line;
 #   - RESUME for a session nobody has: REFUSE 1;
 #   - after each, the owner's carrier answers INFO on a new stream, and
 #     each refused carrier starts a session of its own with NEW;
@@ -94,6 +95,22 @@ session resume "$sid" "$key" "nonce=$held_nonce"
 refused 2 "the owner's proof played again on another carrier"
 e2e_wait_count 5 "$log" "carrier resume refused" $(( n + 2 ))
 probe "a replayed proof"
+
+# Guesses in a row on one carrier: the first refused, the second out of
+# turn.  (Each was refused and logged: one carrier wrote a log line per
+# 69 bytes it sent, as fast as it could send them.)
+nc=$(e2e_count "$log" "msg=carrier peer=")
+session resume "$sid" "$key" wrongkey 50
+e2e_assert_match "$CASE_OUT" '^offered=yes answer=refuse:2 .* refusals=1 goaway=1:SESSION \(op 2\) out of turn end=eof$' \
+    "50 RESUMEs on one carrier: one refused, then GOAWAY protocol"
+e2e_wait_count 5 "$log" "msg=carrier peer=" $(( nc + 1 ))
+line=$(grep -a "msg=carrier peer=" "$log" | tail -n 1)
+e2e_log "server: ${line#*msg=}"
+e2e_assert_match "$line" ' outcome=error reason="SESSION \(op 2\) out of turn"$' \
+    "the server ends that carrier as a protocol error"
+e2e_assert_eq $(( n + 3 )) "$(e2e_count "$log" "carrier resume refused")" \
+    "50 RESUMEs on one carrier: one log line"
+probe "a storm of guesses"
 
 session resume "$unknown" "$key" right
 refused 1 "RESUME for a session nobody has"

@@ -1993,7 +1993,7 @@ START_TEST(resume_wrong_proof)
 	struct frame f;
 	struct want w;
 	uint32_t id;
-	int cfd, sfd, n, x[2], i;
+	int cfd, sfd, n, x[2], i, refusals;
 
 	start_resume(&cfd, &sfd);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
@@ -2044,6 +2044,25 @@ START_TEST(resume_wrong_proof)
 	ck_assert_int_eq(cs.op, CARRIER_SES_REFUSE);
 	ck_assert_int_eq(cs.reason, CARRIER_REFUSED_PROOF);
 	ck_assert_ptr_null(mux_adopted_by(tmp));
+	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_DETACHED);
+	/* One RESUME a carrier: a second guess ends it (GOAWAY protocol),
+	 * never reaching the owner's check (a server logs each refusal). */
+	refusals = W.refusals;
+	r->inlen = 0;
+	n = carrier_session_resume(fr, sizeof(fr), mux_session_id(W.sm),
+	    proof, 0);
+	lend_queue(r, fr, (size_t)n);
+	for (i = 0, n = 0; i < 200 && n <= 0; i++) {
+		(void)mux_run(tmp, tio_now_ms());
+		lend_step(r);
+		n = r->inlen > 0 ? carrier_decode(r->in, r->inlen, &cf) : 0;
+		if (n == 0)
+			(void)poll(NULL, 0, 5);
+	}
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(cf.type, CARRIER_GOAWAY);
+	ck_assert_int_eq(cf.payload[0], CARRIER_GA_PROTOCOL);
+	ck_assert_int_eq(W.refusals, refusals);
 	ck_assert_int_eq(mux_run(W.sm, tio_now_ms()), MUX_DETACHED);
 	mux_free(tmp);
 	/* The owner comes back: resumed, its stream alive. */

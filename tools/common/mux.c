@@ -138,6 +138,8 @@ struct mux {
 	/* Resume (carrier.h: SESSION, ACK). */
 	int			 resumable;	/* a session: frames sequenced */
 	int			 await_session;	/* server: SESSION may come now */
+	int			 resume_tried;	/* server: this carrier sent its
+						 * RESUME (one a carrier) */
 	int			 await_accept;	/* client: RESUME sent, no answer */
 	int			 replaying;	/* detached, or resuming: our
 						 * sequenced frames go to replay */
@@ -1082,9 +1084,15 @@ on_session(struct mux *m, const struct carrier_frame *f)
 		}
 		goto bad;
 	}
+	/* One RESUME a carrier: a refused one may be followed by NEW, never
+	 * by another RESUME (the owner has one proof; a second would only
+	 * be a guess, and each refusal is a log line). */
 	if (!m->await_session || (cs.op != CARRIER_SES_NEW &&
-	    cs.op != CARRIER_SES_RESUME))
+	    cs.op != CARRIER_SES_RESUME) ||
+	    (cs.op == CARRIER_SES_RESUME && m->resume_tried))
 		goto bad;
+	if (cs.op == CARRIER_SES_RESUME)
+		m->resume_tried = 1;
 	refused = m->ops != NULL && m->ops->session != NULL ?
 	    m->ops->session(m->arg, m, &cs) : CARRIER_REFUSED_NOT_OFFERED;
 	if (refused == 0 && cs.op == CARRIER_SES_NEW) {

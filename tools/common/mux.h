@@ -135,7 +135,8 @@ struct mux_ops {
 	 * whose mux_session_id() is s->sid, check the proof
 	 * (mux_session_check()) and mux_adopt() it with s->count; return 0
 	 * when adopted, else the reason refused.  The session stays as it
-	 * was for a refused RESUME.
+	 * was for a refused RESUME.  Called for one RESUME a carrier at
+	 * most: a second ends the carrier (out of turn) unasked.
 	 */
 	int	(*session)(void *arg, struct mux *m,
 		    const struct carrier_session *s);
