@@ -20,8 +20,10 @@
 #     and a fresh rpc from the same local node works through the new
 #     session;
 #   - the server still serves, with as many descriptors as before the drop
-#     once the same connections are open again; the agent ends on SIGTERM
-#     with status 0.
+#     once the same connections are open again;
+#   - the agent ends on SIGTERM with status 0, after a GOAWAY through the
+#     --via command: the server ends the new session at once ("the other
+#     end said goodbye"), it does not take it for another lost carrier.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -215,7 +217,19 @@ e2e_wait_until 5 "the server's descriptors back to $fds0" \
     fds_eq "$server" "$fds0"
 e2e_log "server after: $(e2e_proc_fds "$server") descriptors, VmRSS $(e2e_proc_rss_kb "$server") kB (before: $fds0, $rss0 kB)"
 e2e_assert_true "the server still runs" e2e_alive "$server"
+
+# ---- the agent ends: it says goodbye through the --via command, and the
+# server ends the session at once instead of keeping it for the window
+t0=${EPOCHREALTIME/./}
 kill -TERM "$agent"
 wait "$agent"
 e2e_assert_eq 0 "$?" "the agent ends on SIGTERM with status 0"
+e2e_log "the agent ended $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms after SIGTERM"
+e2e_wait_count 5 "$E2E_SERVER_LOG" 'outcome=closed reason="the other end said goodbye (the session ended)"' 1
+e2e_log "server: $(grep -a 'msg=carrier .*outcome=closed' "$E2E_SERVER_LOG")"
+e2e_assert_eq 1 "$(e2e_count "$E2E_SERVER_LOG" "msg=carrier lost ")" \
+    "the agent's end is no lost carrier to the server"
+e2e_assert_eq 4 "$(grep -a 'msg=conn ' "$E2E_SERVER_LOG" |
+    grep -c ' tag=dist .*reason="the carrier ended"')" \
+    "the new session's two distribution streams ended with it"
 e2e_pass
