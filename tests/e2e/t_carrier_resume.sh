@@ -46,18 +46,21 @@ ready="$E2E_TMP/watcher.ready"
 mark="$E2E_TMP/watcher.mark"
 
 # The watcher: its counts in one line when $stop appears.  app@dyno counts
-# its nodedowns in a process of its own (erl_eval's funs run there too).
+# the watcher's nodedowns in a process of its own (erl_eval's funs run
+# there too); the watcher is hidden, which monitor_nodes(true) would not
+# report: node_type all.
 prog='
 T = app@dyno, W = self(),
 Stop = os:getenv("STOP"), Ready = os:getenv("READY"), Mark = os:getenv("MARK"),
 true = net_kernel:connect_node(T),
 true = erlang:monitor_node(T, true),
 ok = net_kernel:monitor_nodes(true),
-Downs = fun Count(N) -> receive {nodedown, _} -> Count(N + 1);
-    {get, P} -> P ! {downs, N}, Count(N) end end,
+Me = node(),
+Downs = fun Count(N) -> receive {nodedown, Me, _} -> Count(N + 1);
+    {get, P} -> P ! {downs, N}, Count(N); _ -> Count(N) end end,
 true = rpc:call(T, erlang, register, [watch_downs,
-    rpc:call(T, erlang, spawn, [fun() -> ok = net_kernel:monitor_nodes(true),
-    Downs(0) end])]),
+    rpc:call(T, erlang, spawn, [fun() -> ok = net_kernel:monitor_nodes(true,
+    [{node_type, all}]), Downs(0) end])]),
 Want = erlang:md5(binary:copy(<<"0123456789abcdef">>, 2097152)),
 Big = fun BigLoop() -> R = rpc:call(T, binary, copy,
     [<<"0123456789abcdef">>, 2097152]),
