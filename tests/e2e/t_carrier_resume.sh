@@ -23,6 +23,8 @@ set -u -o pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=cli.sh
 . "$(dirname "$0")/cli.sh"
+# shellcheck source=resume.sh
+. "$(dirname "$0")/resume.sh"
 e2e_init
 cli_require
 e2e_require_cmd tmux iex elixir socat
@@ -41,73 +43,9 @@ printf '%s\n' "$E2E_COOKIE" >"$E2E_TMP/cookie"
 e2e_via dyno "socat - TCP:127.0.0.1:$E2E_SERVER_PORT"
 via=$E2E_VIA
 down="$E2E_TMP/proxy-dyno.sh.down"
-stop="$E2E_TMP/watcher.stop"
-ready="$E2E_TMP/watcher.ready"
-mark="$E2E_TMP/watcher.mark"
 
-# The watcher: its counts in one line when $stop appears.  app@dyno counts
-# the watcher's nodedowns in a process of its own (erl_eval's funs run
-# there too); the watcher is hidden, which monitor_nodes(true) would not
-# report: node_type all.
-prog='
-T = app@dyno, W = self(),
-Stop = os:getenv("STOP"), Ready = os:getenv("READY"), Mark = os:getenv("MARK"),
-true = net_kernel:connect_node(T),
-true = erlang:monitor_node(T, true),
-ok = net_kernel:monitor_nodes(true),
-Me = node(),
-Downs = fun Count(N) -> receive {nodedown, Me, _} -> Count(N + 1);
-    {get, P} -> P ! {downs, N}, Count(N); _ -> Count(N) end end,
-true = rpc:call(T, erlang, register, [watch_downs,
-    rpc:call(T, erlang, spawn, [fun() -> ok = net_kernel:monitor_nodes(true,
-    [{node_type, all}]), Downs(0) end])]),
-Want = erlang:md5(binary:copy(<<"0123456789abcdef">>, 2097152)),
-Big = fun BigLoop() -> R = rpc:call(T, binary, copy,
-    [<<"0123456789abcdef">>, 2097152]),
-    W ! {big, is_binary(R) andalso erlang:md5(R) =:= Want},
-    case filelib:is_file(Stop) of true -> ok; false -> BigLoop() end end,
-Small = fun SmallLoop() -> T0 = erlang:monotonic_time(millisecond),
-    R = rpc:call(T, erlang, node, []),
-    W ! {small, R =:= T, erlang:monotonic_time(millisecond) - T0},
-    timer:sleep(100),
-    case filelib:is_file(Stop) of true -> ok; false -> SmallLoop() end end,
-spawn_link(Big), spawn_link(Small),
-Loop = fun L(S = #{bo := BO}) ->
-    receive
-      {big, true} -> BO == 0 andalso file:write_file(Ready, <<"ok">>),
-        L(S#{bo := BO + 1});
-      {big, false} -> L(maps:update_with(bb, fun(X) -> X + 1 end, S));
-      {small, true, Ms} -> Since = case file:read_file(Mark) of
-          {ok, M} -> binary_to_integer(string:trim(M)); _ -> 0 end,
-        L(S#{so := maps:get(so, S) + 1, sm := max(Ms, maps:get(sm, S)),
-            mark := case Since > maps:get(mark_seen, S) of
-              true -> 1; false -> maps:get(mark, S) + 1 end,
-            mark_seen := Since});
-      {small, false, _} -> L(maps:update_with(sb, fun(X) -> X + 1 end, S));
-      {nodedown, _} -> L(maps:update_with(down, fun(X) -> X + 1 end, S));
-      {nodedown, _, _} -> L(maps:update_with(down, fun(X) -> X + 1 end, S))
-    after 200 ->
-      case filelib:is_file(Stop) of
-        false -> L(S);
-        true -> {watch_downs, T} ! {get, self()},
-          RD = receive {downs, D} -> D after 10000 -> unknown end,
-          io:format("watcher: nodedown=~p remote_nodedown=~p big_ok=~p "
-            "big_bad=~p small_ok=~p small_bad=~p small_max_ms=~p "
-            "small_since_mark=~p~n", [maps:get(down, S), RD, BO,
-            maps:get(bb, S), maps:get(so, S), maps:get(sb, S),
-            maps:get(sm, S), maps:get(mark, S)]),
-          halt()
-      end
-    end end,
-Loop(#{bo => 0, bb => 0, so => 0, sb => 0, sm => 0, down => 0, mark => 0,
-    mark_seen => 0}).'
-e2e_spawn watcher env ERL_EPMD_PORT="$E2E_LOCAL_EPMD" STOP="$stop" \
-    ERL_CRASH_DUMP="$E2E_TMP/watcher.dump" \
-    READY="$ready" MARK="$mark" "$CLI_BIN" run --via "$via" -- erl \
-    -sname "w$$" -setcookie "$E2E_COOKIE" -hidden -noinput -eval "$prog"
-watcher=$E2E_LAST_PID
-wlog=$E2E_TMP/watcher.log
-e2e_wait_until 60 "the watcher's first 32 MiB from app@dyno" test -s "$ready"
+resume_watcher_start "$via" 32
+wlog=$RESUME_WLOG mark=$RESUME_MARK
 
 e2e_tmux_start remsh env ERL_EPMD_PORT="$E2E_LOCAL_EPMD" \
     "$CLI_BIN" remsh --via "$via" --cookie-file "$E2E_TMP/cookie"
@@ -120,20 +58,11 @@ pane_at_least() {
 	(( $(e2e_tmux_screen remsh | grep -cE -- "$1") >= $2 ))
 }
 
-# ssh_pids: the ssh clients of this scenario (the carriers' --via).
-ssh_pids() {
-	local p
-	for p in $(pgrep -x ssh); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$E2E_TMP" &&
-		    echo "$p"
-	done
-}
-
 # drop N SECS: kill every carrier's ssh, refuse new ones for SECS, check
 # that both sessions resume and nothing was lost.
 drop() {
 	local n=$1 secs=$2 pids t0
-	pids=$(ssh_pids)
+	pids=$(resume_ssh_pids)
 	[[ -n $pids ]] || e2e_fail "drop $n: no ssh to kill"
 	date +%s%3N >"$mark"
 	: >"$down"
@@ -142,23 +71,19 @@ drop() {
 	t0=$SECONDS
 	e2e_log "drop $n: killed ssh $(tr '\n' ' ' <<<"$pids")and the dyno refuses ssh for $secs s"
 	e2e_wait_until 20 "the watcher's agent to say the tunnel is lost" \
-	    e2e_count_at_least "$wlog" "erlfwd: tunnel lost (" "$n"
+	    resume_count_at_least "$wlog" "erlfwd: tunnel lost (" "$n"
 	e2e_wait_until 20 "the remsh's agent to say the tunnel is lost" \
 	    pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' "$n"
 	sleep "$(( secs - (SECONDS - t0) > 0 ? secs - (SECONDS - t0) : 0 ))"
 	rm -f "$down"
 	e2e_wait_until 20 "the watcher's session to resume" \
-	    e2e_count_at_least "$wlog" ", nothing lost" "$n"
+	    resume_count_at_least "$wlog" ", nothing lost" "$n"
 	e2e_wait_until 20 "the remsh's session to resume" \
 	    pane_at_least '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' "$n"
 	e2e_log "ok: drop $n ($secs s): both sessions resumed, nothing lost"
 	e2e_tmux_send remsh "Enum.sum([$n, 40])" Enter
 	e2e_tmux_wait remsh "^$(( n + 40 ))\$" 10
 	e2e_log "ok: drop $n: the IEx pane answers on app@dyno, no ^G typed"
-}
-
-e2e_count_at_least() {
-	(( $(e2e_count "$1" "$2") >= $3 ))
 }
 
 drop 1 10
@@ -169,10 +94,8 @@ e2e_assert_eq 0 "$(e2e_count "$E2E_TMP/remsh.pane" "Shell process terminated")" 
 # The rpcs go on after the second drop (one 32 MiB binary ahead of a
 # small rpc on the node's one connection holds it a while).
 sleep 3
-: >"$stop"
-e2e_wait_until 30 "the watcher to report" e2e_not e2e_alive "$watcher"
-line=$(grep -a '^watcher: ' "$wlog") || e2e_fail "the watcher said nothing" "$(cat "$wlog")"
-e2e_log "$line"
+resume_watcher_report
+line=$RESUME_LINE
 e2e_assert_match "$line" ' nodedown=0 ' "no nodedown on the local node"
 e2e_assert_match "$line" ' remote_nodedown=0 ' "no nodedown on app@dyno"
 e2e_assert_match "$line" ' big_bad=0 ' "every 32 MiB binary arrived with its MD5"
@@ -188,7 +111,7 @@ e2e_assert_eq 0 "$(e2e_count "$E2E_SERVER_LOG" "not resumed in time")" \
 # 3. A server that no longer has the session (restarted while the carrier
 # was down): one line says the session was gone and how many connections
 # ended with it, and the remote shell comes back by itself on a new one.
-pids=$(ssh_pids)
+pids=$(resume_ssh_pids)
 : >"$down"
 # shellcheck disable=SC2086 # one pid a word
 kill -KILL $pids

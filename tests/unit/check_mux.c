@@ -1974,6 +1974,31 @@ START_TEST(resume_acks_bound)
 END_TEST
 
 /*
+ * Send RESUME for W.sm's session with proof on r (tmp's carrier) and take
+ * tmp's first frame after it into *cf.
+ */
+static void
+resume_answer(struct mux *tmp, struct lend *r, const uint8_t *proof,
+    struct carrier_frame *cf)
+{
+	uint8_t fr[CARRIER_HDR_LEN + CARRIER_SESSION_RESUME_LEN];
+	int n, i;
+
+	r->inlen = 0;
+	n = carrier_session_resume(fr, sizeof(fr), mux_session_id(W.sm),
+	    proof, 0);
+	lend_queue(r, fr, (size_t)n);
+	for (i = 0, n = 0; i < 200 && n <= 0; i++) {
+		(void)mux_run(tmp, tio_now_ms());
+		lend_step(r);
+		n = r->inlen > 0 ? carrier_decode(r->in, r->inlen, cf) : 0;
+		if (n == 0)
+			(void)poll(NULL, 0, 5);
+	}
+	ck_assert_int_gt(n, 0);
+}
+
+/*
  * A RESUME for a real session with a proof that is not its key's answer to
  * this carrier's nonce is refused (REFUSE, reason proof); the session stays
  * detached for its owner, who resumes it.
@@ -1981,7 +2006,6 @@ END_TEST
 START_TEST(resume_wrong_proof)
 {
 	uint8_t h[FRAME_HDR_LEN + sizeof(RESUME_BODY)];
-	uint8_t fr[CARRIER_HDR_LEN + CARRIER_SESSION_RESUME_LEN];
 	uint8_t key[CARRIER_KEY_LEN], nonce[CARRIER_NONCE_LEN];
 	uint8_t proof[CARRIER_PROOF_LEN];
 	char hex[CARRIER_NONCE_HEX + 1];
@@ -2027,18 +2051,7 @@ START_TEST(resume_wrong_proof)
 	    sizeof(nonce)), 0);
 	memset(key, 7, sizeof(key));
 	carrier_resume_proof(key, mux_session_id(W.sm), nonce, proof);
-	r->inlen = 0;
-	n = carrier_session_resume(fr, sizeof(fr), mux_session_id(W.sm),
-	    proof, 0);
-	lend_queue(r, fr, (size_t)n);
-	for (i = 0, n = 0; i < 200 && n <= 0; i++) {
-		(void)mux_run(tmp, tio_now_ms());
-		lend_step(r);
-		n = r->inlen > 0 ? carrier_decode(r->in, r->inlen, &cf) : 0;
-		if (n == 0)
-			(void)poll(NULL, 0, 5);
-	}
-	ck_assert_int_gt(n, 0);
+	resume_answer(tmp, r, proof, &cf);
 	ck_assert_int_eq(cf.type, CARRIER_SESSION);
 	ck_assert_int_eq(carrier_session_parse(&cf, &cs), 0);
 	ck_assert_int_eq(cs.op, CARRIER_SES_REFUSE);
@@ -2048,18 +2061,7 @@ START_TEST(resume_wrong_proof)
 	/* One RESUME a carrier: a second guess ends it (GOAWAY protocol),
 	 * never reaching the owner's check (a server logs each refusal). */
 	refusals = W.refusals;
-	r->inlen = 0;
-	n = carrier_session_resume(fr, sizeof(fr), mux_session_id(W.sm),
-	    proof, 0);
-	lend_queue(r, fr, (size_t)n);
-	for (i = 0, n = 0; i < 200 && n <= 0; i++) {
-		(void)mux_run(tmp, tio_now_ms());
-		lend_step(r);
-		n = r->inlen > 0 ? carrier_decode(r->in, r->inlen, &cf) : 0;
-		if (n == 0)
-			(void)poll(NULL, 0, 5);
-	}
-	ck_assert_int_gt(n, 0);
+	resume_answer(tmp, r, proof, &cf);
 	ck_assert_int_eq(cf.type, CARRIER_GOAWAY);
 	ck_assert_int_eq(cf.payload[0], CARRIER_GA_PROTOCOL);
 	ck_assert_int_eq(W.refusals, refusals);
