@@ -79,6 +79,10 @@ refused() {
 
 session new "$sid" "$key"
 refused 3 "NEW for a session the owner holds"
+e2e_wait_count 5 "$log" "carrier session refused" 1
+e2e_assert_match "$(grep -a "carrier session refused" "$log")" \
+    " session=$short reason=\"a session of that id is held\"" \
+    "a colliding NEW is logged, the session named by its first 4 bytes"
 probe "a colliding NEW"
 
 n=$(e2e_count "$log" "carrier resume refused")
@@ -114,6 +118,10 @@ probe "a storm of guesses"
 
 session resume "$unknown" "$key" right
 refused 1 "RESUME for a session nobody has"
+e2e_wait_count 5 "$log" "carrier resume refused" $(( n + 4 ))
+e2e_assert_match "$(grep -a "carrier resume refused" "$log" | tail -n 1)" \
+    " session=${unknown:0:8} reason=\"no such session" \
+    "a RESUME for no session is logged, the id by its first 4 bytes"
 
 # The owner's carrier dropped, no GOAWAY: the session waits for it.
 echo drop >>"$held_cmd"

@@ -1106,6 +1106,8 @@ on_session(struct mux *m, const struct carrier_frame *f)
 	}
 	if (refused == 0 && m->adopted_by != NULL)
 		return;		/* adopted: parse() hands on the rest */
+	if (m->draining || m->state == MUX_ENDED)
+		return;		/* the owner ended it (mux_end()) */
 	if (refused == 0)
 		refused = CARRIER_REFUSED_UNKNOWN;	/* nobody took it */
 	/* Refused: the client may still start a session with NEW. */

@@ -136,7 +136,8 @@ struct mux_ops {
 	 * (mux_session_check()) and mux_adopt() it with s->count; return 0
 	 * when adopted, else the reason refused.  The session stays as it
 	 * was for a refused RESUME.  Called for one RESUME a carrier at
-	 * most: a second ends the carrier (out of turn) unasked.
+	 * most: a second ends the carrier (out of turn) unasked.  The owner
+	 * may end m instead (mux_end()): then nothing is answered.
 	 */
 	int	(*session)(void *arg, struct mux *m,
 		    const struct carrier_session *s);

@@ -226,11 +226,15 @@ host_stream_closed(void *arg, void *udata, const struct mux_stream_end *e)
 		reason = strerror(e->err);
 		break;
 	case MUX_SE_CARRIER:
-		/* The carrier's end is the stream's: a shutdown's, or the
-		 * carrier closed under it. */
+		/* The carrier's end is the stream's: a shutdown's, a session
+		 * kept past --resume-window, or the carrier closed under it. */
 		if (car->closing != NULL && strcmp(car->closing, "shutdown") == 0)
 			outcome = "shutdown";
-		else
+		else if (car->closing != NULL &&
+		    strcmp(car->closing, "expired") == 0) {
+			outcome = "timeout";
+			reason = "its session was not resumed in time";
+		} else
 			reason = "the carrier ended";
 		break;
 	case MUX_SE_OWNER:
@@ -319,12 +323,26 @@ host_session(void *arg, struct mux *m, const struct carrier_session *cs)
 	long away;
 
 	/* A NEW that names a session we hold is no new session: whoever
-	 * sent it would stand between that session and its owner. */
-	if (cs->op == CARRIER_SES_NEW)
-		return host_find_session(s, cs->sid) == NULL ? 0 :
-		    CARRIER_REFUSED_BUSY;
-	if ((old = host_find_session(s, cs->sid)) == NULL || old == tmp)
+	 * sent it would stand between that session and its owner.  (One
+	 * line a carrier at most: a refused NEW leaves the carrier without
+	 * a session, and a carrier has one RESUME.) */
+	if (cs->op == CARRIER_SES_NEW) {
+		if (host_find_session(s, cs->sid) == NULL)
+			return 0;
+		logfmt("warn", "carrier session refused", "peer=%s session=%s "
+		    "reason=\"a session of that id is held\"", tmp->peer,
+		    sid_text(cs->sid, sid, sizeof(sid)));
+		return CARRIER_REFUSED_BUSY;
+	}
+	if ((old = host_find_session(s, cs->sid)) == NULL || old == tmp) {
+		/* Past the window, or a restarted server: the agent starts
+		 * afresh, and the log says why its connections ended. */
+		logfmt("info", "carrier resume refused", "peer=%s session=%s "
+		    "reason=\"no such session (past --resume-window, or the "
+		    "server restarted)\"", tmp->peer, sid_text(cs->sid, sid,
+		    sizeof(sid)));
 		return CARRIER_REFUSED_UNKNOWN;
+	}
 	if (!mux_session_check(old->m, m, cs->sid, cs->proof)) {
 		logfmt("warn", "carrier resume refused", "peer=%s session=%s "
 		    "reason=\"wrong proof\"", tmp->peer,
@@ -340,8 +358,13 @@ host_session(void *arg, struct mux *m, const struct carrier_session *cs)
 		mux_stats(old->m, &st);
 		host_lost(s, old, &st);
 	}
-	if (mux_adopt(old->m, m, cs->count) != 0)
+	if (mux_adopt(old->m, m, cs->count) != 0) {
+		/* A count that is none of ours: the owner's client is wrong,
+		 * not the session, which stays detached for a right one. */
+		mux_end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "RESUME: a "
+		    "count that was never sent");
 		return CARRIER_REFUSED_UNKNOWN;
+	}
 	away = tio_now_ms() - old->lost_at;
 	/* The old carrier's struct goes on with the new descriptors; the new
 	 * one's, a shell, lets go of them (host_end()). */
@@ -672,9 +695,12 @@ host_due(void *arg)
 
 	for (car = TAILQ_FIRST(&s->carriers); car != NULL; car = next) {
 		next = TAILQ_NEXT(car, entry);
-		/* A lost carrier's session not resumed in time: over. */
-		if (car->said_lost && now - car->lost_at >= s->o->resume_ms)
+		/* A lost carrier's session not resumed in time: over, and
+		 * its streams' lines say so. */
+		if (car->said_lost && now - car->lost_at >= s->o->resume_ms) {
+			car->closing = "expired";
 			mux_end(car->m, MUX_END_IDLE, -1, "not resumed in time");
+		}
 		if (mux_timeout(car->m, now) == 0)
 			host_run(s, car);
 	}
