@@ -65,19 +65,23 @@ lpid=$(<"$E2E_TMP/lnode-me/ready")
 e2e_lnode_eval me "{net_adm:ping(app@dyno), net_adm:ping(worker@dyno)}"
 e2e_assert_eq "{pong,pong}" "$E2E_RESULT" "the local node reaches both nodes over the carrier"
 
-# The local node's monitor_node on both: one "nodedown NODE MS" line each.
-e2e_lnode_eval me "F = \"$E2E_TMP/lnode-me/monitor\", Parent = self(),
-    spawn(fun() ->
-        true = erlang:monitor_node(app@dyno, true),
-        true = erlang:monitor_node(worker@dyno, true),
-        Parent ! monitoring,
-        (fun L() -> receive {nodedown, N} ->
-            ok = file:write_file(F, io_lib:format(\"nodedown ~s ~b~n\",
-                [N, erlang:system_time(millisecond)]), [append]),
-            L() end end)()
-    end),
-    receive monitoring -> ok after 5000 -> timeout end"
-e2e_assert_eq ok "$E2E_RESULT" "monitor_node on app@dyno and worker@dyno"
+# monitor_both FILE: the local node's monitor_node on both: one
+# "nodedown NODE MS" line each in FILE.
+monitor_both() {
+	e2e_lnode_eval me "F = \"$1\", Parent = self(),
+	    spawn(fun() ->
+	        true = erlang:monitor_node(app@dyno, true),
+	        true = erlang:monitor_node(worker@dyno, true),
+	        Parent ! monitoring,
+	        (fun L() -> receive {nodedown, N} ->
+	            ok = file:write_file(F, io_lib:format(\"nodedown ~s ~b~n\",
+	                [N, erlang:system_time(millisecond)]), [append]),
+	            L() end end)()
+	    end),
+	    receive monitoring -> ok after 5000 -> timeout end"
+	e2e_assert_eq ok "$E2E_RESULT" "monitor_node on app@dyno and worker@dyno"
+}
+monitor_both "$E2E_TMP/lnode-me/monitor"
 # app@dyno counts the local node's nodedowns (hidden: node_type all) and
 # keeps the time of the first.
 e2e_lnode_eval me "Me = node(),
@@ -219,6 +223,46 @@ e2e_wait_until 5 "the server's descriptors back to $fds0" \
 e2e_log "server after: $(e2e_proc_fds "$server") descriptors, VmRSS $(e2e_proc_rss_kb "$server") kB (before: $fds0, $rss0 kB)"
 e2e_assert_true "the server still runs" e2e_alive "$server"
 
+# ---- the agent's own bound: the dyno refuses carriers past the window the
+# server said (window=3000 in its hello) and the agent's 5 s more: the
+# agent ends the session's connections by itself while no carrier can be
+# made, and the local node sees nodedown then, not when one is back.
+monitor_both "$E2E_TMP/lnode-me/monitor2"
+ssh_pid=$(via_ssh)
+[[ -n $ssh_pid ]] || e2e_fail "no ssh under the agent" "$(cli_tree "$agent")"
+: >"$down"
+t_kill=$(( ${EPOCHREALTIME/./} / 1000 ))
+kill -KILL "$ssh_pid"
+e2e_log "killed the carrier's ssh $ssh_pid; the dyno refuses ssh until the agent gives up"
+e2e_wait_count 10 "$alog" "erlfwd: tunnel lost (" 2
+e2e_wait_count 15 "$alog" "erlfwd: tunnel down for " 1
+t_gone=$(( ${EPOCHREALTIME/./} / 1000 ))
+e2e_log "agent: $(grep -a '^erlfwd: tunnel down for ' "$alog")"
+e2e_assert_match "$(grep -a '^erlfwd: tunnel down for ' "$alog")" \
+    '^erlfwd: tunnel down for [0-9]+ s: the session is gone, 2 connections ended' \
+    "the agent gave the session up itself: its 2 connections ended"
+e2e_assert_le "$(( window_ms + 5000 - 500 ))" "$(( t_gone - t_kill ))" \
+    "not before the window it was told and 5 s ($(( t_gone - t_kill )) ms)"
+e2e_assert_le "$(( t_gone - t_kill ))" "$(( window_ms + 5000 + 2000 ))" \
+    "and not long after: not the 65 s of a server that says no window"
+e2e_wait_count 5 "$E2E_TMP/lnode-me/monitor2" "nodedown " 2
+e2e_log "local node: $(tr '\n' '|' <"$E2E_TMP/lnode-me/monitor2")"
+t_back=$(( ${EPOCHREALTIME/./} / 1000 ))
+rm -f "$down"
+for n in app@dyno worker@dyno; do
+	at=$(awk -v n="$n" '$1 == "nodedown" && $2 == n {print $3}' \
+	    "$E2E_TMP/lnode-me/monitor2")
+	e2e_assert_match "$at" '^[0-9]+$' "monitor_node: nodedown $n"
+	e2e_assert_le "$at" "$t_back" "nodedown $n while no carrier could be made"
+done
+e2e_wait_count 20 "$alog" "erlfwd: tunnel back after" 2
+e2e_assert_match "$(grep -a '^erlfwd: tunnel back after' "$alog" | tail -n 1)" \
+    '^erlfwd: tunnel back after [0-9]+ s$' "then a new session, with nothing to resume"
+e2e_lnode_eval me "{rpc:call(app@dyno, os, getpid, []),
+    rpc:call(worker@dyno, erlang, node, []), os:getpid()}"
+e2e_assert_eq "{\"${E2E_NODE_PID[app@dyno]}\",worker@dyno,\"$lpid\"}" "$E2E_RESULT" \
+    "rpcs from the same local node reach both nodes through it"
+
 # ---- the agent ends: it says goodbye through the --via command, and the
 # server ends the session at once instead of keeping it for the window
 t0=${EPOCHREALTIME/./}
@@ -228,8 +272,8 @@ e2e_assert_eq 0 "$?" "the agent ends on SIGTERM with status 0"
 e2e_log "the agent ended $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms after SIGTERM"
 e2e_wait_count 5 "$E2E_SERVER_LOG" 'outcome=closed reason="the other end said goodbye (the session ended)"' 1
 e2e_log "server: $(grep -a 'msg=carrier .*outcome=closed' "$E2E_SERVER_LOG")"
-e2e_assert_eq 1 "$(e2e_count "$E2E_SERVER_LOG" "msg=carrier lost ")" \
-    "the agent's end is no lost carrier to the server"
+e2e_assert_eq 2 "$(e2e_count "$E2E_SERVER_LOG" "msg=carrier lost ")" \
+    "the agent's end is no lost carrier to the server (the two drops are)"
 e2e_assert_eq 2 "$(grep -a 'msg=conn ' "$E2E_SERVER_LOG" |
     grep -c ' tag=dist .*reason="the carrier ended"')" \
     "the new session's two distribution streams ended with it"

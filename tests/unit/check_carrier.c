@@ -1305,6 +1305,23 @@ START_TEST(hello_streams)
 }
 END_TEST
 
+/* Any number field reads as streams= does: window= among others. */
+START_TEST(hello_number)
+{
+	const char *b = "version=0.1.0 streams=256 resume=00112233445566778899"
+	    "aabbccddeeff window=60000";
+
+	ck_assert_uint_eq(carrier_hello_number((const uint8_t *)b, strlen(b),
+	    CARRIER_HELLO_WINDOW), 60000);
+	ck_assert_uint_eq(carrier_hello_number((const uint8_t *)b, strlen(b),
+	    "streams"), 256);
+	ck_assert_uint_eq(carrier_hello_number((const uint8_t *)b, strlen(b),
+	    "resume"), 0);		/* not a plain number */
+	ck_assert_uint_eq(carrier_hello_number((const uint8_t *)b,
+	    strlen(b) - 6, CARRIER_HELLO_WINDOW), 0);	/* "window" alone */
+}
+END_TEST
+
 /* Our hello: what an older peer takes (a body of 64 bytes at most), with
  * the fields a newer one reads back. */
 START_TEST(hello_encode)
@@ -1426,6 +1443,7 @@ carrier_suite(void)
 	tcase_add_loop_test(tc, hello_fields, 0, NFIELDS);
 	tcase_add_test(tc, hello_field_bounds);
 	tcase_add_loop_test(tc, hello_streams, 0, NSTREAMS);
+	tcase_add_test(tc, hello_number);
 	tcase_add_test(tc, hello_encode);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1808,6 +1808,7 @@ start_resume(int *cfd, int *sfd)
 	opts(&so, MUX_SERVER, a[1], a[1]);
 	so.expect_hello = 1;
 	so.resume = !W.no_resume;
+	so.resume_window_ms = 45000;
 	W.cm = mux_new(&co, NULL, NULL, tio_now_ms());
 	W.sm = mux_new(&so, &node_ops, &W, tio_now_ms());
 	ck_assert_ptr_nonnull(W.cm);
@@ -2128,6 +2129,20 @@ END_TEST
  * a drop ends the carrier as before (no detach).  Its hello is no longer
  * than an older client reads.
  */
+/* A server that offers resume says how long it keeps a lost carrier's
+ * session (window=MS), and the client reads it. */
+START_TEST(resume_window_said)
+{
+	int cfd, sfd;
+
+	start_resume(&cfd, &sfd);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	ck_assert_ptr_nonnull(mux_session_id(W.cm));
+	ck_assert_int_eq(mux_peer_resume_window(W.cm), 45000);
+	(void)drop(cfd, sfd);
+}
+END_TEST
+
 START_TEST(resume_not_offered)
 {
 	int cfd, sfd;
@@ -2136,6 +2151,8 @@ START_TEST(resume_not_offered)
 	start_resume(&cfd, &sfd);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
 	ck_assert_ptr_null(mux_session_id(W.cm));
+	/* No offer, no window: the agent's own bound applies. */
+	ck_assert_int_eq(mux_peer_resume_window(W.cm), 0);
 	(void)drop(cfd, sfd);
 	ck_assert(spin(until_ended, W.cm, SPIN_MS));
 }
@@ -3323,6 +3340,7 @@ mux_suite(void)
 	tcase_add_test(tc, resume_wrong_proof);
 	tcase_add_test(tc, resume_gone);
 	tcase_add_test(tc, resume_not_offered);
+	tcase_add_test(tc, resume_window_said);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("liveness");

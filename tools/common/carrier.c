@@ -308,11 +308,17 @@ carrier_hello_field(const uint8_t *body, size_t len, const char *key,
 uint32_t
 carrier_hello_streams(const uint8_t *body, size_t len)
 {
+	return carrier_hello_number(body, len, CARRIER_HELLO_STREAMS);
+}
+
+uint32_t
+carrier_hello_number(const uint8_t *body, size_t len, const char *key)
+{
 	char v[16];
 	uint32_t n = 0;
 	int k, i;
 
-	k = carrier_hello_field(body, len, CARRIER_HELLO_STREAMS, v, sizeof(v));
+	k = carrier_hello_field(body, len, key, v, sizeof(v));
 	/* Nine digits at most: no overflow, and far past any --max-conns. */
 	if (k < 1 || k > 9 || v[0] == '0')
 		return 0;

@@ -51,10 +51,11 @@
  * A server offers resume in its hello's body (frame.h's CARRIER frame): a
  * field CARRIER_HELLO_RESUME ("resume"), "=", then CARRIER_NONCE_HEX (32)
  * lowercase hex digits (carrier_hex_encode()) of a nonce of
- * CARRIER_NONCE_LEN bytes drawn for that carrier alone.  That field takes
- * 39 of the body's FRAME_REQ_BODY_MAX (64) bytes: the client reads the
- * server's hello with that bound.  After such a hello, the client's first
- * frame is a SESSION, NEW or RESUME.
+ * CARRIER_NONCE_LEN bytes drawn for that carrier alone, and window=MS.
+ * Such a hello is longer than an older client takes (FRAME_REQ_BODY_MAX,
+ * 64 bytes): it goes only to a client whose hello said resume=1, which
+ * reads a server's hello up to 256 bytes (mux.c).  After it, the client's
+ * first frame is a SESSION, NEW or RESUME.
  *
  *   op       len  payload offset, size: field
  *   NEW      49   0, 1: 1
@@ -100,6 +101,10 @@
  *   version=X.Y.Z  the sender's erlfwd (both ends)
  *   streams=N      the server: streams it takes open at once on this
  *                  carrier; an OPEN past them is refused (RESET refused)
+ *   resume=NONCE   the server, to a client whose hello said resume=1:
+ *                  resume is offered (below)
+ *   window=MS      the server, with resume=: how long it keeps a session
+ *                  whose carrier was lost (--resume-window)
  */
 #ifndef ERLFWD_CARRIER_H
 #define ERLFWD_CARRIER_H
@@ -118,6 +123,7 @@
 #define CARRIER_HELLO_MAX	64		/* a hello body, at most */
 #define CARRIER_HELLO_VERSION	"version"	/* hello fields */
 #define CARRIER_HELLO_STREAMS	"streams"
+#define CARRIER_HELLO_WINDOW	"window"
 
 /* Resume: the sizes of SESSION's fields, and its payload per op. */
 #define CARRIER_SID_LEN		16	/* a session's id */
@@ -257,6 +263,11 @@ int	carrier_hello_field(const uint8_t *body, size_t len, const char *key,
  * plainly (digits only, no leading zero).
  */
 uint32_t carrier_hello_streams(const uint8_t *body, size_t len);
+
+/* carrier_hello_number: the field key of a hello body as streams= is read
+ * (carrier_hello_streams()): N, or 0. */
+uint32_t carrier_hello_number(const uint8_t *body, size_t len,
+	    const char *key);
 
 /* carrier_strerror: a short English phrase for a negative carrier_err. */
 const char *carrier_strerror(int err);

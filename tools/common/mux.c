@@ -1139,17 +1139,20 @@ on_ack(struct mux *m, const struct carrier_frame *f)
 static size_t
 server_hello(struct mux *m, int offer)
 {
-	char body[HELLO_BODY_MAX + 1], hex[CARRIER_NONCE_HEX + 1];
+	char body[HELLO_BODY_MAX + 1], hex[CARRIER_NONCE_HEX + 1], win[24] = "";
 	struct frame f;
 	int n;
 
+	if (m->o.resume_window_ms > 0)
+		snprintf(win, sizeof(win), " %s=%d", CARRIER_HELLO_WINDOW,
+		    m->o.resume_window_ms);
 	if (!offer || frame_decode(m->hello, m->hello_len,
 	    HELLO_BODY_MAX, &f) <= 0 ||
 	    plat_random(m->nonce, sizeof(m->nonce)) != 0 ||
 	    carrier_hex_encode(m->nonce, sizeof(m->nonce), hex,
 	    sizeof(hex)) < 0 ||
-	    (n = snprintf(body, sizeof(body), "%.*s %s=%s", (int)f.body_len,
-	    (const char *)f.body, CARRIER_HELLO_RESUME, hex)) < 0 ||
+	    (n = snprintf(body, sizeof(body), "%.*s %s=%s%s", (int)f.body_len,
+	    (const char *)f.body, CARRIER_HELLO_RESUME, hex, win)) < 0 ||
 	    (size_t)n >= sizeof(body) ||
 	    (n = frame_encode(m->hello, sizeof(m->hello), FRAME_TAG_CARRIER,
 	    0, body, (size_t)n)) <= 0)
@@ -2011,6 +2014,13 @@ size_t
 mux_peer_max_streams(const struct mux *m)
 {
 	return carrier_hello_streams(m->peer_hello, m->peer_hello_len);
+}
+
+long
+mux_peer_resume_window(const struct mux *m)
+{
+	return (long)carrier_hello_number(m->peer_hello, m->peer_hello_len,
+	    CARRIER_HELLO_WINDOW);
 }
 
 int

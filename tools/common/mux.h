@@ -186,6 +186,9 @@ struct mux_opts {
 					 * to a client that asks (with
 					 * expect_hello; else the owner saw
 					 * the client ask) */
+	int		 resume_window_ms; /* server: how long it keeps a
+					 * lost carrier's session, said in
+					 * its offer (window=MS); 0: unsaid */
 };
 
 struct mux_stats {
@@ -305,6 +308,13 @@ const uint8_t *mux_peer_hello(const struct mux *m, size_t *len);
  * older server, which refuses past its limit all the same).
  */
 size_t	mux_peer_max_streams(const struct mux *m);
+
+/*
+ * mux_peer_resume_window (clients): how long the server keeps this
+ * session when its carrier is lost, in ms (its offer's window=); 0 when
+ * it did not say.
+ */
+long	mux_peer_resume_window(const struct mux *m);
 
 /* mux_goaway_code: the other end's GOAWAY code (MUX_END_GOAWAY), else -1. */
 int	mux_goaway_code(const struct mux *m);

@@ -319,6 +319,10 @@ carrier_up(struct agent *a)
 	a->up = 1;
 	a->backoff_s = 1;
 	a->start_deadline = 0;
+	/* As long as this server keeps a lost carrier's session, if it says. */
+	a->resume_ms = mux_peer_resume_window(a->m) > 0 ?
+	    mux_peer_resume_window(a->m) + AGENT_RESUME_SLACK_MS :
+	    AGENT_RESUME_MS;
 	if (!a->ever_up) {
 		a->ever_up = 1;
 		if (a->foreground) {
@@ -399,7 +403,7 @@ next_wait(struct agent *a, long now)
 	if ((a->m == NULL || a->detached) && a->retry_at != 0)
 		SOONER(a->retry_at);
 	if (a->detached)
-		SOONER(a->lost_at + AGENT_RESUME_MS);
+		SOONER(a->lost_at + a->resume_ms);
 	TAILQ_FOREACH(p, &a->pending, entry)
 		SOONER(p->deadline);
 	if (a->accept_resume != 0)
@@ -420,7 +424,7 @@ agent_loop(struct agent *a)
 	carrier_start(a);
 	while (!a->quit) {
 		now = tio_now_ms();
-		if (a->detached && now - a->lost_at >= AGENT_RESUME_MS)
+		if (a->detached && now - a->lost_at >= a->resume_ms)
 			carrier_expired(a);
 		if ((a->m == NULL || a->detached) && a->retry_at != 0 &&
 		    now >= a->retry_at)
@@ -502,6 +506,7 @@ agent_init(struct agent *a, const struct agent_opts *o, char *why,
 	(void)unsetenv("ERLFWD_COOKIE");
 	a->o = o;
 	a->report_fd = -1;
+	a->resume_ms = AGENT_RESUME_MS;
 	transport_init(&a->t, o->route, o->via, o->debug);
 	a->hl.kind = H_LISTEN;
 	a->hm.kind = H_MUX;

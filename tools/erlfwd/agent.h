@@ -37,10 +37,13 @@
 #define AGENT_BUSY_PING_MS	2000
 #define AGENT_VIA_START_MS	90000	/* heroku run:inside takes 12-51 s */
 #define AGENT_BACKOFF_MAX_S	30
-/* A lost carrier's session is resumed for this long (erlfwd-server keeps
- * it --resume-window, 60 s by default, in line with net_ticktime); past
- * it, its connections end and the next carrier starts afresh. */
-#define AGENT_RESUME_MS		65000
+/* A lost carrier's session is resumed for as long as erlfwd-server keeps
+ * it (--resume-window, 60 s by default, in line with net_ticktime; its
+ * hello says window=MS), and a little more; past that, its connections
+ * end at once (the local node sees nodedown as the remote one did), and
+ * the next carrier starts afresh. */
+#define AGENT_RESUME_MS		65000	/* a server that says no window */
+#define AGENT_RESUME_SLACK_MS	5000	/* past the window it says */
 #define AGENT_RESUME_BACKOFF_S	2
 
 struct agent_opts {

@@ -76,6 +76,7 @@ struct agent {
 	uint64_t		 resumes0, gone0, lost0;	/* mux_stats()
 						 * when it was attached */
 	long			 start_deadline, lost_at, retry_at;
+	long			 resume_ms;	/* a lost session is tried for */
 	long			 accept_resume;	/* 0: accepting */
 	int			 backoff_s;
 	TAILQ_HEAD(, pending)	 pending;

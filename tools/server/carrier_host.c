@@ -428,6 +428,7 @@ host_start(struct server *s, int rfd, int wfd, const char *peer,
 	 * hello that asks. */
 	mo.resume = s->o->resume_ms > 0 && !s->o->stdio &&
 	    (expect_hello || resume_asked);
+	mo.resume_window_ms = s->o->resume_ms;
 	/* One carrier holds at most half of --max-conns: an OPEN storm past
 	 * that ends it with GOAWAY, and the other half stays for everyone
 	 * else.  (Capped at the whole limit, a storm could never reach its
