@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 #
 # resume.sh: what the resume scenarios share (t_carrier_resume,
-# t_stdio_resume), over lib.sh and cli.sh: the watcher, a hidden node
+# t_carrier_resume_stdio), over lib.sh and cli.sh: the watcher, a hidden node
 # whose session rides the carrier that they drop, and the ssh clients they
 # kill.  Names start with resume_.
 

@@ -41,7 +41,7 @@ e2e_node_start dyno app@dyno
 e2e_local_epmd_start
 
 # ---- 1. the --via carrier's ssh killed (a session that is not kept: the
-# dyno's --stdio offers no resume; t_stdio_resume has the kept one)
+# dyno's --stdio offers no resume; t_carrier_resume_stdio has the kept one)
 e2e_via dyno "$E2E_SERVER_BIN --stdio --resume-window 0"
 ERLFWD_TIMEOUT_MS=1500 cli_agent_start via --via "$E2E_VIA"
 via_log=$CLI_AGENT_LOG via_agent=$CLI_AGENT_PID

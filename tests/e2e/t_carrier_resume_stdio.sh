@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# t_stdio_resume: a session whose carriers are `erlfwd-server --stdio`
-# processes (one per carrier, as under `heroku run:inside`, `kubectl exec
-# -i` or `ssh HOST erlfwd-server --stdio`) survives its carrier's drop: the
-# session lives in the user's keeper, which the first --stdio starts.
-# Carriers go through a real OpenSSH exec channel into the lab dyno,
-# `--via 'ssh root@dyno erlfwd-server --stdio'`.
-#   - `erlfwd run --via ... -- erl`: a hidden node that monitors app@dyno,
-#     fetches 4 MiB binaries (each checked against its MD5) and makes a
-#     small rpc every 100 ms;
-#   - while it runs: one keeper and one --stdio in the dyno;
-#   - the carrier's ssh is killed with SIGKILL and the dyno refuses ssh for
-#     8 s: the agent says "tunnel lost (...), resuming", then "tunnel back
-#     after N s, nothing lost"; the --stdio of the dead carrier has ended
-#     (the keeper let go of it); the keeper logs the carrier lost and the
-#     session resumed; no nodedown on either side, no rpc failed, every
-#     binary intact;
-#   - the same again, killing the dyno's --stdio process itself instead;
+# t_carrier_resume_stdio: t_carrier_resume under `erlfwd-server --stdio`,
+# where each carrier is a process of its own that ends with it (as under
+# `heroku run:inside`, `kubectl exec -i` or `ssh HOST erlfwd-server
+# --stdio`): the sessions live in the user's keeper, which the first --stdio
+# starts.  Carriers go through a real OpenSSH exec channel into the lab
+# dyno, `--via 'ssh root@dyno erlfwd-server --stdio'`.  Two sessions:
+#   - `erlfwd run --via ... -- erl`: resume.sh's watcher, a hidden node that
+#     monitors app@dyno, fetches 32 MiB binaries (each checked against its
+#     MD5) and makes a small rpc every 100 ms;
+#   - `erlfwd remsh --via ...`: IEx on app@dyno in a tmux pane;
+#   - while they run: one keeper and one --stdio a session in the dyno;
+#   - every ssh of the scenario is killed with SIGKILL and the dyno refuses
+#     ssh for 10 s, then again for 40 s: each agent says "tunnel lost (...),
+#     resuming", then "tunnel back after N s, nothing lost"; the --stdio of
+#     each dead carrier has ended (the keeper let go of it); the keeper logs
+#     the carriers lost and the sessions resumed; no nodedown on either
+#     side, no rpc failed, every binary intact, the IEx pane answers with
+#     no ^G, its variable kept;
+#   - the same once more, killing the dyno's --stdio processes instead;
 #   - when the session ends, the keeper leaves: no keeper and no --stdio
 #     are left in the dyno, and its socket is gone;
 #   - the keeper's directory is its user's alone, and a --stdio that finds
@@ -29,12 +31,17 @@ set -u -o pipefail
 . "$(dirname "$0")/resume.sh"
 e2e_init
 cli_require
+e2e_require_cmd tmux iex elixir
 E2E_COOKIE="stdio-resume-$RANDOM$RANDOM"
 
+elixir_lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
+[[ -d $elixir_lib/iex/ebin ]] || e2e_skip "no IEx under $elixir_lib"
 e2e_dyno_start dyno
-e2e_node_start dyno app@dyno
+e2e_node_start dyno app@dyno -pa "$elixir_lib"/*/ebin \
+    -eval '{ok, _} = application:ensure_all_started(iex).'
 e2e_local_epmd_start
 umask 077
+printf '%s\n' "$E2E_COOKIE" >"$E2E_TMP/cookie"
 e2e_via dyno
 via=$E2E_VIA
 down="$E2E_TMP/proxy-dyno.sh.down"
@@ -57,10 +64,15 @@ none_left() {
 	(( $(count_procs keeper) == 0 && $(count_procs stdio) == 0 ))
 }
 
-resume_watcher_start "$via" 4
-wlog=$RESUME_WLOG
-e2e_assert_eq "1 1" "$(count_procs keeper) $(count_procs stdio)" \
-    "one keeper and one erlfwd-server --stdio in the dyno"
+resume_watcher_start "$via" 32
+wlog=$RESUME_WLOG mark=$RESUME_MARK
+e2e_tmux_start remsh env ERL_EPMD_PORT="$E2E_LOCAL_EPMD" \
+    "$CLI_BIN" remsh --via "$via" --cookie-file "$E2E_TMP/cookie"
+e2e_tmux_wait remsh '^iex\(app@dyno\)1> ' 30
+e2e_tmux_send remsh 'kept = 40' Enter
+e2e_tmux_wait remsh '^40$'
+e2e_assert_eq "1 2" "$(count_procs keeper) $(count_procs stdio)" \
+    "one keeper and one erlfwd-server --stdio a session in the dyno"
 keeper=$(dyno_procs keeper)
 klog=$(readlink -f "/proc/$keeper/fd/2")
 # The log is the key's, kept across keepers (a dyno of an earlier run may
@@ -79,8 +91,22 @@ e2e_assert_eq "/dev/null /dev/null" \
     "$(readlink "/proc/$keeper/fd/0") $(readlink "/proc/$keeper/fd/1")" \
     "the keeper's own stdin and stdout are /dev/null"
 
-# drop N HOW SECS: end the carrier (HOW: the ssh on this side, or the
-# dyno's --stdio), refuse ssh for SECS; the session resumes.
+# pane_at_least REGEX N: at least N lines of the remsh pane match REGEX.
+pane_at_least() {
+	(( $(e2e_tmux_screen remsh | grep -cE -- "$1") >= $2 ))
+}
+# gone PID...: none of them runs.
+gone() {
+	local p
+	for p; do
+		e2e_alive "$p" && return 1
+	done
+	return 0
+}
+
+# drop N HOW SECS: end both carriers (HOW: the ssh clients on this side,
+# or the dyno's --stdio processes), refuse ssh for SECS; both sessions
+# resume, in the same keeper.
 drop() {
 	local n=$1 how=$2 secs=$3 pids old t0
 	old=$(dyno_procs stdio)
@@ -89,38 +115,55 @@ drop() {
 	stdio)	pids=$old ;;
 	esac
 	[[ -n $pids ]] || e2e_fail "drop $n: nothing to kill ($how)"
+	date +%s%3N >"$mark"
 	: >"$down"
 	# shellcheck disable=SC2086 # one pid a word
 	kill -KILL $pids
 	t0=$SECONDS
 	e2e_log "drop $n: killed $how $(tr '\n' ' ' <<<"$pids")and the dyno refuses ssh for $secs s"
-	e2e_wait_until 20 "the agent to say the tunnel is lost" \
+	e2e_wait_until 20 "the watcher's agent to say the tunnel is lost" \
 	    resume_count_at_least "$wlog" "erlfwd: tunnel lost (" "$n"
-	e2e_wait_until 10 "the dead carrier's --stdio to end" \
-	    e2e_not e2e_alive "$old"
+	e2e_wait_until 20 "the remsh's agent to say the tunnel is lost" \
+	    pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' "$n"
+	# shellcheck disable=SC2086 # one pid a word
+	e2e_wait_until 10 "the dead carriers' --stdio to end" gone $old
 	sleep "$(( secs - (SECONDS - t0) > 0 ? secs - (SECONDS - t0) : 0 ))"
 	rm -f "$down"
-	e2e_wait_until 20 "the session to resume" \
+	e2e_wait_until 20 "the watcher's session to resume" \
 	    resume_count_at_least "$wlog" ", nothing lost" "$n"
+	e2e_wait_until 20 "the remsh's session to resume" \
+	    pane_at_least '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' "$n"
 	e2e_assert_eq "$keeper" "$(dyno_procs keeper)" \
-	    "drop $n: the same keeper holds the session"
-	e2e_assert_eq "$n" "$(klog_count "msg=carrier resumed ")" \
-	    "drop $n: the keeper logged the session resumed"
-	e2e_log "ok: drop $n ($how, $secs s): resumed, nothing lost"
+	    "drop $n: the same keeper holds both sessions"
+	e2e_assert_eq "$(( 2 * n ))" "$(klog_count "msg=carrier resumed ")" \
+	    "drop $n: the keeper logged both sessions resumed"
+	e2e_log "ok: drop $n ($how, $secs s): both sessions resumed, nothing lost"
+	e2e_tmux_send remsh "kept + $n" Enter
+	e2e_tmux_wait remsh "^$(( 40 + n ))\$" 10
+	e2e_log "ok: drop $n: the same IEx shell answers, its variable kept, no ^G typed"
 }
 
-drop 1 ssh 8
-drop 2 stdio 2
-sleep 2
+drop 1 ssh 10
+drop 2 ssh 40
+drop 3 stdio 2
+e2e_tmux_screen remsh >/dev/null
+e2e_assert_eq 0 "$(e2e_count "$E2E_TMP/remsh.pane" "Shell process terminated")" \
+    "the IEx shell never died"
+cli_tmux_quit remsh
+# The rpcs go on after the last drop (one 32 MiB binary ahead of a small
+# rpc on the node's one connection holds it a while).
+sleep 3
 resume_watcher_report
 line=$RESUME_LINE
 e2e_assert_match "$line" ' nodedown=0 ' "no nodedown on the local node"
 e2e_assert_match "$line" ' remote_nodedown=0 ' "no nodedown on app@dyno"
-e2e_assert_match "$line" ' big_bad=0 ' "every 4 MiB binary arrived with its MD5"
+e2e_assert_match "$line" ' big_bad=0 ' "every 32 MiB binary arrived with its MD5"
 e2e_assert_match "$line" ' big_ok=([3-9]|[1-9][0-9]+) ' "binaries went on across the drops"
 e2e_assert_match "$line" ' small_bad=0 ' "no small rpc failed"
-e2e_assert_eq 2 "$(klog_count "msg=carrier lost ")" \
-    "the keeper logged each carrier lost"
+e2e_assert_match "$line" ' small_since_mark=([3-9]|[1-9][0-9]+)$' \
+    "small rpcs went on after the last drop"
+e2e_assert_eq 6 "$(klog_count "msg=carrier lost ")" \
+    "the keeper logged each carrier lost: two a drop"
 e2e_wait_until 10 "the keeper and every --stdio to end with the session" none_left
 e2e_assert_eq 0 "$(klog_count "not resumed in time")" "no session expired"
 e2e_assert_eq 1 "$(klog_count "msg=keeper leaving ")" "the keeper said it was leaving"
