@@ -105,3 +105,40 @@ resume_ssh_pids() {
 resume_count_at_least() {
 	(( $(e2e_count "$1" "$2") >= $3 ))
 }
+
+# resume_pane_at_least REGEX N: at least N lines of the remsh pane match
+# REGEX.
+resume_pane_at_least() {
+	(( $(e2e_tmux_screen remsh | grep -cE -- "$1") >= $2 ))
+}
+
+# resume_kill N PID...: the Nth drop: restart the watcher's count of small
+# rpcs, have the dyno refuse ssh, kill PIDs (what carries the carriers),
+# and wait until both agents (the watcher's, the remsh pane's) have said
+# so N times.  RESUME_T0: when.
+resume_kill() {
+	local n=$1
+	shift
+	date +%s%3N >"$RESUME_MARK"
+	: >"$E2E_TMP/proxy-dyno.sh.down"
+	kill -KILL "$@"
+	RESUME_T0=$SECONDS
+	e2e_log "drop $n: killed $* and the dyno refuses ssh"
+	e2e_wait_until 20 "the watcher's agent to say the tunnel is lost" \
+	    resume_count_at_least "$RESUME_WLOG" "erlfwd: tunnel lost (" "$n"
+	e2e_wait_until 20 "the remsh's agent to say the tunnel is lost" \
+	    resume_pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' "$n"
+}
+
+# resume_back N SECS: SECS after resume_kill, the dyno takes ssh again;
+# wait until both sessions have resumed N times.
+resume_back() {
+	local n=$1 secs=$2
+	sleep "$(( secs - (SECONDS - RESUME_T0) > 0 ? secs - (SECONDS - RESUME_T0) : 0 ))"
+	rm -f "$E2E_TMP/proxy-dyno.sh.down"
+	e2e_wait_until 20 "the watcher's session to resume" \
+	    resume_count_at_least "$RESUME_WLOG" ", nothing lost" "$n"
+	e2e_wait_until 20 "the remsh's session to resume" \
+	    resume_pane_at_least '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' "$n"
+	e2e_log "ok: drop $n ($secs s): both sessions resumed, nothing lost"
+}

@@ -30,11 +30,8 @@ cli_require
 e2e_require_cmd tmux iex elixir socat
 E2E_COOKIE="resume-secret-$RANDOM$RANDOM"
 
-elixir_lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
-[[ -d $elixir_lib/iex/ebin ]] || e2e_skip "no IEx under $elixir_lib"
 e2e_dyno_start dyno
-e2e_node_start dyno app@dyno -pa "$elixir_lib"/*/ebin \
-    -eval '{ok, _} = application:ensure_all_started(iex).'
+e2e_iex_node_start dyno app@dyno
 e2e_server_start dyno
 e2e_local_epmd_start
 pid=${E2E_NODE_PID[app@dyno]}
@@ -45,7 +42,6 @@ via=$E2E_VIA
 down="$E2E_TMP/proxy-dyno.sh.down"
 
 resume_watcher_start "$via" 32
-wlog=$RESUME_WLOG mark=$RESUME_MARK
 
 e2e_tmux_start remsh env ERL_EPMD_PORT="$E2E_LOCAL_EPMD" \
     "$CLI_BIN" remsh --via "$via" --cookie-file "$E2E_TMP/cookie"
@@ -53,34 +49,15 @@ e2e_tmux_wait remsh '^iex\(app@dyno\)1> ' 30
 e2e_tmux_send remsh 'System.pid()' Enter
 e2e_tmux_wait remsh "^\"$pid\"\$"
 
-# pane_at_least REGEX N: at least N lines of the remsh pane match REGEX.
-pane_at_least() {
-	(( $(e2e_tmux_screen remsh | grep -cE -- "$1") >= $2 ))
-}
-
 # drop N SECS: kill every carrier's ssh, refuse new ones for SECS, check
 # that both sessions resume and nothing was lost.
 drop() {
-	local n=$1 secs=$2 pids t0
+	local n=$1 secs=$2 pids
 	pids=$(resume_ssh_pids)
 	[[ -n $pids ]] || e2e_fail "drop $n: no ssh to kill"
-	date +%s%3N >"$mark"
-	: >"$down"
 	# shellcheck disable=SC2086 # one pid a word
-	kill -KILL $pids
-	t0=$SECONDS
-	e2e_log "drop $n: killed ssh $(tr '\n' ' ' <<<"$pids")and the dyno refuses ssh for $secs s"
-	e2e_wait_until 20 "the watcher's agent to say the tunnel is lost" \
-	    resume_count_at_least "$wlog" "erlfwd: tunnel lost (" "$n"
-	e2e_wait_until 20 "the remsh's agent to say the tunnel is lost" \
-	    pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' "$n"
-	sleep "$(( secs - (SECONDS - t0) > 0 ? secs - (SECONDS - t0) : 0 ))"
-	rm -f "$down"
-	e2e_wait_until 20 "the watcher's session to resume" \
-	    resume_count_at_least "$wlog" ", nothing lost" "$n"
-	e2e_wait_until 20 "the remsh's session to resume" \
-	    pane_at_least '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' "$n"
-	e2e_log "ok: drop $n ($secs s): both sessions resumed, nothing lost"
+	resume_kill "$n" $pids
+	resume_back "$n" "$secs"
 	e2e_tmux_send remsh "Enum.sum([$n, 40])" Enter
 	e2e_tmux_wait remsh "^$(( n + 40 ))\$" 10
 	e2e_log "ok: drop $n: the IEx pane answers on app@dyno, no ^G typed"
@@ -116,13 +93,13 @@ pids=$(resume_ssh_pids)
 # shellcheck disable=SC2086 # one pid a word
 kill -KILL $pids
 e2e_wait_until 20 "the remsh's agent to say the tunnel is lost" \
-    pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' 3
+    resume_pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' 3
 e2e_stop "$E2E_SERVER_PID"
 e2e_wait_port_closed -n dyno "$E2E_SERVER_PORT"
 e2e_server_start dyno
 rm -f "$down"
 e2e_wait_until 20 "the remsh's agent to say the session was gone" \
-    pane_at_least '^erlfwd: tunnel back after [0-9]+ s; the session was gone: [1-9][0-9]* connections ended$' 1
+    resume_pane_at_least '^erlfwd: tunnel back after [0-9]+ s; the session was gone: [1-9][0-9]* connections ended$' 1
 e2e_tmux_wait remsh '^erlfwd: app@dyno is back: a new remote shell' 30
 e2e_tmux_send remsh 'Enum.sum([3, 40])' Enter
 e2e_tmux_wait remsh '^43$' 10

@@ -34,17 +34,13 @@ cli_require
 e2e_require_cmd tmux iex elixir
 E2E_COOKIE="stdio-resume-$RANDOM$RANDOM"
 
-elixir_lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
-[[ -d $elixir_lib/iex/ebin ]] || e2e_skip "no IEx under $elixir_lib"
 e2e_dyno_start dyno
-e2e_node_start dyno app@dyno -pa "$elixir_lib"/*/ebin \
-    -eval '{ok, _} = application:ensure_all_started(iex).'
+e2e_iex_node_start dyno app@dyno
 e2e_local_epmd_start
 umask 077
 printf '%s\n' "$E2E_COOKIE" >"$E2E_TMP/cookie"
 e2e_via dyno
 via=$E2E_VIA
-down="$E2E_TMP/proxy-dyno.sh.down"
 
 # dyno_procs KIND: the pids in the dyno of the keeper (keeper) or of
 # erlfwd-server --stdio (stdio).
@@ -65,7 +61,6 @@ none_left() {
 }
 
 resume_watcher_start "$via" 32
-wlog=$RESUME_WLOG mark=$RESUME_MARK
 e2e_tmux_start remsh env ERL_EPMD_PORT="$E2E_LOCAL_EPMD" \
     "$CLI_BIN" remsh --via "$via" --cookie-file "$E2E_TMP/cookie"
 e2e_tmux_wait remsh '^iex\(app@dyno\)1> ' 30
@@ -91,10 +86,6 @@ e2e_assert_eq "/dev/null /dev/null" \
     "$(readlink "/proc/$keeper/fd/0") $(readlink "/proc/$keeper/fd/1")" \
     "the keeper's own stdin and stdout are /dev/null"
 
-# pane_at_least REGEX N: at least N lines of the remsh pane match REGEX.
-pane_at_least() {
-	(( $(e2e_tmux_screen remsh | grep -cE -- "$1") >= $2 ))
-}
 # gone PID...: none of them runs.
 gone() {
 	local p
@@ -108,36 +99,22 @@ gone() {
 # or the dyno's --stdio processes), refuse ssh for SECS; both sessions
 # resume, in the same keeper.
 drop() {
-	local n=$1 how=$2 secs=$3 pids old t0
+	local n=$1 how=$2 secs=$3 pids old
 	old=$(dyno_procs stdio)
 	case $how in
 	ssh)	pids=$(resume_ssh_pids) ;;
 	stdio)	pids=$old ;;
 	esac
 	[[ -n $pids ]] || e2e_fail "drop $n: nothing to kill ($how)"
-	date +%s%3N >"$mark"
-	: >"$down"
 	# shellcheck disable=SC2086 # one pid a word
-	kill -KILL $pids
-	t0=$SECONDS
-	e2e_log "drop $n: killed $how $(tr '\n' ' ' <<<"$pids")and the dyno refuses ssh for $secs s"
-	e2e_wait_until 20 "the watcher's agent to say the tunnel is lost" \
-	    resume_count_at_least "$wlog" "erlfwd: tunnel lost (" "$n"
-	e2e_wait_until 20 "the remsh's agent to say the tunnel is lost" \
-	    pane_at_least '^erlfwd: tunnel lost \(.*\), resuming$' "$n"
+	resume_kill "$n" $pids
 	# shellcheck disable=SC2086 # one pid a word
 	e2e_wait_until 10 "the dead carriers' --stdio to end" gone $old
-	sleep "$(( secs - (SECONDS - t0) > 0 ? secs - (SECONDS - t0) : 0 ))"
-	rm -f "$down"
-	e2e_wait_until 20 "the watcher's session to resume" \
-	    resume_count_at_least "$wlog" ", nothing lost" "$n"
-	e2e_wait_until 20 "the remsh's session to resume" \
-	    pane_at_least '^erlfwd: tunnel back after [0-9]+ s, nothing lost$' "$n"
+	resume_back "$n" "$secs"
 	e2e_assert_eq "$keeper" "$(dyno_procs keeper)" \
 	    "drop $n: the same keeper holds both sessions"
 	e2e_assert_eq "$(( 2 * n ))" "$(klog_count "msg=carrier resumed ")" \
 	    "drop $n: the keeper logged both sessions resumed"
-	e2e_log "ok: drop $n ($how, $secs s): both sessions resumed, nothing lost"
 	e2e_tmux_send remsh "kept + $n" Enter
 	e2e_tmux_wait remsh "^$(( 40 + n ))\$" 10
 	e2e_log "ok: drop $n: the same IEx shell answers, its variable kept, no ^G typed"
