@@ -2083,6 +2083,101 @@ START_TEST(resume_wrong_proof)
 }
 END_TEST
 
+/* Whether W.cm's mux_timeout() would have its owner come back at once. */
+static int
+client_at_once(void)
+{
+	return mux_timeout(W.cm, tio_now_ms()) == 0;
+}
+
+/*
+ * Bytes a local connection sent while no carrier held the session cannot
+ * go before the server's hello on the next carrier, nor while RESUME waits
+ * for ACCEPT: mux_timeout() must not ask for another run at once then, or
+ * its owner's loop spins through the whole handshake (an agent resuming
+ * through a --via command that takes seconds to answer would burn a CPU
+ * for those seconds).  The bytes go once the session is resumed.
+ */
+START_TEST(resume_no_spin)
+{
+	uint8_t sh[FRAME_HDR_LEN + CARRIER_HELLO_MAX], buf[512];
+	uint8_t nonce[CARRIER_NONCE_LEN];
+	char body[CARRIER_HELLO_MAX + 1], hex[CARRIER_NONCE_HEX + 1];
+	struct carrier_frame cf;
+	struct lend *app, *node;
+	struct mux *tmp;
+	struct want w;
+	size_t got = 0, off;
+	uint32_t id;
+	ssize_t n;
+	int cfd, sfd, a[2], k, i, resumed = 0;
+
+	start_resume(&cfd, &sfd);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	app = app_open(FRAME_TAG_DIST, 7, 1, &id);
+	node = node_of(id);
+	(void)drop(cfd, sfd);
+	ck_assert(spin(until_detached, NULL, SPIN_MS));
+	/* The app writes while the session has no carrier. */
+	lend_queue(app, "late", 4);
+	for (i = 0; i < 5; i++) {
+		lend_step(app);
+		ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_DETACHED);
+		(void)poll(NULL, 0, 2);
+	}
+	ck_assert(!client_at_once());
+	/* A new carrier, whose server has not answered yet. */
+	pair(0, a);
+	keep_fd(a[0]);
+	keep_fd(a[1]);
+	ck_assert_int_eq(mux_attach(W.cm, a[0], a[0], tio_now_ms()), 0);
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_STARTING);
+	ck_assert_msg(!client_at_once(), "spins before the server's hello");
+	/* Its hello, with a nonce: the client sends RESUME, and waits. */
+	memset(nonce, 0x5a, sizeof(nonce));
+	ck_assert_int_eq(carrier_hex_encode(nonce, sizeof(nonce), hex,
+	    sizeof(hex)), CARRIER_NONCE_HEX);
+	k = snprintf(body, sizeof(body), "version=test resume=%s", hex);
+	k = frame_encode(sh, sizeof(sh), FRAME_TAG_CARRIER, 0, body,
+	    (size_t)k);
+	ck_assert_int_gt(k, 0);
+	ck_assert_int_eq(send(a[1], sh, (size_t)k, MSG_NOSIGNAL), k);
+	for (i = 0; i < 200 && !resumed; i++) {
+		(void)mux_run(W.cm, tio_now_ms());
+		n = recv(a[1], buf + got, sizeof(buf) - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		/* The client's hello, then its RESUME. */
+		k = frame_decode(buf, got, FRAME_REQ_BODY_MAX,
+		    &(struct frame){ 0 });
+		off = k > 0 ? (size_t)k : 0;
+		if (off > 0 && carrier_decode(buf + off, got - off, &cf) > 0) {
+			ck_assert_int_eq(cf.type, CARRIER_SESSION);
+			ck_assert_int_eq(cf.payload[0], CARRIER_SES_RESUME);
+			resumed = 1;
+		} else
+			(void)poll(NULL, 0, 2);
+	}
+	ck_assert(resumed);
+	ck_assert_int_eq(mux_run(W.cm, tio_now_ms()), MUX_OPEN);
+	ck_assert_msg(!client_at_once(), "spins while RESUME waits");
+	/* That carrier goes too; the next one's server resumes the session,
+	 * and the bytes arrive. */
+	(void)drop(a[0], a[1]);
+	ck_assert(spin(until_detached, NULL, SPIN_MS));
+	tmp = come_back(&cfd, &sfd);
+	keep_fd(cfd);
+	keep_fd(sfd);
+	run_tmp(tmp, SPIN_MS);
+	ck_assert_ptr_eq(mux_adopted_by(tmp), W.sm);
+	mux_free(tmp);
+	w.e = node;
+	w.len = 6 + 4;	/* "pre:1;late" */
+	ck_assert(spin(until_len, &w, SPIN_MS));
+	ck_assert_int_eq(memcmp(node->in + 6, "late", 4), 0);
+}
+END_TEST
+
 /*
  * The server no longer has the session: the client's streams end, it says
  * so in its counters, and a new session starts on the same carrier.
@@ -3338,6 +3433,7 @@ mux_suite(void)
 	tcase_add_test(tc, resume_bulk);
 	tcase_add_test(tc, resume_acks_bound);
 	tcase_add_test(tc, resume_wrong_proof);
+	tcase_add_test(tc, resume_no_spin);
 	tcase_add_test(tc, resume_gone);
 	tcase_add_test(tc, resume_not_offered);
 	tcase_add_test(tc, resume_window_said);

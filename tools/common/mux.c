@@ -1740,8 +1740,13 @@ mux_timeout(const struct mux *m, long now)
 		t = m->last_rx + m->o.idle_ms - now;
 	else
 		timer = 0;
-	/* Streams with data and room to send it: come back at once. */
-	if (!TAILQ_EMPTY(&m->ready) && out_pending(m) < OUT_LOW)
+	/* Streams with data and room to send it: come back at once, when
+	 * pump() may send it.  Not before the peer's hello on a carrier that
+	 * resumes a session, nor while RESUME waits for ACCEPT: the next
+	 * frame from the peer is what lets them go, and coming back at once
+	 * until it arrives is a loop that spins for a round trip or more. */
+	if (m->state == MUX_OPEN && !m->draining && !m->await_accept &&
+	    !TAILQ_EMPTY(&m->ready) && out_pending(m) < OUT_LOW)
 		return 0;
 	if (!timer)
 		return -1;
