@@ -1,7 +1,7 @@
 /*
  * conns.c: many connections held open at once.
  *
- *   conns [-p PID]... HOST PORT N KIB
+ *   conns [-H] [-p PID]... HOST PORT N KIB
  *
  * 1. Establish: N TCP connections to HOST:PORT (an echo server, perhaps
  *    behind erlfwd-server), opened one after the other; then one byte is
@@ -19,6 +19,12 @@
  * Prints one line of key=value pairs (see the printf at the end).  A
  * connection that fails, closes early or echoes a wrong byte counts as lost;
  * the exit status is 0 only when none was.
+ *
+ * With -H (hold), there is no phase 3: the line is printed after phase 2
+ * (move_ms=0, rss_after_kib as rss_idle_kib), and every connection stays
+ * open, idle, until the process is killed (SIGTERM), or for HOLD_MAX_S at
+ * most: the caller measures what holding them costs while it changes
+ * something else (the erlfwd agent killed under them, say).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -39,6 +45,7 @@
 #define EVENTS_MAX	512
 #define MOVE_TIMEOUT_MS	120000
 #define PIDS_MAX	4
+#define HOLD_MAX_S	600
 
 struct conn {
 	int		fd;
@@ -259,7 +266,7 @@ list(char *buf, size_t buflen, const long *v, int npids)
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: conns [-p PID]... HOST PORT N KIB\n");
+	fprintf(stderr, "usage: conns [-H] [-p PID]... HOST PORT N KIB\n");
 	return 2;
 }
 
@@ -274,9 +281,13 @@ main(int argc, char **argv)
 	char b[6][80];
 	long n, kib, i, lost, verified = 0;
 	uint64_t t0, t_est, t_conn, t_move;
-	int ch, npids = 0;
+	int ch, npids = 0, hold = 0;
 
-	while ((ch = getopt(argc, argv, "p:")) != -1) {
+	while ((ch = getopt(argc, argv, "Hp:")) != -1) {
+		if (ch == 'H') {
+			hold = 1;
+			continue;
+		}
 		if (ch != 'p' || npids == PIDS_MAX ||
 		    (pids[npids++] = (pid_t)bench_number("-p", optarg, 1,
 		    4194304)) <= 0)
@@ -304,16 +315,17 @@ main(int argc, char **argv)
 	watch_read(&w1, pids, npids);
 
 	t0 = bench_now_ns();
-	lost += move(cs, n, (uint32_t)(kib * 1024));
-	t_move = bench_now_ns() - t0;
-	watch_read(&w2, pids, npids);
+	if (!hold)
+		lost += move(cs, n, (uint32_t)(kib * 1024));
+	t_move = hold ? 0 : bench_now_ns() - t0;
+	if (hold)
+		w2 = w1;
+	else
+		watch_read(&w2, pids, npids);
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (!cs[i].lost)
 			verified++;
-		if (cs[i].fd >= 0)
-			close(cs[i].fd);
-	}
 	printf("conns=%ld kib=%ld establish_ms=%.1f connect_ms=%.1f "
 	    "move_ms=%.1f verified=%ld "
 	    "lost=%ld rss_before_kib=%s rss_idle_kib=%s rss_after_kib=%s "
@@ -325,6 +337,16 @@ main(int argc, char **argv)
 	    list(b[3], sizeof(b[3]), w2.hwm, npids),
 	    list(b[4], sizeof(b[4]), w0.fds, npids),
 	    list(b[5], sizeof(b[5]), w1.fds, npids));
+	if (hold) {
+		/* Idle and open until killed; SIGALRM ends it all the same. */
+		fflush(stdout);
+		alarm(HOLD_MAX_S);
+		for (;;)
+			pause();
+	}
+	for (i = 0; i < n; i++)
+		if (cs[i].fd >= 0)
+			close(cs[i].fd);
 	free(cs);
 	return lost == 0 ? 0 : 1;
 }
