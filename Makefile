@@ -338,9 +338,17 @@ clean:
 # tests/bench/run.sh).  Not part of `check`: it takes minutes and needs root.
 
 BENCH_NAMES	:= echod connrtt conns hookcost delaypipe
-BENCH_BINS	:= $(patsubst %,$(B)/bench/%,$(BENCH_NAMES))
+# Programs that drive the product's own modules (the carrier engine) link
+# them from the tests' archive, as the unit suites do.
+BENCH_ENGINE_NAMES := resumertt
+BENCH_BINS	:= $(patsubst %,$(B)/bench/%,$(BENCH_NAMES) $(BENCH_ENGINE_NAMES))
 
 $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/obj/tests/bench/bench.o
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+
+$(patsubst %,$(B)/bench/%,$(BENCH_ENGINE_NAMES)): $(B)/bench/%: \
+    $(B)/obj/tests/bench/%.o $(B)/obj/tests/bench/bench.o $(TEST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
