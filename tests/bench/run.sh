@@ -5,7 +5,7 @@
 #
 #   tests/bench/run.sh            all of them
 #   BENCH_ONLY="bulk dist" ...    only these (bulk setup routes hook scale
-#                                 dist carrier libfree)
+#                                 dist carrier libfree resume)
 #
 # It prints one table (metric, erlfwd, baseline, ratio, target, met) and
 # writes it with the machine's description and the per-round samples to
@@ -28,6 +28,12 @@
 #   erlfwd agent -> C        nodes nodea@dyno, nodeb@dyno
 #   echod, epmd, escript     erlfwd-server :945x and agents (memory, fresh
 #                              each round)
+#   resume:
+#   ssh -L D -> dyno :9381   erlfwd-server :9381 (resume offered, default
+#   ssh -L E -> dyno :9382     window), :9382 (--resume-window 0); agents
+#   erlfwd agent -> D, -> E    to both on loopback; :96xx, :97xx and agents
+#   resumertt -> D, -> F       (memory, fresh each round)
+#   ssh -L F -> dyno :9381 (sshd through delaypipe: a 20 ms round trip)
 #
 # Every client in the dyno runs in it too, on its loopback; the ssh paths
 # start here and enter the dyno through sshd.
@@ -35,6 +41,8 @@
 # Knobs: BENCH_ROUNDS (5), BENCH_SECS (iperf3 seconds per run, 3),
 # BENCH_SETUPS (2000), BENCH_CONNS (10000), BENCH_CARRIER_SETUPS (1000),
 # BENCH_CARRIER_STREAMS (1000), BENCH_CARRIER_WAN_SETUPS (100),
+# BENCH_RESUME_RTTS (2000), BENCH_RESUME_ITERS (100),
+# BENCH_RESUME_WAN_ITERS (20), BENCH_RESUME_STREAMS (1000),
 # BENCH_OUT (build/bench),
 # BENCH_ONLY, BENCH_RELAY (erlfwd-server's --relay for every server; default
 # its own choice); lib.sh's E2E_BUILD and E2E_KEEP.  Needs root (namespaces).
@@ -49,7 +57,7 @@ ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-3}
 SETUPS=${BENCH_SETUPS:-2000}
 CONNS=${BENCH_CONNS:-10000}
-ONLY=${BENCH_ONLY:-bulk setup routes hook scale dist carrier libfree}
+ONLY=${BENCH_ONLY:-bulk setup routes hook scale dist carrier libfree resume}
 OUT=${BENCH_OUT:-$E2E_ROOT/build/bench}
 BIN=$E2E_BUILD/bench
 KIB=4			# what each held connection moves, per direction
@@ -65,6 +73,12 @@ CARRIER_WAN_MS=10	# each way, on the link with latency: a 20 ms round trip
 CARRIER_AGENTS=10	# idle carriers added to measure one's cost
 HOL_BIG=5		# 64 MiB round trips to one node while another is timed
 HOL_IDLE_MS=1000	# small calls timed with nothing else moving
+RESUME_RTTS=${BENCH_RESUME_RTTS:-2000}
+RESUME_ITERS=${BENCH_RESUME_ITERS:-100}
+RESUME_WAN_ITERS=${BENCH_RESUME_WAN_ITERS:-20}
+RESUME_STREAMS=${BENCH_RESUME_STREAMS:-1000}
+RESUME_ON_PORT=9381	# erlfwd-server offering resume (its default window)
+RESUME_OFF_PORT=9382	# the same with --resume-window 0
 
 IPERF_PORT=5201
 SOCAT_PORT=9500		# socat to iperf3
@@ -846,6 +860,166 @@ bench_libfree() {
 }
 
 # ---------------------------------------------------------------------------
+# 8. Resume: what keeping a session across a carrier drop costs
+
+# bench_resumertt SUFFIX PORT N: one resumertt run through the forward on
+# PORT, N iterations; its medians into rfirst_*SUFFIX.
+bench_resumertt() {
+	local sfx=$1 port=$2 n=$3 line k
+	line=$(timeout -k 5 300 "$BIN/resumertt" 127.0.0.1 "$port" \
+	    "$ECHO_PORT" "$n" 2>&1) || e2e_fail "resumertt failed" "$line"
+	e2e_log "resume first byte$sfx: $line"
+	for k in resume fresh resume_hello fresh_hello; do
+		bench_add "rfirst_$k$sfx" "$(bench_kv "${k}_p50_us" "$line")"
+	done
+	bench_add "rfirst_ratio$sfx" "$(bench_kv ratio_p50 "$line")"
+}
+
+# bench_resume_memory R: a fresh erlfwd-server (resume offered) and an agent
+# in the dyno; RESUME_STREAMS idle streams through it (conns -H holds them);
+# the server's VmRSS before, with the carrier up, and once the agent is
+# killed (SIGKILL: no GOAWAY, so the server keeps the session and every
+# stream's socket for its window).  Then the same up to the streams against
+# a server with --resume-window 0: what a stream costs with no resume.
+bench_resume_memory() {
+	local r=$1 k port spid apid cpid line before up detached fds n
+	n=$RESUME_STREAMS
+	for k in on off; do
+		if [[ $k == on ]]; then
+			port=$(( 9600 + r ))
+			bench_server "server-resume-mem-$r" \
+			    -l "127.0.0.1:$port" --allow-port "$ECHO_PORT" \
+			    --max-conns 20000
+		else
+			port=$(( 9700 + r ))
+			bench_server "server-resume-mem-off-$r" \
+			    -l "127.0.0.1:$port" --allow-port "$ECHO_PORT" \
+			    --max-conns 20000 --resume-window 0
+		fi
+		spid=$BENCH_PID
+		bench_agent dyno "agent-resume-mem-$k-$r" "127.0.0.1:$port"
+		apid=$BENCH_PID
+		sleep 0.2
+		preload "$BENCH_AGENT_PORT"
+		e2e_dyno_spawn dyno "conns-hold-$k-$r" "${PRE[@]}" \
+		    "$BIN/conns" -H -p "$spid" "$HOST" "$ECHO_PORT" "$n" "$KIB"
+		cpid=$E2E_LAST_PID
+		e2e_wait_until 60 "conns to hold $n streams" \
+		    bench__logged "$E2E_TMP/conns-hold-$k-$r.log" conns= "$cpid"
+		line=$(grep -a '^conns=' "$E2E_TMP/conns-hold-$k-$r.log")
+		[[ $(bench_kv lost "$line") == 0 ]] ||
+		    e2e_fail "conns (resume memory, $k) lost streams" "$line"
+		before=$(bench_kv rss_before_kib "$line")
+		up=$(bench_kv rss_idle_kib "$line")
+		bench_add "resume_mem_up_$k" "$(bench_div $(( up - before )) "$n")"
+		if [[ $k == on ]]; then
+			# The carrier goes without a word: the session stays.
+			kill -KILL "$apid"
+			e2e_wait_until 10 "the server to keep $n streams" \
+			    grep -qaE "msg=carrier lost .* streams=$n " \
+			    "$E2E_TMP/server-resume-mem-$r.log"
+			sleep 0.2
+			detached=$(e2e_proc_rss_kb "$spid")
+			fds=$(e2e_proc_fds "$spid")
+			(( fds >= n )) || e2e_fail "the detached session holds" \
+			    "$fds descriptors, not the $n streams' sockets"
+			bench_add resume_mem_detached "$(bench_div \
+			    $(( detached - before )) "$n")"
+			e2e_log "resume memory: server $before KiB, $up with" \
+			    "$n streams up, $detached with them suspended" \
+			    "($fds fds)"
+		else
+			e2e_log "resume memory, --resume-window 0: server" \
+			    "$before KiB, $up with $n streams up"
+			bench_stop "$apid"
+		fi
+		bench_stop "$cpid"
+		bench_stop "$spid"
+	done
+	bench_ratio resume_mem_up_ratio resume_mem_up_on resume_mem_up_off
+}
+
+bench_resume() {
+	local r k order line port fwd_on fwd_off wan
+	local -A ssh_agent lo_agent
+	e2e_log "== 8. resume: bulk, small round trips, the first byte after" \
+	    "a drop, memory per suspended stream"
+	e2e_is_listening -n dyno "$IPERF_PORT" || {
+		e2e_dyno_spawn dyno iperf3-server iperf3 -s -p "$IPERF_PORT"
+		e2e_wait_port -n dyno "$IPERF_PORT"
+	}
+	# Two servers alike but for resume, each with its own forward.
+	bench_server server-resume-on -l "127.0.0.1:$RESUME_ON_PORT" \
+	    --allow-port "$IPERF_PORT" --allow-port "$ECHO_PORT"
+	bench_server server-resume-off -l "127.0.0.1:$RESUME_OFF_PORT" \
+	    --allow-port "$IPERF_PORT" --allow-port "$ECHO_PORT" \
+	    --resume-window 0
+	e2e_free_port fwd_on
+	e2e__ssh resume-fwd-on dyno \
+	    -L "127.0.0.1:$fwd_on:127.0.0.1:$RESUME_ON_PORT"
+	e2e_free_port fwd_off
+	e2e__ssh resume-fwd-off dyno \
+	    -L "127.0.0.1:$fwd_off:127.0.0.1:$RESUME_OFF_PORT"
+	# The first byte again on a link with latency, as section 6 has it.
+	e2e_free_port wan
+	E2E_SSH_VIA="$BIN/delaypipe $CARRIER_WAN_MS" e2e__ssh resume-wan dyno \
+	    -L "127.0.0.1:$wan:127.0.0.1:$RESUME_ON_PORT"
+	e2e_wait_port "$fwd_on" 15
+	e2e_wait_port "$fwd_off" 15
+	e2e_wait_port "$wan" 30
+	# The baseline is one: no resume is offered there.
+	line=$("$BIN/resumertt" 127.0.0.1 "$fwd_off" "$ECHO_PORT" 1 2>&1) &&
+	    e2e_fail "resumertt resumed through --resume-window 0" "$line"
+	e2e_assert_contains "$line" "offered no resume" \
+	    "erlfwd-server --resume-window 0 offers no resume"
+	for k in on off; do
+		[[ $k == on ]] && port=$fwd_on || port=$fwd_off
+		bench_agent here "agent-resume-ssh-$k" "127.0.0.1:$port"
+		ssh_agent[$k]=$BENCH_AGENT_PORT
+		[[ $k == on ]] && port=$RESUME_ON_PORT || port=$RESUME_OFF_PORT
+		bench_agent dyno "agent-resume-lo-$k" "127.0.0.1:$port"
+		lo_agent[$k]=$BENCH_AGENT_PORT
+	done
+
+	for (( r = 1; r <= ROUNDS; r++ )); do
+		e2e_log "resume: round $r of $ROUNDS"
+		# Which goes first alternates: neither always meets a machine
+		# the other just warmed (or loaded).
+		(( r % 2 )) && order="on off" || order="off on"
+		for k in $order; do
+			preload "${ssh_agent[$k]}"
+			bench_iperf "rbulk_ssh_$k" "${PRE[@]}" iperf3 -c "$HOST" \
+			    -p "$IPERF_PORT"
+		done
+		for k in $order; do
+			preload "${lo_agent[$k]}"
+			bench_iperf "rbulk_lo_$k" -n "${PRE[@]}" iperf3 -c "$HOST" \
+			    -p "$IPERF_PORT"
+		done
+		for k in $order; do
+			preload "${ssh_agent[$k]}"
+			bench_connrtt "rrtt_$k" "${PRE[@]}" "$BIN/connrtt" -k \
+			    "$HOST" "$ECHO_PORT" "$RESUME_RTTS"
+		done
+		bench_ratio rbulk_ratio_ssh rbulk_ssh_on rbulk_ssh_off
+		bench_ratio rbulk_ratio_lo rbulk_lo_on rbulk_lo_off
+		bench_ratio rrtt_ratio rrtt_on rrtt_off
+
+		bench_resumertt "" "$fwd_on" "$RESUME_ITERS"
+		bench_resumertt _wan "$wan" "$RESUME_WAN_ITERS"
+
+		bench_resume_memory "$r"
+	done
+	# What was measured crossed the servers: iperf3's two connections
+	# per run on both paths; connrtt's one, and resumertt's streams.
+	bench_expect_streams server-resume-on "$IPERF_PORT" $(( 4 * ROUNDS ))
+	bench_expect_streams server-resume-off "$IPERF_PORT" $(( 4 * ROUNDS ))
+	bench_expect_streams server-resume-on "$ECHO_PORT" \
+	    $(( (1 + RESUME_ITERS + 1 + RESUME_WAN_ITERS + 1) * ROUNDS ))
+	bench_expect_streams server-resume-off "$ECHO_PORT" "$ROUNDS"
+}
+
+# ---------------------------------------------------------------------------
 # The table, results.md and the chart
 
 # bench_row LABEL SHORT ERL BASE RATIO KIND TARGET: one row of the table
@@ -983,6 +1157,26 @@ bench_rows() {
 	bench_row "library-free vs preload: $DIST_MIB MiB rpc:call round trip (MiB/s)" \
 	    "libfree $DIST_MIB MiB" libfree_big_flags libfree_big_preload \
 	    libfree_big_ratio ge 0.9
+	bench_row "resume, nothing dropped: bulk, 1 stream through ssh -L, server offering resume vs --resume-window 0 (Gbit/s)" \
+	    "resume bulk, ssh -L" rbulk_ssh_on rbulk_ssh_off rbulk_ratio_ssh \
+	    ge 0.95
+	bench_row "resume, nothing dropped: bulk, 1 stream on the dyno's loopback, the same (Gbit/s)" \
+	    "resume bulk, loopback" rbulk_lo_on rbulk_lo_off rbulk_ratio_lo \
+	    ge 0.95
+	bench_row "resume, nothing dropped: a small request/answer on an open stream (1 byte each way), through ssh -L, median of $RESUME_RTTS (us)" \
+	    "resume small req/answer" rrtt_on rrtt_off rrtt_ratio le 1.05
+	bench_row "resume: a new carrier through ssh -L to the first byte echoed, resuming a session vs a fresh session and stream, median of $RESUME_ITERS (us)" \
+	    "resume first byte" rfirst_resume rfirst_fresh rfirst_ratio le 1.2
+	bench_row "resume: the same, up to the server's hello on the new carrier (us)" \
+	    "resume hello" rfirst_resume_hello rfirst_fresh_hello - none
+	bench_row "resume, $(( 2 * CARRIER_WAN_MS )) ms RTT link: a new carrier to the first byte echoed, resuming vs fresh, median of $RESUME_WAN_ITERS (us)" \
+	    "RTT link: resume first byte" rfirst_resume_wan rfirst_fresh_wan \
+	    rfirst_ratio_wan none
+	bench_row "resume memory: server, per idle stream ($RESUME_STREAMS held), carrier up, resume offered vs not (KiB)" \
+	    "resume mem up" resume_mem_up_on resume_mem_up_off \
+	    resume_mem_up_ratio none
+	bench_row "resume memory: server, per suspended stream (carrier lost, session kept) (KiB)" \
+	    "resume mem suspended" resume_mem_detached - - none
 }
 
 # bench_table_text: the table for the terminal.
@@ -1177,6 +1371,33 @@ bench_results_md() {
 	  baseline.
 	  User-space memory only; the server holds 3 descriptors per stream (a
 	  socketpair and the connection to the target), the agent 1.
+	- **resume**: two erlfwd-servers in the dyno alike but for resume
+	  (\`:$RESUME_ON_PORT\`, its default \`--resume-window\`, and \`:$RESUME_OFF_PORT\`,
+	  \`--resume-window 0\`), each behind its own \`ssh -L\`, an agent here
+	  through each forward and one in the dyno on each's loopback; in each
+	  round the two of a pair run one right after the other, in turns
+	  first.  The agent always asks for resume, so against the first its
+	  session is resumable (every sequenced frame kept until acknowledged,
+	  an ACK every 64 KiB and with each PING) and against the second it is
+	  not.  *Bulk*: iperf3 as under bulk, through each agent.  *Small
+	  request/answer*: \`connrtt -k\`, $RESUME_RTTS one-byte round trips on
+	  one stream already open (the transport under a small rpc), median.
+	  *First byte*: tests/bench/resumertt.c drives the carrier engine
+	  (tools/common/mux.c) as the agent does, through the first forward:
+	  $RESUME_ITERS times, a fresh carrier (a new session, a stream to echod,
+	  one byte echoed), then that carrier dropped (\`shutdown\`, no GOAWAY:
+	  the session detached), one byte written on the stream meanwhile, and
+	  after 20 ms a new carrier that resumes the session; each timed from
+	  its \`connect()\` returning to the echo read back (the fresh one also
+	  after a 20 ms pause, so that both start from the same idle machine).
+	  The same, $RESUME_WAN_ITERS times, through a forward whose sshd is started
+	  through delaypipe ($(( 2 * CARRIER_WAN_MS )) ms round trip, as under carrier).
+	  *Memory*: every round a fresh server and an agent on its loopback,
+	  $RESUME_STREAMS idle streams held through it (\`conns -H\`): the server's
+	  VmRSS growth per stream with the carrier up, then with the agent
+	  killed (SIGKILL: no GOAWAY), the session and its streams' sockets
+	  kept; the same up to the streams against a \`--resume-window 0\`
+	  server.
 
 	## Per-round samples
 
@@ -1239,7 +1460,7 @@ bench_chart() {
 e2e_init
 e2e_require_build
 e2e_require_cmd iperf3 ssh escript taskset nproc lscpu
-for b in echod connrtt conns hookcost; do
+for b in echod connrtt conns hookcost resumertt; do
 	[[ -x $BIN/$b ]] || e2e_skip "no $BIN/$b: run make bench-bins first"
 done
 CLI=$E2E_BUILD/erlfwd
@@ -1267,6 +1488,7 @@ bench_want scale && bench_scale
 bench_want dist && bench_dist
 bench_want carrier && bench_carrier
 bench_want libfree && bench_libfree
+bench_want resume && bench_resume
 
 bench_rows
 bench_results_md >"$OUT/results.md"
