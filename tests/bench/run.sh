@@ -74,9 +74,12 @@ CARRIER_AGENTS=10	# idle carriers added to measure one's cost
 HOL_BIG=5		# 64 MiB round trips to one node while another is timed
 HOL_IDLE_MS=1000	# small calls timed with nothing else moving
 RESUME_RTTS=${BENCH_RESUME_RTTS:-2000}
+RESUME_RTT_RUNS=5	# ... in as many connrtt -k runs per side, alternating
 RESUME_ITERS=${BENCH_RESUME_ITERS:-100}
 RESUME_WAN_ITERS=${BENCH_RESUME_WAN_ITERS:-20}
 RESUME_STREAMS=${BENCH_RESUME_STREAMS:-1000}
+RESUME_CPU_MIB=2048	# moved through each loopback agent, CPU timed
+CLK_TCK=$(getconf CLK_TCK)
 RESUME_ON_PORT=9381	# erlfwd-server offering resume (its default window)
 RESUME_OFF_PORT=9382	# the same with --resume-window 0
 
@@ -862,6 +865,76 @@ bench_libfree() {
 # ---------------------------------------------------------------------------
 # 8. Resume: what keeping a session across a carrier drop costs
 
+# bench_median X...: the median of the numbers X.
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	    END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_cpu_ticks PID...: the clock ticks (user and system) the processes
+# have used so far.
+bench_cpu_ticks() {
+	local p st f t=0
+	for p in "$@"; do
+		st=$(cat "/proc/$p/stat") || e2e_fail "pid $p is gone"
+		read -ra f <<<"${st##*) }"
+		t=$(( t + f[11] + f[12] ))
+	done
+	echo "$t"
+}
+
+# bench_resume_cpu K: RESUME_CPU_MIB through the loopback agent of side K
+# (on, off: bench_resume's lo_agent), iperf3 -n; the CPU time that agent
+# and its server took, in ms per GiB, into rcpu_lo_K.  Throughput on two
+# shared CPUs follows the scheduler; the work per byte does not.
+bench_resume_cpu() {
+	local k=$1 t0 t1 out
+	# shellcheck disable=SC2086 # the pids, one a word
+	t0=$(bench_cpu_ticks ${lo_pids[$k]})
+	preload "${lo_agent[$k]}"
+	out=$(in_dyno timeout -k 5 120 "${PRE[@]}" iperf3 -c "$HOST" \
+	    -p "$IPERF_PORT" -n "${RESUME_CPU_MIB}M" 2>&1) ||
+	    e2e_fail "iperf3 -n (resume $k) failed" "$out"
+	# shellcheck disable=SC2086
+	t1=$(bench_cpu_ticks ${lo_pids[$k]})
+	bench_add "rcpu_lo_$k" "$(awk -v t=$(( t1 - t0 )) -v hz="$CLK_TCK" \
+	    -v mib="$RESUME_CPU_MIB" 'BEGIN { printf "%.1f\n",
+	    t * 1000 / hz / (mib / 1024) }')"
+	e2e_log "resume cpu $k: $(bench_last "rcpu_lo_$k") ms per GiB" \
+	    "(agent and server, $(( t1 - t0 )) ticks)"
+}
+
+# bench_resume_rtt R: one-byte round trips on an open stream through each
+# ssh agent (bench_resume's ssh_agent), RESUME_RTTS per side in
+# RESUME_RTT_RUNS connrtt -k runs that alternate between the sides: a
+# round's figures, the median of the runs' medians per side and of the
+# ratios of the runs made side by side, follow the machine less than one
+# long run each would (which process shares a CPU with which moves the
+# medians by tens of percent from one run to the next).
+bench_resume_rtt() {
+	local r=$1 i k line order on=() off=() ratios=()
+	for (( i = 0; i < RESUME_RTT_RUNS; i++ )); do
+		(( (r + i) % 2 )) && order="on off" || order="off on"
+		for k in $order; do
+			preload "${ssh_agent[$k]}"
+			line=$("${PRE[@]}" "$BIN/connrtt" -k "$HOST" "$ECHO_PORT" \
+			    $(( RESUME_RTTS / RESUME_RTT_RUNS ))) ||
+			    e2e_fail "connrtt -k (resume $k) failed" "$line"
+			if [[ $k == on ]]; then
+				on+=("$(bench_kv p50_us "$line")")
+			else
+				off+=("$(bench_kv p50_us "$line")")
+			fi
+		done
+		ratios+=("$(bench_div "${on[i]}" "${off[i]}")")
+	done
+	bench_add rrtt_on "$(bench_median "${on[@]}")"
+	bench_add rrtt_off "$(bench_median "${off[@]}")"
+	bench_add rrtt_ratio "$(bench_median "${ratios[@]}")"
+	e2e_log "resume small request/answer, p50 of each run: with resume" \
+	    "${on[*]}, without ${off[*]} us"
+}
+
 # bench_resumertt SUFFIX PORT N: one resumertt run through the forward on
 # PORT, N iterations; its medians into rfirst_*SUFFIX.
 bench_resumertt() {
@@ -941,7 +1014,7 @@ bench_resume_memory() {
 
 bench_resume() {
 	local r k order line port fwd_on fwd_off wan
-	local -A ssh_agent lo_agent
+	local -A ssh_agent lo_agent lo_pids
 	e2e_log "== 8. resume: bulk, small round trips, the first byte after" \
 	    "a drop, memory per suspended stream"
 	e2e_is_listening -n dyno "$IPERF_PORT" || {
@@ -951,9 +1024,11 @@ bench_resume() {
 	# Two servers alike but for resume, each with its own forward.
 	bench_server server-resume-on -l "127.0.0.1:$RESUME_ON_PORT" \
 	    --allow-port "$IPERF_PORT" --allow-port "$ECHO_PORT"
+	lo_pids[on]=$BENCH_PID
 	bench_server server-resume-off -l "127.0.0.1:$RESUME_OFF_PORT" \
 	    --allow-port "$IPERF_PORT" --allow-port "$ECHO_PORT" \
 	    --resume-window 0
+	lo_pids[off]=$BENCH_PID
 	e2e_free_port fwd_on
 	e2e__ssh resume-fwd-on dyno \
 	    -L "127.0.0.1:$fwd_on:127.0.0.1:$RESUME_ON_PORT"
@@ -979,6 +1054,7 @@ bench_resume() {
 		[[ $k == on ]] && port=$RESUME_ON_PORT || port=$RESUME_OFF_PORT
 		bench_agent dyno "agent-resume-lo-$k" "127.0.0.1:$port"
 		lo_agent[$k]=$BENCH_AGENT_PORT
+		lo_pids[$k]+=" $BENCH_PID"
 	done
 
 	for (( r = 1; r <= ROUNDS; r++ )); do
@@ -997,13 +1073,12 @@ bench_resume() {
 			    -p "$IPERF_PORT"
 		done
 		for k in $order; do
-			preload "${ssh_agent[$k]}"
-			bench_connrtt "rrtt_$k" "${PRE[@]}" "$BIN/connrtt" -k \
-			    "$HOST" "$ECHO_PORT" "$RESUME_RTTS"
+			bench_resume_cpu "$k"
 		done
+		bench_ratio rcpu_ratio_lo rcpu_lo_on rcpu_lo_off
+		bench_resume_rtt "$r"
 		bench_ratio rbulk_ratio_ssh rbulk_ssh_on rbulk_ssh_off
 		bench_ratio rbulk_ratio_lo rbulk_lo_on rbulk_lo_off
-		bench_ratio rrtt_ratio rrtt_on rrtt_off
 
 		bench_resumertt "" "$fwd_on" "$RESUME_ITERS"
 		bench_resumertt _wan "$wan" "$RESUME_WAN_ITERS"
@@ -1163,7 +1238,9 @@ bench_rows() {
 	bench_row "resume, nothing dropped: bulk, 1 stream on the dyno's loopback, the same (Gbit/s)" \
 	    "resume bulk, loopback" rbulk_lo_on rbulk_lo_off rbulk_ratio_lo \
 	    ge 0.95
-	bench_row "resume, nothing dropped: a small request/answer on an open stream (1 byte each way), through ssh -L, median of $RESUME_RTTS (us)" \
+	bench_row "resume, nothing dropped: CPU time of the loopback agent and its server per GiB moved (ms/GiB)" \
+	    "resume CPU per GiB" rcpu_lo_on rcpu_lo_off rcpu_ratio_lo none
+	bench_row "resume, nothing dropped: a small request/answer on an open stream (1 byte each way), through ssh -L, median of $RESUME_RTT_RUNS runs of $(( RESUME_RTTS / RESUME_RTT_RUNS )) (us)" \
 	    "resume small req/answer" rrtt_on rrtt_off rrtt_ratio le 1.05
 	bench_row "resume: a new carrier through ssh -L to the first byte echoed, resuming a session vs a fresh session and stream, median of $RESUME_ITERS (us)" \
 	    "resume first byte" rfirst_resume rfirst_fresh rfirst_ratio le 1.2
@@ -1379,9 +1456,14 @@ bench_results_md() {
 	  first.  The agent always asks for resume, so against the first its
 	  session is resumable (every sequenced frame kept until acknowledged,
 	  an ACK every 64 KiB and with each PING) and against the second it is
-	  not.  *Bulk*: iperf3 as under bulk, through each agent.  *Small
-	  request/answer*: \`connrtt -k\`, $RESUME_RTTS one-byte round trips on
-	  one stream already open (the transport under a small rpc), median.
+	  not.  *Bulk*: iperf3 as under bulk, through each agent; and the CPU
+	  time (/proc/PID/stat) the dyno's agent and its server take to move
+	  $RESUME_CPU_MIB MiB (\`iperf3 -n\`), per GiB.  *Small
+	  request/answer*: \`connrtt -k\`, one-byte round trips on one stream
+	  already open (the transport under a small rpc), $RESUME_RTTS per side
+	  in $RESUME_RTT_RUNS runs that alternate between the sides; per round,
+	  the median of the runs' medians, and of the ratios of the runs made
+	  side by side.
 	  *First byte*: tests/bench/resumertt.c drives the carrier engine
 	  (tools/common/mux.c) as the agent does, through the first forward:
 	  $RESUME_ITERS times, a fresh carrier (a new session, a stream to echod,
