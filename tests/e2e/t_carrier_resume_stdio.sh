@@ -21,7 +21,9 @@
 #   - when the session ends, the keeper leaves: no keeper and no --stdio
 #     are left in the dyno, and its socket is gone;
 #   - the keeper's directory is its user's alone, and a --stdio that finds
-#     it someone else's serves its carrier itself (one warning, no resume).
+#     it someone else's serves its carrier itself (one warning, no resume);
+#   - a keeper takes carriers from its own user only: root's handoff to
+#     nobody's keeper is refused, in one line.
 set -u -o pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -157,4 +159,45 @@ e2e_assert_eq 0 "$CLI_RC" "names, the directory open to others: exit 0"
 e2e_assert_match "$CLI_ERR" 'msg=no keeper reason=.*erlfwd-0 is not a directory of uid 0.s alone \(owner 0, mode 755\)" resume=none' \
     "names, the directory open to others: one warning, no resume"
 e2e_assert_eq "" "$(ls "$E2E_TMP/shared/erlfwd-0")" "nothing was put in it"
+
+# Only the keeper's own user hands it a carrier: a keeper of nobody's, and
+# root (whom its directory's mode does not stop) handing it stdin and
+# stdout: refused, one line, and nobody's carrier goes on.
+nb=$E2E_TMP/nobody
+mkdir -p "$nb"
+chmod 711 "$E2E_TMP"
+chmod 1777 "$nb"
+cp "$E2E_SERVER_BIN" "$nb/erlfwd-server"
+chmod 755 "$nb/erlfwd-server"
+e2e_spawn nobody-stdio sh -c "sleep 8 | runuser -u nobody -- env TMPDIR='$nb' \
+    '$nb/erlfwd-server' --stdio >/dev/null"
+nbsock() {
+	compgen -G "$nb/erlfwd-$(id -u nobody)/keeper-*.sock"
+}
+nb_up() {
+	nbsock >/dev/null
+}
+e2e_wait_until 5 "nobody's keeper" nb_up
+answer=$(python3 - "$(nbsock)" <<'PY'
+import array, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendmsg([b"\x01"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+    array.array("i", [0, 1]))])
+s.settimeout(3)
+try:
+    b = s.recv(1)
+    print("taken" if b == b"\x01" else "closed" if b == b"" else "other")
+except ConnectionResetError:
+    print("closed")
+except socket.timeout:
+    print("no answer")
+PY
+)
+e2e_assert_eq closed "$answer" "root's handoff to nobody's keeper: closed, not taken"
+nblog=$(compgen -G "$nb/erlfwd-$(id -u nobody)/keeper-*.log")
+e2e_wait_until 5 "nobody's keeper to log the refusal" \
+    e2e_file_has "$nblog" 'outcome=refused reason="not our uid"'
+e2e_assert_eq 0 "$(grep -c 'msg=carrier ' "$nblog")" \
+    "nobody's own carrier goes on (no carrier line yet)"
 e2e_pass
