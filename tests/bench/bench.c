@@ -3,6 +3,8 @@
  */
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -43,6 +46,23 @@ bench_resolve(const char *host, const char *port, struct sockaddr_storage *ss)
 	memcpy(ss, res->ai_addr, len);
 	freeaddrinfo(res);
 	return len;
+}
+
+int
+bench_dial(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd, one = 1, e;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)ss, len) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 long

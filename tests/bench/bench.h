@@ -22,6 +22,12 @@ uint64_t bench_now_ns(void);
 socklen_t bench_resolve(const char *host, const char *port,
 	    struct sockaddr_storage *ss);
 
+/*
+ * bench_dial: a new TCP connection to ss (len bytes), with TCP_NODELAY (a
+ * single byte must not wait for Nagle on any hop); or -1 with errno.
+ */
+int	bench_dial(const struct sockaddr_storage *ss, socklen_t len);
+
 /* bench_number: s as a long in [lo, hi], or -1 (a message on stderr). */
 long	bench_number(const char *what, const char *s, long lo, long hi);
 

@@ -15,31 +15,12 @@
  * Prints one line: n=N mean_us=... p50_us=... p99_us=... total_ms=...
  */
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "bench.h"
-
-/* A new TCP socket with TCP_NODELAY, connected to ss; or -1. */
-static int
-dial(const struct sockaddr_storage *ss, socklen_t len)
-{
-	int fd, one = 1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		return -1;
-	/* A single byte must not wait for Nagle on any hop. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)ss, len) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* One byte sent on fd and its echo read back.  Returns 0, or -1. */
 static int
@@ -59,7 +40,7 @@ once(const struct sockaddr_storage *ss, socklen_t len, uint8_t byte)
 {
 	int fd, rc;
 
-	if ((fd = dial(ss, len)) < 0)
+	if ((fd = bench_dial(ss, len)) < 0)
 		return -1;
 	rc = echo(fd, byte);
 	close(fd);
@@ -99,7 +80,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* The first round trip of a kept connection sets up its path. */
-	if (keep && ((fd = dial(&ss, len)) < 0 || echo(fd, '-') != 0)) {
+	if (keep && ((fd = bench_dial(&ss, len)) < 0 || echo(fd, '-') != 0)) {
 		fprintf(stderr, "connrtt: the connection to %s:%s failed\n",
 		    argv[0], argv[1]);
 		goto out;

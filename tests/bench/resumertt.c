@@ -30,8 +30,6 @@
  * ratio_p50=... (resume_p50 / fresh_p50).
  */
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,22 +49,6 @@
 #define OUTAGE_MS	20	/* the server sees the old carrier go first */
 #define PING_MS		15000	/* the agent's default */
 #define DEAD_PINGS	3
-
-/* A new TCP carrier to ss, with TCP_NODELAY (as the agent's); or -1. */
-static int
-dial(const struct sockaddr_storage *ss, socklen_t len)
-{
-	int fd, one = 1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		return -1;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)ss, len) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* Wait for m's descriptors or its next timer, at most until deadline. */
 static void
@@ -174,7 +156,7 @@ once(const struct sockaddr_storage *ss, socklen_t len, uint16_t target,
 	 * machine idle for as long (a process woken after a pause answers
 	 * slower than one that was just busy). */
 	nanosleep(&outage, NULL);
-	if ((fd = dial(ss, len)) < 0) {
+	if ((fd = bench_dial(ss, len)) < 0) {
 		perror("resumertt: connect");
 		return -1;
 	}
@@ -230,7 +212,7 @@ once(const struct sockaddr_storage *ss, socklen_t len, uint16_t target,
 	(void)mux_run(m, tio_now_ms());	/* served while detached */
 	nanosleep(&outage, NULL);
 	mux_stats(m, &st0);
-	if ((fd = dial(ss, len)) < 0) {
+	if ((fd = bench_dial(ss, len)) < 0) {
 		perror("resumertt: connect");
 		goto out;
 	}
