@@ -10,8 +10,9 @@
 # (monitor_node, monitor_nodes), fetches MIB MiB binaries from it one after
 # the other (each checked against its MD5), and makes a small rpc every
 # 100 ms; app@dyno counts the watcher's nodedowns in a process of its own
-# (erl_eval's funs run there too; the watcher is hidden, which
-# monitor_nodes(true) would not report: node_type all).  Touching
+# (the watcher is hidden, which monitor_nodes(true) would not report:
+# node_type all), whose code is parsed here and evaluated there: an
+# erl_eval fun made here is not one that another OTP release can run.  Touching
 # $RESUME_MARK (a time in ms) starts the small rpcs' count anew.  Sets
 # RESUME_WATCHER (its pid) and RESUME_WLOG (its output and its agent's).
 resume_watcher_start() {
@@ -25,12 +26,15 @@ Stop = os:getenv("STOP"), Ready = os:getenv("READY"), Mark = os:getenv("MARK"),
 true = net_kernel:connect_node(T),
 true = erlang:monitor_node(T, true),
 ok = net_kernel:monitor_nodes(true),
-Me = node(),
-Downs = fun Count(N) -> receive {nodedown, Me, _} -> Count(N + 1);
-    {get, P} -> P ! {downs, N}, Count(N); _ -> Count(N) end end,
-true = rpc:call(T, erlang, register, [watch_downs,
-    rpc:call(T, erlang, spawn, [fun() -> ok = net_kernel:monitor_nodes(true,
-    [{node_type, all}]), Downs(0) end])]),
+{ok, DT, _} = erl_scan:string(lists:flatten(io_lib:format(
+    "spawn(fun() -> ok = net_kernel:monitor_nodes(true, [{node_type, all}]),"
+    " (fun C(N) -> receive {nodedown, ~p, _} -> C(N + 1);"
+    " {get, P} -> P ! {downs, N}, C(N); _ -> C(N) end end)(0) end).",
+    [node()]))),
+{ok, DE} = erl_parse:parse_exprs(DT),
+{value, DP, _} = rpc:call(T, erl_eval, exprs,
+    [DE, rpc:call(T, erl_eval, new_bindings, [])]),
+true = rpc:call(T, erlang, register, [watch_downs, DP]),
 Copies = list_to_integer(os:getenv("COPIES")),
 Want = erlang:md5(binary:copy(<<"0123456789abcdef">>, Copies)),
 Big = fun BigLoop() -> R = rpc:call(T, binary, copy,

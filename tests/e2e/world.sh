@@ -155,7 +155,9 @@ e2e_iex_node_start() {
 	if [[ -n ${E2E_OTP_REMOTE:-} ]]; then
 		root=$E2E_OTP_REMOTE lib=/usr/lib/elixir/lib
 	else
-		lib=$(dirname "$(dirname "$(readlink -f "$(command -v elixir)")")")/lib
+		# This machine's Elixir, not a local release's on PATH
+		# (E2E_OTP_LOCAL puts its wrappers first).
+		lib=$(dirname "$(dirname "$(readlink -f "$(PATH=${PATH#"$E2E_TMP/otp-local:"} command -v elixir)")")")/lib
 	fi
 	[[ -d $root$lib/iex/ebin ]] || e2e_skip "no IEx under $root$lib"
 	for d in "$root$lib"/*/ebin; do
