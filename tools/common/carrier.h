@@ -35,11 +35,12 @@
  *
  * Each stream starts with a window of CARRIER_WINDOW bytes each way; a
  * sender never has more DATA in flight than the receiver's window allows.
+ * A WINDOW may give more than was consumed: a window grows so (mux.h says
+ * when ours do), up to CARRIER_WINDOW_MAX.
  *
- * Resume (issue 19): a session that outlives its carrier.  The frames are
- * defined here; no engine sends them yet.  When a carrier drops, the client
- * makes another, names the session on it, and each side sends again what
- * the other had not received.
+ * Resume (issue 19): a session that outlives its carrier.  When a carrier
+ * drops, the client makes another, names the session on it, and each side
+ * sends again what the other had not received.
  *
  * What is counted: the sequenced frames, DATA, WINDOW, OPEN, FIN and RESET
  * (carrier_sequenced()), each with all its bytes, header and payload.  PING,

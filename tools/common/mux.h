@@ -15,11 +15,14 @@
  *   way, so a stream whose local end is slow holds back only itself;
  * - fairness: DATA frames of at most CARRIER_DATA_MAX bytes, taken from the
  *   streams with data in turn, and only while less than a few frames wait
- *   to be written: a bulk stream delays another by about one frame;
+ *   to be written: a bulk stream delays another by a few frames (a stream
+ *   that moves data alone takes bigger turns, and a bigger window, until
+ *   another moves data too: MUX_WIN_GROWN);
  * - a stream's end travels as FIN (each way) or RESET; a stream's failure
  *   never ends the carrier;
  * - bounded memory: a stream buffers at most its window, all of a
- *   carrier's streams together at most 8 MiB (past that, GOAWAY: a limit),
+ *   carrier's streams together at most 8 MiB and what their windows grew
+ *   by (past that, GOAWAY: a limit),
  *   and a peer that does not read the answers to its frames (PONG, RESET)
  *   is not read either once about a megabyte of them waits;
  * - bounded waste (servers): streams that end with RESET, from either end,
@@ -166,6 +169,23 @@ struct mux_ops {
 #define MUX_RESET_RESUME	50	/* held again: OPENs are taken again */
 #define MUX_RESET_HARD		256	/* refusals past empty: GOAWAY */
 
+/*
+ * A stream's window grows while it moves data alone on its carrier and its
+ * local end takes everything the peer sends (a bulk transfer): each WINDOW
+ * frame then gives back what was consumed and as much again, up to
+ * MUX_WIN_GROWN.  CARRIER_WINDOW alone keeps at most 256 KiB in flight,
+ * and a carrier between two busy processes then waits on the other end's
+ * turn to run.  Once another stream moves data too (within mux_opts'
+ * mix_ms), WINDOW frames give back less, down to CARRIER_WINDOW: what a
+ * window lets in flight is what a shell's keystroke on another stream
+ * waits behind.  All of a carrier's streams grow by MUX_GROW_BUDGET at most:
+ * that is all the more a peer may make us hold (the carrier's limit on
+ * held bytes grows by what was given).  Every peer takes a WINDOW that
+ * gives more than was consumed (up to CARRIER_WINDOW_MAX): older ones too.
+ */
+#define MUX_WIN_GROWN		(2 * 1024 * 1024)
+#define MUX_GROW_BUDGET		(8 * 1024 * 1024)
+
 struct mux_opts {
 	enum mux_role	 role;
 	int		 rfd, wfd;	/* the same socket, or two pipes */
@@ -189,6 +209,9 @@ struct mux_opts {
 	int		 resume_window_ms; /* server: how long it keeps a
 					 * lost carrier's session, said in
 					 * its offer (window=MS); 0: unsaid */
+	int		 mix_ms;	/* a stream moves data alone once no
+					 * other did for this long (0: the
+					 * engine's own, a second) */
 };
 
 struct mux_stats {
@@ -211,6 +234,8 @@ struct mux_stats {
 	uint64_t	 streams_lost;	/* streams those held */
 	size_t		 retained;	/* bytes kept to send again, not
 					 * yet acknowledged */
+	size_t		 grown;		/* windows given past CARRIER_WINDOW,
+					 * all open streams' */
 };
 
 struct mux;
