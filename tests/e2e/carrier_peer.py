@@ -39,15 +39,16 @@ SID is a session id (32 hex digits), KEY its key (64 hex digits).
                 prints "dropped sent_seq=N" (the sequenced bytes it sent)
       Anything else the server says (REFUSE, GOAWAY, its close) ends it
       with a line "held answer=... goaway=... end=...", exit status 1.
-  carrier_peer.py session PORT new SID KEY
+  carrier_peer.py session PORT new SID KEY [TIMES]
   carrier_peer.py session PORT resume SID KEY PROOF [TIMES]
       One SESSION, NEW or RESUME (count 0) with PROOF: right (HMAC-SHA256
       under KEY of "erlfwd-resume-1", SID and this carrier's nonce),
       wrongkey (the same under another key), or nonce=HEX (the right key
       and another carrier's nonce: a recorded RESUME played again).  Reads
       the answer (5 s; 1 s for NEW, which is answered only when refused).
-      TIMES: the RESUME sent that many times at once (a storm of guesses
-      on one carrier); then it reads until the server closes, and no more.
+      TIMES: the NEW or RESUME sent that many times at once (a storm of
+      guesses on one carrier); then it reads until the server closes, and
+      no more.
       Refused: starts a fresh session with NEW on the same carrier and
       asks INFO on stream 1 (fresh=ok).  Accepted: sends "after-resume" on
       stream 1 (the session's echo stream), asks INFO on stream 101.
@@ -370,7 +371,8 @@ def session(port, op, sid, key, proof, times=1):
         print(c.line("offered=no"), flush=True)
         return 0
     if op == "new":
-        c.send(SESSION, 0, bytes([SES_NEW]) + sid + key)
+        c.sock.sendall(times * frame(SESSION, 0, bytes([SES_NEW]) + sid +
+                                     key))
     else:
         if proof == "right":
             p = resume_proof(key, sid, c.nonce)
@@ -442,12 +444,15 @@ def main(argv):
         if len(argv) == 7 and argv[1] == "hold":
             return hold(int(argv[2]), bytes.fromhex(argv[3]),
                         bytes.fromhex(argv[4]), int(argv[5]), argv[6])
-        if len(argv) in (6, 7, 8) and argv[1] == "session" and \
-                argv[3] in ("new", "resume") and \
-                (len(argv) >= 7) == (argv[3] == "resume"):
-            return session(int(argv[2]), argv[3], bytes.fromhex(argv[4]),
-                           bytes.fromhex(argv[5]),
-                           argv[6] if len(argv) >= 7 else None,
+        if len(argv) in (6, 7) and argv[1] == "session" and \
+                argv[3] == "new":
+            return session(int(argv[2]), "new", bytes.fromhex(argv[4]),
+                           bytes.fromhex(argv[5]), None,
+                           int(argv[6]) if len(argv) == 7 else 1)
+        if len(argv) in (7, 8) and argv[1] == "session" and \
+                argv[3] == "resume":
+            return session(int(argv[2]), "resume", bytes.fromhex(argv[4]),
+                           bytes.fromhex(argv[5]), argv[6],
                            int(argv[7]) if len(argv) == 8 else 1)
     except (OSError, ValueError) as e:
         print("carrier_peer: %s" % e, file=sys.stderr)

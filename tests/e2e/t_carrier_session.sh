@@ -4,7 +4,9 @@
 # to the server's port in the dyno), while a session's owner holds it:
 #   - the owner: resume=1, the server's nonce, NEW for session S with key
 #     K, a stream to an echo listener (--allow-port) kept open;
-#   - NEW for S again (a replayed or colliding NEW): REFUSE 3 (busy);
+#   - NEW for S again (a replayed or colliding NEW): REFUSE 3 (busy); 20
+#     of them on one carrier: the second refused ends it with GOAWAY
+#     protocol, two log lines;
 #   - RESUME for S with a proof under another key, and with K's proof for
 #     the owner's nonce (a recorded RESUME played on another carrier):
 #     REFUSE 2, a "carrier resume refused" line naming S by its first 4
@@ -84,6 +86,17 @@ e2e_assert_match "$(grep -a "carrier session refused" "$log")" \
     " session=$short reason=\"a session of that id is held\"" \
     "a colliding NEW is logged, the session named by its first 4 bytes"
 probe "a colliding NEW"
+
+# Colliding NEWs in a row on one carrier: the first refused, the second
+# refused and GOAWAY protocol.  (Each was refused and logged before.)
+nc=$(e2e_count "$log" "msg=carrier peer=")
+session new "$sid" "$key" 20
+e2e_assert_match "$CASE_OUT" '^offered=yes answer=refuse:3 .* refusals=1 goaway=1:SESSION: a second NEW refused end=eof$' \
+    "20 colliding NEWs on one carrier: one refused, then GOAWAY protocol"
+e2e_wait_count 5 "$log" "msg=carrier peer=" $(( nc + 1 ))
+e2e_assert_eq 3 "$(e2e_count "$log" "carrier session refused")" \
+    "20 colliding NEWs on one carrier: two log lines"
+probe "a storm of colliding NEWs"
 
 n=$(e2e_count "$log" "carrier resume refused")
 session resume "$sid" "$key" wrongkey

@@ -160,6 +160,8 @@ struct mux {
 	int			 await_session;	/* server: SESSION may come now */
 	int			 resume_tried;	/* server: this carrier sent its
 						 * RESUME (one a carrier) */
+	int			 new_refused;	/* server: a NEW of this carrier's
+						 * was refused (a second ends it) */
 	int			 await_accept;	/* client: RESUME sent, no answer */
 	int			 replaying;	/* detached, or resuming: our
 						 * sequenced frames go to replay */
@@ -1168,6 +1170,15 @@ on_session(struct mux *m, const struct carrier_frame *f)
 		return;		/* the owner ended it (mux_end()) */
 	if (refused == 0)
 		refused = CARRIER_REFUSED_UNKNOWN;	/* nobody took it */
+	/* A refused NEW may be followed by a fresh session's; a second one
+	 * refused is a storm (each refusal is a log line): it ends here. */
+	if (cs.op == CARRIER_SES_NEW && m->new_refused) {
+		end(m, MUX_END_PROTOCOL, CARRIER_GA_PROTOCOL, "SESSION: a "
+		    "second NEW refused");
+		return;
+	}
+	if (cs.op == CARRIER_SES_NEW)
+		m->new_refused = 1;
 	/* Refused: the client may still start a session with NEW. */
 	if ((n = carrier_session_refuse(fr, sizeof(fr),
 	    (enum carrier_refused)refused)) > 0)

@@ -323,9 +323,9 @@ host_session(void *arg, struct mux *m, const struct carrier_session *cs)
 	long away;
 
 	/* A NEW that names a session we hold is no new session: whoever
-	 * sent it would stand between that session and its owner.  (One
-	 * line a carrier at most: a refused NEW leaves the carrier without
-	 * a session, and a carrier has one RESUME.) */
+	 * sent it would stand between that session and its owner.  (Two
+	 * lines a carrier at most: the mux ends a carrier at its second
+	 * refused NEW.) */
 	if (cs->op == CARRIER_SES_NEW) {
 		if (host_find_session(s, cs->sid) == NULL)
 			return 0;
