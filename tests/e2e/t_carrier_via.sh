@@ -90,9 +90,16 @@ e2e_assert_eq "" "$(grep '^ERLFWD_COOKIE=' "$E2E_TMP/via.env")" \
     "the --via command's environment has no ERLFWD_COOKIE"
 # erlfwd-server --stdio shares stdin and stdout with whoever started it (a
 # shell, sshd's session): it leaves them blocking, as it found them.
+# Through its keeper (the default), and serving the carrier itself (no
+# resume, no keeper).
 flags=$( (sleep 0.3) | { "$E2E_SERVER_BIN" --stdio 2>/dev/null >/dev/null
 	python3 -c 'import fcntl, os; print(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK)'; })
 e2e_assert_eq 0 "$flags" "--stdio leaves its stdin without O_NONBLOCK"
+flags=$( (sleep 0.3) | { "$E2E_SERVER_BIN" --stdio --resume-window 0 \
+	2>/dev/null >/dev/null
+	python3 -c 'import fcntl, os; print(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK)'; })
+e2e_assert_eq 0 "$flags" \
+    "--stdio --resume-window 0 leaves its stdin without O_NONBLOCK"
 
 # The session's end races the INFO stream's last bytes in the server: a
 # few more tries, each silent (erlfwd-server warned "outcome=shutdown").

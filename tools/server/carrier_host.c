@@ -429,11 +429,9 @@ host_start(struct server *s, int rfd, int wfd, const char *peer,
 	mo.resume = s->o->resume_ms > 0 && !s->o->stdio &&
 	    (expect_hello || resume_asked);
 	mo.resume_window_ms = s->o->resume_ms;
-	/* One carrier holds at most half of --max-conns: an OPEN storm past
-	 * that ends it with GOAWAY, and the other half stays for everyone
-	 * else.  (Capped at the whole limit, a storm could never reach its
-	 * cap while anyone else holds a slot: each OPEN past the limit would
-	 * only be refused, and the limit stay taken.) */
+	/* One carrier holds at most a quarter of --max-conns: an OPEN past
+	 * that is refused alone (the mux's RESET), and the rest stays for
+	 * everyone else. */
 	mo.max_streams = (size_t)host_stream_share(s);
 	if ((car->m = mux_new(&mo, &host_stream_ops, car, car->started)) == NULL) {
 		free(car);
@@ -453,9 +451,11 @@ fail:
 }
 
 /*
- * car's descriptors closed: a handed-over pair's flags first put back as
- * they came (the open file descriptions are the --stdio's, and sshd's),
- * then its --stdio's connection, which lets that process end.
+ * car's descriptors closed: their flags first put back as they came, when
+ * they are shared with another process (--stdio's stdin and stdout, or a
+ * pair handed over by a --stdio: the open file descriptions are sshd's,
+ * or whoever started it), then its --stdio's connection, which lets that
+ * process end.
  */
 static void
 host_close(struct server *s, struct carrier *car)
@@ -475,23 +475,6 @@ host_close(struct server *s, struct carrier *car)
 		close(car->ctl.fd);
 		car->ctl.fd = -1;
 	}
-}
-
-/*
- * --stdio: stdin's and stdout's flags back as we found them (the mux made
- * them non-blocking), before they are closed: the open file descriptions
- * are shared with whoever started us.
- */
-void
-host_stdio_restore(struct server *s)
-{
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (s->stdio_flags[i] >= 0) {
-			(void)fcntl(i, F_SETFL, s->stdio_flags[i]);
-			s->stdio_flags[i] = -1;
-		}
 }
 
 /* One line for the carrier, its streams let go of it, its descriptors closed. */
@@ -530,7 +513,6 @@ host_end(struct server *s, struct carrier *car, const char *outcome)
 	car->closing = outcome;
 	server_watch(s, &car->h, 0);
 	mux_free(car->m);
-	host_stdio_restore(s);
 	host_close(s, car);
 	TAILQ_REMOVE(&s->carriers, car, entry);
 	s->dmn.nconns--;

@@ -1094,8 +1094,9 @@ setup(struct server *s)
 		.setup_timeout_ms = s->o->setup_timeout_ms,
 		.idle_ms = s->o->idle_ms, .linger_ms = s->o->linger_ms,
 	};
+	struct carrier *car;
 	char why[64];
-	int splice;
+	int splice, fl[2];
 
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) != 0)
 		strcpy(s->hostname, "unknown");
@@ -1112,15 +1113,25 @@ setup(struct server *s)
 	if (s->o->stdio) {
 		/* One carrier on stdin and stdout, and no socket of ours.  The
 		 * mux makes them non-blocking; they are shared with whoever
-		 * started us (a shell, sshd's session): restored at exit. */
-		s->stdio_flags[0] = fcntl(STDIN_FILENO, F_GETFL);
-		s->stdio_flags[1] = fcntl(STDOUT_FILENO, F_GETFL);
+		 * started us (a shell, sshd's session): put back as they came
+		 * when the carrier closes them (host_close()). */
+		fl[0] = fcntl(STDIN_FILENO, F_GETFL);
+		fl[1] = fcntl(STDOUT_FILENO, F_GETFL);
 		logfmt("info", "stdio", "epmd_port=%u max_conns=%d "
 		    "relay=%s version=%s", (unsigned)s->o->epmd_port,
 		    s->o->max_conns, splice ? "splice" : "copy",
 		    ERLFWD_VERSION);
-		return host_start(s, STDIN_FILENO, STDOUT_FILENO, "stdio",
-		    NULL, 0, 1, 0) != NULL ? 0 : -1;
+		if ((car = host_start(s, STDIN_FILENO, STDOUT_FILENO, "stdio",
+		    NULL, 0, 1, 0)) == NULL) {
+			if (fl[0] >= 0)
+				(void)fcntl(STDIN_FILENO, F_SETFL, fl[0]);
+			if (fl[1] >= 0)
+				(void)fcntl(STDOUT_FILENO, F_SETFL, fl[1]);
+			return -1;
+		}
+		car->fl[0] = fl[0];
+		car->fl[1] = fl[1];
+		return 0;
 	}
 	if (s->o->keeper_fd >= 0)
 		return keeper_setup(s, splice);
@@ -1153,7 +1164,6 @@ server_run(const struct server_opts *o)
 		return 1;
 	}
 	s->o = o;
-	s->stdio_flags[0] = s->stdio_flags[1] = -1;
 	TAILQ_INIT(&s->carriers);
 	s->rctx.pipe[0] = s->rctx.pipe[1] = -1;
 	if (setup(s) != 0 || daemon_run(&s->dmn) != 0)
@@ -1172,8 +1182,11 @@ server_run(const struct server_opts *o)
 	daemon_bury(&s->dmn);
 	rc = 0;
 out:
+	/* Not after an error either: a carrier's descriptors go back as
+	 * they came (host_close()). */
+	while (!TAILQ_EMPTY(&s->carriers))
+		host_end(s, TAILQ_FIRST(&s->carriers), "error");
 	daemon_fini(&s->dmn);
-	host_stdio_restore(s);
 	relay_ctx_free(&s->rctx);
 	free(s);
 	return rc;

@@ -142,9 +142,6 @@ struct server {
 	struct carrier_list carriers;
 	int		 nstreamed;	/* conns that are carriers' streams */
 	int		 stdio_closed;	/* --stdio: its carrier closed cleanly */
-	int		 stdio_flags[2];	/* stdin's and stdout's file
-						 * status flags as we found them,
-						 * -1 when not saved */
 	char		 hostname[256];
 	struct keeper_paths kp;			/* the keeper's: its files, */
 	ino_t		 keeper_ino;		/* its socket's inode, */
@@ -222,8 +219,5 @@ void	host_end(struct server *s, struct carrier *car, const char *outcome);
 /* host_due: the daemon's due(): carriers with timers due served; ms
  * until the next (-1: none). */
 int	host_due(void *arg);
-
-/* host_stdio_restore: --stdio: stdin's and stdout's flags as found. */
-void	host_stdio_restore(struct server *s);
 
 #endif /* ERLFWD_SERVER_INT_H */
