@@ -1402,16 +1402,16 @@ START_TEST(window_grows)
 
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
-	data = malloc(4 * BULK);
-	fill(data, 4 * BULK, 17);
+	data = malloc(BULK);
+	fill(data, BULK, 17);
 	app = app_open(FRAME_TAG_DIST, 1234, 0, &id);
-	lend_queue(app, data, 4 * BULK);
+	lend_queue(app, data, BULK);
 	node = node_of(id);
 	w.e = node;
-	w.len = 4 * BULK + 6;
+	w.len = BULK + 6;
 	ck_assert(spin(until_len, &w, 10 * SPIN_MS));
 	got = node_bytes(node, id, &len);
-	check_bytes(got, len, data, 4 * BULK, "16 MiB to a fast reader");
+	check_bytes(got, len, data, BULK, "4 MiB to a fast reader");
 	ck_assert_msg(W.tap->credit_max[slot(1)] > CARRIER_WINDOW, "the "
 	    "window never grew: %lld bytes at most",
 	    (long long)W.tap->credit_max[slot(1)]);
@@ -1422,10 +1422,10 @@ START_TEST(window_grows)
 END_TEST
 
 /*
- * Eight bulk streams one after the other, each alone while it moves (a mix
- * time of 5 ms), none closed, every node taking all: each one's window
- * grows, and all of them together by MUX_GROW_BUDGET at most (the server's
- * count, read as it goes).
+ * Eight streams of 1 MiB one after the other, each alone while it moves
+ * (a mix time of 5 ms), none closed, every node taking all: each one's
+ * window grows, and all of them together by MUX_GROW_BUDGET at most (the
+ * server's count, read as it goes).
  */
 static int
 until_len_grown(void *arg)
@@ -1449,13 +1449,13 @@ START_TEST(window_budget)
 	W.mix_ms = 5;
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
-	data = malloc(BULK);
-	fill(data, BULK, 5);
+	data = malloc(BULK / 4);
+	fill(data, BULK / 4, 5);
 	for (i = 0; i < 8; i++) {
 		app = app_open(FRAME_TAG_DIST, (uint16_t)(1000 + i), 0, &id);
-		lend_queue(app, data, BULK);
+		lend_queue(app, data, BULK / 4);
 		w.e = node_of(id);
-		w.len = BULK + 6;
+		w.len = BULK / 4 + 6;
 		ck_assert(spin(until_len_grown, &w, 10 * SPIN_MS));
 		ck_assert_int_eq(w.e->err, 0);
 		(void)spin(never, NULL, 20);
@@ -1492,11 +1492,11 @@ START_TEST(window_shrinks_mixed)
 	W.mix_ms = 60000;
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
-	data = malloc(4 * BULK);
-	fill(data, 4 * BULK, 9);
+	data = malloc(2 * BULK);
+	fill(data, 2 * BULK, 9);
 	bulk = app_open(FRAME_TAG_DIST, 1111, 0, &ib);
 	ck_assert_uint_eq(ib, 1);
-	lend_queue(bulk, data, 4 * BULK);
+	lend_queue(bulk, data, 2 * BULK);
 	node = node_of(ib);
 	ck_assert_msg(spin(until_grown, NULL, SPIN_MS), "never grew");
 	tiny = app_open(FRAME_TAG_DIST, 2222, 0, &is);
@@ -1505,8 +1505,10 @@ START_TEST(window_shrinks_mixed)
 	w.len = 6 + 1;
 	ck_assert(spin(until_len, &w, SPIN_MS));
 	w.e = node;
-	w.len = node->inlen + 4 * 1024 * 1024;
-	ck_assert(w.len < 4 * BULK);
+	/* 2 MiB down to 256 KiB: WINDOWs that give nothing back for 1 MiB,
+	 * 512 and 256 KiB consumed, then one that gives 128 KiB. */
+	w.len = node->inlen + 3 * 1024 * 1024;
+	ck_assert(w.len < 2 * BULK);
 	ck_assert(spin(until_len, &w, SPIN_MS));
 	ck_assert_msg(W.tap->credit_last[slot(ib)] <= CARRIER_WINDOW, "the "
 	    "bulk stream may still send %lld bytes after a WINDOW",

@@ -137,9 +137,11 @@ struct mux {
 	uint32_t		 ping_seq;
 	size_t			 held;		/* in all streams' buffers */
 	size_t			 grown;		/* all windows past CARRIER_WINDOW */
-	uint32_t		 rx_last;	/* the last DATA's stream, and */
-	long			 rx_mixed_at;	/* when one of another came */
+	uint32_t		 rx_last;	/* the last DATA's stream, when */
+	long			 rx_last_at;	/* it came, and when one of */
+	long			 rx_mixed_at;	/* another came close behind */
 	uint32_t		 tx_last;	/* the same for what we send */
+	long			 tx_last_at;
 	long			 tx_mixed_at;
 	long			 tokens;	/* the rapid reset bucket, in
 						 * thousandths of a stream */
@@ -816,9 +818,11 @@ pump(struct mux *m)
 	    (s = TAILQ_FIRST(&m->ready)) != NULL) {
 		TAILQ_REMOVE(&m->ready, s, rlink);
 		s->in_ready = 0;
-		if (s->id != m->tx_last && m->tx_last != 0)
+		if (s->id != m->tx_last && m->now - m->tx_last_at <
+		    m->o.mix_ms)
 			m->tx_mixed_at = m->now;
 		m->tx_last = s->id;
+		m->tx_last_at = m->now;
 		/* Alone, a bulk stream takes several frames a call; with
 		 * others ready, one each in turn (fairness). */
 		alone = TAILQ_EMPTY(&m->ready);
@@ -1490,9 +1494,11 @@ on_frame(struct mux *m, const struct carrier_frame *f)
 			return;
 		}
 		s->recv_left -= f->len;
-		if (s->id != m->rx_last && m->rx_last != 0)
+		if (s->id != m->rx_last && m->now - m->rx_last_at <
+		    m->o.mix_ms)
 			m->rx_mixed_at = m->now;
 		m->rx_last = s->id;
+		m->rx_last_at = m->now;
 		stream_data(m, s, f->payload, f->len);
 		return;
 	case CARRIER_WINDOW_UPDATE:
@@ -1843,6 +1849,7 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 	if (m->o.mix_ms <= 0)
 		m->o.mix_ms = MIX_MS;
 	m->rx_mixed_at = m->tx_mixed_at = now - m->o.mix_ms;	/* alone */
+	m->rx_last_at = m->tx_last_at = now - m->o.mix_ms;
 	m->tokens = (long)MUX_RESET_BURST * 1000;
 	m->next_ping = now + o->ping_ms;
 	m->next_id = 1;
