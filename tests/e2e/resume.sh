@@ -123,7 +123,10 @@ resume_pane_at_least() {
 resume_kill() {
 	local n=$1
 	shift
-	date +%s%3N >"$RESUME_MARK"
+	# Renamed into place: the watcher reads it at any moment, and an
+	# emptied file is no time.
+	date +%s%3N >"$RESUME_MARK.new"
+	mv -f "$RESUME_MARK.new" "$RESUME_MARK"
 	: >"$E2E_TMP/proxy-dyno.sh.down"
 	kill -KILL "$@"
 	RESUME_T0=$SECONDS
