@@ -138,6 +138,9 @@ struct tap_dir {
 	size_t	 parselen;
 	int	 hello_done;
 	int	 bad;		/* a frame the tap could not decode */
+	size_t	 step;		/* a slow link: at most this much */
+	long	 gap_ms;	/* every gap_ms (0: as fast as it goes) */
+	long	 last;		/* when it last took some */
 };
 
 struct tap {
@@ -251,6 +254,13 @@ tap_dir_step(struct tap *t, struct tap_dir *d, int cs)
 		}
 		d->pendoff = d->pendlen = 0;
 		room = sizeof(d->parse) - d->parselen;
+		if (d->gap_ms > 0) {
+			if (tio_now_ms() - d->last < d->gap_ms)
+				return;
+			d->last = tio_now_ms();
+			if (room > d->step)
+				room = d->step;
+		}
 		n = recv(d->from, d->pend, room < sizeof(d->pend) ? room :
 		    sizeof(d->pend), MSG_DONTWAIT);
 		if (n == 0) {
@@ -1463,6 +1473,43 @@ START_TEST(window_budget)
 	/* Past what one stream may grow by: several grew. */
 	ck_assert_uint_gt(W.grown_max, MUX_WIN_GROWN - CARRIER_WINDOW);
 	ck_assert_uint_le(W.grown_max, MUX_GROW_BUDGET);
+	windows_kept();
+	free(data);
+}
+END_TEST
+
+/*
+ * A slow link (the tap takes 16 KiB every 5 ms from the client: 3.2 MB/s)
+ * to a node that takes everything: half a window takes 40 ms to come, so
+ * the window never grows (a slow link needs none, and would only queue
+ * more ahead of a keystroke), and every byte arrives.
+ */
+START_TEST(window_slow_link)
+{
+	struct lend *app, *node;
+	const uint8_t *got;
+	uint8_t *data;
+	size_t len;
+	uint32_t id;
+	struct want w;
+
+	start(2, 0, 0);
+	ck_assert(spin(until_open, NULL, SPIN_MS));
+	W.tap->cs.step = 16384;
+	W.tap->cs.gap_ms = 5;
+	data = malloc(BULK / 4);
+	fill(data, BULK / 4, 23);
+	app = app_open(FRAME_TAG_DIST, 1234, 0, &id);
+	lend_queue(app, data, BULK / 4);
+	node = node_of(id);
+	w.e = node;
+	w.len = BULK / 4 + 6;
+	ck_assert(spin(until_len, &w, 10 * SPIN_MS));
+	got = node_bytes(node, id, &len);
+	check_bytes(got, len, data, BULK / 4, "1 MiB over a slow link");
+	ck_assert_msg(W.tap->credit_max[slot(1)] <= CARRIER_WINDOW, "the "
+	    "window grew on a slow link: %lld bytes",
+	    (long long)W.tap->credit_max[slot(1)]);
 	windows_kept();
 	free(data);
 }
@@ -3567,6 +3614,7 @@ mux_suite(void)
 	tcase_add_test(tc, window_slow_reader);
 	tcase_add_test(tc, window_grows);
 	tcase_add_test(tc, window_budget);
+	tcase_add_test(tc, window_slow_link);
 	tcase_add_test(tc, window_shrinks_mixed);
 	tcase_add_test(tc, fairness);
 	tcase_add_test(tc, half_close_app);

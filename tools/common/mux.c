@@ -43,6 +43,13 @@
  * windows (mux.h: MUX_WIN_GROWN), is what it waits for.
  */
 #define MIX_MS		1000
+/*
+ * A window grows only while half of it is delivered within GROW_MS: what
+ * it then lets in flight drains within twice that at the rate it moves, so
+ * a keystroke that comes behind it waits no longer, on any link (a slow
+ * link needs no big window, and would only queue more).
+ */
+#define GROW_MS		10
 #define IN_CAP		(16 * CARRIER_FRAME_MAX)
 /* Refill the output below this: alone, or mixed. */
 #define OUT_LOW_ALONE	(8 * CARRIER_FRAME_MAX)
@@ -67,6 +74,7 @@
 #define HELLO_BODY_MAX	256
 #define HELLO_MAX	(FRAME_HDR_LEN + HELLO_BODY_MAX)
 #define OUT_MAX		(8 * 1024 * 1024)	/* a peer that never reads */
+#define OUT_KEEP	(OUT_MAX / 2)	/* pulled, kept and queued, at most */
 #define OUT_HIGH	(1024 * 1024)	/* stop reading the peer past this */
 /* PONGs queued while the carrier's output never drained: a peer that
  * sends PINGs and does not read the answers (the HTTP/2 ping flood,
@@ -97,6 +105,7 @@ struct stream {
 	uint32_t		 recv_left;	/* the peer may send this much */
 	uint32_t		 consumed;	/* delivered since our WINDOW */
 	uint32_t		 win;		/* the window we give (grows) */
+	long			 win_at;	/* when we last gave some */
 	int			 answered;	/* its local end sent the peer
 						 * a byte */
 	size_t			 pre;		/* bytes at buf's head the peer
@@ -266,6 +275,24 @@ out_low(const struct mux *m)
 {
 	return m->now - m->tx_mixed_at < m->o.mix_ms ? OUT_LOW :
 	    OUT_LOW_ALONE;
+}
+
+/*
+ * Whether the ready streams may fill the output now: little waits to be
+ * written, and what a session keeps besides (written, not acknowledged)
+ * leaves room for a whole turn under OUT_KEEP.  Past it they wait for the
+ * peer's ACKs: the output never meets OUT_MAX, which would reset the
+ * stream that pulled (grown windows let megabytes be in flight, and a
+ * loopback socket holds as much).
+ */
+static int
+pull_room(const struct mux *m)
+{
+	size_t kept = m->resumable && m->ackoff < m->outoff ?
+	    m->outoff - m->ackoff : 0;
+
+	return out_pending(m) < out_low(m) && kept + out_pending(m) +
+	    (size_t)PULL_MAX * CARRIER_FRAME_MAX <= OUT_KEEP;
 }
 
 static void end(struct mux *m, enum mux_end_cause cause, int code,
@@ -538,6 +565,7 @@ stream_new(struct mux *m, uint32_t id, int fd)
 	s->send_win = CARRIER_WINDOW;
 	s->recv_left = CARRIER_WINDOW;
 	s->win = CARRIER_WINDOW;
+	s->win_at = m->now;
 	(void)sock_nonblock(fd);
 	TAILQ_INSERT_TAIL(&m->streams, s, link);
 	m->nstreams++;
@@ -580,9 +608,10 @@ stream_keep(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 
 /*
  * Count n bytes delivered to s's socket; give the peer more window.  While
- * s moves data alone, and its socket took all it was offered (through),
- * give more than was used: the window grows.  While others move data too,
- * give less, back down to CARRIER_WINDOW.
+ * s moves data alone, fast (half its window within GROW_MS), and its
+ * socket took all it was offered (through), give more than was used: the
+ * window grows.  While others move data too, give less, back down to
+ * CARRIER_WINDOW.
  */
 static void
 delivered(struct mux *m, struct stream *s, size_t n, int through)
@@ -602,8 +631,8 @@ delivered(struct mux *m, struct stream *s, size_t n, int through)
 		    s->win - CARRIER_WINDOW : s->consumed;
 		s->win -= less;
 		m->grown -= less;
-	} else if (through && s->win < MUX_WIN_GROWN &&
-	    m->grown + s->win <= MUX_GROW_BUDGET) {
+	} else if (through && m->now - s->win_at <= GROW_MS &&
+	    s->win < MUX_WIN_GROWN && m->grown + s->win <= MUX_GROW_BUDGET) {
 		more = s->win;
 		s->win += more;
 		m->grown += more;
@@ -613,6 +642,7 @@ delivered(struct mux *m, struct stream *s, size_t n, int through)
 		    s->consumed + more - less);
 	s->recv_left += s->consumed + more - less;
 	s->consumed = 0;
+	s->win_at = m->now;
 }
 
 /*
@@ -814,8 +844,7 @@ pump(struct mux *m)
 	int alone;
 
 	while (m->state == MUX_OPEN && !m->draining && !m->await_accept &&
-	    out_pending(m) < out_low(m) &&
-	    (s = TAILQ_FIRST(&m->ready)) != NULL) {
+	    pull_room(m) && (s = TAILQ_FIRST(&m->ready)) != NULL) {
 		TAILQ_REMOVE(&m->ready, s, rlink);
 		s->in_ready = 0;
 		if (s->id != m->tx_last && m->now - m->tx_last_at <
@@ -1824,7 +1853,7 @@ mux_timeout(const struct mux *m, long now)
 	 * frame from the peer is what lets them go, and coming back at once
 	 * until it arrives is a loop that spins for a round trip or more. */
 	if (m->state == MUX_OPEN && !m->draining && !m->await_accept &&
-	    !TAILQ_EMPTY(&m->ready) && out_pending(m) < out_low(m))
+	    !TAILQ_EMPTY(&m->ready) && pull_room(m))
 		return 0;
 	if (!timer)
 		return -1;

@@ -170,10 +170,10 @@ struct mux_ops {
 #define MUX_RESET_HARD		256	/* refusals past empty: GOAWAY */
 
 /*
- * A stream's window grows while it moves data alone on its carrier and its
- * local end takes everything the peer sends (a bulk transfer): each WINDOW
- * frame then gives back what was consumed and as much again, up to
- * MUX_WIN_GROWN.  CARRIER_WINDOW alone keeps at most 256 KiB in flight,
+ * A stream's window grows while it moves data alone on its carrier, fast
+ * (half its window delivered within 10 ms), and its local end takes
+ * everything the peer sends (a bulk transfer): each WINDOW frame then
+ * gives back what was consumed and as much again, up to MUX_WIN_GROWN.  CARRIER_WINDOW alone keeps at most 256 KiB in flight,
  * and a carrier between two busy processes then waits on the other end's
  * turn to run.  Once another stream moves data too (within mux_opts'
  * mix_ms), WINDOW frames give back less, down to CARRIER_WINDOW: what a
