@@ -322,6 +322,9 @@ struct world {
 	size_t		 grown_max;	/* the server's windows' growth, at
 					 * most, while a spin watched it */
 	int		 mix_ms;	/* both muxes' mix_ms (0: theirs) */
+	int		 grow_ms;	/* and grow_ms: the cases that watch
+					 * windows grow give a minute, for
+					 * valgrind's pace (0: theirs) */
 };
 
 static struct world	 W;
@@ -505,6 +508,7 @@ opts(struct mux_opts *o, enum mux_role role, int rfd, int wfd)
 	o->dead_pings = 3;
 	o->max_streams = 64;
 	o->mix_ms = W.mix_ms;
+	o->grow_ms = W.grow_ms;
 }
 
 static void
@@ -1410,6 +1414,7 @@ START_TEST(window_grows)
 	uint32_t id;
 	struct want w;
 
+	W.grow_ms = 60000;
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
 	data = malloc(BULK);
@@ -1457,6 +1462,7 @@ START_TEST(window_budget)
 	int i;
 
 	W.mix_ms = 5;
+	W.grow_ms = 60000;
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
 	data = malloc(BULK / 4);
@@ -1493,6 +1499,7 @@ START_TEST(window_slow_link)
 	uint32_t id;
 	struct want w;
 
+	W.grow_ms = 10;	/* the engine's own */
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
 	W.tap->cs.step = 16384;
@@ -1537,6 +1544,7 @@ START_TEST(window_shrinks_mixed)
 	struct want w;
 
 	W.mix_ms = 60000;
+	W.grow_ms = 60000;
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
 	data = malloc(2 * BULK);

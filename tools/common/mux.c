@@ -608,7 +608,7 @@ stream_keep(struct mux *m, struct stream *s, const uint8_t *p, size_t len)
 
 /*
  * Count n bytes delivered to s's socket; give the peer more window.  While
- * s moves data alone, fast (half its window within GROW_MS), and its
+ * s moves data alone, fast (half its window within grow_ms), and its
  * socket took all it was offered (through), give more than was used: the
  * window grows.  While others move data too, give less, back down to
  * CARRIER_WINDOW.
@@ -631,7 +631,7 @@ delivered(struct mux *m, struct stream *s, size_t n, int through)
 		    s->win - CARRIER_WINDOW : s->consumed;
 		s->win -= less;
 		m->grown -= less;
-	} else if (through && m->now - s->win_at <= GROW_MS &&
+	} else if (through && m->now - s->win_at <= m->o.grow_ms &&
 	    s->win < MUX_WIN_GROWN && m->grown + s->win <= MUX_GROW_BUDGET) {
 		more = s->win;
 		s->win += more;
@@ -1877,6 +1877,8 @@ mux_new(const struct mux_opts *o, const struct mux_ops *ops, void *arg,
 	m->now = m->last_rx = m->tokens_at = now;
 	if (m->o.mix_ms <= 0)
 		m->o.mix_ms = MIX_MS;
+	if (m->o.grow_ms <= 0)
+		m->o.grow_ms = GROW_MS;
 	m->rx_mixed_at = m->tx_mixed_at = now - m->o.mix_ms;	/* alone */
 	m->rx_last_at = m->tx_last_at = now - m->o.mix_ms;
 	m->tokens = (long)MUX_RESET_BURST * 1000;

@@ -212,6 +212,9 @@ struct mux_opts {
 	int		 mix_ms;	/* a stream moves data alone once no
 					 * other did for this long (0: the
 					 * engine's own, a second) */
+	int		 grow_ms;	/* a window grows only while half of
+					 * it is delivered within this (0:
+					 * the engine's own, 10 ms) */
 };
 
 struct mux_stats {
