@@ -74,7 +74,7 @@
 #define HELLO_BODY_MAX	256
 #define HELLO_MAX	(FRAME_HDR_LEN + HELLO_BODY_MAX)
 #define OUT_MAX		(8 * 1024 * 1024)	/* a peer that never reads */
-#define OUT_KEEP	(OUT_MAX / 2)	/* pulled, kept and queued, at most */
+#define OUT_KEEP	(OUT_MAX / 4 * 3)	/* kept, queued and a turn, at most */
 #define OUT_HIGH	(1024 * 1024)	/* stop reading the peer past this */
 /* PONGs queued while the carrier's output never drained: a peer that
  * sends PINGs and does not read the answers (the HTTP/2 ping flood,
