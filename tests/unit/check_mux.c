@@ -1329,6 +1329,36 @@ until_inflight_full(void *arg)
 }
 
 /*
+ * A stream from an app with len bytes of seed's pattern queued on it: its
+ * node; *data is the caller's to free.
+ */
+static struct lend *
+bulk_open(size_t len, int seed, uint8_t **data, struct lend **app,
+    uint32_t *id)
+{
+	*data = malloc(len);
+	ck_assert_ptr_nonnull(*data);
+	fill(*data, len, seed);
+	*app = app_open(FRAME_TAG_DIST, 1234, 0, id);
+	lend_queue(*app, *data, len);
+	return node_of(*id);
+}
+
+/* All len bytes of data reach node, behind the preamble, in order. */
+static void
+bulk_arrives(struct lend *node, uint32_t id, const uint8_t *data, size_t len,
+    const char *what)
+{
+	struct want w = { node, len + 6 };
+	const uint8_t *got;
+	size_t glen;
+
+	ck_assert(spin(until_len, &w, 10 * SPIN_MS));
+	got = node_bytes(node, id, &glen);
+	check_bytes(got, glen, data, len, what);
+}
+
+/*
  * 4 MiB through one stream to a node that reads nothing at first, then
  * slowly: the client never sends past its window (the tap counts DATA one
  * way and WINDOW the other), uses all of it while the node stalls, and every
@@ -1347,12 +1377,8 @@ START_TEST(window_slow_reader)
 	W.stall_nodes = 1;
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
-	data = malloc(BULK);
-	fill(data, BULK, 42);
-	app = app_open(FRAME_TAG_DIST, 1234, 0, &id);
-	lend_queue(app, data, BULK);
+	node = bulk_open(BULK, 42, &data, &app, &id);
 	app->shut = 1;
-	node = node_of(id);
 	ck_assert_msg(spin(until_inflight_full, NULL, SPIN_MS), "the sender "
 	    "stopped at %llu bytes in flight", (unsigned long long)
 	    W.tap->inflight_max[slot(1)]);
@@ -1408,25 +1434,14 @@ windows_kept(void)
 START_TEST(window_grows)
 {
 	struct lend *app, *node;
-	const uint8_t *got;
 	uint8_t *data;
-	size_t len;
 	uint32_t id;
-	struct want w;
 
 	W.grow_ms = 60000;
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
-	data = malloc(BULK);
-	fill(data, BULK, 17);
-	app = app_open(FRAME_TAG_DIST, 1234, 0, &id);
-	lend_queue(app, data, BULK);
-	node = node_of(id);
-	w.e = node;
-	w.len = BULK + 6;
-	ck_assert(spin(until_len, &w, 10 * SPIN_MS));
-	got = node_bytes(node, id, &len);
-	check_bytes(got, len, data, BULK, "4 MiB to a fast reader");
+	node = bulk_open(BULK, 17, &data, &app, &id);
+	bulk_arrives(node, id, data, BULK, "4 MiB to a fast reader");
 	ck_assert_msg(W.tap->credit_max[slot(1)] > CARRIER_WINDOW, "the "
 	    "window never grew: %lld bytes at most",
 	    (long long)W.tap->credit_max[slot(1)]);
@@ -1493,27 +1508,16 @@ END_TEST
 START_TEST(window_slow_link)
 {
 	struct lend *app, *node;
-	const uint8_t *got;
 	uint8_t *data;
-	size_t len;
 	uint32_t id;
-	struct want w;
 
 	W.grow_ms = 10;	/* the engine's own */
 	start(2, 0, 0);
 	ck_assert(spin(until_open, NULL, SPIN_MS));
 	W.tap->cs.step = 16384;
 	W.tap->cs.gap_ms = 5;
-	data = malloc(BULK / 4);
-	fill(data, BULK / 4, 23);
-	app = app_open(FRAME_TAG_DIST, 1234, 0, &id);
-	lend_queue(app, data, BULK / 4);
-	node = node_of(id);
-	w.e = node;
-	w.len = BULK / 4 + 6;
-	ck_assert(spin(until_len, &w, 10 * SPIN_MS));
-	got = node_bytes(node, id, &len);
-	check_bytes(got, len, data, BULK / 4, "1 MiB over a slow link");
+	node = bulk_open(BULK / 4, 23, &data, &app, &id);
+	bulk_arrives(node, id, data, BULK / 4, "1 MiB over a slow link");
 	ck_assert_msg(W.tap->credit_max[slot(1)] <= CARRIER_WINDOW, "the "
 	    "window grew on a slow link: %lld bytes",
 	    (long long)W.tap->credit_max[slot(1)]);
