@@ -34,13 +34,13 @@
 
 /*
  * A stream that moves data alone on its carrier moves it in big calls;
- * when others move data too (within MIX_MS), each takes small turns.  Big
- * calls are what bulk needs: each call, and each time the process at the
- * other end is woken, costs as much as many KiB copied, and a carrier
- * between two busy processes on two CPUs ran at 0.6x of version 1 with 64
- * KiB a call and 256 KiB in flight.  Small turns are what a shell behind
- * bulk needs: what is queued ahead of its keystroke, here and in the
- * windows (mux.h: MUX_WIN_GROWN), is what it waits for.
+ * when others move data too (within mix_ms, MIX_MS unless said), each
+ * takes small turns.  Big calls and a grown window are what bulk needs: a
+ * carrier between two busy processes on two CPUs ran at 0.6x of version 1
+ * with 64 KiB a call and 256 KiB in flight, and at 0.8-0.9x with 256 KiB
+ * calls and 2 MiB (BENCH_ONLY=carrier make bench).  Small turns are what a
+ * shell behind bulk needs: what is queued ahead of its keystroke, here and
+ * in the windows (mux.h: MUX_WIN_GROWN), is what it waits for.
  */
 #define MIX_MS		1000
 /*
